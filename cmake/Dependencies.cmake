@@ -1,0 +1,109 @@
+# Finds Shopflow's dependencies. Natively they are Debian's -dev packages; under Emscripten
+# the header-only ones are put on the include path through a folder holding only them (the
+# Emscripten sysroot must not see /usr/include), and SQLite and Dear ImGui are compiled from
+# Debian's source packages (see DebianSource.cmake).
+#
+# Targets defined for the rest of the build:
+#   shopflow::json      nlohmann_json
+#   shopflow::sqlite    SQLite 3
+#   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
+#   shopflow::httplib   cpp-httplib + OpenSSL (native only)
+#   shopflow::imgui     Dear ImGui with the GLFW + OpenGL3 backends (Emscripten only)
+
+# Stops the configure step with the Debian package to install.
+function(shopflow_require_package found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR "Shopflow needs ${what}, which was not found.\n"
+                        "Install Debian's package: apt-get install ${package}\n"
+                        "(or run cmake/setup.sh, which installs everything the build needs)")
+  endif()
+endfunction()
+
+if(NOT EMSCRIPTEN)
+  find_package(nlohmann_json 3.10 CONFIG QUIET)
+  shopflow_require_package(nlohmann_json_FOUND "nlohmann_json (>= 3.10)" nlohmann-json3-dev)
+  add_library(shopflow_json INTERFACE)
+  target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json)
+  add_library(shopflow::json ALIAS shopflow_json)
+
+  find_package(SQLite3 QUIET)
+  shopflow_require_package(SQLite3_FOUND "SQLite 3" libsqlite3-dev)
+  add_library(shopflow_sqlite INTERFACE)
+  target_link_libraries(shopflow_sqlite INTERFACE SQLite::SQLite3)
+  add_library(shopflow::sqlite ALIAS shopflow_sqlite)
+
+  find_path(HTTPLIB_INCLUDE_DIR httplib.h)
+  set(httplib_FOUND FALSE)
+  if(HTTPLIB_INCLUDE_DIR)
+    set(httplib_FOUND TRUE)
+  endif()
+  shopflow_require_package(httplib_FOUND "cpp-httplib" libcpp-httplib-dev)
+  find_package(OpenSSL 3 QUIET)
+  shopflow_require_package(OpenSSL_FOUND "OpenSSL 3" libssl-dev)
+  find_package(Threads REQUIRED)
+  add_library(shopflow_httplib INTERFACE)
+  target_include_directories(shopflow_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+  target_compile_definitions(shopflow_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT)
+  target_link_libraries(shopflow_httplib INTERFACE OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+  add_library(shopflow::httplib ALIAS shopflow_httplib)
+
+  if(SHOPFLOW_BUILD_TESTS)
+    find_package(doctest 2.4 CONFIG QUIET)
+    shopflow_require_package(doctest_FOUND "doctest (>= 2.4)" doctest-dev)
+    add_library(shopflow_doctest INTERFACE)
+    target_link_libraries(shopflow_doctest INTERFACE doctest::doctest)
+    add_library(shopflow::doctest ALIAS shopflow_doctest)
+  endif()
+else()
+  include(DebianSource)
+
+  # Header-only packages, seen through a folder that holds only them.
+  set(_inc "${CMAKE_BINARY_DIR}/wasm-include")
+  file(MAKE_DIRECTORY "${_inc}")
+  foreach(_pair "nlohmann;/usr/include/nlohmann/json.hpp;nlohmann-json3-dev"
+                "doctest;/usr/include/doctest/doctest.h;doctest-dev")
+    list(GET _pair 0 _name)
+    list(GET _pair 1 _probe)
+    list(GET _pair 2 _pkg)
+    set(_have FALSE)
+    if(EXISTS "${_probe}")
+      set(_have TRUE)
+    endif()
+    shopflow_require_package(_have "${_name} headers" ${_pkg})
+    if(NOT EXISTS "${_inc}/${_name}")
+      file(CREATE_LINK "/usr/include/${_name}" "${_inc}/${_name}" SYMBOLIC)
+    endif()
+  endforeach()
+  add_library(shopflow_json INTERFACE)
+  target_include_directories(shopflow_json SYSTEM INTERFACE "${_inc}")
+  add_library(shopflow::json ALIAS shopflow_json)
+  add_library(shopflow_doctest INTERFACE)
+  target_include_directories(shopflow_doctest SYSTEM INTERFACE "${_inc}")
+  add_library(shopflow::doctest ALIAS shopflow_doctest)
+
+  # SQLite from its amalgamation, made from Debian's source package.
+  shopflow_sqlite_amalgamation(_sqlite_dir)
+  add_library(shopflow_sqlite STATIC "${_sqlite_dir}/sqlite3.c")
+  target_include_directories(shopflow_sqlite SYSTEM PUBLIC "${_sqlite_dir}")
+  # No threads and no dynamic extensions in the browser; the store runs in memory there.
+  target_compile_definitions(shopflow_sqlite PRIVATE SQLITE_THREADSAFE=0 SQLITE_OMIT_LOAD_EXTENSION
+                                                     SQLITE_DQS=0 SQLITE_DEFAULT_MEMSTATUS=0)
+  target_compile_options(shopflow_sqlite PRIVATE -w)
+  add_library(shopflow::sqlite ALIAS shopflow_sqlite)
+
+  # Dear ImGui with the GLFW (Emscripten's built-in) and OpenGL3 (WebGL2) backends.
+  shopflow_debian_source(imgui "imgui_*.orig.tar.*" _imgui_dir)
+  add_library(shopflow_imgui STATIC
+    "${_imgui_dir}/imgui.cpp" "${_imgui_dir}/imgui_draw.cpp" "${_imgui_dir}/imgui_tables.cpp"
+    "${_imgui_dir}/imgui_widgets.cpp" "${_imgui_dir}/imgui_demo.cpp"
+    "${_imgui_dir}/backends/imgui_impl_glfw.cpp" "${_imgui_dir}/backends/imgui_impl_opengl3.cpp")
+  target_include_directories(shopflow_imgui SYSTEM PUBLIC "${_imgui_dir}" "${_imgui_dir}/backends")
+  target_compile_options(shopflow_imgui PRIVATE -w -sUSE_GLFW=3)
+  target_link_options(shopflow_imgui INTERFACE -sUSE_GLFW=3 -sMIN_WEBGL_VERSION=2 -sMAX_WEBGL_VERSION=2
+                                               -sFULL_ES3=1)
+  add_library(shopflow::imgui ALIAS shopflow_imgui)
+
+  # C++ exceptions work inside WebAssembly only with this flag (the default aborts on throw).
+  add_compile_options(-fwasm-exceptions)
+  add_link_options(-fwasm-exceptions -sALLOW_MEMORY_GROWTH=1)
+endif()

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what Shopflow's build, tests and demo need on a Debian bookworm machine, and does
+# nothing when everything is there already. Run as root to let it install; otherwise it
+# prints the exact command to run and stops.
+#   cmake/setup.sh            Debian packages, the deb-src entry, npm packages for the browser tests
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+  g++ cmake make pkg-config nlohmann-json3-dev libsqlite3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
+  libcurl4-openssl-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node.js may come from elsewhere than Debian; what matters is that node and npm run.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  kept=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || kept+=("$p"); done; missing=("${kept[@]}")
+fi
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else
+    echo "setup: this needs root. Run:  sudo $*" >&2; exit 1
+  fi
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The WebAssembly build compiles SQLite and Dear ImGui from Debian's source packages, which
+# APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the download).
+cache="${SHOPFLOW_SOURCE_CACHE:-$HOME/.cache/shopflow/debian-src}"
+if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ]; then
+  if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    src=/etc/apt/sources.list.d/debian.sources
+    if [ ! -f "$src" ]; then
+      echo "setup: no $src to copy a deb-src entry from; add deb-src lines for bookworm main by hand" >&2; exit 1
+    fi
+    echo "setup: adding a deb-src entry (for Debian's imgui and sqlite3 source packages)"
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "setup: this needs root. Run:  sed 's/^Types: deb\$/Types: deb-src/' $src | sudo tee /etc/apt/sources.list.d/debian-src.sources && sudo apt-get update" >&2
+      exit 1
+    fi
+    sed 's/^Types: deb$/Types: deb-src/' "$src" > /etc/apt/sources.list.d/debian-src.sources
+    apt-get update -qq
+  fi
+fi
+
+# playwright-core drives Debian's Chromium in the browser tests (never its own download).
+if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+  echo "setup: installing npm packages for the browser tests"
+  (cd "$here/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi

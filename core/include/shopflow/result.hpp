@@ -1,0 +1,66 @@
+// Errors as values for the whole core.
+//
+// Every public function of the core that can fail returns a Result<T> (or a Status), never
+// throws. An Error carries a sentence a user can act on and, where it applies, the place it
+// concerns: a JSON Pointer into a document, or a line and column in a text.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace shopflow {
+
+struct Error {
+  std::string message;  // what is wrong and, where possible, what to do
+  std::string pointer;  // JSON Pointer of the offending value ("" when not about JSON)
+  int line = 0;         // 1-based line in a text input, 0 when unknown
+  int column = 0;       // 1-based column in a text input, 0 when unknown
+
+  // "pointer: message", "line L, column C: message", or just the message.
+  std::string to_string() const {
+    if (!pointer.empty()) return pointer + ": " + message;
+    if (line > 0) return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message;
+    return message;
+  }
+};
+
+// One problem found by a validator; validators report every problem at once.
+using Problem = Error;
+using Problems = std::vector<Problem>;
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}                // NOLINT: implicit on purpose
+  Result(Error error) : v_(std::move(error)) {}            // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // Precondition: ok().
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  // Precondition: !ok().
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// A Result with no value.
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
+  static Status Ok() { return {}; }
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
+  bool ok_ = true;
+};
+
+}  // namespace shopflow

@@ -1,0 +1,56 @@
+// Templates: Liquid as Shopify's reference implementation defines it, plus Shopify's `json`
+// and `money` filters.
+//
+// parse() once, render() many times. Every text parameter of an action is a Template.
+// Limits on output size, loop iterations and nesting stop a runaway template with an Error
+// (never a hang or a crash). Used by the engine, `shopflow render` and the studio's editor.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shopflow/json.hpp"
+#include "shopflow/result.hpp"
+
+namespace shopflow::liquid {
+
+enum class Mode { Lax, Strict };
+
+// Returns the source of the named template for {% render %} / {% include %}, or nullptr.
+using PartialSource = std::function<const std::string*(const std::string& name)>;
+
+struct Limits {
+  size_t max_output_bytes = 1 << 20;
+  size_t max_loop_iterations = 100'000;  // summed over all loops of one render
+  size_t max_depth = 64;                 // nesting of blocks and render/include calls
+  size_t max_source_bytes = 1 << 20;
+};
+
+struct Options {
+  Mode mode = Mode::Lax;        // Strict: unknown tags/filters and bad syntax are errors,
+                                // undefined variables and filters are render errors
+  Limits limits;
+  PartialSource partials;       // unset: render/include fail with "no template named ..."
+  std::string money_format = "${{amount}}";  // Shopify's shop money format for `money`
+};
+
+struct Document;  // parsed form, private to template.cpp
+
+class Template {
+ public:
+  Template() = default;
+
+  // Parses `source`. Fails with the line and column of the bad tag or output.
+  static Result<Template> parse(std::string_view source, const Options& options = {});
+
+  // Renders with `data` as the outermost scope. Fails with a message and, where known, the
+  // line and column of the offending tag (limit reached, strict-mode undefined name, ...).
+  Result<std::string> render(const Json& data, const Options& options = {}) const;
+
+ private:
+  std::shared_ptr<const Document> doc_;
+};
+
+}  // namespace shopflow::liquid

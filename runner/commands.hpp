@@ -1,0 +1,11 @@
+// The subcommands of the `shopflow` program. Each takes the arguments after its own name,
+// prints its own --help, and returns the process exit code.
+#pragma once
+
+namespace shopflow::cli {
+
+int cmd_validate(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+int cmd_render(int argc, char** argv);
+
+}  // namespace shopflow::cli

@@ -1,0 +1,60 @@
+// shopflow: the native front end of the Shopflow core. Dispatches to one subcommand per file.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+// Every subcommand, in the order --help lists them.
+const Command kCommands[] = {
+    {"validate", shopflow::cli::cmd_validate, "check a bundle and list every problem"},
+    {"eval", shopflow::cli::cmd_eval, "evaluate a JSON Logic condition against data"},
+    {"render", shopflow::cli::cmd_render, "render a Liquid template against data"},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "Usage: shopflow COMMAND [ARGS...]\n"
+               "\n"
+               "Shopflow runs store automation workflows from a bundle (shopflow.bundle/1).\n"
+               "\n"
+               "Commands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out,
+               "\n"
+               "Run 'shopflow COMMAND --help' for a command's options.\n"
+               "Options: --help, --version\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (shopflow::cli::is_help(argv[1]) || cmd == "help") {
+    usage(stdout);
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("shopflow %s\n", SHOPFLOW_VERSION);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (cmd == c.name) return c.run(argc - 2, argv + 2);
+  }
+  std::fprintf(stderr, "shopflow: unknown command '%s'\n\n", cmd.c_str());
+  usage(stderr);
+  return 2;
+}

@@ -7,5 +7,8 @@ namespace shopflow::cli {
 int cmd_validate(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_render(int argc, char** argv);
+int cmd_simulate(int argc, char** argv);
+int cmd_test(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 }  // namespace shopflow::cli

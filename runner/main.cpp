@@ -19,6 +19,9 @@ const Command kCommands[] = {
     {"validate", shopflow::cli::cmd_validate, "check a bundle and list every problem"},
     {"eval", shopflow::cli::cmd_eval, "evaluate a JSON Logic condition against data"},
     {"render", shopflow::cli::cmd_render, "render a Liquid template against data"},
+    {"simulate", shopflow::cli::cmd_simulate, "run a bundle over events on a simulated clock"},
+    {"test", shopflow::cli::cmd_test, "run a bundle's self-tests"},
+    {"serve", shopflow::cli::cmd_serve, "run a bundle in production: webhooks in, effects out"},
 };
 
 void usage(FILE* out) {

@@ -1,0 +1,170 @@
+// Requests to events: every bad-input class gets its status and a message saying what and
+// where; good requests give the events the store will keep.
+#include "ingest.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "webhooks.hpp"
+
+using namespace shopflow;
+using namespace shopflow::runner;
+
+namespace {
+
+struct Request {
+  std::string content_type;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  HttpInput input() const {
+    HttpInput in;
+    in.content_type = content_type;
+    in.header = [this](const std::string& name) {
+      auto it = headers.find(name);
+      return it == headers.end() ? std::string() : it->second;
+    };
+    in.body = &body;
+    in.received_ms = 1'790'000'000'000;
+    return in;
+  }
+};
+
+const std::string kOrder = R"({"id":820982911946154508,"email":"jon@example.com","total_price":"49.90","checkout_token":"c1"})";
+
+Request shopify(const std::string& secret, const std::string& body = kOrder) {
+  return Request{"application/json",
+                 {{"x-shopify-topic", "orders/create"},
+                  {"x-shopify-hmac-sha256", base64_encode(hmac_sha256(secret, body))},
+                  {"x-shopify-shop-domain", "demo.myshopify.com"},
+                  {"x-shopify-webhook-id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"},
+                  {"x-shopify-triggered-at", "2026-11-22T10:00:00.000Z"}},
+                 body};
+}
+
+}  // namespace
+
+TEST_CASE("CloudEvents: structured, batch and binary mode") {
+  EventLimits limits;
+  Request one{"application/cloudevents+json", {},
+              R"({"specversion":"1.0","id":"e1","source":"/shop","type":"order.created","data":{"total_price":"49.90"}})"};
+  auto d = decode_cloudevents(one.input(), limits);
+  REQUIRE(d.ok);
+  REQUIRE(d.events.size() == 1);
+  CHECK(d.events[0].id == "e1");
+  CHECK(d.events[0].data["total_price"] == "49.90");
+
+  Request batch{"application/cloudevents-batch+json", {},
+                R"([{"specversion":"1.0","id":"e1","source":"/s","type":"a.b"},{"specversion":"1.0","id":"e2","source":"/s","type":"a.c"}])"};
+  d = decode_cloudevents(batch.input(), limits);
+  REQUIRE(d.ok);
+  CHECK(d.events.size() == 2);
+
+  Request bin{"application/json",
+              {{"ce-specversion", "1.0"}, {"ce-id", "b1"}, {"ce-source", "/shop"}, {"ce-type", "order.paid"}},
+              R"({"total_price":"10.00"})"};
+  d = decode_cloudevents(bin.input(), limits);
+  REQUIRE(d.ok);
+  CHECK(d.events[0].type == "order.paid");
+  CHECK(d.events[0].data["total_price"] == "10.00");
+}
+
+TEST_CASE("CloudEvents: each bad input is refused with its status and place") {
+  EventLimits limits;
+  struct Case {
+    const char* what;
+    Request req;
+    int status;
+    const char* code;
+    const char* pointer;
+  };
+  const Case cases[] = {
+      {"broken JSON", {"application/cloudevents+json", {}, "{\"id\": \"e1\",\n \"type\": }"}, 400, "malformed_json", ""},
+      {"missing id", {"application/cloudevents+json", {}, R"({"specversion":"1.0","source":"/s","type":"a.b"})"}, 400,
+       "invalid_event", "/id"},
+      {"wrong specversion",
+       {"application/cloudevents+json", {}, R"({"specversion":"0.3","id":"1","source":"/s","type":"a.b"})"}, 400,
+       "invalid_event", "/specversion"},
+      {"second event of a batch bad",
+       {"application/cloudevents-batch+json", {},
+        R"([{"specversion":"1.0","id":"1","source":"/s","type":"a.b"},{"specversion":"1.0","source":"/s","type":"a.b"}])"},
+       400, "invalid_event", "/1/id"},
+      {"a batch sent as one event",
+       {"application/cloudevents+json", {}, R"([{"specversion":"1.0","id":"1","source":"/s","type":"a.b"}])"}, 400,
+       "invalid_event", ""},
+      {"form data", {"application/x-www-form-urlencoded", {}, "a=b"}, 415, "unsupported_media_type", ""},
+      {"no content type", {"", {}, "{}"}, 415, "unsupported_media_type", ""},
+      {"binary mode without ce-type",
+       {"application/json", {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-source", "/s"}}, "{}"}, 400,
+       "invalid_event", ""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    auto d = decode_cloudevents(c.req.input(), limits);
+    REQUIRE_FALSE(d.ok);
+    CHECK(d.refusal.status == c.status);
+    CHECK(d.refusal.code == c.code);
+    CHECK(d.refusal.pointer == c.pointer);
+    CHECK_FALSE(d.refusal.message.empty());
+  }
+  auto d = decode_cloudevents(cases[0].req.input(), limits);
+  CHECK(d.refusal.line == 2);
+  CHECK(d.refusal.to_json()["error"]["line"] == 2);
+}
+
+TEST_CASE("Shopify webhooks: verified over the raw body, mapped, deduplicated on the webhook id") {
+  WebhookSecrets secrets{"shpss_secret", ""};
+  EventLimits limits;
+  auto d = decode_shopify(shopify("shpss_secret").input(), secrets, limits);
+  REQUIRE(d.ok);
+  REQUIRE(d.events.size() == 1);
+  CHECK(d.events[0].type == "order.created");
+  CHECK(d.events[0].id == "shopify:b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+  CHECK(d.events[0].source == "shopify://demo.myshopify.com");
+  CHECK(d.events[0].time == "2026-11-22T10:00:00.000Z");
+  CHECK(d.events[0].data["total_price"] == "49.90");
+
+  Request with_event_id = shopify("shpss_secret");
+  with_event_id.headers["x-shopify-event-id"] = "98880550";
+  CHECK(decode_shopify(with_event_id.input(), secrets, limits).events.at(0).id == "shopify:98880550");
+
+  Request wrong = shopify("another secret");
+  CHECK(decode_shopify(wrong.input(), secrets, limits).refusal.status == 401);
+  Request tampered = shopify("shpss_secret");
+  tampered.body.replace(tampered.body.find("49.90"), 5, "0.01");
+  CHECK(decode_shopify(tampered.input(), secrets, limits).refusal.status == 401);
+  Request unsigned_req = shopify("shpss_secret");
+  unsigned_req.headers.erase("x-shopify-hmac-sha256");
+  CHECK(decode_shopify(unsigned_req.input(), secrets, limits).refusal.code == "bad_signature");
+  CHECK(decode_shopify(shopify("").input(), WebhookSecrets{}, limits).refusal.code == "not_configured");
+
+  // The signature is checked before the body is parsed: a signed non-JSON body is a 400.
+  Request signed_garbage = shopify("shpss_secret", "{not json");
+  auto g = decode_shopify(signed_garbage.input(), secrets, limits);
+  CHECK(g.refusal.status == 400);
+  CHECK(g.refusal.code == "malformed_json");
+}
+
+TEST_CASE("WooCommerce webhooks: signature, topic, delivery id, and the creation ping") {
+  WebhookSecrets secrets{"", "wc_secret"};
+  EventLimits limits;
+  std::string body = R"({"id":727,"status":"processing","total":"21.00"})";
+  Request req{"application/json",
+              {{"x-wc-webhook-topic", "order.created"},
+               {"x-wc-webhook-signature", base64_encode(hmac_sha256("wc_secret", body))},
+               {"x-wc-webhook-delivery-id", "d-9"},
+               {"x-wc-webhook-source", "https://shop.example/"}},
+              body};
+  auto d = decode_woocommerce(req.input(), secrets, limits);
+  REQUIRE(d.ok);
+  CHECK(d.events.at(0).id == "woocommerce:d-9");
+  CHECK(d.events.at(0).type == "order.created");
+  req.headers["x-wc-webhook-signature"] = "AAAA";
+  CHECK(decode_woocommerce(req.input(), secrets, limits).refusal.status == 401);
+
+  Request ping{"application/x-www-form-urlencoded", {}, "webhook_id=12"};
+  auto p = decode_woocommerce(ping.input(), secrets, limits);
+  CHECK(p.ok);
+  CHECK(p.events.empty());
+}

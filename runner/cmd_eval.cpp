@@ -1,6 +1,145 @@
-// Placeholder until the eval command lands; replaced by its real implementation.
+// `shopflow eval RULE.json [--data DATA.json] [--explain]`: evaluates a JSON Logic condition
+// or computed value against data, as a workflow step would, and prints the result as JSON.
+// Exit codes: 0 evaluated, 1 the rule or data could not be read, parsed, compiled or
+// evaluated, 2 wrong usage.
 #include <cstdio>
+#include <string>
+
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/condition.hpp"
+#include "shopflow/json.hpp"
+
 namespace shopflow::cli {
-int cmd_eval(int, char**) { std::fputs("shopflow eval: not available yet\n", stderr); return 1; }
+
+namespace {
+
+const char* kUsage =
+    "Usage: shopflow eval RULE.json [--data DATA.json] [--now TIMESTAMP] [--explain]\n"
+    "\n"
+    "Evaluates a JSON Logic rule (a condition or a computed value, with Shopflow's money, tag,\n"
+    "time and lookup operators; see workflows/CONDITIONS.md) against data and prints the\n"
+    "result as JSON.\n"
+    "\n"
+    "  RULE.json         the rule; - reads it from standard input\n"
+    "  --data DATA.json  the data the rule reads with var/val (default {}); - reads stdin\n"
+    "  --now TIMESTAMP   sets the data's \"now\" (what the now operator returns), e.g.\n"
+    "                    2026-03-01T09:30:00Z; the engine sets it when workflows run\n"
+    "  --explain         prints {\"result\": ..., \"explain\": tree} instead: every clause with\n"
+    "                    the values it saw and its result, skipped clauses marked\n"
+    "\n"
+    "Table lookups (the lookup operator) yield null here.\n"
+    "Exit status: 0 evaluated, 1 unreadable, invalid or failing rule or data, 2 wrong usage.\n";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "shopflow eval: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+std::string dump(const Json& j, int indent) { return j.dump(indent, ' ', false, Json::error_handler_t::replace); }
+
+// Reads and parses one JSON input; prints "PATH:LINE:COL: message" on failure.
+bool load(const std::string& path, const char* what, Json* out) {
+  auto text = read_input(path);
+  if (!text) return false;
+  auto parsed = parse_json(*text, what);
+  if (!parsed) {
+    const Error& e = parsed.error();
+    std::string name = path == "-" ? "<stdin>" : path;
+    std::fprintf(stderr, "shopflow eval: %s:%d:%d: %s\n", name.c_str(), e.line, e.column, e.message.c_str());
+    return false;
+  }
+  *out = std::move(parsed.value());
+  return true;
+}
+
+}  // namespace
+
+int cmd_eval(int argc, char** argv) {
+  std::string rule_path, data_path, now;
+  bool explain = false, have_data = false, have_now = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (is_help(argv[i])) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    auto value_of = [&](const std::string& name, std::string* out) {
+      std::string prefix = name + "=";
+      if (arg.rfind(prefix, 0) == 0) {
+        *out = arg.substr(prefix.size());
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    if (arg == "--explain") {
+      explain = true;
+    } else if (arg == "--data" || arg.rfind("--data=", 0) == 0) {
+      if (have_data) return usage_error("--data given twice");
+      if (!value_of("--data", &data_path)) return usage_error("--data needs a file name");
+      have_data = true;
+    } else if (arg == "--now" || arg.rfind("--now=", 0) == 0) {
+      if (!value_of("--now", &now)) return usage_error("--now needs a timestamp such as 2026-03-01T09:30:00Z");
+      have_now = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return usage_error("unknown option " + arg);
+    } else if (!rule_path.empty()) {
+      return usage_error("one rule at a time (got " + rule_path + " and " + arg + ")");
+    } else {
+      rule_path = arg;
+    }
+  }
+  if (rule_path.empty()) return usage_error("which rule? Give a file, or - for standard input");
+  if (rule_path == "-" && data_path == "-") return usage_error("the rule and the data cannot both come from stdin");
+
+  Json rule, data = Json::object();
+  if (!load(rule_path, "rule", &rule)) return 1;
+  if (have_data && !load(data_path, "data", &data)) return 1;
+  if (have_now) {
+    if (!data.is_object()) {
+      std::fprintf(stderr, "shopflow eval: --now needs the data to be an object, not %s\n", dump(data, -1).substr(0, 40).c_str());
+      return 1;
+    }
+    data["now"] = now;
+  }
+
+  std::string name = rule_path == "-" ? "<stdin>" : rule_path;
+  auto compiled = logic::Condition::compile(rule);
+  if (!compiled) {
+    std::fprintf(stderr, "shopflow eval: %s: %s\n", name.c_str(), compiled.error().to_string().c_str());
+    return 1;
+  }
+  const logic::Condition& condition = compiled.value();
+  logic::EvalOptions options;
+  options.log = [](const Json& v) { std::fprintf(stderr, "log: %s\n", dump(v, -1).c_str()); };
+
+  if (!explain) {
+    auto r = condition.evaluate(data, options);
+    if (!r) {
+      std::fprintf(stderr, "shopflow eval: %s: %s\n", name.c_str(), r.error().to_string().c_str());
+      return 1;
+    }
+    std::printf("%s\n", dump(r.value(), -1).c_str());
+    return 0;
+  }
+  Json tree;
+  auto r = condition.explain(data, &tree, options);
+  Json out = Json::object();
+  if (r) {
+    out["result"] = r.value();
+  } else {
+    const Error& e = r.error();
+    out["error"] = Json::object({{"message", e.message}, {"pointer", e.pointer}});
+  }
+  out["explain"] = std::move(tree);
+  std::printf("%s\n", dump(out, 2).c_str());
+  if (!r) {
+    std::fprintf(stderr, "shopflow eval: %s: %s\n", name.c_str(), r.error().to_string().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace shopflow::cli

@@ -1,6 +1,157 @@
-// Placeholder until the render command lands; replaced by its real implementation.
+// `shopflow render TEMPLATE [--data DATA.json] [--strict] [--partials DIR]`: renders a Liquid
+// template against JSON data and prints exactly the result (nothing added, no trailing newline).
+// Errors go to stderr as FILE:LINE:COLUMN: message.
+// Exit codes: 0 rendered, 1 the template or the data is wrong (or a limit was reached),
+// 2 bad usage or an unreadable file.
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/json.hpp"
+#include "shopflow/template.hpp"
+
 namespace shopflow::cli {
-int cmd_render(int, char**) { std::fputs("shopflow render: not available yet\n", stderr); return 1; }
+
+namespace {
+
+const char* kUsage =
+    "Usage: shopflow render TEMPLATE [--data DATA.json] [--strict] [--partials DIR]\n"
+    "\n"
+    "Renders a Liquid template (Shopify's dialect, with the json and money filters) against JSON\n"
+    "data and prints exactly the result on standard output.\n"
+    "\n"
+    "  TEMPLATE          the template file, or - to read standard input\n"
+    "  --data FILE       the data: a JSON object whose keys are the template's variables\n"
+    "                    (default {}); its \"now\" field is the time 'now' | date uses\n"
+    "  --strict          strict mode: bad syntax, unknown tags and filters, and undefined\n"
+    "                    variables are errors (default: lax, as Shopify renders themes)\n"
+    "  --partials DIR    where {% render 'name' %} and {% include 'name' %} find DIR/name.liquid\n"
+    "  --money-format F  the shop's money format for the money filter (default \"${{amount}}\")\n"
+    "\n"
+    "Exit status: 0 rendered, 1 template or data error, 2 bad usage or unreadable file.\n";
+
+void print_error(const std::string& file, const Error& e) {
+  if (e.line > 0) {
+    std::fprintf(stderr, "%s:%d:%d: %s\n", file.c_str(), e.line, e.column, e.message.c_str());
+  } else {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), e.message.c_str());
+  }
+}
+
+// A partial name must stay inside the partials folder.
+bool safe_partial_name(const std::string& name) {
+  if (name.empty() || name[0] == '/' || name.find('\\') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t slash = name.find('/', start);
+    std::string part = name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+int cmd_render(int argc, char** argv) {
+  std::string template_path, data_path, partials_dir;
+  liquid::Options options;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (is_help(argv[i])) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "shopflow render: %s needs a value\n\n%s", name, kUsage);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (arg == "--data") {
+      const char* v = value("--data");
+      if (!v) return 2;
+      data_path = v;
+    } else if (arg == "--partials") {
+      const char* v = value("--partials");
+      if (!v) return 2;
+      partials_dir = v;
+    } else if (arg == "--money-format") {
+      const char* v = value("--money-format");
+      if (!v) return 2;
+      options.money_format = v;
+    } else if (arg == "--strict") {
+      options.mode = liquid::Mode::Strict;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "shopflow render: unknown option %s\n\n%s", arg.c_str(), kUsage);
+      return 2;
+    } else if (!template_path.empty()) {
+      std::fprintf(stderr, "shopflow render: one template at a time (got %s and %s)\n", template_path.c_str(),
+                   arg.c_str());
+      return 2;
+    } else {
+      template_path = arg;
+    }
+  }
+  if (template_path.empty()) {
+    std::fprintf(stderr, "shopflow render: which template?\n\n%s", kUsage);
+    return 2;
+  }
+  if (template_path == "-" && data_path == "-") {
+    std::fputs("shopflow render: the template and the data cannot both come from standard input\n", stderr);
+    return 2;
+  }
+
+  Json data = Json::object();
+  if (!data_path.empty()) {
+    auto text = read_input(data_path);
+    if (!text) return 2;
+    auto parsed = parse_json(*text, "data");
+    if (!parsed) {
+      print_error(data_path, parsed.error());
+      return 1;
+    }
+    data = std::move(parsed).value();
+  }
+
+  std::map<std::string, std::string> loaded;
+  if (!partials_dir.empty()) {
+    options.partials = [&loaded, &partials_dir](const std::string& name) -> const std::string* {
+      auto it = loaded.find(name);
+      if (it != loaded.end()) return &it->second;
+      if (!safe_partial_name(name)) return nullptr;
+      std::ifstream in(partials_dir + "/" + name + ".liquid", std::ios::binary);
+      if (!in) return nullptr;
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return &loaded.emplace(name, std::move(text)).first->second;
+    };
+  }
+
+  auto source = read_input(template_path);
+  if (!source) return 2;
+  std::string shown = template_path == "-" ? "<stdin>" : template_path;
+  auto tpl = liquid::Template::parse(*source, options);
+  if (!tpl) {
+    print_error(shown, tpl.error());
+    return 1;
+  }
+  auto out = tpl.value().render(data, options);
+  if (!out) {
+    print_error(shown, out.error());
+    return 1;
+  }
+  const std::string& text = out.value();
+  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {
+    std::fputs("shopflow render: could not write the output\n", stderr);
+    return 2;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 2;
+}
+
 }  // namespace shopflow::cli

@@ -34,6 +34,14 @@ struct Options {
   Limits limits;
   PartialSource partials;       // unset: render/include fail with "no template named ..."
   std::string money_format = "${{amount}}";  // Shopify's shop money format for `money`
+
+  // Added by the Liquid implementation (template.cpp); the fields above are the original contract.
+
+  // Strict mode only: false renders undefined variables as nothing, as Ruby Liquid does with
+  // error_mode :strict but without strict_variables (the golden conformance suite runs so).
+  bool strict_variables = true;
+  // Shopify's shop "money with currency" format, for `money_with_currency`.
+  std::string money_with_currency_format = "${{amount}} USD";
 };
 
 struct Document;  // parsed form, private to template.cpp

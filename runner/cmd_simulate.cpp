@@ -1,6 +1,134 @@
-// Placeholder until the simulate command lands; replaced by its real implementation.
+// `shopflow simulate BUNDLE [--events FILE.jsonl] [--from TIME] [--until TIME] [--trace OUT.json]`:
+// runs a bundle over events on a simulated clock (the core's simulate()) and prints a summary.
+// Exit codes: 0 simulated, 1 the bundle has problems, 2 unreadable input or bad usage.
 #include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/bundle.hpp"
+#include "shopflow/simulator.hpp"
+
 namespace shopflow::cli {
-int cmd_simulate(int, char**) { std::fputs("shopflow simulate: not available yet\n", stderr); return 1; }
+
+namespace {
+
+const char* kUsage =
+    "Usage: shopflow simulate BUNDLE.json [--events FILE.jsonl] [--from TIME] [--until TIME] [--trace OUT.json]\n"
+    "\n"
+    "Runs the bundle's workflows over events on a simulated clock that jumps from event to event\n"
+    "and timer to timer, answering http.request from the bundle's mocks, and prints runs by\n"
+    "workflow and status and effects by type.\n"
+    "\n"
+    "  --events FILE   events as JSON Lines, one {\"id\", \"type\", \"time\", \"data\"} per line\n"
+    "                  (default: the bundle's samples.events); - reads standard input\n"
+    "  --from TIME     start of the simulated clock (default: the first event's time)\n"
+    "  --until TIME    end of the simulated clock (default: 7 days after the last event)\n"
+    "  --trace FILE    write the whole trace (runs, steps with verdicts, effects, tables) as JSON\n"
+    "  --hash          print only the trace hash\n"
+    "TIME is RFC 3339, e.g. 2026-03-01T09:00:00Z.\n"
+    "\n"
+    "Exit status: 0 simulated, 1 the bundle has problems, 2 unreadable input or bad usage.\n";
+
+}  // namespace
+
+int cmd_simulate(int argc, char** argv) {
+  std::string path, events_path, trace_path;
+  SimOptions opts;
+  bool hash_only = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (is_help(argv[i])) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "shopflow simulate: %s needs a value\n", name);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (arg == "--events" || arg == "--trace" || arg == "--until" || arg == "--from") {
+      const char* v = value(arg.c_str());
+      if (!v) return 2;
+      if (arg == "--events") {
+        events_path = v;
+      } else if (arg == "--trace") {
+        trace_path = v;
+      } else {
+        auto t = parse_instant(v);
+        if (!t) {
+          std::fprintf(stderr, "shopflow simulate: %s: %s\n", arg.c_str(), t.error().message.c_str());
+          return 2;
+        }
+        (arg == "--until" ? opts.until : opts.from) = t.value();
+      }
+    } else if (arg == "--hash") {
+      hash_only = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "shopflow simulate: unknown option %s\n\n%s", arg.c_str(), kUsage);
+      return 2;
+    } else if (path.empty()) {
+      path = arg;
+    } else {
+      std::fprintf(stderr, "shopflow simulate: one bundle at a time (got %s and %s)\n", path.c_str(), arg.c_str());
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    std::fprintf(stderr, "shopflow simulate: which bundle?\n\n%s", kUsage);
+    return 2;
+  }
+  auto text = read_input(path);
+  if (!text) return 2;
+  auto loaded = load_bundle(*text);
+  if (!loaded) {
+    const Error& e = loaded.error();
+    std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
+    return 2;
+  }
+  if (!loaded.value().ok()) {
+    for (const Problem& p : loaded.value().problems) std::fprintf(stderr, "%s: %s\n", path.c_str(), p.to_string().c_str());
+    std::fprintf(stderr, "shopflow simulate: the bundle has problems; fix them first (shopflow validate %s)\n",
+                 path.c_str());
+    return 1;
+  }
+  const Bundle& bundle = loaded.value().bundle;
+  std::vector<Event> events = bundle.sample_events;
+  if (!events_path.empty()) {
+    auto ev_text = read_input(events_path);
+    if (!ev_text) return 2;
+    auto parsed = parse_events_jsonl(*ev_text);
+    if (!parsed) {
+      std::fprintf(stderr, "%s: %s\n", events_path.c_str(), parsed.error().to_string().c_str());
+      return 2;
+    }
+    events = std::move(parsed.value());
+  } else if (events.empty()) {
+    std::fprintf(stderr, "shopflow simulate: the bundle has no samples.events; give events with --events FILE.jsonl\n");
+  }
+  auto trace = simulate(bundle, events, opts);
+  if (!trace) {
+    std::fprintf(stderr, "shopflow simulate: %s\n", trace.error().to_string().c_str());
+    return 2;
+  }
+  if (!trace_path.empty()) {
+    std::ofstream out(trace_path, std::ios::binary);
+    out << trace.value().json.dump(2) << '\n';
+    if (!out) {
+      std::fprintf(stderr, "shopflow simulate: cannot write %s\n", trace_path.c_str());
+      return 2;
+    }
+  }
+  if (hash_only) {
+    std::printf("%s\n", trace.value().hash.c_str());
+  } else {
+    std::fputs(summarize(trace.value()).c_str(), stdout);
+    if (!trace_path.empty()) std::printf("Trace written to %s\n", trace_path.c_str());
+  }
+  return 0;
+}
+
 }  // namespace shopflow::cli

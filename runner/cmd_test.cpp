@@ -1,6 +1,76 @@
-// Placeholder until the test command lands; replaced by its real implementation.
+// `shopflow test BUNDLE...`: runs each bundle's self-tests (the core's run_tests()) and prints
+// pass/fail with a readable diff of what differed.
+// Exit codes: 0 all passed, 1 a test failed or a bundle has problems, 2 unreadable input.
 #include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/bundle.hpp"
+#include "shopflow/simulator.hpp"
+
 namespace shopflow::cli {
-int cmd_test(int, char**) { std::fputs("shopflow test: not available yet\n", stderr); return 1; }
+
+namespace {
+
+const char* kUsage =
+    "Usage: shopflow test BUNDLE.json [BUNDLE.json...]\n"
+    "\n"
+    "Runs every test in each bundle's \"tests\": feeds its events through the workflows on a\n"
+    "simulated clock up to its \"until\", then compares the effects, tables and runs with what it\n"
+    "expects. Prints PASS or FAIL per test, and for a failure what differed.\n"
+    "\n"
+    "Exit status: 0 every test passed, 1 a test failed or a bundle has problems, 2 unreadable input.\n";
+
+}  // namespace
+
+int cmd_test(int argc, char** argv) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (is_help(argv[i])) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "shopflow test: unknown option %s\n\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+    paths.push_back(arg);
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "shopflow test: which bundle?\n\n%s", kUsage);
+    return 2;
+  }
+  size_t passed = 0, failed = 0;
+  bool problems = false;
+  for (const std::string& path : paths) {
+    auto text = read_input(path);
+    if (!text) return 2;
+    auto loaded = load_bundle(*text);
+    if (!loaded) {
+      const Error& e = loaded.error();
+      std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
+      return 2;
+    }
+    if (!loaded.value().ok()) {
+      for (const Problem& p : loaded.value().problems) std::printf("%s: %s\n", path.c_str(), p.to_string().c_str());
+      std::printf("%s: the bundle has problems; its tests were not run\n", path.c_str());
+      problems = true;
+      continue;
+    }
+    const Bundle& bundle = loaded.value().bundle;
+    if (paths.size() > 1) std::printf("%s\n", path.c_str());
+    if (bundle.tests.empty()) std::printf("  (no tests in %s)\n", bundle.name.c_str());
+    for (const TestOutcome& t : run_tests(bundle)) {
+      std::printf("%s  %s\n", t.passed ? "PASS" : "FAIL", t.name.c_str());
+      if (!t.passed) std::fputs(t.diff.c_str(), stdout);
+      (t.passed ? passed : failed)++;
+    }
+  }
+  std::printf("%zu test%s, %zu passed, %zu failed\n", passed + failed, passed + failed == 1 ? "" : "s", passed, failed);
+  return failed > 0 || problems ? 1 : 0;
+}
+
 }  // namespace shopflow::cli

@@ -1,6 +1,9 @@
-// Bundle checking: structure first, then the rules a schema cannot express (unique ids).
+// Bundle checking: structure first, then the rules a schema cannot express — unique ids,
+// conditions that compile, templates that parse, actions and their parameters, schedules,
+// durations, references to steps and tables. Every problem is reported, none stops the check.
 #include "shopflow/bundle.hpp"
 
+#include <cctype>
 #include <set>
 
 namespace shopflow {
@@ -30,6 +33,16 @@ bool valid_id(const std::string& s) {
   return true;
 }
 
+// Variable names (set, foreach "as"): letters, digits and '_', not starting with a digit.
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Event types are dotted lower-case names: "order.created", "checkout.updated".
 bool valid_event_type(const std::string& s) {
   if (s.empty() || s.size() > 128 || s.front() == '.' || s.back() == '.') return false;
@@ -40,9 +53,15 @@ bool valid_event_type(const std::string& s) {
   return true;
 }
 
+bool is_template_text(const std::string& s) {
+  return s.find("{{") != std::string::npos || s.find("{%") != std::string::npos;
+}
+
+const char* const kStepKinds[] = {"if", "switch", "action", "wait", "foreach", "set", "emit", "stop"};
+
 class Checker {
  public:
-  explicit Checker(BundleCheck& out) : out_(out) {}
+  explicit Checker(BundleCheck& out) : out_(out), b_(out.bundle) {}
 
   void problem(const std::string& pointer, std::string message) {
     out_.problems.push_back(Problem{std::move(message), pointer, 0, 0});
@@ -67,11 +86,407 @@ class Checker {
     return it->get<std::string>();
   }
 
+  // An optional string member: "" when absent; reports a non-string.
+  std::string optional_string(const Json& obj, const std::string& base, const char* key) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return {};
+    if (!it->is_string()) {
+      problem(pointer_join(base, key), std::string("must be a string, not ") + type_name(*it));
+      return {};
+    }
+    return it->get<std::string>();
+  }
+
+  void unknown_keys(const Json& obj, const std::string& at, std::initializer_list<const char*> known,
+                    const char* what) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      bool ok = it.key() == "$comment";
+      for (const char* k : known) ok = ok || it.key() == k;
+      if (ok) continue;
+      std::string list;
+      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      problem(pointer_join(at, it.key()), "unknown field \"" + it.key() + "\" in " + what + "; it may have " + list);
+    }
+  }
+
+  // Compiles a JSON Logic rule; a problem when it does not compile. Records step references.
+  logic::Condition condition(const Json& rule, const std::string& at) {
+    note_references(rule, at);
+    auto c = logic::Condition::compile(rule, at);
+    if (!c) {
+      const Error& e = c.error();
+      problem(e.pointer.empty() ? at : e.pointer, "condition: " + e.message);
+      return {};
+    }
+    return std::move(c.value());
+  }
+
+  liquid::Template text(const std::string& source, const std::string& at) {
+    note_template_references(source, at);
+    liquid::Options opts = template_options(b_);
+    opts.mode = liquid::Mode::Strict;
+    auto t = liquid::Template::parse(source, opts);
+    if (!t) {
+      const Error& e = t.error();
+      std::string where = e.line > 0 ? " (line " + std::to_string(e.line) + ", column " + std::to_string(e.column) + ")" : "";
+      problem(at, "template does not parse" + where + ": " + e.message);
+      return {};
+    }
+    return std::move(t.value());
+  }
+
+  Computed computed(const Json& v, const std::string& at, int depth = 0) {
+    Computed c;
+    if (depth > 32) {
+      problem(at, "nested deeper than 32 levels");
+      return c;
+    }
+    if (v.is_string() && is_template_text(v.get_ref<const std::string&>())) {
+      c.kind = Computed::Kind::Text;
+      c.text = text(v.get<std::string>(), at);
+      return c;
+    }
+    if (v.is_object() && v.size() == 1 && v.contains("$logic")) {
+      c.kind = Computed::Kind::Logic;
+      c.logic = condition(v["$logic"], pointer_join(at, "$logic"));
+      return c;
+    }
+    bool all_literal = true;
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        c.fields.push_back(ComputedField{it.key(), computed(it.value(), pointer_join(at, it.key()), depth + 1)});
+        all_literal = all_literal && c.fields.back().value.kind == Computed::Kind::Literal;
+      }
+      c.kind = Computed::Kind::Object;
+    } else if (v.is_array()) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        c.items.push_back(computed(v[i], pointer_join(at, i), depth + 1));
+        all_literal = all_literal && c.items.back().kind == Computed::Kind::Literal;
+      }
+      c.kind = Computed::Kind::Array;
+    }
+    if (all_literal) {
+      c = Computed{};
+      c.kind = Computed::Kind::Literal;
+      c.literal = v;
+    }
+    return c;
+  }
+
+  // [SECTION] references to steps, checked when the whole workflow has been read
+  void note_references(const Json& rule, const std::string& at) {
+    if (rule.is_object()) {
+      for (auto it = rule.begin(); it != rule.end(); ++it) {
+        if (it.key() == "var") {
+          const Json& a = it.value();
+          const Json* name = a.is_array() && !a.empty() ? &a[0] : &a;
+          if (name->is_string()) note_path(name->get<std::string>(), at);
+        }
+        note_references(it.value(), at);
+      }
+    } else if (rule.is_array()) {
+      for (const auto& x : rule) note_references(x, at);
+    }
+  }
+  void note_path(const std::string& path, const std::string& at) {
+    if (path.rfind("steps.", 0) != 0) return;
+    std::string id = path.substr(6);
+    size_t dot = id.find('.');
+    if (dot != std::string::npos) id = id.substr(0, dot);
+    if (!id.empty()) refs_.emplace_back(at, id);
+  }
+  void note_template_references(const std::string& src, const std::string& at) {
+    for (size_t p = src.find("steps."); p != std::string::npos; p = src.find("steps.", p + 6)) {
+      if (p > 0) {
+        char c = src[p - 1];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.')
+          continue;
+      }
+      size_t e = p + 6;
+      while (e < src.size() && (std::isalnum(static_cast<unsigned char>(src[e])) || src[e] == '_' || src[e] == '-')) ++e;
+      if (e > p + 6) refs_.emplace_back(at, src.substr(p + 6, e - p - 6));
+    }
+  }
+
+  // [SECTION] steps
+  size_t new_list(Workflow& w) {
+    w.lists.emplace_back();
+    return w.lists.size() - 1;
+  }
+
+  void step_list(const Json* arr, const std::string& at, Workflow& w, size_t list, const std::string& prefix,
+                 int depth) {
+    if (arr == nullptr) return;
+    if (!arr->is_array()) {
+      problem(at, std::string("must be a list of steps, not ") + type_name(*arr));
+      return;
+    }
+    if (depth > 16) {
+      problem(at, "steps are nested deeper than 16 levels");
+      return;
+    }
+    for (size_t i = 0; i < arr->size(); ++i) {
+      size_t idx = step((*arr)[i], pointer_join(at, i), w, prefix, depth);
+      if (idx != SIZE_MAX) w.lists[list].push_back(idx);
+    }
+  }
+
+  // Reads one step into w.steps; returns its index, or SIZE_MAX when it is unusable.
+  size_t step(const Json& s, const std::string& at, Workflow& w, const std::string& prefix, int depth) {
+    if (!s.is_object()) {
+      problem(at, std::string("a step must be an object, not ") + type_name(s));
+      return SIZE_MAX;
+    }
+    Step st;
+    st.pointer = at;
+    st.id = required_string(s, at, "id", "step");
+    if (!st.id.empty()) {
+      if (!valid_id(st.id)) {
+        problem(pointer_join(at, "id"),
+                "\"" + st.id + "\" is not a valid step id: use up to 64 letters, digits, '_', '-' or '.'");
+      } else if (!step_ids_.insert(st.id).second) {
+        problem(pointer_join(at, "id"), "the step id \"" + st.id + "\" is used twice in this workflow; step ids must be unique");
+      }
+    }
+    st.path = prefix + (st.id.empty() ? "?" : st.id);
+    const char* kind = nullptr;
+    int kinds = 0;
+    for (const char* k : kStepKinds) {
+      if (s.contains(k)) {
+        if (!kind) kind = k;
+        ++kinds;
+      }
+    }
+    if (kinds != 1) {
+      problem(at, kinds == 0 ? "a step needs one of if, switch, action, wait, foreach, set, emit or stop"
+                             : "a step does one thing: it has more than one of if, switch, action, wait, foreach, "
+                               "set, emit, stop");
+      return SIZE_MAX;
+    }
+    size_t idx = w.steps.size();
+    w.steps.emplace_back();
+    std::string k = kind;
+    std::string kat = pointer_join(at, k);
+    const Json& body = s[k];
+    if (k == "if") {
+      st.kind = StepKind::If;
+      unknown_keys(s, at, {"id", "name", "description", "if", "then", "else"}, "an if step");
+      st.logic = condition(body, kat);
+      st.has_logic = true;
+      st.then_list = new_list(w);
+      st.else_list = new_list(w);
+      if (!s.contains("then")) problem(pointer_join(at, "then"), "missing: an if step needs the steps to run when true");
+      step_list(s.contains("then") ? &s["then"] : nullptr, pointer_join(at, "then"), w, st.then_list,
+                st.path + "/then/", depth + 1);
+      step_list(s.contains("else") ? &s["else"] : nullptr, pointer_join(at, "else"), w, st.else_list,
+                st.path + "/else/", depth + 1);
+    } else if (k == "switch") {
+      st.kind = StepKind::Switch;
+      unknown_keys(s, at, {"id", "name", "description", "switch", "cases", "default"}, "a switch step");
+      st.logic = condition(body, kat);
+      st.has_logic = true;
+      auto cases = s.find("cases");
+      std::string cat = pointer_join(at, "cases");
+      if (cases == s.end() || !cases->is_array()) {
+        problem(cat, "a switch step needs \"cases\": a list of {\"equals\": value, \"steps\": [...]}");
+      } else {
+        for (size_t i = 0; i < cases->size(); ++i) {
+          const Json& c = (*cases)[i];
+          std::string at_i = pointer_join(cat, i);
+          if (!c.is_object()) {
+            problem(at_i, std::string("a case must be an object, not ") + type_name(c));
+            continue;
+          }
+          unknown_keys(c, at_i, {"equals", "when", "steps"}, "a case");
+          SwitchCase sc;
+          if (c.contains("equals") == c.contains("when")) {
+            problem(at_i, "a case has either \"equals\" (a value) or \"when\" (a condition)");
+          } else if (c.contains("equals")) {
+            sc.has_equals = true;
+            sc.equals = c["equals"];
+          } else {
+            sc.when = condition(c["when"], pointer_join(at_i, "when"));
+          }
+          sc.list = new_list(w);
+          if (!c.contains("steps")) problem(pointer_join(at_i, "steps"), "missing: the steps to run for this case");
+          step_list(c.contains("steps") ? &c["steps"] : nullptr, pointer_join(at_i, "steps"), w, sc.list,
+                    st.path + "/cases/" + std::to_string(i) + "/", depth + 1);
+          st.cases.push_back(std::move(sc));
+        }
+      }
+      st.default_list = new_list(w);
+      step_list(s.contains("default") ? &s["default"] : nullptr, pointer_join(at, "default"), w, st.default_list,
+                st.path + "/default/", depth + 1);
+    } else if (k == "action") {
+      st.kind = StepKind::Action;
+      unknown_keys(s, at, {"id", "name", "description", "action", "params"}, "an action step");
+      action(s, at, st);
+    } else if (k == "wait") {
+      st.kind = StepKind::Wait;
+      unknown_keys(s, at, {"id", "name", "description", "wait"}, "a wait step");
+      wait(body, kat, st);
+    } else if (k == "foreach") {
+      st.kind = StepKind::Foreach;
+      unknown_keys(s, at, {"id", "name", "description", "foreach", "as", "steps"}, "a foreach step");
+      st.logic = condition(body, kat);
+      st.has_logic = true;
+      if (s.contains("as")) {
+        st.as = optional_string(s, at, "as");
+        if (!valid_name(st.as)) {
+          problem(pointer_join(at, "as"), "\"" + st.as + "\" is not a variable name: use letters, digits and '_'");
+        } else if (st.as == "event" || st.as == "trigger" || st.as == "steps" || st.as == "vars" || st.as == "now") {
+          problem(pointer_join(at, "as"), "\"" + st.as + "\" is taken by the data every step sees; pick another name");
+        }
+      }
+      st.body_list = new_list(w);
+      if (!s.contains("steps")) problem(pointer_join(at, "steps"), "missing: the steps to run for each item");
+      step_list(s.contains("steps") ? &s["steps"] : nullptr, pointer_join(at, "steps"), w, st.body_list,
+                st.path + "/*/", depth + 1);
+    } else if (k == "set") {
+      st.kind = StepKind::Set;
+      unknown_keys(s, at, {"id", "name", "description", "set"}, "a set step");
+      if (!body.is_object() || body.empty()) {
+        problem(kat, "a set step maps variable names to JSON Logic values, e.g. {\"total\": {\"var\": \"event.data.total\"}}");
+      } else {
+        for (auto it = body.begin(); it != body.end(); ++it) {
+          std::string vat = pointer_join(kat, it.key());
+          if (!valid_name(it.key())) problem(vat, "\"" + it.key() + "\" is not a variable name: use letters, digits and '_'");
+          st.sets.emplace_back(it.key(), condition(it.value(), vat));
+        }
+      }
+    } else if (k == "emit") {
+      st.kind = StepKind::Emit;
+      unknown_keys(s, at, {"id", "name", "description", "emit"}, "an emit step");
+      if (!body.is_object()) {
+        problem(kat, "an emit step needs {\"type\": \"event.type\", \"data\": {...}}");
+      } else {
+        unknown_keys(body, kat, {"type", "data"}, "emit");
+        st.emit_type = required_string(body, kat, "type", "emitted event");
+        if (!st.emit_type.empty() && !valid_event_type(st.emit_type))
+          problem(pointer_join(kat, "type"), "\"" + st.emit_type + "\" is not an event type: use dotted lower-case names");
+        if (body.contains("data")) st.emit_data = computed(body["data"], pointer_join(kat, "data"));
+      }
+    } else {
+      st.kind = StepKind::Stop;
+      unknown_keys(s, at, {"id", "name", "description", "stop"}, "a stop step");
+      if (body.is_object()) {
+        unknown_keys(body, kat, {"reason"}, "stop");
+        st.reason = optional_string(body, kat, "reason");
+      } else if (!body.is_boolean() || !body.get<bool>()) {
+        problem(kat, "a stop step is {\"stop\": {\"reason\": \"why\"}} or {\"stop\": true}");
+      }
+    }
+    w.steps[idx] = std::move(st);
+    return idx;
+  }
+
+  void action(const Json& s, const std::string& at, Step& st) {
+    std::string aat = pointer_join(at, "action");
+    const Json& a = s["action"];
+    if (!a.is_string()) {
+      problem(aat, std::string("must be the name of an action, not ") + type_name(a));
+      return;
+    }
+    st.action = a.get<std::string>();
+    st.spec = find_action(st.action);
+    if (!st.spec) {
+      std::string names;
+      for (const auto& spec : action_specs()) names += (names.empty() ? "" : ", ") + spec.type;
+      problem(aat, "unknown action \"" + st.action + "\"; the actions are " + names);
+      return;
+    }
+    std::string pat = pointer_join(at, "params");
+    auto params = s.find("params");
+    if (params != s.end() && !params->is_object()) {
+      problem(pat, std::string("must be an object of parameters, not ") + type_name(*params));
+      return;
+    }
+    static const Json kEmpty = Json::object();
+    const Json& p = params == s.end() ? kEmpty : *params;
+    for (const auto& spec : st.spec->params) {
+      if (spec.required && !p.contains(spec.name)) {
+        problem(pat, "missing parameter \"" + spec.name + "\": " + st.action + " needs it (" + spec.summary + ")");
+      }
+    }
+    for (auto it = p.begin(); it != p.end(); ++it) {
+      std::string vat = pointer_join(pat, it.key());
+      bool known = false;
+      for (const auto& spec : st.spec->params) known = known || spec.name == it.key();
+      if (!known) {
+        std::string names;
+        for (const auto& spec : st.spec->params) names += (names.empty() ? "" : ", ") + spec.name;
+        problem(vat, "unknown parameter \"" + it.key() + "\" for " + st.action + "; it takes " + names);
+        continue;
+      }
+      st.params.emplace_back(it.key(), computed(it.value(), vat));
+      if (it.key() == "table" && it.value().is_string() && !is_template_text(it.value().get<std::string>()))
+        table_refs_.emplace_back(vat, it.value().get<std::string>());
+    }
+  }
+
+  void wait(const Json& body, const std::string& at, Step& st) {
+    if (!body.is_object()) {
+      problem(at, "a wait is {\"duration\": \"PT4H\"}, {\"until\": time} or {\"event\": \"order.created\", \"match\": ..., "
+                  "\"timeout\": \"PT4H\"}");
+      return;
+    }
+    int n = body.contains("duration") + body.contains("until") + body.contains("event");
+    if (n != 1) {
+      problem(at, "a wait has exactly one of \"duration\", \"until\" or \"event\"");
+      return;
+    }
+    if (body.contains("duration")) {
+      st.wait = WaitKind::Duration;
+      unknown_keys(body, at, {"duration"}, "a duration wait");
+      st.duration_ms = duration(body["duration"], pointer_join(at, "duration"));
+    } else if (body.contains("until")) {
+      st.wait = WaitKind::Until;
+      unknown_keys(body, at, {"until"}, "an until wait");
+      const Json& u = body["until"];
+      std::string uat = pointer_join(at, "until");
+      if (u.is_string()) {
+        if (auto t = parse_instant(u.get<std::string>()); !t) problem(uat, t.error().message);
+      }
+      st.logic = condition(u, uat);
+      st.has_logic = true;
+    } else {
+      st.wait = WaitKind::Event;
+      unknown_keys(body, at, {"event", "match", "timeout"}, "an event wait");
+      st.wait_event = required_string(body, at, "event", "event wait");
+      if (!st.wait_event.empty() && !valid_event_type(st.wait_event))
+        problem(pointer_join(at, "event"), "\"" + st.wait_event + "\" is not an event type: use dotted lower-case names");
+      if (body.contains("match")) {
+        st.logic = condition(body["match"], pointer_join(at, "match"));
+        st.has_logic = true;
+      }
+      if (body.contains("timeout")) {
+        st.has_timeout = true;
+        st.duration_ms = duration(body["timeout"], pointer_join(at, "timeout"));
+      }
+    }
+  }
+
+  Millis duration(const Json& v, const std::string& at) {
+    if (!v.is_string()) {
+      problem(at, std::string("a duration is a string like \"PT4H\", not ") + type_name(v));
+      return 0;
+    }
+    auto d = parse_duration(v.get<std::string>());
+    if (!d) {
+      problem(at, d.error().message);
+      return 0;
+    }
+    if (d.value() <= 0) problem(at, "a duration must be longer than zero");
+    return d.value();
+  }
+
+  // [SECTION] workflows
   void workflow(const Json& wf, const std::string& at, std::set<std::string>& ids) {
     if (!wf.is_object()) {
       problem(at, std::string("a workflow must be an object, not ") + type_name(wf));
       return;
     }
+    unknown_keys(wf, at, {"id", "name", "description", "trigger", "steps", "enabled"}, "a workflow");
     Workflow w;
     w.id = required_string(wf, at, "id", "workflow");
     if (!w.id.empty()) {
@@ -90,21 +505,287 @@ class Checker {
         problem(pointer_join(at, "name"), std::string("must be a string, not ") + type_name(*n));
       }
     }
+    w.description = optional_string(wf, at, "description");
     auto trig = wf.find("trigger");
     std::string tat = pointer_join(at, "trigger");
     if (trig == wf.end()) {
       problem(tat, "missing: say which event starts this workflow, e.g. {\"event\": \"order.created\"}");
     } else if (!trig->is_object()) {
       problem(tat, std::string("must be an object like {\"event\": \"order.created\"}, not ") + type_name(*trig));
+    } else if (trig->contains("schedule")) {
+      unknown_keys(*trig, tat, {"schedule", "utc_offset"}, "a schedule trigger");
+      w.trigger.schedule = required_string(*trig, tat, "schedule", "schedule trigger");
+      w.trigger.utc_offset = optional_string(*trig, tat, "utc_offset");
+      if (!w.trigger.schedule.empty()) {
+        auto c = CronSchedule::parse(w.trigger.schedule, w.trigger.utc_offset);
+        if (!c) {
+          problem(pointer_join(tat, c.error().message.find("UTC offset") != std::string::npos ? "utc_offset" : "schedule"),
+                  c.error().message);
+        } else {
+          w.trigger.cron = std::move(c.value());
+        }
+      }
     } else {
+      unknown_keys(*trig, tat, {"event", "filter"}, "an event trigger");
       w.trigger.event = required_string(*trig, tat, "event", "trigger");
       if (!w.trigger.event.empty() && !valid_event_type(w.trigger.event)) {
         problem(pointer_join(tat, "event"),
                 "\"" + w.trigger.event +
                     "\" is not an event type: use dotted lower-case names such as \"order.created\"");
       }
+      if (trig->contains("filter")) {
+        w.trigger.has_filter = true;
+        w.trigger.filter = condition((*trig)["filter"], pointer_join(tat, "filter"));
+      }
+    }
+    step_ids_.clear();
+    refs_.clear();
+    size_t top = new_list(w);
+    if (auto st = wf.find("steps"); st != wf.end()) step_list(&*st, pointer_join(at, "steps"), w, top, "", 0);
+    for (const auto& [pointer, id] : refs_) {
+      if (!step_ids_.count(id))
+        problem(pointer, "refers to steps." + id + ", but this workflow has no step with the id \"" + id + "\"");
     }
     out_.bundle.workflows.push_back(std::move(w));
+  }
+
+  // [SECTION] templates, tables, mocks, samples, tests
+  void templates(const Json& t) {
+    if (!t.is_object()) {
+      problem("/templates", std::string("must be an object of named Liquid templates, not ") + type_name(t));
+      return;
+    }
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      if (!it.value().is_string()) {
+        problem(pointer_join("/templates", it.key()), std::string("a template is a string, not ") + type_name(it.value()));
+        continue;
+      }
+      b_.templates[it.key()] = it.value().get<std::string>();
+    }
+    // Parse after all are known, so that partials can render one another.
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      if (it.value().is_string()) (void)text(it.value().get<std::string>(), pointer_join("/templates", it.key()));
+    }
+  }
+
+  void tables(const Json& t) {
+    if (!t.is_object()) {
+      problem("/tables", std::string("must be an object of tables, not ") + type_name(t));
+      return;
+    }
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      std::string at = pointer_join("/tables", it.key());
+      const Json& def = it.value();
+      if (!valid_id(it.key())) problem(at, "\"" + it.key() + "\" is not a valid table name");
+      if (!def.is_object()) {
+        problem(at, "a table is {\"key\": \"sku\", \"rows\": [ {...}, ... ]}");
+        continue;
+      }
+      unknown_keys(def, at, {"key", "rows", "description"}, "a table");
+      TableDef td;
+      td.name = it.key();
+      td.key_field = required_string(def, at, "key", "table");
+      std::set<std::string> keys;
+      if (auto rows = def.find("rows"); rows != def.end()) {
+        std::string rat = pointer_join(at, "rows");
+        if (!rows->is_array()) {
+          problem(rat, "must be a list of row objects");
+        } else {
+          for (size_t i = 0; i < rows->size(); ++i) {
+            const Json& row = (*rows)[i];
+            std::string at_i = pointer_join(rat, i);
+            if (!row.is_object()) {
+              problem(at_i, "a row must be an object");
+              continue;
+            }
+            auto k = row.find(td.key_field);
+            if (td.key_field.empty()) continue;
+            if (k == row.end() || !(k->is_string() || k->is_number_integer())) {
+              problem(at_i, "the row needs its key field \"" + td.key_field + "\" (a string or an integer)");
+              continue;
+            }
+            std::string key = table_key(*k);
+            if (!keys.insert(key).second) {
+              problem(pointer_join(at_i, td.key_field), "the key \"" + key + "\" appears twice in this table");
+              continue;
+            }
+            td.rows.emplace_back(key, row);
+          }
+        }
+      }
+      b_.tables.push_back(std::move(td));
+    }
+  }
+
+  void mocks(const Json& m) {
+    if (!m.is_object()) {
+      problem("/mocks", "must be an object like {\"http\": [ {\"method\", \"url\", \"response\"} ]}");
+      return;
+    }
+    unknown_keys(m, "/mocks", {"http"}, "mocks");
+    auto http = m.find("http");
+    if (http == m.end()) return;
+    if (!http->is_array()) {
+      problem("/mocks/http", "must be a list of {\"method\", \"url\", \"response\"}");
+      return;
+    }
+    for (size_t i = 0; i < http->size(); ++i) {
+      const Json& x = (*http)[i];
+      std::string at = pointer_join("/mocks/http", i);
+      if (!x.is_object()) {
+        problem(at, "a mock must be an object");
+        continue;
+      }
+      unknown_keys(x, at, {"method", "url", "response"}, "an HTTP mock");
+      HttpMock hm;
+      hm.method = optional_string(x, at, "method");
+      hm.url = required_string(x, at, "url", "HTTP mock");
+      hm.response = x.contains("response") ? x["response"] : Json{{"status", 200}, {"body", nullptr}};
+      if (!hm.response.is_object()) problem(pointer_join(at, "response"), "a response is {\"status\": 200, \"body\": ...}");
+      b_.http_mocks.push_back(std::move(hm));
+    }
+  }
+
+  // Reads a list of events (tests, samples). Each needs a type and a time.
+  std::vector<Event> events(const Json& list, const std::string& at, const std::string& id_prefix) {
+    std::vector<Event> out;
+    if (!list.is_array()) {
+      problem(at, std::string("must be a list of events, not ") + type_name(list));
+      return out;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string at_i = pointer_join(at, i);
+      auto e = parse_event(list[i], id_prefix + std::to_string(i + 1));
+      if (!e) {
+        problem(at_i + e.error().pointer, e.error().message);
+        continue;
+      }
+      if (!e.value().has_time) {
+        problem(pointer_join(at_i, "time"), "missing: every sample or test event needs its \"time\"");
+        continue;
+      }
+      out.push_back(std::move(e.value()));
+    }
+    return out;
+  }
+
+  void samples(const Json& s) {
+    if (!s.is_object()) {
+      problem("/samples", std::string("must be an object, not ") + type_name(s));
+      return;
+    }
+    if (auto ev = s.find("events"); ev != s.end()) b_.sample_events = events(*ev, "/samples/events", "sample-");
+  }
+
+  void tests(const Json& t, std::set<std::string>& names) {
+    if (!t.is_array()) {
+      problem("/tests", std::string("must be a list of tests, not ") + type_name(t));
+      return;
+    }
+    for (size_t i = 0; i < t.size(); ++i) {
+      const Json& x = t[i];
+      std::string at = pointer_join("/tests", i);
+      if (!x.is_object()) {
+        problem(at, "a test must be an object");
+        continue;
+      }
+      unknown_keys(x, at, {"name", "description", "events", "from", "until", "expect"}, "a test");
+      BundleTest bt;
+      bt.pointer = at;
+      bt.name = required_string(x, at, "name", "test");
+      if (!bt.name.empty() && !names.insert(bt.name).second)
+        problem(pointer_join(at, "name"), "the test name \"" + bt.name + "\" is used twice");
+      if (auto ev = x.find("events"); ev != x.end()) {
+        bt.events = events(*ev, pointer_join(at, "events"), "evt-");
+      } else {
+        problem(pointer_join(at, "events"), "missing: the events this test feeds in");
+      }
+      for (const char* key : {"from", "until"}) {
+        auto u = x.find(key);
+        if (u == x.end()) continue;
+        auto ms = u->is_string() ? parse_instant(u->get<std::string>()) : Result<Millis>(Error{"must be a date-time string", "", 0, 0});
+        if (!ms) {
+          problem(pointer_join(at, key), ms.error().message);
+        } else {
+          (std::string_view(key) == "from" ? bt.from : bt.until) = ms.value();
+        }
+      }
+      if (auto e = x.find("expect"); e != x.end()) {
+        expect(*e, pointer_join(at, "expect"));
+        bt.expect = *e;
+      } else {
+        problem(pointer_join(at, "expect"), "missing: what the test expects (effects, tables, runs)");
+      }
+      b_.tests.push_back(std::move(bt));
+    }
+  }
+
+  void expect(const Json& e, const std::string& at) {
+    if (!e.is_object()) {
+      problem(at, "must be an object with effects, no_effects, tables and/or runs");
+      return;
+    }
+    unknown_keys(e, at, {"effects", "effects_match", "no_effects", "tables", "runs"}, "expect");
+    if (auto m = e.find("effects_match"); m != e.end() && !(m->is_string() && (*m == "subset" || *m == "exact")))
+      problem(pointer_join(at, "effects_match"), "must be \"subset\" (the default) or \"exact\"");
+    if (auto f = e.find("effects"); f != e.end()) {
+      std::string fat = pointer_join(at, "effects");
+      if (!f->is_array()) {
+        problem(fat, "must be a list of {\"type\": ..., \"params\": {...}}");
+      } else {
+        for (size_t i = 0; i < f->size(); ++i) {
+          const Json& x = (*f)[i];
+          std::string at_i = pointer_join(fat, i);
+          if (!x.is_object()) {
+            problem(at_i, "an expected effect is {\"type\": ..., \"params\": {...}}");
+            continue;
+          }
+          unknown_keys(x, at_i, {"type", "params", "at", "workflow"}, "an expected effect");
+          std::string type = required_string(x, at_i, "type", "expected effect");
+          if (!type.empty() && !find_action(type)) problem(pointer_join(at_i, "type"), "unknown action \"" + type + "\"");
+          if (auto a = x.find("at"); a != x.end()) {
+            if (!a->is_string() || !parse_instant(a->get<std::string>()))
+              problem(pointer_join(at_i, "at"), "must be a date-time like 2026-03-01T13:00:00Z");
+          }
+        }
+      }
+    }
+    if (auto n = e.find("no_effects"); n != e.end()) {
+      if (!n->is_array()) problem(pointer_join(at, "no_effects"), "must be a list of action types");
+    }
+    if (auto r = e.find("runs"); r != e.end()) {
+      std::string rat = pointer_join(at, "runs");
+      if (!r->is_array()) {
+        problem(rat, "must be a list of {\"workflow\": ..., \"status\": ...}");
+      } else {
+        for (size_t i = 0; i < r->size(); ++i) {
+          const Json& x = (*r)[i];
+          std::string at_i = pointer_join(rat, i);
+          if (!x.is_object()) {
+            problem(at_i, "an expected run is {\"workflow\": ..., \"status\": ...}");
+            continue;
+          }
+          unknown_keys(x, at_i, {"workflow", "status", "count", "error"}, "an expected run");
+          std::string wf = required_string(x, at_i, "workflow", "expected run");
+          if (!wf.empty()) workflow_refs_.emplace_back(pointer_join(at_i, "workflow"), wf);
+          if (auto s = x.find("status"); s != x.end()) {
+            static const std::set<std::string> kStatuses = {"running", "waiting", "completed", "failed", "stopped"};
+            if (!s->is_string() || !kStatuses.count(s->get<std::string>()))
+              problem(pointer_join(at_i, "status"), "must be one of waiting, completed, failed, stopped");
+          }
+        }
+      }
+    }
+    if (auto tb = e.find("tables"); tb != e.end()) {
+      if (!tb->is_object()) {
+        problem(pointer_join(at, "tables"), "must be {\"table\": {\"key\": row-or-null}}");
+      } else {
+        for (auto it = tb->begin(); it != tb->end(); ++it) {
+          table_refs_.emplace_back(pointer_join(pointer_join(at, "tables"), it.key()), it.key());
+          if (!it.value().is_object()) problem(pointer_join(pointer_join(at, "tables"), it.key()), "must map keys to rows");
+        }
+      }
+    }
   }
 
   void bundle(const Json& doc) {
@@ -138,6 +819,9 @@ class Checker {
         problem("/description", std::string("must be a string, not ") + type_name(*d));
       }
     }
+    // Templates first: workflows' templates may render them as partials.
+    if (auto t = doc.find("templates"); t != doc.end()) templates(*t);
+    if (auto t = doc.find("tables"); t != doc.end()) tables(*t);
     auto wfs = doc.find("workflows");
     if (wfs == doc.end()) {
       problem("/workflows", "missing: a bundle needs a list of workflows (it may be empty)");
@@ -147,13 +831,58 @@ class Checker {
       std::set<std::string> ids;
       for (size_t i = 0; i < wfs->size(); ++i) workflow((*wfs)[i], pointer_join("/workflows", i), ids);
     }
+    if (auto m = doc.find("mocks"); m != doc.end()) mocks(*m);
+    if (auto s = doc.find("samples"); s != doc.end()) samples(*s);
+    std::set<std::string> test_names;
+    if (auto t = doc.find("tests"); t != doc.end()) tests(*t, test_names);
+    for (const auto& [pointer, name] : table_refs_) {
+      if (!b_.find_table(name))
+        problem(pointer, "no table named \"" + name + "\"; declare it under \"tables\" (rows may be empty)");
+    }
+    for (const auto& [pointer, id] : workflow_refs_) {
+      if (!b_.find_workflow(id)) problem(pointer, "no workflow with the id \"" + id + "\"");
+    }
   }
 
  private:
   BundleCheck& out_;
+  Bundle& b_;
+  std::set<std::string> step_ids_;                           // of the workflow being read
+  std::vector<std::pair<std::string, std::string>> refs_;    // (pointer, step id) of that workflow
+  std::vector<std::pair<std::string, std::string>> table_refs_;     // (pointer, table)
+  std::vector<std::pair<std::string, std::string>> workflow_refs_;  // (pointer, workflow id)
 };
 
 }  // namespace
+
+const Workflow* Bundle::find_workflow(std::string_view id) const {
+  for (const auto& w : workflows) {
+    if (w.id == id) return &w;
+  }
+  return nullptr;
+}
+
+const TableDef* Bundle::find_table(std::string_view table) const {
+  for (const auto& t : tables) {
+    if (t.name == table) return &t;
+  }
+  return nullptr;
+}
+
+liquid::Options template_options(const Bundle& bundle) {
+  liquid::Options opts;
+  const auto* templates = &bundle.templates;
+  opts.partials = [templates](const std::string& name) -> const std::string* {
+    auto it = templates->find(name);
+    return it == templates->end() ? nullptr : &it->second;
+  };
+  return opts;
+}
+
+std::string table_key(const Json& key) {
+  if (key.is_string()) return key.get<std::string>();
+  return key.dump();
+}
 
 BundleCheck check_bundle(const Json& doc) {
   BundleCheck out;

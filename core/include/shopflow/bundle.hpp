@@ -1,30 +1,133 @@
 // The bundle: one JSON document (format "shopflow.bundle/1") that carries workflows and
-// everything they need. What the studio exports is exactly what the runner runs.
+// everything they need — templates, tables, mocks, samples and self-tests. What the studio
+// exports is exactly what the runner runs. workflows/FORMAT.md is the specification.
 //
-// check_bundle() reports every problem at once, each with the JSON Pointer of the offending
-// value and a sentence a user can act on. Used by `shopflow validate`, the runner at start and
-// on reload, and the studio's problems list.
+// check_bundle() reads the document into the compiled model below and reports every problem
+// at once, each with the JSON Pointer of the offending value and a sentence a user can act on:
+// structure, unique ids, unknown action types or parameters, conditions that do not compile
+// (logic::Condition::compile), templates that do not parse (liquid::Template::parse), cron
+// schedules, durations and times, references to unknown steps. Used by `shopflow validate`,
+// the runner at start and on reload, the engine, and the studio's problems list.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "shopflow/actions.hpp"
+#include "shopflow/condition.hpp"
+#include "shopflow/cron.hpp"
+#include "shopflow/event.hpp"
+#include "shopflow/instant.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/result.hpp"
+#include "shopflow/template.hpp"
 
 namespace shopflow {
 
 inline constexpr std::string_view kBundleFormat = "shopflow.bundle/1";
 
+// A value computed when a step runs: action parameters and emitted data. Strings holding
+// "{{" or "{%" are Liquid templates, {"$logic": rule} is a JSON Logic rule, objects and arrays
+// are computed member by member, anything else is used as written.
+struct ComputedField;
+
+struct Computed {
+  enum class Kind { Literal, Text, Logic, Object, Array };
+  Kind kind = Kind::Literal;
+  Json literal;                 // Literal
+  liquid::Template text;        // Text
+  logic::Condition logic;       // Logic
+  std::vector<ComputedField> fields;  // Object, in the order written
+  std::vector<Computed> items;  // Array
+};
+
+struct ComputedField {
+  std::string name;
+  Computed value;
+};
+
 struct Trigger {
-  std::string event;  // event type that starts a run, e.g. "order.created"
+  std::string event;             // event type that starts a run, e.g. "order.created"; "" for schedules
+  bool has_filter = false;
+  logic::Condition filter;       // must be truthy for a run to start
+  std::string schedule;          // cron expression; "" for event triggers
+  std::string utc_offset;        // "" = UTC
+  std::optional<CronSchedule> cron;
+};
+
+enum class StepKind { If, Switch, Action, Wait, Foreach, Set, Emit, Stop };
+enum class WaitKind { Duration, Until, Event };
+
+struct SwitchCase {
+  bool has_equals = false;
+  Json equals;                  // compared with the switch value
+  logic::Condition when;        // or a condition (truthy selects the case)
+  size_t list = 0;              // index into Workflow::lists
+};
+
+struct Step {
+  std::string id;
+  StepKind kind = StepKind::Stop;
+  std::string pointer;          // JSON Pointer of the step in the bundle
+  std::string path;             // step path without foreach indexes, e.g. "check/then/send"
+
+  logic::Condition logic;       // if: condition; switch: value; foreach: list; wait until/event: time / match
+  bool has_logic = false;
+  size_t then_list = 0, else_list = 0;  // if
+  std::vector<SwitchCase> cases;        // switch
+  size_t default_list = 0;              // switch
+  size_t body_list = 0;                 // foreach
+  std::string as = "item";              // foreach
+
+  std::string action;                   // action
+  const ActionSpec* spec = nullptr;
+  std::vector<std::pair<std::string, Computed>> params;
+
+  WaitKind wait = WaitKind::Duration;   // wait
+  Millis duration_ms = 0;               // Duration, and Event's timeout
+  bool has_timeout = false;             // Event
+  std::string wait_event;               // Event: the event type listened for
+
+  std::vector<std::pair<std::string, logic::Condition>> sets;  // set
+
+  std::string emit_type;                // emit
+  Computed emit_data;
+
+  std::string reason;                   // stop
 };
 
 struct Workflow {
   std::string id;
   std::string name;  // display name; defaults to id
+  std::string description;
   Trigger trigger;
+  std::vector<Step> steps;                 // every step, nested ones too, in document order
+  std::vector<std::vector<size_t>> lists;  // step lists (indexes into steps); lists[0] is the top level
+};
+
+struct TableDef {
+  std::string name;
+  std::string key_field;  // the row field that is the key ("sku")
+  std::vector<std::pair<std::string, Json>> rows;  // key → row, in document order
+};
+
+struct HttpMock {
+  std::string method;   // "GET"; "" matches any
+  std::string url;      // exact, or a prefix when it ends with '*'
+  Json response;        // the step's output: {"status": 200, "headers": {...}, "body": ...}
+};
+
+struct BundleTest {
+  std::string name;
+  std::string pointer;
+  std::vector<Event> events;
+  std::optional<Millis> from;   // start of the simulated clock (default: the first event)
+  std::optional<Millis> until;  // end of the simulated clock (default: 7 days after the last event)
+  Json expect = Json::object();
 };
 
 struct Bundle {
@@ -32,7 +135,15 @@ struct Bundle {
   std::string version;
   std::string description;
   std::vector<Workflow> workflows;
+  std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
+  std::vector<TableDef> tables;
+  std::vector<HttpMock> http_mocks;
+  std::vector<Event> sample_events;
+  std::vector<BundleTest> tests;
   Json source;  // the document as given, for export and round-trips
+
+  const Workflow* find_workflow(std::string_view id) const;
+  const TableDef* find_table(std::string_view name) const;
 };
 
 struct BundleCheck {
@@ -40,6 +151,13 @@ struct BundleCheck {
   Problems problems;  // every problem found, in document order
   bool ok() const { return problems.empty(); }
 };
+
+// Liquid options for the bundle's templates: its partials, lax rendering. The options refer to
+// `bundle.templates`, so the bundle must outlive them (and must not move while they are used).
+liquid::Options template_options(const Bundle& bundle);
+
+// The text form of a table key: strings as they are, numbers and others as JSON.
+std::string table_key(const Json& key);
 
 // Checks a parsed document as a bundle. Never fails: problems are in the result.
 BundleCheck check_bundle(const Json& doc);

@@ -1,0 +1,114 @@
+// The engine: runs a bundle's workflows over events, durably and deterministically.
+//
+// Events go into the store's inbox (accept), then runs start for matching triggers and
+// waiting runs resume (process_pending); advance() fires due timers (waits, timeouts) and cron
+// schedules. Every change a run makes — its state, its step records, its effects (into the
+// outbox) and its table changes — commits in the same transaction. The engine never reads a
+// clock: time comes in as epoch milliseconds; ids derive from inputs (run id = workflow id +
+// ":" + event id, effect id = run id + "/" + step path), so the same inputs give the same bytes.
+// No threads; the runner calls it from its loop, the studio from its frame loop, the simulator
+// in a loop over events and timers.
+//
+// A runtime error in a run (a template or condition error, a foreach over a non-list, a limit)
+// fails that run only: its row records the error and the step path, the steps before stand.
+// Store errors are returned as Errors and roll the whole call's transaction back.
+// A waiting run is saved with its data and position; after a restart (or a bundle reload) it
+// resumes from the store — or fails with a reason when its step is no longer in the bundle.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shopflow/bundle.hpp"
+#include "shopflow/event.hpp"
+#include "shopflow/instant.hpp"
+#include "shopflow/json.hpp"
+#include "shopflow/result.hpp"
+#include "shopflow/store.hpp"
+
+namespace shopflow {
+
+struct EngineLimits {
+  size_t max_steps_per_run = 1000;   // steps executed by one run, over all its segments
+  size_t max_foreach_items = 1000;   // items in one foreach list
+  int max_emit_depth = 8;            // events emitted by runs of emitted events, ...
+  size_t max_fires_per_advance = 100'000;  // timers and schedule fires handled by one advance()
+  EventLimits event;
+};
+
+// Performs an http.request synchronously: gets {"method", "url", "headers", "body"} and returns
+// the response {"status", "headers", "body"}, which becomes the step's output. An Error fails
+// the run. The simulator answers from the bundle's mocks; the runner makes the call.
+using RequestPort = std::function<Result<Json>(const Json& request)>;
+
+struct EngineOptions {
+  EngineLimits limits;
+  RequestPort request;        // unset: http.request steps fail their run
+  bool explain = true;        // record each condition's verdict tree (costs time)
+  bool record_tables = false; // keep a log of table changes for table_changes()
+};
+
+// One change of a table row, for the simulator's "table values over time".
+struct TableChange {
+  Millis time = 0;
+  std::string run_id;
+  std::string table;
+  std::string key;
+  Json value;  // the row after the change; null when deleted
+};
+
+class Engine {
+ public:
+  // Takes the checked bundle (it must have no problems) and an open store. Seeds the store's
+  // tables from the bundle the first time. Fails on store errors.
+  static Result<std::unique_ptr<Engine>> open(Bundle bundle, std::unique_ptr<Store> store, EngineOptions options = {});
+  ~Engine();
+
+  // Writes events into the inbox in one transaction. For each: true when accepted, false when
+  // an event with the same id was already there (a duplicate starts nothing).
+  Result<std::vector<bool>> accept(const std::vector<Event>& events);
+
+  // Handles up to `limit` unprocessed inbox events (and the events their runs emit) in arrival
+  // order at time `now`: resumes waiting runs whose event wait matches, starts runs for
+  // matching triggers whose filter holds. Returns how many events were handled.
+  Result<size_t> process_pending(Millis now, size_t limit = SIZE_MAX);
+
+  // accept() + process_pending() for one event, at `now`. False when it was a duplicate.
+  Result<bool> ingest(const Event& event, Millis now);
+
+  // Fires every timer and schedule due at or before `now`, in due order, each at its own due
+  // time. Returns how many fired.
+  Result<size_t> advance(Millis now);
+
+  // The earliest due timer or schedule fire, or nullopt. Schedules are armed from `now`.
+  Result<std::optional<Millis>> next_due(Millis now);
+
+  // Reads.
+  Result<std::vector<RunRow>> runs();           // every run, with its saved state (can be large)
+  Result<std::vector<RunCount>> run_counts();   // runs per (workflow, status): cheap, for metrics
+  Result<std::vector<StepRow>> steps(const std::string& run_id);
+  Result<std::vector<EffectRow>> effects();
+  Result<std::vector<TableRow>> table_rows(const std::string& table = "");
+  std::vector<TableChange> take_table_changes();
+
+  // Outbox delivery, for the runner's dispatcher.
+  Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);
+  Status mark_delivered(const std::string& effect_id);
+  // Schedules another attempt at `retry_at`, or moves the effect to the dead letters when nullopt.
+  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at);
+  Result<std::vector<EffectRow>> dead_letters();
+  Status retry_dead(const std::string& effect_id, Millis now);
+
+  const Bundle& bundle() const;
+  Store& store();
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shopflow

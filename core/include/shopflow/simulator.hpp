@@ -1,0 +1,76 @@
+// The simulator: feeds events through the engine on a simulated clock and returns a trace,
+// and runs a bundle's self-tests on top of it.
+//
+// The clock jumps from event to event and from timer to timer (timers due at the same
+// millisecond as an event fire first). http.request is answered from the bundle's mocks.
+// The store is SQLite in memory — the same code the runner uses on a file. The trace is
+// deterministic JSON (same bundle and events give the same bytes, natively and in WASM), with
+// a hash. The studio, `shopflow simulate` and `shopflow test` all call these functions; they
+// do no I/O.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shopflow/bundle.hpp"
+#include "shopflow/engine.hpp"
+#include "shopflow/event.hpp"
+#include "shopflow/instant.hpp"
+#include "shopflow/json.hpp"
+#include "shopflow/result.hpp"
+
+namespace shopflow {
+
+inline constexpr Millis kDefaultSimulationTail = 7LL * 24 * 3600 * 1000;
+
+struct SimOptions {
+  std::optional<Millis> from;   // default: the first event's time (or `until` without events)
+  std::optional<Millis> until;  // default: 7 days after the last event
+  bool explain = true;          // record each condition's verdict tree
+  bool include_steps = true;    // put every step record in the trace
+  EngineLimits limits;
+};
+
+struct WorkflowCounts {
+  std::string workflow;
+  size_t started = 0, completed = 0, waiting = 0, failed = 0, stopped = 0;
+};
+
+struct Trace {
+  Json json;            // the whole trace document
+  std::string hash;     // FNV-1a 64 of json.dump(), 16 hex digits
+  size_t events = 0;    // events handled
+  size_t duplicates = 0;
+  size_t after_until = 0;  // events later than `until`, not fed in
+  std::vector<WorkflowCounts> counts;            // one per workflow, in bundle order
+  std::map<std::string, size_t> effects_by_type;
+};
+
+// Simulates `bundle` (which must have no problems) over `events`. Fails only on store errors;
+// failed runs are part of the trace.
+Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& events, const SimOptions& options = {});
+
+// A readable summary: runs by workflow and status, effects by type, failed runs with reasons.
+std::string summarize(const Trace& trace);
+
+struct TestOutcome {
+  std::string name;
+  bool passed = false;
+  std::string diff;        // what differed, one line per difference ("" when passed)
+  std::string trace_hash;
+};
+
+// Runs every test of the bundle. A test whose simulation fails is a failed test.
+std::vector<TestOutcome> run_tests(const Bundle& bundle);
+
+// Events from JSON Lines: one event per non-empty line (lenient form, see parse_event; each
+// needs a time). The Error names the line.
+Result<std::vector<Event>> parse_events_jsonl(std::string_view text);
+
+// FNV-1a 64-bit of `bytes`, as 16 lower-case hex digits.
+std::string fnv1a64_hex(std::string_view bytes);
+
+}  // namespace shopflow

@@ -1,0 +1,182 @@
+// The store: all engine state in SQLite — the same code natively (a file in WAL mode) and in
+// WebAssembly (":memory:").
+//
+// Tables: schema_version (migrations), meta, inbox (events, deduplicated by id), runs, steps
+// (each step's input, output, verdict and explanation), timers (waits and schedules), outbox
+// (effects, keyed by idempotency key, with delivery status) and rows (the bundle's tables).
+// Every method is one or two prepared, cached statements; the engine groups them into
+// transactions (a run's state, its effects and its table changes commit together).
+// Used by the engine; the runner reads it for inspection (runs, effects, dead letters).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "shopflow/instant.hpp"
+#include "shopflow/json.hpp"
+#include "shopflow/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace shopflow {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+struct InboxRow {
+  std::int64_t seq = 0;  // arrival order
+  std::string id;
+  std::string type;
+  Millis time = 0;
+  std::string body;      // the event as JSON text
+  int depth = 0;         // 0 from outside; n+1 for an event emitted by a run of a depth-n event
+  bool processed = false;
+};
+
+struct RunRow {
+  std::int64_t seq = 0;   // creation order (0 when not yet stored)
+  std::string id;         // "<workflow>:<event id>" or "<workflow>@<fire time>"
+  std::string workflow;
+  std::string event_id;
+  std::string status;     // running, waiting, completed, failed, stopped
+  Millis started = 0;
+  Millis updated = 0;
+  std::string error;      // why it failed, naming the step
+  std::string error_step; // step path of the failure
+  std::string wait_event; // event type a waiting run listens for ("" otherwise)
+  std::string state;      // JSON: the run's data and position (engine-private)
+};
+
+struct RunCount {
+  std::string workflow;
+  std::string status;
+  std::int64_t count = 0;
+};
+
+struct StepRow {
+  std::string run_id;
+  int seq = 0;            // order within the run
+  std::string path;       // "check/then/send", "lines/2/tag"
+  std::string kind;       // if, switch, action, wait, foreach, set, emit, stop
+  Millis time = 0;
+  std::string input;      // JSON or ""
+  std::string output;     // JSON or ""
+  std::string verdict;    // JSON or "" (if/switch/filter)
+  std::string explanation;  // JSON or ""
+};
+
+struct TimerRow {
+  std::int64_t seq = 0;
+  Millis due = 0;
+  std::string kind;       // "wait" or "schedule"
+  std::string run_id;     // wait timers
+  std::string workflow;   // schedule timers
+  std::string path;       // wait step path
+};
+
+enum class EffectStatus { Pending, Delivered, Dead };
+const char* to_string(EffectStatus s);
+
+struct EffectRow {
+  std::int64_t seq = 0;
+  std::string id;         // idempotency key: run id + "/" + step path
+  std::string run_id;
+  std::string path;
+  std::string type;       // action type
+  std::string params;     // JSON
+  std::string status = "pending";
+  int attempts = 0;
+  Millis created = 0;
+  Millis next_attempt = 0;
+  std::string last_error;
+};
+
+struct TableRow {
+  std::string table;
+  std::string key;
+  std::string value;  // JSON
+};
+
+class Store {
+ public:
+  // Opens (creating when absent) the database at `path`, or an in-memory one for ":memory:",
+  // and migrates it to kStoreSchemaVersion. Files use WAL and synchronous=NORMAL.
+  // Fails when the file cannot be opened or is from a newer Shopflow.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const { return version_; }
+
+  // Transactions and savepoints (nested units inside one transaction).
+  Status begin();
+  Status commit();
+  Status rollback();
+  Status savepoint();
+  Status release();
+  Status rollback_to_savepoint();
+
+  // meta: small key/value facts ("tables_seeded").
+  Result<std::optional<std::string>> meta_get(const std::string& key);
+  Status meta_set(const std::string& key, const std::string& value);
+
+  // inbox. insert: true when stored, false when an event with this id was already there.
+  Result<bool> inbox_insert(const InboxRow& row);
+  Result<std::vector<InboxRow>> inbox_pending(size_t limit);
+  Status inbox_mark_processed(std::int64_t seq);
+  Result<std::int64_t> inbox_count(bool only_pending);
+
+  // runs. put inserts or replaces by id (keeping seq).
+  Status run_put(RunRow& row);
+  Result<std::optional<RunRow>> run_get(const std::string& id);
+  Result<bool> run_exists(const std::string& id);
+  Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type);
+  Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX);
+  // How many runs each (workflow, status) has, without reading the runs.
+  Result<std::vector<RunCount>> run_counts();
+
+  // steps
+  Status step_add(const StepRow& row);
+  Result<std::vector<StepRow>> steps_of(const std::string& run_id);
+
+  // timers
+  Status timer_add(TimerRow& row);
+  Result<std::optional<TimerRow>> timer_next();
+  Status timer_delete(std::int64_t seq);
+  Status timers_delete_for_run(const std::string& run_id);
+  Result<bool> schedule_timer_exists(const std::string& workflow);
+
+  // outbox. insert: false when an effect with this id exists (idempotent).
+  Result<bool> effect_insert(EffectRow& row);
+  Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX);
+  Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
+  Result<std::vector<EffectRow>> effects_dead();
+  // Sets status/attempts/next_attempt/last_error; false when no such effect.
+  Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt, Millis next_attempt,
+                             const std::string& last_error);
+
+  // rows of the bundle's tables
+  Result<std::optional<std::string>> row_get(const std::string& table, const std::string& key);
+  Status row_put(const std::string& table, const std::string& key, const std::string& value);
+  Status row_delete(const std::string& table, const std::string& key);
+  Result<std::vector<TableRow>> rows(const std::string& table);  // "" = every table
+
+ private:
+  class Stmt;
+  explicit Store(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  Status migrate();
+  Result<sqlite3_stmt*> prepare(const char* sql);
+  Error error(const char* what) const;
+
+  sqlite3* db_ = nullptr;
+  int version_ = 0;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+};
+
+}  // namespace shopflow

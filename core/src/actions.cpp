@@ -1,0 +1,53 @@
+// The registry of built-in actions: one table, read by the checker, the engine and the docs.
+#include "shopflow/actions.hpp"
+
+namespace shopflow {
+
+const std::vector<ActionSpec>& action_specs() {
+  using K = ActionKind;
+  static const std::vector<ActionSpec> kSpecs = {
+      {"email.send", K::Effect, "send an email",
+       {{"to", true, "recipient address"}, {"subject", true, "subject line"}, {"body", true, "text or HTML body"},
+        {"from", false, "sender address (default: the runner's)"}, {"reply_to", false, "reply-to address"}}},
+      {"http.request", K::Request, "call an HTTP endpoint; its response is the step's output",
+       {{"method", true, "GET, POST, PUT, PATCH or DELETE"}, {"url", true, "absolute URL"},
+        {"headers", false, "object of header values"}, {"body", false, "request body (text or JSON)"}}},
+      {"notify", K::Effect, "post a message to a team channel",
+       {{"channel", true, "channel name, e.g. #ops"}, {"message", true, "message text"}}},
+      {"order.tag", K::Effect, "add tags to an order",
+       {{"order_id", true, "order id"}, {"tags", true, "comma-separated tags or a list"}}},
+      {"order.note", K::Effect, "add a note to an order", {{"order_id", true, "order id"}, {"note", true, "note text"}}},
+      {"order.hold", K::Effect, "hold an order's fulfilment",
+       {{"order_id", true, "order id"}, {"reason", true, "why it is held"}}},
+      {"order.cancel", K::Effect, "cancel an order", {{"order_id", true, "order id"}, {"reason", true, "why"}}},
+      {"fulfillment.create", K::Effect, "send an order to a warehouse",
+       {{"order_id", true, "order id"}, {"warehouse", true, "warehouse code"},
+        {"line_items", false, "lines to fulfil (default: all)"}}},
+      {"label.create", K::Effect, "buy a shipping label",
+       {{"order_id", true, "order id"}, {"carrier", true, "carrier code"}, {"service", false, "service level"}}},
+      {"return.approve", K::Effect, "approve a return request", {{"return_id", true, "return id"}}},
+      {"return.deny", K::Effect, "deny a return request", {{"return_id", true, "return id"}, {"reason", true, "why"}}},
+      {"refund.create", K::Effect, "refund an order",
+       {{"order_id", true, "order id"}, {"amount", true, "amount as a decimal string"},
+        {"reason", false, "why"}}},
+      {"purchase_order.create", K::Effect, "order stock from a supplier",
+       {{"supplier", true, "supplier code"}, {"sku", true, "SKU"}, {"quantity", true, "units"}}},
+      {"table.set", K::TableSet, "set a table row (inside the run's transaction)",
+       {{"table", true, "table name"}, {"key", true, "row key"}, {"value", true, "the row (usually an object)"}}},
+      {"table.add", K::TableAdd, "add a number to a field of a table row (inside the run's transaction)",
+       {{"table", true, "table name"}, {"key", true, "row key"}, {"field", true, "numeric field"},
+        {"amount", true, "number or decimal string to add (negative to subtract)"}}},
+      {"table.delete", K::TableDelete, "delete a table row (inside the run's transaction)",
+       {{"table", true, "table name"}, {"key", true, "row key"}}},
+  };
+  return kSpecs;
+}
+
+const ActionSpec* find_action(std::string_view type) {
+  for (const auto& s : action_specs()) {
+    if (s.type == type) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace shopflow

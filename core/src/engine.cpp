@@ -1,0 +1,974 @@
+// The engine: event handling, the step interpreter, waits and timers, effects and tables.
+//
+// A run's position is a stack of frames (step list + index, plus the list and index of each
+// enclosing foreach), stored as JSON with the run's data while it waits, so a restart resumes
+// it exactly. A runtime error (template, type, limit) fails only its run: the error and the
+// step path are recorded, the steps before it stand, other runs go on. Store errors abort the
+// whole transaction instead.
+#include "shopflow/engine.hpp"
+
+#include <cstdlib>
+
+namespace shopflow {
+
+namespace {
+
+struct Frame {
+  size_t list = 0;
+  size_t pc = 0;
+  std::string prefix;  // step path prefix for steps of this list
+  bool loop = false;   // a foreach body
+  size_t step = 0;     // the foreach step (loop frames)
+  Json items;          // the foreach list (loop frames)
+  size_t index = 0;    // current item (loop frames)
+  std::string base;    // "<foreach path>/" (loop frames)
+};
+
+Json frame_to_json(const Frame& f) {
+  Json j = {{"list", f.list}, {"pc", f.pc}, {"prefix", f.prefix}};
+  if (f.loop) {
+    j["step"] = f.step;
+    j["items"] = f.items;
+    j["index"] = f.index;
+    j["base"] = f.base;
+  }
+  return j;
+}
+
+Frame frame_from_json(const Json& j) {
+  Frame f;
+  f.list = j.value("list", size_t{0});
+  f.pc = j.value("pc", size_t{0});
+  f.prefix = j.value("prefix", std::string());
+  if (j.contains("step")) {
+    f.loop = true;
+    f.step = j.value("step", size_t{0});
+    f.items = j.value("items", Json::array());
+    f.index = j.value("index", size_t{0});
+    f.base = j.value("base", std::string());
+  }
+  return f;
+}
+
+enum class Flow { Continue, Wait, Stop, Fail };
+
+struct RunState {
+  RunRow row;
+  const Workflow* wf = nullptr;
+  Json ctx;                  // what steps see: event, trigger, steps, vars, now, foreach items
+  std::vector<Frame> stack;
+  size_t count = 0;          // steps executed so far
+  int seq = 0;               // step records written so far
+  int depth = 0;             // emit depth of the triggering event
+  Json wait;                 // while waiting: {"step", "path", "kind"}
+};
+
+const char* kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::If: return "if";
+    case StepKind::Switch: return "switch";
+    case StepKind::Action: return "action";
+    case StepKind::Wait: return "wait";
+    case StepKind::Foreach: return "foreach";
+    case StepKind::Set: return "set";
+    case StepKind::Emit: return "emit";
+    default: return "stop";
+  }
+}
+
+// Adds decimal strings or numbers exactly: integers stay integers, decimal strings stay strings.
+bool parse_decimal(const std::string& s, long long* mantissa, int* scale) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  long long m = 0;
+  int sc = 0;
+  bool digits = false, dot = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    if (m > 99'999'999'999'999'999LL / 10) return false;
+    m = m * 10 + (c - '0');
+    digits = true;
+    if (dot) ++sc;
+  }
+  if (!digits || sc > 9) return false;
+  *mantissa = neg ? -m : m;
+  *scale = sc;
+  return true;
+}
+
+std::string format_decimal(long long m, int scale) {
+  bool neg = m < 0;
+  std::string digits = std::to_string(neg ? -m : m);
+  if (scale > 0) {
+    if (static_cast<int>(digits.size()) <= scale) digits.insert(0, static_cast<size_t>(scale + 1) - digits.size(), '0');
+    digits.insert(digits.size() - static_cast<size_t>(scale), ".");
+  }
+  return (neg ? "-" : "") + digits;
+}
+
+Result<Json> add_amount(const Json& current, const Json& amount) {
+  if ((current.is_null() || current.is_number_integer()) && amount.is_number_integer()) {
+    long long a = current.is_null() ? 0 : current.get<long long>();
+    return Json(a + amount.get<long long>());
+  }
+  auto as_decimal = [](const Json& v, long long* m, int* sc) {
+    if (v.is_null()) {
+      *m = 0;
+      *sc = 0;
+      return true;
+    }
+    if (v.is_number_integer()) {
+      *m = v.get<long long>();
+      *sc = 0;
+      return true;
+    }
+    if (v.is_number_float()) {
+      Json copy = v;
+      return parse_decimal(copy.dump(), m, sc);
+    }
+    return v.is_string() && parse_decimal(v.get<std::string>(), m, sc);
+  };
+  long long a, b;
+  int sa, sb;
+  if (!as_decimal(current, &a, &sa)) return Error{"the field holds " + current.dump() + ", which is not a number", "", 0, 0};
+  if (!as_decimal(amount, &b, &sb)) return Error{"the amount " + amount.dump() + " is not a number", "", 0, 0};
+  int sc = sa > sb ? sa : sb;
+  for (; sa < sc; ++sa) a *= 10;
+  for (; sb < sc; ++sb) b *= 10;
+  std::string s = format_decimal(a + b, sc);
+  if (current.is_number() && amount.is_number()) return Json::parse(s);
+  return Json(s);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Bundle bundle;
+  std::unique_ptr<Store> store;
+  EngineOptions options;
+  liquid::Options tpl;
+  logic::EvalOptions eval;
+  bool armed = false;
+  std::vector<TableChange> changes;
+  std::string source;
+  // The event being ingested, so it is not parsed back from the inbox.
+  std::string fast_id;
+  Json fast_event;
+  size_t emitted = 0;  // events emitted by runs so far
+
+  // [SECTION] values
+  Result<Json> compute(const Computed& c, const Json& ctx) {
+    switch (c.kind) {
+      case Computed::Kind::Literal: return c.literal;
+      case Computed::Kind::Text: {
+        auto r = c.text.render(ctx, tpl);
+        if (!r) {
+          const Error& e = r.error();
+          std::string where = e.line > 0 ? " at line " + std::to_string(e.line) : "";
+          return Error{"template" + where + ": " + e.message, "", 0, 0};
+        }
+        return Json(std::move(r.value()));
+      }
+      case Computed::Kind::Logic: {
+        auto r = c.logic.evaluate(ctx, eval);
+        if (!r) return Error{"condition: " + r.error().message, "", 0, 0};
+        return std::move(r.value());
+      }
+      case Computed::Kind::Object: {
+        Json out = Json::object();
+        for (const auto& [k, v] : c.fields) {
+          auto r = compute(v, ctx);
+          if (!r) return Error{k + ": " + r.error().message, "", 0, 0};
+          out[k] = std::move(r.value());
+        }
+        return out;
+      }
+      default: {
+        Json out = Json::array();
+        for (size_t i = 0; i < c.items.size(); ++i) {
+          auto r = compute(c.items[i], ctx);
+          if (!r) return Error{"[" + std::to_string(i) + "]: " + r.error().message, "", 0, 0};
+          out.push_back(std::move(r.value()));
+        }
+        return out;
+      }
+    }
+  }
+
+  Result<Json> evaluate(const logic::Condition& c, const Json& ctx, Json* tree) {
+    auto r = options.explain && tree ? c.explain(ctx, tree, eval) : c.evaluate(ctx, eval);
+    if (!r) return Error{"condition: " + r.error().message, "", 0, 0};
+    return r;
+  }
+
+  // [SECTION] records
+  Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
+                const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
+    StepRow s;
+    s.run_id = rs.row.id;
+    s.seq = ++rs.seq;
+    s.path = path;
+    s.kind = kind_name(kind);
+    s.time = now;
+    if (input_text) {
+      s.input = std::move(*input_text);
+    } else if (input) {
+      s.input = input->dump();
+    }
+    s.output = output.dump();
+    if (verdict) s.verdict = verdict->dump();
+    if (explanation && !explanation->is_null()) s.explanation = explanation->dump();
+    return store->step_add(s);
+  }
+
+  Flow fail(RunState& rs, const std::string& path, const std::string& message) {
+    rs.row.status = "failed";
+    rs.row.error = "step " + path + ": " + message;
+    rs.row.error_step = path;
+    return Flow::Fail;
+  }
+
+  // Saves the run: its row and, while it waits, its whole state.
+  Status save(RunState& rs, Millis now) {
+    rs.row.updated = now;
+    if (rs.row.status == "waiting") {
+      Json stack = Json::array();
+      for (const auto& f : rs.stack) stack.push_back(frame_to_json(f));
+      Json state = {{"ctx", rs.ctx}, {"stack", std::move(stack)}, {"count", rs.count},
+                    {"seq", rs.seq}, {"depth", rs.depth}, {"wait", rs.wait}};
+      rs.row.state = state.dump();
+    } else {
+      rs.row.wait_event.clear();
+      Json state = {{"vars", rs.ctx["vars"]}, {"seq", rs.seq}};
+      rs.row.state = state.dump();
+    }
+    return store->run_put(rs.row);
+  }
+
+  Result<bool> load(const RunRow& row, RunState* rs) {
+    rs->row = row;
+    rs->wf = bundle.find_workflow(row.workflow);
+    auto state = parse_json(row.state, "run state");
+    if (!state || !rs->wf) return false;
+    const Json& s = state.value();
+    rs->ctx = s.value("ctx", Json::object());
+    for (const auto& f : s.value("stack", Json::array())) rs->stack.push_back(frame_from_json(f));
+    rs->count = s.value("count", size_t{0});
+    rs->seq = s.value("seq", 0);
+    rs->depth = s.value("depth", 0);
+    rs->wait = s.value("wait", Json());
+    if (!rs->wait.is_object() || rs->wait.value("step", SIZE_MAX) >= rs->wf->steps.size()) return false;
+    // A reloaded bundle may have moved steps: the saved position must still name the same step.
+    if (rs->wait.value("id", std::string()) != rs->wf->steps[rs->wait["step"].get<size_t>()].id) return false;
+    for (const Frame& f : rs->stack) {
+      if (f.list >= rs->wf->lists.size() || f.pc > rs->wf->lists[f.list].size()) return false;
+    }
+    return true;
+  }
+
+  // [SECTION] the interpreter
+  Result<Flow> action(RunState& rs, const Step& st, const std::string& path, Millis now) {
+    Json params = Json::object();
+    for (const auto& [name, value] : st.params) {
+      auto v = compute(value, rs.ctx);
+      if (!v) return fail(rs, path, "parameter " + name + ": " + v.error().message);
+      params[name] = std::move(v.value());
+    }
+    Json output;
+    const std::string effect_id = rs.row.id + "/" + path;
+    std::string params_text;  // dumped once: the effect and the step record share it
+    switch (st.spec->kind) {
+      case ActionKind::Effect: {
+        EffectRow e;
+        e.id = effect_id;
+        e.run_id = rs.row.id;
+        e.path = path;
+        e.type = st.action;
+        e.params = params.dump();
+        e.created = now;
+        e.next_attempt = now;
+        auto ins = store->effect_insert(e);
+        if (!ins) return ins.error();
+        params_text = std::move(e.params);
+        output = {{"effect_id", effect_id}};
+        break;
+      }
+      case ActionKind::Request: {
+        if (!options.request) return fail(rs, path, "http.request cannot run here: no request port is configured");
+        auto resp = options.request(params);
+        if (!resp) return fail(rs, path, "http.request: " + resp.error().message);
+        output = std::move(resp.value());
+        EffectRow e;
+        e.id = effect_id;
+        e.run_id = rs.row.id;
+        e.path = path;
+        e.type = st.action;
+        e.params = params.dump();
+        e.status = "delivered";
+        e.attempts = 1;
+        e.created = now;
+        e.next_attempt = now;
+        auto ins = store->effect_insert(e);
+        if (!ins) return ins.error();
+        break;
+      }
+      default: {
+        const Json& t = params["table"];
+        if (!t.is_string()) return fail(rs, path, "table must be a table name, not " + t.dump());
+        const TableDef* td = bundle.find_table(t.get<std::string>());
+        if (!td) return fail(rs, path, "no table named \"" + t.get<std::string>() + "\" in the bundle");
+        const Json& k = params["key"];
+        if (!(k.is_string() || k.is_number_integer()) || (k.is_string() && k.get_ref<const std::string&>().empty()))
+          return fail(rs, path, "key must be a non-empty string or an integer, not " + k.dump());
+        std::string key = table_key(k);
+        Json value;
+        if (st.spec->kind == ActionKind::TableDelete) {
+          if (auto st2 = store->row_delete(td->name, key); !st2) return st2.error();
+        } else if (st.spec->kind == ActionKind::TableSet) {
+          value = params["value"];
+          if (value.is_object() && !td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
+          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
+        } else {
+          auto cur = store->row_get(td->name, key);
+          if (!cur) return cur.error();
+          if (cur.value()) {
+            auto parsed = parse_json(*cur.value(), "table row");
+            value = parsed ? std::move(parsed.value()) : Json::object();
+          } else {
+            value = Json::object();
+            if (!td->key_field.empty()) value[td->key_field] = k;
+          }
+          if (!value.is_object()) return fail(rs, path, "the row " + key + " of " + td->name + " is not an object");
+          const Json& field = params["field"];
+          if (!field.is_string()) return fail(rs, path, "field must be a field name");
+          const std::string& fname = field.get_ref<const std::string&>();
+          auto sum = add_amount(value.contains(fname) ? value[fname] : Json(), params["amount"]);
+          if (!sum) return fail(rs, path, "table.add " + td->name + "/" + key + "/" + fname + ": " + sum.error().message);
+          value[fname] = std::move(sum.value());
+          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
+        }
+        if (options.record_tables) changes.push_back(TableChange{now, rs.row.id, td->name, key, value});
+        output = {{"table", td->name}, {"key", key}, {"value", value}};
+        break;
+      }
+    }
+    rs.ctx["steps"][st.id] = output;
+    if (auto s = record(rs, path, st.kind, now, params_text.empty() ? &params : nullptr, output, nullptr, nullptr,
+                        params_text.empty() ? nullptr : &params_text);
+        !s)
+      return s.error();
+    return Flow::Continue;
+  }
+
+  Result<Flow> wait(RunState& rs, size_t idx, const std::string& path, Millis now) {
+    const Step& st = rs.wf->steps[idx];
+    Millis due = 0;
+    bool timer = true;
+    const char* kind = "duration";
+    if (st.wait == WaitKind::Duration) {
+      due = now + st.duration_ms;
+    } else if (st.wait == WaitKind::Until) {
+      kind = "until";
+      auto v = evaluate(st.logic, rs.ctx, nullptr);
+      if (!v) return fail(rs, path, v.error().message);
+      if (v.value().is_string()) {
+        auto t = parse_instant(v.value().get<std::string>());
+        if (!t) return fail(rs, path, "wait until: " + t.error().message);
+        due = t.value();
+      } else if (v.value().is_number()) {
+        due = v.value().get<Millis>();
+      } else {
+        return fail(rs, path, "wait until: " + v.value().dump() + " is not a time");
+      }
+      if (due <= now) {
+        Json out = {{"resumed_by", "time"}, {"at", format_instant(now)}};
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+        return Flow::Continue;
+      }
+    } else {
+      kind = "event";
+      timer = st.has_timeout;
+      due = now + st.duration_ms;
+      rs.row.wait_event = st.wait_event;
+    }
+    rs.wait = {{"step", idx}, {"id", st.id}, {"path", path}, {"kind", kind}, {"since", now}};
+    if (timer) {
+      rs.wait["due"] = due;
+      TimerRow t;
+      t.due = due;
+      t.kind = "wait";
+      t.run_id = rs.row.id;
+      t.path = path;
+      if (auto s = store->timer_add(t); !s) return s.error();
+    }
+    rs.row.status = "waiting";
+    return Flow::Wait;
+  }
+
+  Result<Flow> step(RunState& rs, size_t idx, const std::string& path, Millis now) {
+    const Step& st = rs.wf->steps[idx];
+    switch (st.kind) {
+      case StepKind::If: {
+        Json tree;
+        auto v = evaluate(st.logic, rs.ctx, &tree);
+        if (!v) return fail(rs, path, v.error().message);
+        bool yes = logic::truthy(v.value());
+        Json out = {{"result", yes}};
+        Json verdict = yes;
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
+        rs.stack.push_back(Frame{yes ? st.then_list : st.else_list, 0, path + (yes ? "/then/" : "/else/"), false, 0, {}, 0, {}});
+        return Flow::Continue;
+      }
+      case StepKind::Switch: {
+        Json tree;
+        auto v = evaluate(st.logic, rs.ctx, &tree);
+        if (!v) return fail(rs, path, v.error().message);
+        size_t chosen = SIZE_MAX;
+        for (size_t i = 0; i < st.cases.size() && chosen == SIZE_MAX; ++i) {
+          const SwitchCase& c = st.cases[i];
+          if (c.has_equals) {
+            if (c.equals == v.value()) chosen = i;
+          } else {
+            auto w = evaluate(c.when, rs.ctx, nullptr);
+            if (!w) return fail(rs, path, "case " + std::to_string(i) + ": " + w.error().message);
+            if (logic::truthy(w.value())) chosen = i;
+          }
+        }
+        Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
+        Json verdict = out["case"];
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
+        if (chosen == SIZE_MAX) {
+          rs.stack.push_back(Frame{st.default_list, 0, path + "/default/", false, 0, {}, 0, {}});
+        } else {
+          rs.stack.push_back(
+              Frame{st.cases[chosen].list, 0, path + "/cases/" + std::to_string(chosen) + "/", false, 0, {}, 0, {}});
+        }
+        return Flow::Continue;
+      }
+      case StepKind::Action: return action(rs, st, path, now);
+      case StepKind::Wait: return wait(rs, idx, path, now);
+      case StepKind::Foreach: {
+        auto v = evaluate(st.logic, rs.ctx, nullptr);
+        if (!v) return fail(rs, path, v.error().message);
+        Json items = v.value().is_null() ? Json::array() : std::move(v.value());
+        if (!items.is_array()) return fail(rs, path, "foreach needs a list, got " + items.dump().substr(0, 80));
+        if (items.size() > options.limits.max_foreach_items)
+          return fail(rs, path, "the list has " + std::to_string(items.size()) + " items; the limit is " +
+                                    std::to_string(options.limits.max_foreach_items));
+        Json out = {{"count", items.size()}};
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+        if (!items.empty()) {
+          rs.ctx[st.as] = items[0];
+          Frame f{st.body_list, 0, path + "/0/", true, idx, std::move(items), 0, path + "/"};
+          rs.stack.push_back(std::move(f));
+        }
+        return Flow::Continue;
+      }
+      case StepKind::Set: {
+        Json out = Json::object();
+        for (const auto& [name, rule] : st.sets) {
+          auto v = evaluate(rule, rs.ctx, nullptr);
+          if (!v) return fail(rs, path, name + ": " + v.error().message);
+          rs.ctx["vars"][name] = v.value();
+          out[name] = std::move(v.value());
+        }
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+        return Flow::Continue;
+      }
+      case StepKind::Emit: {
+        Json data;
+        if (st.emit_data.kind != Computed::Kind::Literal || !st.emit_data.literal.is_null()) {
+          auto v = compute(st.emit_data, rs.ctx);
+          if (!v) return fail(rs, path, "data: " + v.error().message);
+          data = std::move(v.value());
+        }
+        if (rs.depth + 1 > options.limits.max_emit_depth)
+          return fail(rs, path, "events emitted by runs of emitted events go " +
+                                    std::to_string(options.limits.max_emit_depth) + " levels deep; stopping a loop");
+        InboxRow in;
+        in.id = rs.row.id + "/" + path;
+        in.type = st.emit_type;
+        in.time = now;
+        in.depth = rs.depth + 1;
+        Json ev = {{"id", in.id}, {"type", in.type}, {"source", source}, {"time", format_instant(now)}, {"data", data}};
+        in.body = ev.dump();
+        auto ins = store->inbox_insert(in);
+        if (!ins) return ins.error();
+        ++emitted;
+        Json out = {{"event_id", in.id}, {"type", in.type}};
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+        return Flow::Continue;
+      }
+      default: {
+        Json out = {{"reason", st.reason}};
+        rs.ctx["steps"][st.id] = out;
+        if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+        rs.row.status = "stopped";
+        rs.row.error = st.reason;
+        return Flow::Stop;
+      }
+    }
+  }
+
+  // Runs steps until the run waits, stops, fails or completes, then saves it.
+  Status run(RunState& rs, Millis now) {
+    rs.ctx["now"] = format_instant(now);
+    rs.row.status = "running";
+    Flow flow = Flow::Continue;
+    while (!rs.stack.empty() && flow == Flow::Continue) {
+      Frame& f = rs.stack.back();
+      const auto& list = rs.wf->lists[f.list];
+      if (f.pc >= list.size()) {
+        if (f.loop && f.index + 1 < f.items.size()) {
+          ++f.index;
+          f.pc = 0;
+          f.prefix = f.base + std::to_string(f.index) + "/";
+          rs.ctx[rs.wf->steps[f.step].as] = f.items[f.index];
+          continue;
+        }
+        if (f.loop) {
+          std::string as = rs.wf->steps[f.step].as;
+          rs.stack.pop_back();
+          rs.ctx.erase(as);
+          for (auto it = rs.stack.rbegin(); it != rs.stack.rend(); ++it) {
+            if (it->loop && rs.wf->steps[it->step].as == as) {
+              rs.ctx[as] = it->items[it->index];
+              break;
+            }
+          }
+        } else {
+          rs.stack.pop_back();
+        }
+        continue;
+      }
+      size_t idx = list[f.pc++];
+      std::string path = f.prefix + rs.wf->steps[idx].id;
+      if (++rs.count > options.limits.max_steps_per_run) {
+        flow = fail(rs, path, "the run took more than " + std::to_string(options.limits.max_steps_per_run) +
+                                  " steps; stopping it");
+        break;
+      }
+      auto r = step(rs, idx, path, now);
+      if (!r) return r.error();
+      flow = r.value();
+      if (flow == Flow::Fail) {
+        Json out = {{"error", rs.row.error}};
+        if (auto s = record(rs, path, rs.wf->steps[idx].kind, now, nullptr, out); !s) return s;
+      }
+    }
+    if (flow == Flow::Continue) rs.row.status = "completed";
+    return save(rs, now);
+  }
+
+  Status resume(RunState& rs, const Json& output, Millis now) {
+    const Step& st = rs.wf->steps[rs.wait["step"].get<size_t>()];
+    std::string path = rs.wait["path"].get<std::string>();
+    rs.ctx["steps"][st.id] = output;
+    rs.ctx["now"] = format_instant(now);
+    rs.wait = Json();
+    rs.row.wait_event.clear();
+    if (auto s = store->timers_delete_for_run(rs.row.id); !s) return s;
+    if (auto s = record(rs, path, st.kind, now, nullptr, output); !s) return s;
+    return run(rs, now);
+  }
+
+  Status fail_unloadable(const RunRow& row, Millis now) {
+    RunRow r = row;
+    r.status = "failed";
+    r.error = bundle.find_workflow(row.workflow) ? "the run's saved state does not fit this bundle's workflow"
+                                                 : "workflow " + row.workflow + " is no longer in the bundle";
+    r.wait_event.clear();
+    r.updated = now;
+    if (auto s = store->timers_delete_for_run(r.id); !s) return s;
+    return store->run_put(r);
+  }
+
+  Status start(const Workflow& wf, const std::string& run_id, const std::string& event_id, Json ctx, int depth,
+               const Json* filter_verdict, const Json* filter_tree, Millis now) {
+    auto existing = store->run_exists(run_id);
+    if (!existing) return existing.error();
+    if (existing.value()) return {};  // this event already started this workflow
+    RunState rs;
+    rs.wf = &wf;
+    rs.row.id = run_id;
+    rs.row.workflow = wf.id;
+    rs.row.event_id = event_id;
+    rs.row.started = now;
+    rs.ctx = std::move(ctx);
+    rs.depth = depth;
+    rs.stack.push_back(Frame{0, 0, "", false, 0, {}, 0, {}});
+    if (filter_verdict) {
+      if (auto s = record(rs, "trigger", StepKind::If, now, nullptr, Json{{"result", true}}, filter_verdict, filter_tree); !s)
+        return s;
+    }
+    return run(rs, now);
+  }
+
+  // [SECTION] events
+  Status handle(const InboxRow& row, const Json& ev, Millis now) {
+    // Waiting runs first: they were there before this event.
+    auto waiting = store->runs_waiting_for(row.type);
+    if (!waiting) return waiting.error();
+    for (const RunRow& w : waiting.value()) {
+      RunState rs;
+      auto ok = load(w, &rs);
+      if (!ok) return ok.error();
+      if (!ok.value()) {
+        if (auto s = fail_unloadable(w, now); !s) return s;
+        continue;
+      }
+      const Step& st = rs.wf->steps[rs.wait["step"].get<size_t>()];
+      if (st.has_logic) {
+        Json own = ev;
+        std::swap(rs.ctx["event"], own);
+        rs.ctx["now"] = format_instant(now);
+        auto m = evaluate(st.logic, rs.ctx, nullptr);
+        std::swap(rs.ctx["event"], own);
+        if (!m) {
+          std::string path = rs.wait["path"].get<std::string>();
+          fail(rs, path, "match: " + m.error().message);
+          Json out = {{"error", rs.row.error}};
+          if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s;
+          if (auto s = store->timers_delete_for_run(rs.row.id); !s) return s;
+          if (auto s = save(rs, now); !s) return s;
+          continue;
+        }
+        if (!logic::truthy(m.value())) continue;
+      }
+      Json out = {{"resumed_by", "event"}, {"event", ev}};
+      if (auto s = resume(rs, out, now); !s) return s;
+    }
+    // Then new runs, in workflow order.
+    Json ctx;
+    bool built = false;
+    for (const Workflow& wf : bundle.workflows) {
+      if (wf.trigger.event != row.type) continue;
+      if (!built) {
+        ctx = {{"event", ev}, {"trigger", ev}, {"steps", Json::object()}, {"vars", Json::object()},
+               {"now", format_instant(now)}};
+        built = true;
+      }
+      std::string run_id = wf.id + ":" + row.id;
+      if (wf.trigger.has_filter) {
+        Json tree;
+        auto v = evaluate(wf.trigger.filter, ctx, &tree);
+        if (!v) {
+          // A filter that cannot be evaluated is a failed run, so that someone sees it.
+          RunState rs;
+          rs.wf = &wf;
+          rs.row.id = run_id;
+          rs.row.workflow = wf.id;
+          rs.row.event_id = row.id;
+          rs.row.started = now;
+          rs.ctx = ctx;
+          fail(rs, "trigger", "filter: " + v.error().message);
+          if (auto s = save(rs, now); !s) return s;
+          continue;
+        }
+        if (!logic::truthy(v.value())) continue;
+        Json verdict = true;
+        if (auto s = start(wf, run_id, row.id, ctx, row.depth, &verdict, &tree, now); !s) return s;
+      } else {
+        if (auto s = start(wf, run_id, row.id, ctx, row.depth, nullptr, nullptr, now); !s) return s;
+      }
+    }
+    return {};
+  }
+
+  // Handles pending inbox events inside the caller's transaction.
+  Result<size_t> drain(Millis now, size_t limit) {
+    size_t done = 0;
+    bool more = true;
+    while (done < limit && more) {
+      size_t want = limit - done < 64 ? limit - done : 64;
+      auto pending = store->inbox_pending(want);
+      if (!pending) return pending.error();
+      if (pending.value().empty()) break;
+      const size_t emitted_before = emitted;
+      for (const InboxRow& row : pending.value()) {
+        Json parsed;
+        const Json* ev = nullptr;
+        if (!fast_id.empty() && row.id == fast_id) {
+          ev = &fast_event;
+        } else {
+          auto p = parse_json(row.body, "inbox event");
+          parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
+          ev = &parsed;
+        }
+        if (auto s = handle(row, *ev, now); !s) return s.error();
+        if (auto s = store->inbox_mark_processed(row.seq); !s) return s.error();
+        ++done;
+      }
+      // Ask again only when the batch was full or runs emitted events meanwhile.
+      more = pending.value().size() == want || emitted != emitted_before;
+    }
+    return done;
+  }
+
+  // [SECTION] timers and schedules
+  Status arm(Millis now) {
+    if (armed) return {};
+    bool any = false;
+    for (const Workflow& wf : bundle.workflows) any = any || wf.trigger.cron.has_value();
+    if (any) {
+      if (auto s = store->begin(); !s) return s;
+      for (const Workflow& wf : bundle.workflows) {
+        if (!wf.trigger.cron) continue;
+        auto exists = store->schedule_timer_exists(wf.id);
+        if (!exists) {
+          (void)store->rollback();
+          return exists.error();
+        }
+        if (exists.value()) continue;
+        auto next = wf.trigger.cron->next_after(now);
+        if (!next) continue;
+        TimerRow t;
+        t.due = *next;
+        t.kind = "schedule";
+        t.workflow = wf.id;
+        if (auto s = store->timer_add(t); !s) {
+          (void)store->rollback();
+          return s;
+        }
+      }
+      if (auto s = store->commit(); !s) return s;
+    }
+    armed = true;
+    return {};
+  }
+
+  Status fire(const TimerRow& t) {
+    const Millis now = t.due;
+    if (t.kind == "schedule") {
+      const Workflow* wf = bundle.find_workflow(t.workflow);
+      if (!wf || !wf->trigger.cron) return {};  // the workflow left the bundle; its schedule ends
+      if (auto next = wf->trigger.cron->next_after(now)) {
+        TimerRow n;
+        n.due = *next;
+        n.kind = "schedule";
+        n.workflow = wf->id;
+        if (auto s = store->timer_add(n); !s) return s;
+      }
+      std::string iso = format_instant(now);
+      std::string id = wf->id + "@" + iso;
+      Json ev = {{"id", id}, {"type", "schedule.tick"}, {"source", source}, {"time", iso},
+                 {"data", {{"workflow", wf->id}, {"schedule", wf->trigger.schedule}}}};
+      Json trigger = {{"schedule", wf->trigger.schedule}, {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
+      Json ctx = {{"event", ev}, {"trigger", trigger}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", iso}};
+      return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now);
+    }
+    auto row = store->run_get(t.run_id);
+    if (!row) return row.error();
+    if (!row.value() || row.value()->status != "waiting") return {};
+    RunState rs;
+    auto ok = load(*row.value(), &rs);
+    if (!ok) return ok.error();
+    if (!ok.value()) return fail_unloadable(*row.value(), now);
+    if (rs.wait.value("path", std::string()) != t.path) return {};  // a stale timer
+    bool timeout = rs.wait.value("kind", std::string()) == "event";
+    Json out = timeout ? Json{{"resumed_by", "timeout"}} : Json{{"resumed_by", "time"}, {"at", format_instant(now)}};
+    return resume(rs, out, now);
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Store> store, EngineOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->bundle = std::move(bundle);
+  impl->store = std::move(store);
+  impl->options = std::move(options);
+  impl->tpl = template_options(impl->bundle);
+  impl->source = "shopflow:" + impl->bundle.name;
+  Store* st = impl->store.get();
+  impl->eval.table_lookup = [st](const std::string& table, const Json& key) -> std::optional<Json> {
+    if (!(key.is_string() || key.is_number_integer())) return std::nullopt;
+    auto row = st->row_get(table, table_key(key));
+    if (!row || !row.value()) return std::nullopt;
+    auto j = parse_json(*row.value(), "table row");
+    if (!j) return std::nullopt;
+    return std::move(j.value());
+  };
+  // Seed the tables once per store: later runs' changes must survive a restart.
+  auto seeded = st->meta_get("tables_seeded");
+  if (!seeded) return seeded.error();
+  if (!seeded.value()) {
+    if (auto s = st->begin(); !s) return s.error();
+    for (const TableDef& t : impl->bundle.tables) {
+      for (const auto& [key, row] : t.rows) {
+        if (auto s = st->row_put(t.name, key, row.dump()); !s) {
+          (void)st->rollback();
+          return s.error();
+        }
+      }
+    }
+    if (auto s = st->meta_set("tables_seeded", "1"); !s) {
+      (void)st->rollback();
+      return s.error();
+    }
+    if (auto s = st->commit(); !s) return s.error();
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
+  Store& st = *impl_->store;
+  if (auto s = st.begin(); !s) return s.error();
+  std::vector<bool> out;
+  out.reserve(events.size());
+  for (const Event& e : events) {
+    InboxRow row;
+    row.id = e.id;
+    row.type = e.type;
+    row.time = e.time_ms;
+    row.body = event_to_json(e).dump();
+    auto r = st.inbox_insert(row);
+    if (!r) {
+      (void)st.rollback();
+      return r.error();
+    }
+    out.push_back(r.value());
+  }
+  if (auto s = st.commit(); !s) return s.error();
+  return out;
+}
+
+Result<size_t> Engine::process_pending(Millis now, size_t limit) {
+  if (auto s = impl_->arm(now); !s) return s.error();
+  Store& st = *impl_->store;
+  size_t total = 0;
+  while (total < limit) {
+    if (auto s = st.begin(); !s) return s.error();
+    size_t batch = limit - total < 1024 ? limit - total : 1024;
+    auto n = impl_->drain(now, batch);
+    if (!n) {
+      (void)st.rollback();
+      return n.error();
+    }
+    if (auto s = st.commit(); !s) return s.error();
+    total += n.value();
+    if (n.value() < batch) break;
+  }
+  return total;
+}
+
+Result<bool> Engine::ingest(const Event& event, Millis now) {
+  if (auto s = impl_->arm(now); !s) return s.error();
+  Store& st = *impl_->store;
+  if (auto s = st.begin(); !s) return s.error();
+  InboxRow row;
+  row.id = event.id;
+  row.type = event.type;
+  row.time = event.has_time ? event.time_ms : now;
+  impl_->fast_event = event_to_json(event);
+  row.body = impl_->fast_event.dump();
+  auto ins = st.inbox_insert(row);
+  if (!ins) {
+    (void)st.rollback();
+    return ins.error();
+  }
+  if (ins.value()) {
+    impl_->fast_id = event.id;
+    auto n = impl_->drain(now, SIZE_MAX);
+    impl_->fast_id.clear();
+    if (!n) {
+      (void)st.rollback();
+      return n.error();
+    }
+  }
+  if (auto s = st.commit(); !s) return s.error();
+  return ins.value();
+}
+
+Result<size_t> Engine::advance(Millis now) {
+  if (auto s = impl_->arm(now); !s) return s.error();
+  Store& st = *impl_->store;
+  size_t fired = 0;
+  if (auto s = st.begin(); !s) return s.error();
+  while (fired < impl_->options.limits.max_fires_per_advance) {
+    auto t = st.timer_next();
+    if (!t) {
+      (void)st.rollback();
+      return t.error();
+    }
+    if (!t.value() || t.value()->due > now) break;
+    Status s = st.timer_delete(t.value()->seq);
+    if (s) s = impl_->fire(*t.value());
+    if (s) {
+      auto n = impl_->drain(t.value()->due, SIZE_MAX);
+      if (!n) s = n.error();
+    }
+    if (!s) {
+      (void)st.rollback();
+      return s.error();
+    }
+    ++fired;
+  }
+  if (auto s = st.commit(); !s) return s.error();
+  return fired;
+}
+
+Result<std::optional<Millis>> Engine::next_due(Millis now) {
+  if (auto s = impl_->arm(now); !s) return s.error();
+  auto t = impl_->store->timer_next();
+  if (!t) return t.error();
+  if (!t.value()) return std::optional<Millis>();
+  return std::optional<Millis>(t.value()->due);
+}
+
+Result<std::vector<RunRow>> Engine::runs() { return impl_->store->runs(); }
+Result<std::vector<RunCount>> Engine::run_counts() { return impl_->store->run_counts(); }
+Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) { return impl_->store->steps_of(run_id); }
+Result<std::vector<EffectRow>> Engine::effects() { return impl_->store->effects(); }
+Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
+
+std::vector<TableChange> Engine::take_table_changes() {
+  std::vector<TableChange> out;
+  out.swap(impl_->changes);
+  return out;
+}
+
+Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit) {
+  return impl_->store->effects_pending(now, limit);
+}
+
+Status Engine::mark_delivered(const std::string& effect_id) {
+  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "");
+  if (!r) return r.error();
+  if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  return {};
+}
+
+Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {
+  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", true, retry_at.value_or(0), error);
+  if (!r) return r.error();
+  if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  return {};
+}
+
+Result<std::vector<EffectRow>> Engine::dead_letters() { return impl_->store->effects_dead(); }
+
+Status Engine::retry_dead(const std::string& effect_id, Millis now) {
+  auto r = impl_->store->effect_update(effect_id, "pending", false, now, "");
+  if (!r) return r.error();
+  if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  return {};
+}
+
+const Bundle& Engine::bundle() const { return impl_->bundle; }
+Store& Engine::store() { return *impl_->store; }
+
+}  // namespace shopflow

@@ -1,0 +1,175 @@
+// RFC 3339 instants and ISO 8601 durations, with calendar arithmetic after Howard Hinnant's
+// public-domain date algorithms (exact for the whole proleptic Gregorian calendar).
+#include "shopflow/instant.hpp"
+
+#include <cstdio>
+
+namespace shopflow {
+
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, int* year, unsigned* month, unsigned* day) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *day = doy - (153 * mp + 2) / 5 + 1;
+  *month = mp < 10 ? mp + 3 : mp - 9;
+  *year = static_cast<int>(y + (*month <= 2));
+}
+
+namespace {
+
+bool digits(std::string_view s, size_t at, size_t n, int* out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(int y, unsigned m) {
+  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap(y) ? 29 : kDays[m - 1];
+}
+
+Error bad_instant(std::string_view text, const char* why) {
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string temporaries.
+  std::string msg = "\"";
+  msg.append(text.substr(0, 64)).append("\" is not a date-time (").append(why);
+  msg += "); write it like 2026-03-01T09:30:00Z or 2026-03-01T11:30:00+02:00";
+  return Error{std::move(msg), "", 0, 0};
+}
+
+}  // namespace
+
+Result<Millis> parse_instant(std::string_view s) {
+  int y, mo, d, h, mi, se;
+  if (!digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !digits(s, 8, 2, &d))
+    return bad_instant(s, "the date must be YYYY-MM-DD");
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return bad_instant(s, "a 'T' must separate date and time");
+  if (!digits(s, 11, 2, &h) || s[13] != ':' || !digits(s, 14, 2, &mi) || s[16] != ':' || !digits(s, 17, 2, &se))
+    return bad_instant(s, "the time must be HH:MM:SS");
+  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)))
+    return bad_instant(s, "no such day");
+  if (h > 23 || mi > 59 || se > 60) return bad_instant(s, "no such time of day");
+  if (se == 60) se = 59;  // a leap second counts as the last second of its minute
+  size_t i = 19;
+  int ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    size_t start = i;
+    int scale = 100;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      ms += (s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return bad_instant(s, "a '.' must be followed by digits");
+  }
+  if (i >= s.size()) return bad_instant(s, "the offset is missing: end with Z or +HH:MM");
+  int offset_min = 0;
+  if (s[i] == 'Z' || s[i] == 'z') {
+    ++i;
+  } else if (s[i] == '+' || s[i] == '-') {
+    int oh, om;
+    if (!digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' || !digits(s, i + 4, 2, &om))
+      return bad_instant(s, "the offset must be Z or +HH:MM");
+    if (oh > 23 || om > 59) return bad_instant(s, "the offset is out of range");
+    offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    return bad_instant(s, "the offset must be Z or +HH:MM");
+  }
+  if (i != s.size()) return bad_instant(s, "unexpected text after the offset");
+  std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
+  return Millis{secs * 1000 + ms};
+}
+
+std::string format_instant(Millis ms) {
+  std::int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int frac = static_cast<int>(ms - secs * 1000);
+  std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  std::int64_t rem = secs - days * 86400;
+  int y;
+  unsigned m, d;
+  civil_from_days(days, &y, &m, &d);
+  char buf[40];
+  int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60), s = static_cast<int>(rem % 60);
+  if (frac != 0) {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, frac);
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, h, mi, s);
+  }
+  return buf;
+}
+
+Result<Millis> parse_duration(std::string_view s) {
+  auto bad = [&](const char* why) {
+    std::string msg = "\"";
+    msg.append(s.substr(0, 64)).append("\" is not a duration (").append(why);
+    msg += "); write it like PT4H, PT30M, P1D or P1DT12H";
+    return Error{std::move(msg), "", 0, 0};
+  };
+  if (s.size() < 3 || s[0] != 'P') return bad("it must start with P");
+  bool in_time = false, any = false;
+  double total = 0;
+  size_t i = 1;
+  while (i < s.size()) {
+    if (s[i] == 'T') {
+      if (in_time) return bad("T appears twice");
+      in_time = true;
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    double v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + (s[i++] - '0');
+    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+      ++i;
+      double scale = 0.1;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        v += (s[i++] - '0') * scale;
+        scale /= 10;
+      }
+    }
+    if (i == start || i >= s.size()) return bad("each number needs a unit");
+    char unit = s[i++];
+    double ms_per = 0;
+    if (!in_time) {
+      if (unit == 'D') ms_per = 86400e3;
+      else if (unit == 'W') ms_per = 7 * 86400e3;
+      else if (unit == 'Y' || unit == 'M') return bad("years and months have no fixed length; use days");
+      else return bad("unknown unit before T");
+    } else {
+      if (unit == 'H') ms_per = 3600e3;
+      else if (unit == 'M') ms_per = 60e3;
+      else if (unit == 'S') ms_per = 1e3;
+      else return bad("unknown unit after T");
+    }
+    total += v * ms_per;
+    any = true;
+  }
+  if (!any) return bad("no amount given");
+  if (total > 3.2e12) return bad("longer than 100 years");
+  return static_cast<Millis>(total + 0.5);
+}
+
+}  // namespace shopflow

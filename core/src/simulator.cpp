@@ -1,0 +1,446 @@
+// The simulator and the self-test runner.
+#include "shopflow/simulator.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+namespace shopflow {
+
+std::string fnv1a64_hex(std::string_view bytes) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+
+bool glob_prefix_match(const std::string& pattern, const std::string& url) {
+  if (!pattern.empty() && pattern.back() == '*') return url.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+  return pattern == url;
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+Json parse_or_null(const std::string& s) {
+  if (s.empty()) return Json();
+  auto j = parse_json(s, "record");
+  return j ? std::move(j.value()) : Json(s);
+}
+
+}  // namespace
+
+Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {
+  auto store = Store::open(":memory:");
+  if (!store) return store.error();
+  EngineOptions eo;
+  eo.limits = options.limits;
+  eo.explain = options.explain;
+  eo.record_tables = true;
+  const std::vector<HttpMock>* mocks = &bundle.http_mocks;
+  eo.request = [mocks](const Json& req) -> Result<Json> {
+    std::string method = req.contains("method") && req["method"].is_string() ? upper(req["method"].get<std::string>()) : "";
+    std::string url = req.contains("url") && req["url"].is_string() ? req["url"].get<std::string>() : "";
+    for (const HttpMock& m : *mocks) {
+      if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;
+    }
+    return Error{"no mock answers " + method + " " + url + "; add one under mocks.http", "", 0, 0};
+  };
+  auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
+  if (!opened) return opened.error();
+  Engine& engine = *opened.value();
+
+  std::vector<const Event*> events;
+  events.reserve(input.size());
+  for (const Event& e : input) events.push_back(&e);
+  std::stable_sort(events.begin(), events.end(), [](const Event* a, const Event* b) { return a->time_ms < b->time_ms; });
+  Millis until = options.until ? *options.until
+                               : (events.empty() ? options.from.value_or(0) : events.back()->time_ms) + kDefaultSimulationTail;
+  Millis from = options.from ? *options.from : (events.empty() ? until : events.front()->time_ms);
+
+  Trace trace;
+  Millis clock = from;
+  size_t i = 0;
+  for (;;) {
+    auto due = engine.next_due(clock);
+    if (!due) return due.error();
+    Millis next_event = i < events.size() ? events[i]->time_ms : std::numeric_limits<Millis>::max();
+    if (due.value() && *due.value() <= until && *due.value() <= next_event) {
+      clock = std::max(clock, *due.value());
+      auto n = engine.advance(clock);
+      if (!n) return n.error();
+      continue;
+    }
+    if (i < events.size() && next_event <= until) {
+      clock = std::max(clock, next_event);
+      auto r = engine.ingest(*events[i], clock);
+      if (!r) return r.error();
+      ++trace.events;
+      if (!r.value()) ++trace.duplicates;
+      ++i;
+      continue;
+    }
+    break;
+  }
+  trace.after_until = events.size() - i;
+
+  // [SECTION] the trace document
+  Json& t = trace.json;
+  t["bundle"] = bundle.name;
+  t["version"] = bundle.version;
+  t["from"] = format_instant(from);
+  t["until"] = format_instant(until);
+  t["events"] = {{"given", input.size()}, {"handled", trace.events}, {"duplicates", trace.duplicates},
+                 {"after_until", trace.after_until}};
+  for (const Workflow& w : bundle.workflows) trace.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
+  auto runs = engine.runs();
+  if (!runs) return runs.error();
+  std::map<std::string, std::string> workflow_of_run;
+  Json jruns = Json::array();
+  for (const RunRow& r : runs.value()) {
+    workflow_of_run[r.id] = r.workflow;
+    for (auto& c : trace.counts) {
+      if (c.workflow != r.workflow) continue;
+      ++c.started;
+      if (r.status == "completed") ++c.completed;
+      else if (r.status == "waiting") ++c.waiting;
+      else if (r.status == "failed") ++c.failed;
+      else if (r.status == "stopped") ++c.stopped;
+    }
+    Json jr = {{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
+               {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)}};
+    if (!r.error.empty()) jr["error"] = r.error;
+    if (!r.error_step.empty()) jr["error_step"] = r.error_step;
+    if (!r.wait_event.empty()) jr["waiting_for"] = r.wait_event;
+    if (options.include_steps) {
+      auto steps = engine.steps(r.id);
+      if (!steps) return steps.error();
+      Json js = Json::array();
+      for (const StepRow& s : steps.value()) {
+        Json x = {{"path", s.path}, {"kind", s.kind}, {"time", format_instant(s.time)}};
+        if (!s.input.empty()) x["input"] = parse_or_null(s.input);
+        x["output"] = parse_or_null(s.output);
+        if (!s.verdict.empty()) x["verdict"] = parse_or_null(s.verdict);
+        if (!s.explanation.empty()) x["explanation"] = parse_or_null(s.explanation);
+        js.push_back(std::move(x));
+      }
+      jr["steps"] = std::move(js);
+    }
+    jruns.push_back(std::move(jr));
+  }
+  t["runs"] = std::move(jruns);
+  auto effects = engine.effects();
+  if (!effects) return effects.error();
+  Json jeffects = Json::array();
+  for (const EffectRow& e : effects.value()) {
+    ++trace.effects_by_type[e.type];
+    jeffects.push_back({{"id", e.id}, {"type", e.type}, {"workflow", workflow_of_run[e.run_id]}, {"run", e.run_id},
+                        {"step", e.path}, {"time", format_instant(e.created)}, {"params", parse_or_null(e.params)}});
+  }
+  t["effects"] = std::move(jeffects);
+  Json changes = Json::array();
+  for (const TableChange& c : engine.take_table_changes()) {
+    changes.push_back({{"time", format_instant(c.time)}, {"run", c.run_id}, {"table", c.table}, {"key", c.key},
+                       {"value", c.value}});
+  }
+  Json final_rows = Json::object();
+  for (const TableDef& td : bundle.tables) final_rows[td.name] = Json::object();
+  auto rows = engine.table_rows();
+  if (!rows) return rows.error();
+  for (const TableRow& r : rows.value()) final_rows[r.table][r.key] = parse_or_null(r.value);
+  t["tables"] = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
+  Json counts = Json::object();
+  for (const auto& c : trace.counts) {
+    counts[c.workflow] = {{"started", c.started}, {"completed", c.completed}, {"waiting", c.waiting},
+                          {"failed", c.failed}, {"stopped", c.stopped}};
+  }
+  Json by_type = Json::object();
+  for (const auto& [type, n] : trace.effects_by_type) by_type[type] = n;
+  t["counts"] = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
+  trace.hash = fnv1a64_hex(t.dump());
+  return trace;
+}
+
+std::string summarize(const Trace& trace) {
+  const Json& t = trace.json;
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "Simulated %zu event%s from %s to %s", trace.events, trace.events == 1 ? "" : "s",
+                t.value("from", std::string()).c_str(), t.value("until", std::string()).c_str());
+  out += line;
+  if (trace.duplicates) out += " (" + std::to_string(trace.duplicates) + " duplicate ids ignored)";
+  if (trace.after_until) out += " (" + std::to_string(trace.after_until) + " events after the end not fed in)";
+  out += "\n\nRuns by workflow:\n";
+  size_t width = 8;
+  for (const auto& c : trace.counts) width = std::max(width, c.workflow.size());
+  std::snprintf(line, sizeof line, "  %-*s %8s %10s %8s %7s %8s\n", static_cast<int>(width), "workflow", "started",
+                "completed", "waiting", "failed", "stopped");
+  out += line;
+  for (const auto& c : trace.counts) {
+    std::snprintf(line, sizeof line, "  %-*s %8zu %10zu %8zu %7zu %8zu\n", static_cast<int>(width), c.workflow.c_str(),
+                  c.started, c.completed, c.waiting, c.failed, c.stopped);
+    out += line;
+  }
+  out += "\nEffects by type:\n";
+  if (trace.effects_by_type.empty()) out += "  (none)\n";
+  for (const auto& [type, n] : trace.effects_by_type) {
+    std::snprintf(line, sizeof line, "  %-24s %zu\n", type.c_str(), n);
+    out += line;
+  }
+  size_t shown = 0, failed = 0;
+  std::string fails;
+  for (const auto& r : t.value("runs", Json::array())) {
+    if (r.value("status", std::string()) != "failed") continue;
+    ++failed;
+    if (shown++ < 10) fails += "  " + r.value("id", std::string()) + ": " + r.value("error", std::string()) + "\n";
+  }
+  if (failed) {
+    out += "\nFailed runs:\n" + fails;
+    if (failed > shown) out += "  ... and " + std::to_string(failed - shown) + " more\n";
+  }
+  out += "\nTrace hash: " + trace.hash + "\n";
+  return out;
+}
+
+// [SECTION] self-tests
+namespace {
+
+// True when `actual` has everything `expected` has: objects member by member (recursively),
+// anything else by equality.
+bool contains(const Json& actual, const Json& expected) {
+  if (expected.is_object()) {
+    if (!actual.is_object()) return false;
+    for (auto it = expected.begin(); it != expected.end(); ++it) {
+      auto a = actual.find(it.key());
+      if (a == actual.end() || !contains(*a, it.value())) return false;
+    }
+    return true;
+  }
+  return actual == expected;
+}
+
+// The first member (as a pointer) where `actual` lacks what `expected` has, for the diff.
+std::string first_difference(const Json& actual, const Json& expected, const std::string& at = "") {
+  if (expected.is_object() && actual.is_object()) {
+    for (auto it = expected.begin(); it != expected.end(); ++it) {
+      std::string p = pointer_join(at, it.key());
+      auto a = actual.find(it.key());
+      if (a == actual.end()) return p + ": expected " + it.value().dump() + ", missing";
+      if (!contains(*a, it.value())) return first_difference(*a, it.value(), p);
+    }
+    return "";
+  }
+  return (at.empty() ? "value" : at) + ": expected " + expected.dump() + ", got " + actual.dump();
+}
+
+bool effect_matches(const Json& actual, const Json& expected) {
+  if (actual.value("type", std::string()) != expected.value("type", std::string())) return false;
+  if (expected.contains("workflow") && actual.value("workflow", std::string()) != expected["workflow"]) return false;
+  if (expected.contains("at")) {
+    auto want = parse_instant(expected.value("at", std::string()));
+    auto got = parse_instant(actual.value("time", std::string()));
+    if (!want || !got || want.value() != got.value()) return false;
+  }
+  return !expected.contains("params") || contains(actual["params"], expected["params"]);
+}
+
+std::string describe_effect(const Json& e) {
+  std::string params = e.contains("params") ? e["params"].dump() : "";
+  if (params.size() > 160) params = params.substr(0, 157) + "...";
+  std::string s = e.value("type", std::string());
+  if (e.contains("time")) s = e.value("time", std::string()) + " " + s;
+  if (e.contains("at")) s += " at " + e.value("at", std::string());
+  if (e.contains("workflow") && e["workflow"].is_string()) s += " (" + e.value("workflow", std::string()) + ")";
+  return s + (params.empty() ? "" : " " + params);
+}
+
+void check_expectations(const Json& expect, const Trace& trace, std::vector<std::string>* diffs) {
+  const Json& effects = trace.json["effects"];
+  bool listed_effects = false;
+  auto list_effects = [&]() {
+    if (listed_effects) return;
+    listed_effects = true;
+    if (effects.empty()) {
+      diffs->push_back("    (no effects happened)");
+      return;
+    }
+    diffs->push_back("    effects that happened:");
+    for (const auto& e : effects) diffs->push_back("      " + describe_effect(e));
+  };
+  if (auto exp = expect.find("effects"); exp != expect.end() && exp->is_array()) {
+    bool exact = expect.value("effects_match", std::string("subset")) == "exact";
+    if (exact) {
+      size_t n = std::max(exp->size(), effects.size());
+      bool bad = false;
+      for (size_t i = 0; i < n; ++i) {
+        if (i >= exp->size()) {
+          diffs->push_back("  unexpected effect #" + std::to_string(i + 1) + ": " + describe_effect(effects[i]));
+          bad = true;
+        } else if (i >= effects.size()) {
+          diffs->push_back("  missing effect #" + std::to_string(i + 1) + ": " + describe_effect((*exp)[i]));
+          bad = true;
+        } else if (!effect_matches(effects[i], (*exp)[i])) {
+          std::string why = effects[i].value("type", std::string()) != (*exp)[i].value("type", std::string())
+                                ? "a " + effects[i].value("type", std::string()) + " happened instead"
+                                : first_difference(effects[i]["params"], (*exp)[i].value("params", Json::object()),
+                                                   "/params");
+          diffs->push_back("  effect #" + std::to_string(i + 1) + " differs: expected " + describe_effect((*exp)[i]) +
+                           "; " + why);
+          bad = true;
+        }
+      }
+      if (bad) list_effects();
+    } else {
+      std::vector<bool> used(effects.size(), false);
+      for (const auto& want : *exp) {
+        size_t found = SIZE_MAX;
+        for (size_t i = 0; i < effects.size() && found == SIZE_MAX; ++i) {
+          if (!used[i] && effect_matches(effects[i], want)) found = i;
+        }
+        if (found != SIZE_MAX) {
+          used[found] = true;
+          continue;
+        }
+        std::string line = "  missing effect: " + describe_effect(want);
+        // The nearest candidate of the same type says what differed.
+        for (size_t i = 0; i < effects.size(); ++i) {
+          if (used[i] || effects[i].value("type", std::string()) != want.value("type", std::string())) continue;
+          if (want.contains("at") && want["at"] != effects[i]["time"]) {
+            line += "\n    nearest: one at " + effects[i].value("time", std::string());
+          } else if (want.contains("params")) {
+            line += "\n    nearest: " + first_difference(effects[i]["params"], want["params"], "/params");
+          }
+          break;
+        }
+        diffs->push_back(line);
+        list_effects();
+      }
+    }
+  }
+  if (auto no = expect.find("no_effects"); no != expect.end() && no->is_array()) {
+    for (const auto& type : *no) {
+      for (const auto& e : effects) {
+        if (e["type"] == type) diffs->push_back("  unexpected effect (no_effects lists " + type.get<std::string>() +
+                                                "): " + describe_effect(e));
+      }
+    }
+  }
+  if (auto tables = expect.find("tables"); tables != expect.end() && tables->is_object()) {
+    const Json& final_rows = trace.json["tables"]["final"];
+    for (auto t = tables->begin(); t != tables->end(); ++t) {
+      for (auto k = t.value().begin(); k != t.value().end(); ++k) {
+        const Json* got = nullptr;
+        if (final_rows.contains(t.key()) && final_rows[t.key()].contains(k.key())) got = &final_rows[t.key()][k.key()];
+        std::string where = "  table " + t.key() + ", key \"" + k.key() + "\": ";
+        if (k.value().is_null()) {
+          if (got) diffs->push_back(where + "expected no row, got " + got->dump());
+        } else if (!got) {
+          diffs->push_back(where + "expected " + k.value().dump() + ", but there is no such row");
+        } else if (!contains(*got, k.value())) {
+          diffs->push_back(where + first_difference(*got, k.value()) + " (row " + got->dump() + ")");
+        }
+      }
+    }
+  }
+  if (auto runs = expect.find("runs"); runs != expect.end() && runs->is_array()) {
+    const Json& actual = trace.json["runs"];
+    for (const auto& want : *runs) {
+      std::string wf = want.value("workflow", std::string());
+      std::string status = want.value("status", std::string());
+      std::string error = want.value("error", std::string());
+      size_t n = 0;
+      std::map<std::string, size_t> seen;
+      for (const auto& r : actual) {
+        if (r.value("workflow", std::string()) != wf) continue;
+        ++seen[r.value("status", std::string())];
+        if (!status.empty() && r.value("status", std::string()) != status) continue;
+        if (!error.empty() && r.value("error", std::string()).find(error) == std::string::npos) continue;
+        ++n;
+      }
+      bool ok = want.contains("count") ? n == want.value("count", size_t{0}) : n > 0;
+      if (ok) continue;
+      std::string got;
+      for (const auto& [s, c] : seen) got += (got.empty() ? "" : ", ") + std::to_string(c) + " " + s;
+      std::string expected = want.contains("count") ? std::to_string(want.value("count", size_t{0})) : "at least 1";
+      diffs->push_back("  runs of " + wf + (status.empty() ? "" : " with status " + status) +
+                       (error.empty() ? "" : " and error containing \"" + error + "\"") + ": expected " + expected +
+                       ", got " + std::to_string(n) + " (all runs of " + wf + ": " + (got.empty() ? "none" : got) + ")");
+      for (const auto& r : actual) {
+        if (r.value("workflow", std::string()) == wf && r.contains("error"))
+          diffs->push_back("    " + r.value("id", std::string()) + " failed: " + r.value("error", std::string()));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<TestOutcome> run_tests(const Bundle& bundle) {
+  std::vector<TestOutcome> out;
+  for (const BundleTest& t : bundle.tests) {
+    TestOutcome o;
+    o.name = t.name;
+    SimOptions opts;
+    opts.from = t.from;
+    opts.until = t.until;
+    auto trace = simulate(bundle, t.events, opts);
+    if (!trace) {
+      o.diff = "  the simulation failed: " + trace.error().to_string();
+      out.push_back(std::move(o));
+      continue;
+    }
+    o.trace_hash = trace.value().hash;
+    std::vector<std::string> diffs;
+    check_expectations(t.expect, trace.value(), &diffs);
+    o.passed = diffs.empty();
+    for (const auto& d : diffs) o.diff += d + "\n";
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<Event>> parse_events_jsonl(std::string_view text) {
+  std::vector<Event> out;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    ++line_no;
+    pos = end + 1;
+    bool blank = true;
+    for (char c : line) blank = blank && (c == ' ' || c == '\t' || c == '\r');
+    if (!blank) {
+      auto j = parse_json(line, "event");
+      if (!j) {
+        Error e = j.error();
+        e.line = static_cast<int>(line_no);
+        return e;
+      }
+      auto e = parse_event(j.value(), "line-" + std::to_string(line_no));
+      if (!e) {
+        Error x = e.error();
+        x.message = "line " + std::to_string(line_no) + ": " + (x.pointer.empty() ? "" : x.pointer + ": ") + x.message;
+        x.pointer.clear();
+        return x;
+      }
+      if (!e.value().has_time) return Error{"line " + std::to_string(line_no) + ": the event needs a \"time\"", "", 0, 0};
+      out.push_back(std::move(e.value()));
+    }
+    if (end == text.size()) break;
+  }
+  return out;
+}
+
+}  // namespace shopflow

@@ -1,0 +1,578 @@
+// The SQLite store: schema and migrations, and one cached prepared statement per query.
+#include "shopflow/store.hpp"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+namespace shopflow {
+
+const char* to_string(EffectStatus s) {
+  switch (s) {
+    case EffectStatus::Pending: return "pending";
+    case EffectStatus::Delivered: return "delivered";
+    default: return "dead";
+  }
+}
+
+namespace {
+
+// Migration n takes the schema from version n to n+1. Never edit one that has shipped; add one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE inbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  depth INTEGER NOT NULL DEFAULT 0,
+  processed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX inbox_pending ON inbox (processed, seq);
+CREATE TABLE runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  workflow TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  error_step TEXT NOT NULL DEFAULT '',
+  wait_event TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL);
+CREATE INDEX runs_waiting ON runs (wait_event, seq) WHERE wait_event <> '';
+CREATE TABLE steps (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  explanation TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+CREATE TABLE timers (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  due_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  run_id TEXT NOT NULL DEFAULT '',
+  workflow TEXT NOT NULL DEFAULT '',
+  path TEXT NOT NULL DEFAULT '');
+CREATE INDEX timers_due ON timers (due_ms, seq);
+CREATE INDEX timers_run ON timers (run_id);
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  type TEXT NOT NULL,
+  params TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX outbox_pending ON outbox (status, next_attempt_ms, seq);
+CREATE TABLE rows (
+  tbl TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+)sql",
+};
+
+// SQLite's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
+std::int64_t sql_limit(size_t n) {
+  const std::uint64_t wide = n;
+  return wide > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(wide);
+}
+
+}  // namespace
+
+// A cached statement in use: bound on creation, reset (and unbound) when it goes away.
+class Store::Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  std::string text(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{"cannot open the store " + path + ": " + msg, "", 0, 0};
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  if (path != ":memory:" && !path.empty()) {
+    if (auto st = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"); !st)
+      return st.error();
+  }
+  if (auto st = store->exec("PRAGMA foreign_keys=OFF;"); !st) return st.error();
+  if (auto st = store->migrate(); !st) return st.error();
+  return store;
+}
+
+Store::~Store() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+Error Store::error(const char* what) const {
+  return Error{std::string("store: ") + what + ": " + sqlite3_errmsg(db_), "", 0, 0};
+}
+
+Status Store::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string m = msg ? msg : "unknown error";
+    sqlite3_free(msg);
+    return Error{"store: " + m, "", 0, 0};
+  }
+  return {};
+}
+
+Status Store::migrate() {
+  if (auto st = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !st) return st;
+  auto s = prepare("SELECT version FROM schema_version");
+  if (!s) return s.error();
+  {
+    Stmt q(s.value());
+    version_ = q.step() == SQLITE_ROW ? static_cast<int>(q.int64(0)) : 0;
+  }
+  const int latest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+  if (version_ > latest)
+    return Error{"the store was written by a newer Shopflow (schema " + std::to_string(version_) + ", this one knows " +
+                     std::to_string(latest) + ")",
+                 "", 0, 0};
+  for (int v = version_; v < latest; ++v) {
+    if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+    auto st = exec(kMigrations[v]);
+    if (st) {
+      std::string set = v == 0 ? "INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")"
+                               : "UPDATE schema_version SET version = " + std::to_string(v + 1);
+      st = exec(set.c_str());
+    }
+    if (!st) {
+      (void)exec("ROLLBACK");
+      return Error{"store migration to schema " + std::to_string(v + 1) + " failed: " + st.error().message, "", 0, 0};
+    }
+    if (auto c = exec("COMMIT"); !c) return c;
+    version_ = v + 1;
+  }
+  return {};
+}
+
+Result<sqlite3_stmt*> Store::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) return error("prepare");
+  cache_.emplace(sql, s);
+  return s;
+}
+
+#define SHOPFLOW_STMT(var, sql)        \
+  auto var##_prep = prepare(sql);      \
+  if (!var##_prep) return var##_prep.error(); \
+  Stmt var(var##_prep.value())
+
+// Transaction control goes through cached statements too: these run once per event.
+Status Store::begin() {
+  SHOPFLOW_STMT(q, "BEGIN IMMEDIATE");
+  if (q.step() != SQLITE_DONE) return error("begin");
+  return {};
+}
+Status Store::commit() {
+  SHOPFLOW_STMT(q, "COMMIT");
+  if (q.step() != SQLITE_DONE) return error("commit");
+  return {};
+}
+Status Store::rollback() { return exec("ROLLBACK"); }
+Status Store::savepoint() { return exec("SAVEPOINT run"); }
+Status Store::release() { return exec("RELEASE run"); }
+Status Store::rollback_to_savepoint() {
+  if (auto st = exec("ROLLBACK TO run"); !st) return st;
+  return exec("RELEASE run");
+}
+
+Result<std::optional<std::string>> Store::meta_get(const std::string& key) {
+  SHOPFLOW_STMT(q, "SELECT value FROM meta WHERE key = ?1");
+  q.bind(1, key);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(q.text(0));
+  if (rc != SQLITE_DONE) return error("meta");
+  return std::optional<std::string>();
+}
+
+Status Store::meta_set(const std::string& key, const std::string& value) {
+  SHOPFLOW_STMT(q, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  q.bind(1, key).bind(2, value);
+  if (q.step() != SQLITE_DONE) return error("meta");
+  return {};
+}
+
+Result<bool> Store::inbox_insert(const InboxRow& row) {
+  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING");
+  q.bind(1, row.id).bind(2, row.type).bind(3, row.time).bind(4, row.body).bind(5, static_cast<std::int64_t>(row.depth));
+  if (q.step() != SQLITE_DONE) return error("inbox");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::vector<InboxRow>> Store::inbox_pending(size_t limit) {
+  SHOPFLOW_STMT(q, "SELECT seq, id, type, time_ms, body, depth FROM inbox WHERE processed = 0 ORDER BY seq LIMIT ?1");
+  q.bind(1, sql_limit(limit));
+  std::vector<InboxRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    InboxRow r;
+    r.seq = q.int64(0);
+    r.id = q.text(1);
+    r.type = q.text(2);
+    r.time = q.int64(3);
+    r.body = q.text(4);
+    r.depth = static_cast<int>(q.int64(5));
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("inbox");
+  return out;
+}
+
+Status Store::inbox_mark_processed(std::int64_t seq) {
+  SHOPFLOW_STMT(q, "UPDATE inbox SET processed = 1 WHERE seq = ?1");
+  q.bind(1, seq);
+  if (q.step() != SQLITE_DONE) return error("inbox");
+  return {};
+}
+
+Result<std::int64_t> Store::inbox_count(bool only_pending) {
+  SHOPFLOW_STMT(q, "SELECT count(*) FROM inbox WHERE processed = 0 OR ?1 = 0");
+  q.bind(1, static_cast<std::int64_t>(only_pending ? 1 : 0));
+  if (q.step() != SQLITE_ROW) return error("inbox");
+  return q.int64(0);
+}
+
+namespace {
+void read_run(sqlite3_stmt* s, RunRow* r) {
+  auto text = [s](int c) {
+    const unsigned char* t = sqlite3_column_text(s, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, c))) : std::string();
+  };
+  r->seq = sqlite3_column_int64(s, 0);
+  r->id = text(1);
+  r->workflow = text(2);
+  r->event_id = text(3);
+  r->status = text(4);
+  r->started = sqlite3_column_int64(s, 5);
+  r->updated = sqlite3_column_int64(s, 6);
+  r->error = text(7);
+  r->error_step = text(8);
+  r->wait_event = text(9);
+  r->state = text(10);
+}
+}  // namespace
+
+#define SHOPFLOW_RUN_COLUMNS "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state"
+
+Status Store::run_put(RunRow& r) {
+  SHOPFLOW_STMT(q,
+                "INSERT INTO runs (id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
+                "state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
+                "status = excluded.status, updated_ms = excluded.updated_ms, error = excluded.error, "
+                "error_step = excluded.error_step, wait_event = excluded.wait_event, state = excluded.state");
+  q.bind(1, r.id).bind(2, r.workflow).bind(3, r.event_id).bind(4, r.status).bind(5, r.started).bind(6, r.updated);
+  q.bind(7, r.error).bind(8, r.error_step).bind(9, r.wait_event).bind(10, r.state);
+  if (q.step() != SQLITE_DONE) return error("runs");
+  return {};
+}
+
+Result<std::optional<RunRow>> Store::run_get(const std::string& id) {
+  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE id = ?1");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, id);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    RunRow r;
+    read_run(p.value(), &r);
+    return std::optional<RunRow>(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("runs");
+  return std::optional<RunRow>();
+}
+
+Result<bool> Store::run_exists(const std::string& id) {
+  SHOPFLOW_STMT(q, "SELECT 1 FROM runs WHERE id = ?1");
+  q.bind(1, id);
+  int rc = q.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("runs");
+  return rc == SQLITE_ROW;
+}
+
+Result<std::vector<RunRow>> Store::runs_waiting_for(const std::string& event_type) {
+  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE wait_event = ?1 AND wait_event <> '' ORDER BY seq");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, event_type);
+  std::vector<RunRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_run(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("runs");
+  return out;
+}
+
+Result<std::vector<RunRow>> Store::runs(size_t limit) {
+  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs ORDER BY seq LIMIT ?1");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, sql_limit(limit));
+  std::vector<RunRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_run(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("runs");
+  return out;
+}
+
+Result<std::vector<RunCount>> Store::run_counts() {
+  SHOPFLOW_STMT(q, "SELECT workflow, status, count(*) FROM runs GROUP BY workflow, status ORDER BY workflow, status");
+  std::vector<RunCount> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(RunCount{q.text(0), q.text(1), q.int64(2)});
+  if (rc != SQLITE_DONE) return error("runs");
+  return out;
+}
+
+Status Store::step_add(const StepRow& r) {
+  SHOPFLOW_STMT(q, "INSERT OR REPLACE INTO steps (run_id, seq, path, kind, time_ms, input, output, verdict, explanation) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  q.bind(1, r.run_id).bind(2, static_cast<std::int64_t>(r.seq)).bind(3, r.path).bind(4, r.kind).bind(5, r.time);
+  q.bind(6, r.input).bind(7, r.output).bind(8, r.verdict).bind(9, r.explanation);
+  if (q.step() != SQLITE_DONE) return error("steps");
+  return {};
+}
+
+Result<std::vector<StepRow>> Store::steps_of(const std::string& run_id) {
+  SHOPFLOW_STMT(q, "SELECT run_id, seq, path, kind, time_ms, input, output, verdict, explanation FROM steps "
+                   "WHERE run_id = ?1 ORDER BY seq");
+  q.bind(1, run_id);
+  std::vector<StepRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    StepRow r;
+    r.run_id = q.text(0);
+    r.seq = static_cast<int>(q.int64(1));
+    r.path = q.text(2);
+    r.kind = q.text(3);
+    r.time = q.int64(4);
+    r.input = q.text(5);
+    r.output = q.text(6);
+    r.verdict = q.text(7);
+    r.explanation = q.text(8);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("steps");
+  return out;
+}
+
+Status Store::timer_add(TimerRow& r) {
+  SHOPFLOW_STMT(q, "INSERT INTO timers (due_ms, kind, run_id, workflow, path) VALUES (?1, ?2, ?3, ?4, ?5)");
+  q.bind(1, r.due).bind(2, r.kind).bind(3, r.run_id).bind(4, r.workflow).bind(5, r.path);
+  if (q.step() != SQLITE_DONE) return error("timers");
+  r.seq = sqlite3_last_insert_rowid(db_);
+  return {};
+}
+
+Result<std::optional<TimerRow>> Store::timer_next() {
+  SHOPFLOW_STMT(q, "SELECT seq, due_ms, kind, run_id, workflow, path FROM timers ORDER BY due_ms, seq LIMIT 1");
+  int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    TimerRow r;
+    r.seq = q.int64(0);
+    r.due = q.int64(1);
+    r.kind = q.text(2);
+    r.run_id = q.text(3);
+    r.workflow = q.text(4);
+    r.path = q.text(5);
+    return std::optional<TimerRow>(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("timers");
+  return std::optional<TimerRow>();
+}
+
+Status Store::timer_delete(std::int64_t seq) {
+  SHOPFLOW_STMT(q, "DELETE FROM timers WHERE seq = ?1");
+  q.bind(1, seq);
+  if (q.step() != SQLITE_DONE) return error("timers");
+  return {};
+}
+
+Status Store::timers_delete_for_run(const std::string& run_id) {
+  SHOPFLOW_STMT(q, "DELETE FROM timers WHERE run_id = ?1 AND kind = 'wait'");
+  q.bind(1, run_id);
+  if (q.step() != SQLITE_DONE) return error("timers");
+  return {};
+}
+
+Result<bool> Store::schedule_timer_exists(const std::string& workflow) {
+  SHOPFLOW_STMT(q, "SELECT 1 FROM timers WHERE kind = 'schedule' AND workflow = ?1 LIMIT 1");
+  q.bind(1, workflow);
+  int rc = q.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("timers");
+  return rc == SQLITE_ROW;
+}
+
+namespace {
+void read_effect(sqlite3_stmt* s, EffectRow* r) {
+  auto text = [s](int c) {
+    const unsigned char* t = sqlite3_column_text(s, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, c))) : std::string();
+  };
+  r->seq = sqlite3_column_int64(s, 0);
+  r->id = text(1);
+  r->run_id = text(2);
+  r->path = text(3);
+  r->type = text(4);
+  r->params = text(5);
+  r->status = text(6);
+  r->attempts = static_cast<int>(sqlite3_column_int64(s, 7));
+  r->created = sqlite3_column_int64(s, 8);
+  r->next_attempt = sqlite3_column_int64(s, 9);
+  r->last_error = text(10);
+}
+}  // namespace
+
+#define SHOPFLOW_EFFECT_COLUMNS \
+  "seq, id, run_id, path, type, params, status, attempts, created_ms, next_attempt_ms, last_error"
+
+Result<bool> Store::effect_insert(EffectRow& r) {
+  SHOPFLOW_STMT(q, "INSERT INTO outbox (id, run_id, path, type, params, status, attempts, created_ms, next_attempt_ms, "
+                   "last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING");
+  q.bind(1, r.id).bind(2, r.run_id).bind(3, r.path).bind(4, r.type).bind(5, r.params).bind(6, r.status);
+  q.bind(7, static_cast<std::int64_t>(r.attempts)).bind(8, r.created).bind(9, r.next_attempt).bind(10, r.last_error);
+  if (q.step() != SQLITE_DONE) return error("outbox");
+  if (sqlite3_changes(db_) == 0) return false;
+  r.seq = sqlite3_last_insert_rowid(db_);
+  return true;
+}
+
+Result<std::vector<EffectRow>> Store::effects(size_t limit) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox ORDER BY seq LIMIT ?1");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, sql_limit(limit));
+  std::vector<EffectRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_effect(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("outbox");
+  return out;
+}
+
+Result<std::vector<EffectRow>> Store::effects_pending(Millis now, size_t limit) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS
+                   " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, seq LIMIT ?2");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, now).bind(2, sql_limit(limit));
+  std::vector<EffectRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_effect(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("outbox");
+  return out;
+}
+
+Result<std::vector<EffectRow>> Store::effects_dead() {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE status = 'dead' ORDER BY seq");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  std::vector<EffectRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_effect(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("outbox");
+  return out;
+}
+
+Result<bool> Store::effect_update(const std::string& id, const std::string& status, bool count_attempt,
+                                  Millis next_attempt, const std::string& last_error) {
+  SHOPFLOW_STMT(q, "UPDATE outbox SET status = ?2, attempts = attempts + ?3, next_attempt_ms = ?4, last_error = ?5 "
+                   "WHERE id = ?1");
+  q.bind(1, id).bind(2, status).bind(3, static_cast<std::int64_t>(count_attempt ? 1 : 0)).bind(4, next_attempt);
+  q.bind(5, last_error);
+  if (q.step() != SQLITE_DONE) return error("outbox");
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::optional<std::string>> Store::row_get(const std::string& table, const std::string& key) {
+  SHOPFLOW_STMT(q, "SELECT value FROM rows WHERE tbl = ?1 AND key = ?2");
+  q.bind(1, table).bind(2, key);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(q.text(0));
+  if (rc != SQLITE_DONE) return error("rows");
+  return std::optional<std::string>();
+}
+
+Status Store::row_put(const std::string& table, const std::string& key, const std::string& value) {
+  SHOPFLOW_STMT(q, "INSERT INTO rows (tbl, key, value) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value");
+  q.bind(1, table).bind(2, key).bind(3, value);
+  if (q.step() != SQLITE_DONE) return error("rows");
+  return {};
+}
+
+Status Store::row_delete(const std::string& table, const std::string& key) {
+  SHOPFLOW_STMT(q, "DELETE FROM rows WHERE tbl = ?1 AND key = ?2");
+  q.bind(1, table).bind(2, key);
+  if (q.step() != SQLITE_DONE) return error("rows");
+  return {};
+}
+
+Result<std::vector<TableRow>> Store::rows(const std::string& table) {
+  SHOPFLOW_STMT(q, "SELECT tbl, key, value FROM rows WHERE tbl = ?1 OR ?1 = '' ORDER BY tbl, key");
+  q.bind(1, table);
+  std::vector<TableRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(TableRow{q.text(0), q.text(1), q.text(2)});
+  if (rc != SQLITE_DONE) return error("rows");
+  return out;
+}
+
+}  // namespace shopflow

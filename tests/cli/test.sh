@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `shopflow test` as a user runs it: every example bundle passes its own tests; a deliberately
+# broken expectation gives exit 1 and a readable diff; a bundle with problems is not run.
+# Usage: test.sh SHOPFLOW_BINARY SOURCE_DIR
+set -u
+bin=$1 src=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+expect() {  # expect NAME WANT_EXIT GOT_EXIT OUTPUT PATTERN...
+  local name=$1 want=$2 got=$3 out=$4; shift 4
+  if [ "$got" != "$want" ]; then echo "FAIL $name: exit $got, wanted $want"; echo "$out"; fails=$((fails+1)); return; fi
+  for pat in "$@"; do
+    if ! grep -qF -- "$pat" <<<"$out"; then echo "FAIL $name: output lacks '$pat'"; echo "$out"; fails=$((fails+1)); return; fi
+  done
+  echo "ok   $name"
+}
+
+for b in "$src"/workflows/*.json; do
+  case $b in *.schema.json) continue;; esac
+  out=$("$bin" test "$b" 2>&1); expect "tests of $(basename "$b") pass" 0 $? "$out" "PASS" " 0 failed"
+done
+
+out=$("$bin" test "$src/workflows/abandoned-checkout.json" 2>&1)
+expect "abandoned checkout: the wait-for-order tests" 0 $? "$out" \
+  "PASS  order arrives in time: no email" "PASS  no order: a reminder at 4 hours, a discount code at 24 hours"
+
+# Break one expected subject and one expected table value: exit 1, the diff names both.
+sed -e 's/"subject": "Grace, your cart is waiting"/"subject": "Grace, come back"/' \
+    -e 's/"reminders": { "sent": 2 }/"reminders": { "sent": 3 }/' \
+    "$src/workflows/abandoned-checkout.json" > "$tmp/broken.json"
+out=$("$bin" test "$tmp/broken.json" 2>&1)
+expect "a broken expectation fails with a diff" 1 $? "$out" \
+  "FAIL  no order: a reminder at 4 hours, a discount code at 24 hours" \
+  '/params/subject: expected "Grace, come back", got "Grace, your cart is waiting"' \
+  'table recovery, key "reminders": /sent: expected 3, got 2' \
+  "effects that happened:" "1 failed"
+
+# The order comes after the first reminder: the "no email" test fails and says why.
+sed -e 's/"time": "2026-03-02T10:30:00Z"/"time": "2026-03-02T20:30:00Z"/' \
+    "$src/workflows/abandoned-checkout.json" > "$tmp/late.json"
+out=$("$bin" test "$tmp/late.json" 2>&1)
+expect "an order that comes too late fails the no-email test" 1 $? "$out" \
+  "FAIL  order arrives in time: no email" "unexpected effect (no_effects lists email.send): 2026-03-02T13:00:00Z email.send" \
+  'table recovery, key "reminders": /sent: expected 0, got 1'
+
+printf '{"format": "shopflow.bundle/1", "name": "x", "version": "1", "workflows": [{"id": "w", "trigger": {"event": "order.created"}, "steps": [{"id": "s", "action": "email.blast"}]}]}' > "$tmp/bad.json"
+out=$("$bin" test "$tmp/bad.json" 2>&1); expect "a bundle with problems is not run" 1 $? "$out" "/workflows/0/steps/0/action: unknown action"
+out=$("$bin" test "$tmp/absent.json" 2>&1); expect "missing file" 2 $? "$out" "cannot read"
+out=$("$bin" test 2>&1); expect "no bundle given" 2 $? "$out" "which bundle?"
+out=$("$bin" test --help 2>&1); expect "test --help" 0 $? "$out" "Usage: shopflow test"
+
+echo "$fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,272 @@
+// The engine through its API: triggers and filters, every step type, waits that listen for
+// events, timers, deduplication, failure containment, limits, durability across a restart,
+// and the outbox delivery calls.
+#include "shopflow/engine.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using shopflow::Engine;
+using shopflow::Json;
+
+namespace {
+
+const shopflow::Millis kT0 = 1772442000000;  // 2026-03-02T09:00:00Z
+const shopflow::Millis kHour = 3600 * 1000;
+
+shopflow::Bundle bundle_of(const std::string& workflows, const std::string& extra = "") {
+  std::string text = R"({"format": "shopflow.bundle/1", "name": "t", "version": "1", "workflows": )" + workflows +
+                     (extra.empty() ? "" : ", " + extra) + "}";
+  auto check = shopflow::load_bundle(text);
+  REQUIRE(check.ok());
+  for (const auto& p : check.value().problems) FAIL_CHECK(p.to_string());
+  return check.value().bundle;
+}
+
+std::unique_ptr<Engine> engine_of(const shopflow::Bundle& b, const std::string& path = ":memory:",
+                                  shopflow::EngineOptions options = {}) {
+  auto store = shopflow::Store::open(path);
+  REQUIRE(store.ok());
+  auto e = Engine::open(b, std::move(store.value()), std::move(options));
+  REQUIRE(e.ok());
+  return std::move(e.value());
+}
+
+shopflow::Event event(const std::string& id, const std::string& type, shopflow::Millis t, Json data) {
+  shopflow::Event e;
+  e.id = id;
+  e.type = type;
+  e.source = "test";
+  e.time = shopflow::format_instant(t);
+  e.time_ms = t;
+  e.has_time = true;
+  e.data = std::move(data);
+  e.has_data = true;
+  return e;
+}
+
+const char* kAbandoned = R"([{"id": "remind", "trigger": {"event": "checkout.created"}, "steps": [
+  {"id": "wait", "wait": {"event": "order.created", "timeout": "PT4H",
+     "match": {"==": [{"var": "event.data.checkout"}, {"var": "trigger.data.checkout"}]}}},
+  {"id": "ordered", "if": {"==": [{"var": "steps.wait.resumed_by"}, "event"]},
+   "then": [{"id": "done", "stop": {"reason": "ordered"}}]},
+  {"id": "mail", "action": "email.send", "params": {"to": "{{ event.data.email }}", "subject": "Your cart", "body": "Hi"}}]}])";
+
+}  // namespace
+
+TEST_CASE("a wait for an event resumes on the matching event, not on another") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"email", "a@x.com"}}), kT0).ok());
+  REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}, {"email", "b@x.com"}}), kT0).ok());
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "1"}}), kT0 + kHour).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].id == "remind:c1");
+  CHECK(runs[0].status == "stopped");
+  CHECK(runs[1].status == "waiting");
+  CHECK(e->next_due(kT0).value() == kT0 + 4 * kHour);
+  CHECK(e->advance(kT0 + 4 * kHour).value() == 1);
+  runs = e->runs().value();
+  CHECK(runs[1].status == "completed");
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 1);
+  CHECK(effects[0].id == "remind:c2/mail");
+  CHECK(Json::parse(effects[0].params)["to"] == "b@x.com");
+  CHECK(effects[0].created == kT0 + 4 * kHour);
+  auto steps = e->steps("remind:c2").value();
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[0].path == "wait");
+  CHECK(Json::parse(steps[0].output)["resumed_by"] == "timeout");
+  CHECK(steps[1].verdict == "false");
+  CHECK(e->next_due(kT0).value() == std::nullopt);
+}
+
+TEST_CASE("a duplicate event id starts nothing") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  auto accepted = e->accept({event("c1", "checkout.created", kT0, {{"checkout", "1"}}),
+                             event("c1", "checkout.created", kT0, {{"checkout", "1"}})});
+  REQUIRE(accepted.ok());
+  CHECK(accepted.value() == std::vector<bool>{true, false});
+  CHECK(e->process_pending(kT0).value() == 1);
+  CHECK(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).value() == false);
+  CHECK(e->runs().value().size() == 1);
+}
+
+TEST_CASE("filters, if/else, switch, foreach, set, emit and table actions") {
+  const char* wfs = R"([
+    {"id": "route", "trigger": {"event": "order.paid", "filter": {">": [{"var": "event.data.total"}, 0]}}, "steps": [
+      {"id": "size", "set": {"lines": {"var": "event.data.lines"}, "big": {">=": [{"var": "event.data.total"}, 100]}}},
+      {"id": "vip", "if": {"var": "vars.big"}, "then": [
+         {"id": "tag", "action": "order.tag", "params": {"order_id": "{{ event.data.id }}", "tags": "vip"}}],
+       "else": [{"id": "note", "action": "order.note", "params": {"order_id": "{{ event.data.id }}", "note": "small"}}]},
+      {"id": "by-country", "switch": {"var": "event.data.country"}, "cases": [
+         {"equals": "DE", "steps": [{"id": "wh-de", "set": {"warehouse": "BER"}}]},
+         {"when": {"in": [{"var": "event.data.country"}, ["FR", "BE"]]}, "steps": [{"id": "wh-fr", "set": {"warehouse": "PAR"}}]}],
+       "default": [{"id": "wh-other", "set": {"warehouse": "AMS"}}]},
+      {"id": "lines", "foreach": {"var": "vars.lines"}, "as": "line", "steps": [
+         {"id": "stock", "action": "table.add", "params": {"table": "stock", "key": "{{ line.sku }}", "field": "on_hand",
+                                                             "amount": {"$logic": {"-": [0, {"var": "line.qty"}]}}}}]},
+      {"id": "ship", "action": "fulfillment.create", "params": {"order_id": "{{ event.data.id }}", "warehouse": "{{ vars.warehouse }}"}},
+      {"id": "tell", "emit": {"type": "order.routed", "data": {"order": "{{ event.data.id }}", "warehouse": {"$logic": {"var": "vars.warehouse"}}}}}]},
+    {"id": "log", "trigger": {"event": "order.routed"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "{{ event.data.order }} -> {{ event.data.warehouse }}"}}]}])";
+  const char* tables = R"("tables": {"stock": {"key": "sku", "rows": [{"sku": "A", "on_hand": 10}, {"sku": "B", "on_hand": 3}]}})";
+  shopflow::EngineOptions opts;
+  opts.record_tables = true;
+  auto e = engine_of(bundle_of(wfs, tables), ":memory:", opts);
+  Json lines = Json::parse(R"([{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}])");
+  REQUIRE(e->ingest(event("p1", "order.paid", kT0, {{"id", "1001"}, {"total", 150}, {"country", "FR"}, {"lines", lines}}), kT0).ok());
+  REQUIRE(e->ingest(event("p2", "order.paid", kT0, {{"id", "1002"}, {"total", 0}, {"country", "DE"}}), kT0).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);  // the filter kept p2 out; the emitted event started "log"
+  CHECK(runs[0].status == "completed");
+  CHECK(runs[1].workflow == "log");
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 3);
+  CHECK(effects[0].type == "order.tag");
+  CHECK(effects[1].type == "fulfillment.create");
+  CHECK(Json::parse(effects[1].params)["warehouse"] == "PAR");
+  CHECK(effects[2].type == "notify");
+  CHECK(Json::parse(effects[2].params)["message"] == "1001 -> PAR");
+  auto rows = e->table_rows("stock").value();
+  REQUIRE(rows.size() == 2);
+  CHECK(Json::parse(rows[0].value)["on_hand"] == 8);
+  CHECK(Json::parse(rows[1].value)["on_hand"] == 2);
+  CHECK(e->take_table_changes().size() == 2);
+  auto steps = e->steps("route:p1").value();
+  std::vector<std::string> paths;
+  for (const auto& s : steps) paths.push_back(s.path);
+  CHECK(paths == std::vector<std::string>{"trigger", "size", "vip", "vip/then/tag", "by-country",
+                                          "by-country/cases/1/wh-fr", "lines", "lines/0/stock", "lines/1/stock",
+                                          "ship", "tell"});
+  CHECK(effects[0].id == "route:p1/vip/then/tag");
+}
+
+TEST_CASE("a runtime error fails only its run, naming the step") {
+  const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "first", "action": "notify", "params": {"channel": "#a", "message": "hi"}},
+      {"id": "each", "foreach": {"var": "event.data.items"}, "steps": []},
+      {"id": "after", "action": "notify", "params": {"channel": "#a", "message": "after"}}]}])";
+  auto e = engine_of(bundle_of(wfs));
+  REQUIRE(e->ingest(event("bad", "order.created", kT0, {{"items", "not a list"}}), kT0).ok());
+  REQUIRE(e->ingest(event("good", "order.created", kT0, {{"items", Json::array({1, 2})}}), kT0).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "failed");
+  CHECK(runs[0].error_step == "each");
+  CHECK(runs[0].error.find("step each: foreach needs a list") == 0);
+  CHECK(runs[1].status == "completed");
+  CHECK(e->effects().value().size() == 3);  // bad's first step stands; good's two
+}
+
+TEST_CASE("limits: foreach length and steps per run") {
+  const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "each", "foreach": {"var": "event.data.items"}, "steps": [{"id": "s", "set": {"x": 1}}]}]}])";
+  shopflow::EngineOptions opts;
+  opts.limits.max_foreach_items = 5;
+  opts.limits.max_steps_per_run = 4;
+  auto e = engine_of(bundle_of(wfs), ":memory:", opts);
+  REQUIRE(e->ingest(event("a", "order.created", kT0, {{"items", Json::array({1, 2, 3, 4, 5, 6})}}), kT0).ok());
+  REQUIRE(e->ingest(event("b", "order.created", kT0, {{"items", Json::array({1, 2, 3, 4})}}), kT0).ok());
+  auto runs = e->runs().value();
+  CHECK(runs[0].error.find("limit is 5") != std::string::npos);
+  CHECK(runs[1].error.find("more than 4 steps") != std::string::npos);
+}
+
+TEST_CASE("schedules fire on their cron times") {
+  const char* wfs = R"([{"id": "daily", "trigger": {"schedule": "0 9 * * *", "utc_offset": "+01:00"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "tick {{ trigger.time }}"}}]}])";
+  auto e = engine_of(bundle_of(wfs));
+  CHECK(e->next_due(kT0).value() == kT0 + 23 * kHour);  // 08:00Z tomorrow
+  CHECK(e->advance(kT0 + 24 * kHour * 3).value() == 3);
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 3);
+  CHECK(Json::parse(effects[0].params)["message"] == "tick 2026-03-03T08:00:00Z");
+  CHECK(e->runs().value()[0].id == "daily@2026-03-03T08:00:00Z");
+}
+
+TEST_CASE("the outbox delivery API: pending, delivered, failed with retry, dead letters") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"email", "a@x.com"}}), kT0).ok());
+  REQUIRE(e->advance(kT0 + 5 * kHour).ok());
+  auto pending = e->pending_effects(kT0 + 5 * kHour, 10).value();
+  REQUIRE(pending.size() == 1);
+  const std::string id = pending[0].id;
+  CHECK(e->mark_failed(id, "smtp 451", kT0 + 6 * kHour).ok());
+  CHECK(e->pending_effects(kT0 + 5 * kHour, 10).value().empty());
+  CHECK(e->pending_effects(kT0 + 6 * kHour, 10).value().size() == 1);
+  CHECK(e->mark_failed(id, "smtp 550", std::nullopt).ok());
+  REQUIRE(e->dead_letters().value().size() == 1);
+  CHECK(e->dead_letters().value()[0].last_error == "smtp 550");
+  CHECK(e->retry_dead(id, kT0 + 7 * kHour).ok());
+  CHECK(e->dead_letters().value().empty());
+  CHECK(e->mark_delivered(id).ok());
+  CHECK(e->pending_effects(kT0 + 8 * kHour, 10).value().empty());
+  CHECK_FALSE(e->mark_delivered("no-such-effect").ok());
+}
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("a waiting run survives a restart and resumes from the store") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-engine-restart.db";
+  std::filesystem::remove(path);
+  auto b = bundle_of(kAbandoned);
+  {
+    auto e = engine_of(b, path.string());
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"email", "a@x.com"}}), kT0).ok());
+    CHECK(e->runs().value()[0].status == "waiting");
+  }
+  {
+    auto e = engine_of(b, path.string());
+    CHECK(e->next_due(kT0).value() == kT0 + 4 * kHour);
+    REQUIRE(e->advance(kT0 + 4 * kHour).ok());
+    CHECK(e->runs().value()[0].status == "completed");
+    CHECK(e->effects().value().size() == 1);
+    // Accepted but not processed before a "crash": processed after the restart.
+    REQUIRE(e->accept({event("c2", "checkout.created", kT0, {{"checkout", "2"}})}).ok());
+  }
+  {
+    auto e = engine_of(b, path.string());
+    CHECK(e->process_pending(kT0 + 5 * kHour).value() == 1);
+    CHECK(e->runs().value().size() == 2);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+#endif
+
+TEST_CASE("process_pending handles a backlog larger than one batch, in arrival order") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  std::vector<shopflow::Event> events;
+  for (int i = 0; i < 150; ++i)
+    events.push_back(event("c" + std::to_string(i), "checkout.created", kT0, {{"checkout", std::to_string(i)}}));
+  REQUIRE(e->accept(events).ok());
+  CHECK(e->process_pending(kT0, 100).value() == 100);
+  CHECK(e->process_pending(kT0).value() == 50);
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 150);
+  CHECK(runs[0].id == "remind:c0");
+  CHECK(runs[149].id == "remind:c149");
+  CHECK(e->store().inbox_count(true).value() == 0);
+}
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("a waiting run whose step left the reloaded bundle fails with a reason instead of resuming elsewhere") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-engine-reload.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  {
+    auto e = engine_of(bundle_of(kAbandoned), path.string());
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).ok());
+  }
+  const char* changed = R"([{"id": "remind", "trigger": {"event": "checkout.created"}, "steps": [
+    {"id": "pause", "wait": {"duration": "PT1H"}},
+    {"id": "mail", "action": "notify", "params": {"channel": "#a", "message": "m"}}]}])";
+  auto e = engine_of(bundle_of(changed), path.string());
+  REQUIRE(e->advance(kT0 + 5 * kHour).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "failed");
+  CHECK(runs[0].error.find("does not fit") != std::string::npos);
+  CHECK(e->effects().value().empty());
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+#endif

@@ -1,0 +1,96 @@
+// The simulator and self-tests: every example bundle passes its own tests, a broken
+// expectation gives a readable diff, and the trace is deterministic.
+#include "shopflow/simulator.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "paths.hpp"
+
+using shopflow::Json;
+
+namespace {
+
+shopflow::Bundle load(const std::filesystem::path& p) {
+  auto r = shopflow::load_bundle(shopflow::test::read_file(p));
+  REQUIRE(r.ok());
+  for (const auto& pr : r.value().problems) FAIL_CHECK(pr.to_string());
+  return r.value().bundle;
+}
+
+std::vector<std::filesystem::path> example_bundles() {
+  std::vector<std::filesystem::path> out;
+  for (const auto& entry : std::filesystem::directory_iterator(shopflow::test::source_dir() / "workflows")) {
+    auto name = entry.path().filename().string();
+    if (entry.path().extension() == ".json" && name.find(".schema.") == std::string::npos) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every example bundle passes its own tests") {
+  for (const auto& path : example_bundles()) {
+    CAPTURE(path.string());
+    auto b = load(path);
+    for (const auto& t : shopflow::run_tests(b)) {
+      CAPTURE(t.name);
+      if (!t.passed) FAIL_CHECK(t.diff);
+    }
+  }
+}
+
+TEST_CASE("the abandoned-checkout bundle has the wait-for-order tests") {
+  auto b = load(shopflow::test::source_dir() / "workflows" / "abandoned-checkout.json");
+  CHECK(b.tests.size() >= 2);
+  auto outcomes = shopflow::run_tests(b);
+  REQUIRE(outcomes.size() == b.tests.size());
+  for (const auto& o : outcomes) CHECK(o.passed);
+}
+
+TEST_CASE("a broken expectation fails with a readable diff") {
+  auto b = load(shopflow::test::source_dir() / "workflows" / "abandoned-checkout.json");
+  REQUIRE(b.tests.size() >= 2);
+  auto& t = b.tests[1];
+  t.expect["effects"][0]["params"]["subject"] = "Wrong subject";
+  t.expect["tables"] = {{"recovery", {{"reminders", {{"sent", 7}}}}}};
+  auto outcomes = shopflow::run_tests(b);
+  REQUIRE_FALSE(outcomes[1].passed);
+  const std::string& d = outcomes[1].diff;
+  CHECK(d.find("/params/subject: expected \"Wrong subject\", got") != std::string::npos);
+  CHECK(d.find("table recovery, key \"reminders\": /sent: expected 7, got 2") != std::string::npos);
+}
+
+TEST_CASE("simulating the samples twice gives the same trace, and the summary counts runs") {
+  for (const auto& path : example_bundles()) {
+    CAPTURE(path.string());
+    auto b = load(path);
+    auto a = shopflow::simulate(b, b.sample_events);
+    auto c = shopflow::simulate(b, b.sample_events);
+    REQUIRE(a.ok());
+    REQUIRE(c.ok());
+    CHECK(a.value().hash == c.value().hash);
+    CHECK(a.value().json.dump() == c.value().json.dump());
+    CHECK(a.value().hash.size() == 16);
+    std::string s = shopflow::summarize(a.value());
+    CHECK(s.find("Runs by workflow:") != std::string::npos);
+    CHECK(s.find("Trace hash: " + a.value().hash) != std::string::npos);
+  }
+}
+
+TEST_CASE("events from JSON Lines") {
+  auto r = shopflow::parse_events_jsonl(
+      "{\"id\": \"a\", \"type\": \"order.created\", \"time\": \"2026-03-02T09:00:00Z\", \"data\": {}}\n\n"
+      "{\"type\": \"order.paid\", \"time\": \"2026-03-02T09:05:00Z\"}\n");
+  REQUIRE(r.ok());
+  REQUIRE(r.value().size() == 2);
+  CHECK(r.value()[1].id == "line-3");
+  auto bad = shopflow::parse_events_jsonl("{\"type\": \"order.created\", \"time\": \"2026-03-02T09:00:00Z\"}\n{\"type\": 1}\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("line 2") != std::string::npos);
+  CHECK(shopflow::fnv1a64_hex("") == "cbf29ce484222325");
+  CHECK(shopflow::fnv1a64_hex("a") == "af63dc4c8601ec8c");
+}

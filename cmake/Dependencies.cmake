@@ -8,6 +8,7 @@
 #   shopflow::sqlite    SQLite 3
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
 #   shopflow::httplib   cpp-httplib + OpenSSL (native only)
+#   shopflow::curl      libcurl, for effect delivery (native only)
 #   shopflow::imgui     Dear ImGui with the GLFW + OpenGL3 backends (Emscripten only)
 
 # Stops the configure step with the Debian package to install.
@@ -47,6 +48,12 @@ if(NOT EMSCRIPTEN)
   add_library(shopflow_httplib INTERFACE)
   target_link_libraries(shopflow_httplib INTERFACE PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
   add_library(shopflow::httplib ALIAS shopflow_httplib)
+
+  find_package(CURL 7.80 QUIET)
+  shopflow_require_package(CURL_FOUND "libcurl (effect delivery over HTTP and SMTP)" libcurl4-openssl-dev)
+  add_library(shopflow_curl INTERFACE)
+  target_link_libraries(shopflow_curl INTERFACE CURL::libcurl)
+  add_library(shopflow::curl ALIAS shopflow_curl)
 
   if(SHOPFLOW_BUILD_TESTS)
     find_package(doctest 2.4 CONFIG QUIET)

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   g++ cmake make pkg-config nlohmann-json3-dev libsqlite3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
   libcurl4-openssl-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
+  prometheus  # promtool checks /metrics in the runner tests
 )
 missing=()
 for p in "${packages[@]}"; do

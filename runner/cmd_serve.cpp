@@ -1,9 +1,12 @@
 // `shopflow serve BUNDLE --db FILE`: runs a bundle in production. Takes events over HTTP,
 // keeps all state in SQLite, and can also serve the studio's static files.
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -15,24 +18,30 @@ namespace shopflow::cli {
 namespace {
 
 const char* kUsage =
-    "Usage: shopflow serve BUNDLE.json --db FILE [--listen HOST:PORT] [--studio DIR]\n"
+    "Usage: shopflow serve BUNDLE.json --db FILE [--listen HOST:PORT] [--config FILE] [--studio DIR]\n"
     "\n"
-    "Runs the bundle in production: accepts events over HTTP and keeps all state in the SQLite\n"
-    "database FILE (created when missing).\n"
+    "Runs the bundle in production: takes events over HTTP, keeps all state in the SQLite\n"
+    "database FILE (created when missing), fires timers, and delivers effects.\n"
     "\n"
     "Options:\n"
     "  --db FILE           the SQLite store (required)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
+    "  --config FILE       deployment config: effect delivery adapters and retries (JSON)\n"
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
+    "  --max-body BYTES    largest request body accepted (default 1048576)\n"
     "\n"
-    "Endpoints: GET /healthz, GET /readyz.\n"
-    "Stops cleanly on SIGTERM or SIGINT.\n";
-
-runner::HttpServer* g_server = nullptr;
-
-void on_signal(int) {
-  if (g_server) g_server->stop();
-}
+    "Endpoints:\n"
+    "  POST /v1/events            CloudEvents (structured, batch or binary mode)\n"
+    "  POST /webhooks/shopify     Shopify webhooks (X-Shopify-Hmac-Sha256)\n"
+    "  POST /webhooks/woocommerce WooCommerce webhooks (X-WC-Webhook-Signature)\n"
+    "  GET  /healthz /readyz /metrics\n"
+    "\n"
+    "Environment:\n"
+    "  SHOPFLOW_API_TOKEN           bearer token for /v1/* (required unless listening on loopback)\n"
+    "  SHOPFLOW_SHOPIFY_SECRET      Shopify webhook secret\n"
+    "  SHOPFLOW_WOOCOMMERCE_SECRET  WooCommerce webhook secret\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the bundle if it validates.\n";
 
 }  // namespace
 
@@ -74,6 +83,18 @@ int cmd_serve(int argc, char** argv) {
         std::fprintf(stderr, "shopflow serve: the port in --listen must be 1-65535 (got %s)\n", v);
         return 2;
       }
+    } else if (arg == "--config") {
+      const char* v = value("--config");
+      if (!v) return 2;
+      opts.config_path = v;
+    } else if (arg == "--max-body") {
+      const char* v = value("--max-body");
+      if (!v) return 2;
+      opts.max_body_bytes = std::strtoull(v, nullptr, 10);
+      if (opts.max_body_bytes == 0) {
+        std::fprintf(stderr, "shopflow serve: --max-body wants a number of bytes (got %s)\n", v);
+        return 2;
+      }
     } else if (arg == "--studio") {
       const char* v = value("--studio");
       if (!v) return 2;
@@ -108,6 +129,16 @@ int cmd_serve(int argc, char** argv) {
     return 1;
   }
   opts.bundle = std::move(loaded.value().bundle);
+  opts.bundle_path = bundle_path;
+
+  // Signals are taken by one thread with sigwait, so the handlers may do real work (stop the
+  // server, reload the bundle); every other thread inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   runner::HttpServer server(std::move(opts));
   auto started = server.open();
@@ -115,11 +146,22 @@ int cmd_serve(int argc, char** argv) {
     std::fprintf(stderr, "shopflow serve: %s\n", started.error().message.c_str());
     return 1;
   }
-  g_server = &server;
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        server.reload();
+        continue;
+      }
+      server.stop();
+      return;
+    }
+  });
   int rc = server.run();
-  g_server = nullptr;
+  // run() also returns when listening fails; wake the signal thread so it can end.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
   return rc;
 }
 

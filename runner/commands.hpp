@@ -10,5 +10,8 @@ int cmd_render(int argc, char** argv);
 int cmd_simulate(int argc, char** argv);
 int cmd_test(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_runs(int argc, char** argv);
+int cmd_effects(int argc, char** argv);
+int cmd_dead_letters(int argc, char** argv);
 
 }  // namespace shopflow::cli

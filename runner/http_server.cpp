@@ -1,48 +1,211 @@
 #include "http_server.hpp"
 
 #include <httplib.h>
-#include <sqlite3.h>
+#include <openssl/crypto.h>
 
 #include <atomic>
-#include <cstdio>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
+#include "cli_util.hpp"
+#include "delivery.hpp"
+#include "ingest.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
+#include "pipeline.hpp"
+#include "shopflow/engine.hpp"
 
 namespace shopflow::runner {
+
+namespace {
+
+std::string env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v ? v : "";
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void reply_json(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void declare_metrics(Metrics& m) {
+  m.declare("shopflow_events_accepted_total", "counter", "Events committed to the inbox, by endpoint");
+  m.declare("shopflow_events_duplicate_total", "counter", "Events whose id was already in the inbox, by endpoint");
+  m.declare("shopflow_requests_rejected_total", "counter", "Requests refused, by endpoint and reason");
+  m.declare("shopflow_request_seconds", "histogram", "Time to answer an ingest request, by endpoint",
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  m.declare("shopflow_commit_seconds", "histogram", "Time of one group commit of the inbox",
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  m.declare("shopflow_commit_events", "histogram", "Events in one group commit", {1, 2, 4, 8, 16, 32, 64, 128, 512, 2000});
+  m.declare("shopflow_runs", "gauge", "Runs in the store, by workflow and status");
+  m.declare("shopflow_inbox_pending", "gauge", "Committed events not yet run");
+  m.declare("shopflow_ingest_queue", "gauge", "Requests waiting for the next group commit");
+  m.declare("shopflow_outbox_in_flight", "gauge", "Effects being delivered");
+  m.declare("shopflow_dead_letters", "gauge", "Effects that failed every attempt");
+  m.declare("shopflow_effect_deliveries_total", "counter", "Effect delivery attempts, by type and outcome");
+  m.declare("shopflow_delivery_seconds", "histogram", "Time of one delivery attempt, by effect type",
+            {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
+  m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
+}
+
+// Production's http.request: performed synchronously, its response becomes the step output.
+RequestPort request_port(Deliverer* deliverer) {
+  return [deliverer](const Json& request) -> Result<Json> {
+    OutboundEffect e;
+    e.id = "request";
+    e.type = "http.request";
+    e.params = request;
+    AdapterConfig a;
+    a.adapter = "perform";
+    DeliveryResult r = deliverer->perform_now(a, e);
+    if (!r.ok && r.response.is_null()) return Error{r.error, "", 0, 0};
+    return r.response;
+  };
+}
+
+}  // namespace
 
 struct HttpServer::Impl {
   ServeOptions opts;
   httplib::Server http;
-  sqlite3* db = nullptr;
+  Metrics metrics;
+  std::unique_ptr<Pipeline> pipeline;
+  Deliverer* deliverer = nullptr;  // owned by the pipeline
+  WebhookSecrets secrets;
+  std::string api_token;
+  EventLimits limits;
   std::atomic<bool> stopping{false};
 
-  ~Impl() {
-    if (db) sqlite3_close(db);
+  // Decodes, submits and answers one ingest request.
+  template <class Decode>
+  void ingest(const char* endpoint, const httplib::Request& req, httplib::Response& res, Decode decode) {
+    auto t0 = std::chrono::steady_clock::now();
+    HttpInput in;
+    in.content_type = req.get_header_value("Content-Type");
+    in.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
+    in.body = &req.body;
+    in.received_ms = system_now_ms();
+    Decoded d = decode(in);
+    if (!d.ok) {
+      metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", d.refusal.code}});
+      log_warn("request refused", {{"endpoint", endpoint}, {"status", d.refusal.status}, {"reason", d.refusal.code},
+                                   {"detail", d.refusal.message}});
+      reply_json(res, d.refusal.status, d.refusal.to_json());
+      return;
+    }
+    SubmitResult s;
+    s.ok = true;
+    if (!d.events.empty()) s = pipeline->submit(std::move(d.events));
+    if (!s.ok) {
+      metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", "unavailable"}});
+      res.set_header("Retry-After", "5");
+      reply_json(res, 503, Json{{"error", {{"code", "unavailable"}, {"message", s.error}}}});
+      return;
+    }
+    metrics.add("shopflow_events_accepted_total", {{"endpoint", endpoint}}, static_cast<double>(s.accepted));
+    metrics.add("shopflow_events_duplicate_total", {{"endpoint", endpoint}}, static_cast<double>(s.duplicates));
+    metrics.observe("shopflow_request_seconds", {{"endpoint", endpoint}},
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    reply_json(res, 202, Json{{"accepted", s.accepted}, {"duplicates", s.duplicates}});
+  }
+
+  bool authorized(const httplib::Request& req) const {
+    if (api_token.empty()) return true;
+    std::string want = "Bearer " + api_token;
+    std::string got = req.get_header_value("Authorization");
+    return got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+  }
+
+  Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
+    auto store = Store::open(opts.db_path);
+    if (!store) return Error{"cannot open the store " + opts.db_path + ": " + store.error().message, "", 0, 0};
+    EngineOptions eo;
+    eo.request = request_port(deliverer);
+    eo.explain = true;
+    return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
 };
 
 HttpServer::HttpServer(ServeOptions options) : impl_(std::make_unique<Impl>()) { impl_->opts = std::move(options); }
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  if (impl_->pipeline) impl_->pipeline->stop();
+}
 
 Status HttpServer::open() {
   auto& s = *impl_;
-  if (sqlite3_open(s.opts.db_path.c_str(), &s.db) != SQLITE_OK) {
-    return Error{"cannot open the store " + s.opts.db_path + ": " + sqlite3_errmsg(s.db), "", 0, 0};
-  }
-  char* err = nullptr;
-  if (sqlite3_exec(s.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Error{"cannot use the store " + s.opts.db_path + ": " + msg, "", 0, 0};
+  declare_metrics(s.metrics);
+  s.secrets.shopify = env("SHOPFLOW_SHOPIFY_SECRET");
+  s.secrets.woocommerce = env("SHOPFLOW_WOOCOMMERCE_SECRET");
+  s.api_token = env("SHOPFLOW_API_TOKEN");
+  if (s.api_token.empty() && !is_loopback(s.opts.host)) {
+    return Error{"listening on " + s.opts.host +
+                     " needs SHOPFLOW_API_TOKEN in the environment: /v1/events would be open to the network otherwise",
+                 "", 0, 0};
   }
 
+  Json config = nullptr;
+  if (!s.opts.config_path.empty()) {
+    auto text = cli::read_input(s.opts.config_path);
+    if (!text) return Error{"cannot read the config " + s.opts.config_path, "", 0, 0};
+    auto doc = parse_json(*text, "the config");
+    if (!doc) return Error{s.opts.config_path + ": " + doc.error().to_string(), "", 0, 0};
+    config = doc.value();
+  }
+  std::filesystem::path db(s.opts.db_path);
+  std::string default_file = (db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path()) / "effects.jsonl";
+  auto delivery = parse_delivery_config(config, default_file, env);
+  if (!delivery) return Error{s.opts.config_path + ": " + delivery.error().to_string(), "", 0, 0};
+  auto deliverer = std::make_unique<Deliverer>(delivery.value());
+  s.deliverer = deliverer.get();
+
+  auto engine = s.open_engine(s.opts.bundle);
+  if (!engine) return engine.error();
+  s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms);
+
   s.http.set_tcp_nodelay(true);
+  s.http.set_payload_max_length(s.opts.max_body_bytes);
+  int threads = s.opts.threads;
+  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  s.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413) {
+      reply_json(res, 413, Json{{"error", {{"code", "too_large"}, {"message", "the request body is over the limit"}}}});
+    } else if (res.status == 404 && res.body.empty()) {
+      reply_json(res, 404, Json{{"error", {{"code", "not_found"}, {"message", "no such endpoint"}}}});
+    }
+  });
+
+  s.http.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
+    auto& st = *impl_;
+    if (!st.authorized(req)) {
+      st.metrics.add("shopflow_requests_rejected_total", {{"endpoint", "events"}, {"reason", "unauthorized"}});
+      res.set_header("WWW-Authenticate", "Bearer");
+      reply_json(res, 401, Json{{"error", {{"code", "unauthorized"}, {"message", "missing or wrong bearer token"}}}});
+      return;
+    }
+    st.ingest("events", req, res, [&](const HttpInput& in) { return decode_cloudevents(in, st.limits); });
+  });
+  s.http.Post("/webhooks/shopify", [this](const httplib::Request& req, httplib::Response& res) {
+    auto& st = *impl_;
+    st.ingest("shopify", req, res, [&](const HttpInput& in) { return decode_shopify(in, st.secrets, st.limits); });
+  });
+  s.http.Post("/webhooks/woocommerce", [this](const httplib::Request& req, httplib::Response& res) {
+    auto& st = *impl_;
+    st.ingest("woocommerce", req, res, [&](const HttpInput& in) { return decode_woocommerce(in, st.secrets, st.limits); });
+  });
   s.http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   s.http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    bool ready = !impl_->stopping.load();
+    bool ready = !impl_->stopping.load() && impl_->pipeline->healthy();
     res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "stopping\n", "text/plain");
+    res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
+  });
+  s.http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(impl_->metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   if (!s.opts.studio_dir.empty()) {
     if (!std::filesystem::is_directory(s.opts.studio_dir)) {
@@ -57,11 +220,14 @@ Status HttpServer::open() {
                      " (in use, or not an address of this machine); choose another with --listen",
                  "", 0, 0};
   }
+  if (s.secrets.shopify.empty()) log_warn("Shopify webhooks will be refused: SHOPFLOW_SHOPIFY_SECRET is not set", {});
+  if (s.api_token.empty()) log_warn("/v1/events takes no token: SHOPFLOW_API_TOKEN is not set (loopback only)", {});
   return Status::Ok();
 }
 
 int HttpServer::run() {
   auto& s = *impl_;
+  s.pipeline->start();
   log_info("serving", {{"bundle", s.opts.bundle.name},
                        {"version", s.opts.bundle.version},
                        {"workflows", s.opts.bundle.workflows.size()},
@@ -69,6 +235,7 @@ int HttpServer::run() {
                        {"db", s.opts.db_path},
                        {"studio", s.opts.studio_dir}});
   bool ok = s.http.listen_after_bind();
+  s.pipeline->stop();
   log_info("stopped", {});
   return ok || s.stopping ? 0 : 1;
 }
@@ -76,6 +243,37 @@ int HttpServer::run() {
 void HttpServer::stop() {
   impl_->stopping = true;
   impl_->http.stop();
+}
+
+void HttpServer::reload() {
+  auto& s = *impl_;
+  auto text = cli::read_input(s.opts.bundle_path);
+  if (!text) {
+    s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
+    log_error("reload refused: cannot read the bundle; the old one keeps running", {{"path", s.opts.bundle_path}});
+    return;
+  }
+  auto loaded = load_bundle(*text);
+  if (!loaded || !loaded.value().ok()) {
+    Json problems = Json::array();
+    if (!loaded) {
+      problems.push_back(loaded.error().to_string());
+    } else {
+      for (const auto& p : loaded.value().problems) problems.push_back(p.to_string());
+    }
+    s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
+    log_error("reload refused: the new bundle has problems; the old one keeps running",
+              {{"path", s.opts.bundle_path}, {"problems", problems}});
+    return;
+  }
+  auto engine = s.open_engine(loaded.value().bundle);
+  if (!engine) {
+    s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
+    log_error("reload refused; the old bundle keeps running", {{"error", engine.error().message}});
+    return;
+  }
+  s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "applied"}});
+  s.pipeline->replace_engine(std::move(engine.value()));
 }
 
 }  // namespace shopflow::runner

@@ -1,5 +1,10 @@
-// The HTTP face of `shopflow serve` (cpp-httplib): health endpoints, and the studio's static
-// files when asked. The server owns its threads; the core is only ever called from one.
+// The HTTP face of `shopflow serve` (cpp-httplib):
+//   POST /v1/events          CloudEvents (structured, batch, binary), bearer token
+//   POST /webhooks/shopify   Shopify webhooks, HMAC-verified
+//   POST /webhooks/woocommerce
+//   GET  /healthz /readyz /metrics
+//   GET  /                   the studio's static files, when --studio is given
+// A request is answered 202 only after its events are durably committed (see Pipeline).
 #pragma once
 
 #include <memory>
@@ -11,11 +16,15 @@
 namespace shopflow::runner {
 
 struct ServeOptions {
+  std::string bundle_path;
   Bundle bundle;
   std::string db_path;
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string studio_dir;  // "" = do not serve the studio
+  std::string studio_dir;   // "" = do not serve the studio
+  std::string config_path;  // "" = defaults (file delivery next to the database)
+  size_t max_body_bytes = 1 << 20;
+  int threads = 16;
 };
 
 class HttpServer {
@@ -23,12 +32,15 @@ class HttpServer {
   explicit HttpServer(ServeOptions options);
   ~HttpServer();
 
-  // Opens the store and binds the port; fails with a message naming what went wrong.
+  // Opens the store and the engine, reads the deployment config and binds the port; fails
+  // with a message naming what went wrong.
   Status open();
   // Serves until stop(); returns the process exit code.
   int run();
-  // Asks run() to return after in-flight requests finish. Safe from a signal handler.
+  // Asks run() to return after in-flight requests finish and queued commits are done.
   void stop();
+  // Re-reads the bundle file; swaps it in only when it validates (else logs and keeps the old).
+  void reload();
 
  private:
   struct Impl;

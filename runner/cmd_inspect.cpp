@@ -1,0 +1,271 @@
+// Inspecting a store from the command line, also while `shopflow serve` runs on it:
+//   shopflow runs --db FILE [--workflow ID] [--status S] [--steps RUN_ID] [--json]
+//   shopflow effects --db FILE [--status S] [--type T] [--json]
+//   shopflow dead-letters --db FILE [list | retry ID... | retry --all | discard ID...] [--json]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "shopflow/store.hpp"
+
+namespace shopflow::cli {
+
+namespace {
+
+struct InspectArgs {
+  std::string db;
+  std::vector<std::string> positional;
+  std::string workflow, status, type, steps_of;
+  bool all = false;
+  bool json = false;
+};
+
+// Parses the options all three commands share; returns false (after printing why) on a bad one.
+bool parse_args(const char* cmd, const char* usage, int argc, char** argv, InspectArgs* a, int* exit_code) {
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "shopflow %s: %s needs a value\n", cmd, arg.c_str());
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    if (is_help(argv[i])) {
+      std::fputs(usage, stdout);
+      *exit_code = 0;
+      return false;
+    }
+    bool ok = true;
+    if (arg == "--db") {
+      ok = value(&a->db);
+    } else if (arg == "--workflow") {
+      ok = value(&a->workflow);
+    } else if (arg == "--status") {
+      ok = value(&a->status);
+    } else if (arg == "--type") {
+      ok = value(&a->type);
+    } else if (arg == "--steps") {
+      ok = value(&a->steps_of);
+    } else if (arg == "--all") {
+      a->all = true;
+    } else if (arg == "--json") {
+      a->json = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "shopflow %s: unknown option %s\n\n%s", cmd, arg.c_str(), usage);
+      ok = false;
+    } else {
+      a->positional.push_back(arg);
+    }
+    if (!ok) {
+      *exit_code = 2;
+      return false;
+    }
+  }
+  if (a->db.empty()) {
+    std::fprintf(stderr, "shopflow %s: --db FILE is required\n\n%s", cmd, usage);
+    *exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Store> open_store(const char* cmd, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    std::fprintf(stderr, "shopflow %s: no store at %s\n", cmd, path.c_str());
+    return nullptr;
+  }
+  std::fclose(f);
+  auto s = Store::open(path);
+  if (!s) {
+    std::fprintf(stderr, "shopflow %s: %s\n", cmd, s.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(s.value());
+}
+
+Json parsed(const std::string& text) { return text.empty() ? Json(nullptr) : Json::parse(text, nullptr, false); }
+
+Json effect_json(const EffectRow& e) {
+  return Json{{"id", e.id},           {"type", e.type},         {"status", e.status},
+              {"attempts", e.attempts}, {"created", format_instant(e.created)},
+              {"next_attempt", format_instant(e.next_attempt)}, {"last_error", e.last_error},
+              {"params", parsed(e.params)}};
+}
+
+void print_effects(const std::vector<EffectRow>& rows, bool json) {
+  if (json) {
+    Json out = Json::array();
+    for (const auto& e : rows) out.push_back(effect_json(e));
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%-10s %-22s %8s  %s\n", "STATUS", "TYPE", "ATTEMPTS", "ID");
+  for (const auto& e : rows) {
+    std::printf("%-10s %-22s %8d  %s\n", e.status.c_str(), e.type.c_str(), e.attempts, e.id.c_str());
+    if (!e.last_error.empty()) std::printf("%43s last error: %s\n", "", e.last_error.c_str());
+  }
+  std::printf("%zu effect%s\n", rows.size(), rows.size() == 1 ? "" : "s");
+}
+
+Millis now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int cmd_runs(int argc, char** argv) {
+  const char* usage =
+      "Usage: shopflow runs --db FILE [--workflow ID] [--status STATUS] [--json]\n"
+      "       shopflow runs --db FILE --steps RUN_ID [--json]\n"
+      "\n"
+      "Lists the runs in a store (status: running, waiting, completed, failed, stopped), or with\n"
+      "--steps the step records of one run: each step's output and condition verdicts.\n";
+  InspectArgs a;
+  int rc = 0;
+  if (!parse_args("runs", usage, argc, argv, &a, &rc)) return rc;
+  auto store = open_store("runs", a.db);
+  if (!store) return 1;
+  if (!a.steps_of.empty()) {
+    auto steps = store->steps_of(a.steps_of);
+    if (!steps) {
+      std::fprintf(stderr, "shopflow runs: %s\n", steps.error().message.c_str());
+      return 1;
+    }
+    if (steps.value().empty()) {
+      std::fprintf(stderr, "shopflow runs: no steps recorded for run %s\n", a.steps_of.c_str());
+      return 1;
+    }
+    Json out = Json::array();
+    for (const auto& s : steps.value()) {
+      Json j = {{"path", s.path}, {"kind", s.kind}, {"time", format_instant(s.time)}};
+      if (!s.output.empty()) j["output"] = parsed(s.output);
+      if (!s.verdict.empty()) j["verdict"] = parsed(s.verdict);
+      if (!s.explanation.empty() && a.json) j["explanation"] = parsed(s.explanation);
+      out.push_back(j);
+    }
+    if (a.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      for (const auto& j : out) std::printf("%s\n", j.dump().c_str());
+    }
+    return 0;
+  }
+  auto runs = store->runs();
+  if (!runs) {
+    std::fprintf(stderr, "shopflow runs: %s\n", runs.error().message.c_str());
+    return 1;
+  }
+  std::vector<RunRow> rows;
+  for (auto& r : runs.value()) {
+    if ((a.workflow.empty() || r.workflow == a.workflow) && (a.status.empty() || r.status == a.status)) rows.push_back(r);
+  }
+  if (a.json) {
+    Json out = Json::array();
+    for (const auto& r : rows) {
+      out.push_back(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
+                         {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
+                         {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-10s %-24s %-24s %s\n", "STATUS", "WORKFLOW", "STARTED", "RUN");
+  for (const auto& r : rows) {
+    std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
+                r.id.c_str());
+    if (!r.error.empty()) std::printf("%60s error at %s: %s\n", "", r.error_step.c_str(), r.error.c_str());
+  }
+  std::printf("%zu run%s\n", rows.size(), rows.size() == 1 ? "" : "s");
+  return 0;
+}
+
+int cmd_effects(int argc, char** argv) {
+  const char* usage =
+      "Usage: shopflow effects --db FILE [--status pending|delivered|dead] [--type TYPE] [--json]\n"
+      "\n"
+      "Lists the outbox of a store: every effect with its idempotency key, delivery status,\n"
+      "attempts and last error.\n";
+  InspectArgs a;
+  int rc = 0;
+  if (!parse_args("effects", usage, argc, argv, &a, &rc)) return rc;
+  auto store = open_store("effects", a.db);
+  if (!store) return 1;
+  auto effects = store->effects();
+  if (!effects) {
+    std::fprintf(stderr, "shopflow effects: %s\n", effects.error().message.c_str());
+    return 1;
+  }
+  std::vector<EffectRow> rows;
+  for (auto& e : effects.value()) {
+    if ((a.status.empty() || e.status == a.status) && (a.type.empty() || e.type == a.type)) rows.push_back(e);
+  }
+  print_effects(rows, a.json);
+  return 0;
+}
+
+int cmd_dead_letters(int argc, char** argv) {
+  const char* usage =
+      "Usage: shopflow dead-letters --db FILE [list] [--json]\n"
+      "       shopflow dead-letters --db FILE retry (EFFECT_ID... | --all)\n"
+      "       shopflow dead-letters --db FILE discard EFFECT_ID...\n"
+      "\n"
+      "Effects that failed every delivery attempt. retry puts them back in the outbox (a running\n"
+      "runner picks them up at once); discard drops them for good.\n";
+  InspectArgs a;
+  int rc = 0;
+  if (!parse_args("dead-letters", usage, argc, argv, &a, &rc)) return rc;
+  std::string action = a.positional.empty() ? "list" : a.positional[0];
+  std::vector<std::string> ids(a.positional.size() > 1 ? a.positional.begin() + 1 : a.positional.end(),
+                               a.positional.end());
+  if (action != "list" && action != "retry" && action != "discard") {
+    std::fprintf(stderr, "shopflow dead-letters: unknown action '%s' (list, retry or discard)\n", action.c_str());
+    return 2;
+  }
+  auto store = open_store("dead-letters", a.db);
+  if (!store) return 1;
+  auto dead = store->effects_dead();
+  if (!dead) {
+    std::fprintf(stderr, "shopflow dead-letters: %s\n", dead.error().message.c_str());
+    return 1;
+  }
+  if (action == "list") {
+    print_effects(dead.value(), a.json);
+    return 0;
+  }
+  if (a.all && action == "retry") {
+    for (const auto& e : dead.value()) ids.push_back(e.id);
+  }
+  if (ids.empty()) {
+    std::fprintf(stderr, "shopflow dead-letters %s: which effects? (give their ids%s)\n", action.c_str(),
+                 action == "retry" ? " or --all" : "");
+    return 2;
+  }
+  int failures = 0;
+  for (const auto& id : ids) {
+    bool is_dead = false;
+    for (const auto& e : dead.value()) is_dead = is_dead || e.id == id;
+    if (!is_dead) {
+      std::fprintf(stderr, "shopflow dead-letters: %s is not a dead letter\n", id.c_str());
+      ++failures;
+      continue;
+    }
+    auto r = action == "retry" ? store->effect_update(id, "pending", false, now_ms(), "")
+                               : store->effect_update(id, "discarded", false, 0, "discarded by hand");
+    if (!r) {
+      std::fprintf(stderr, "shopflow dead-letters: %s\n", r.error().message.c_str());
+      return 1;
+    }
+    std::printf("%s %s\n", action == "retry" ? "retrying" : "discarded", id.c_str());
+  }
+  return failures ? 1 : 0;
+}
+
+}  // namespace shopflow::cli

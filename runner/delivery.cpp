@@ -1,0 +1,268 @@
+#include "delivery.hpp"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "webhooks.hpp"
+
+namespace shopflow::runner {
+
+namespace {
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  auto* s = static_cast<std::string*>(out);
+  // Keep at most 64 KiB of a response: enough for an API answer, bounded for a bad peer.
+  size_t room = s->size() < 65536 ? 65536 - s->size() : 0;
+  s->append(data, std::min(room, size * n));
+  return size * n;
+}
+
+struct CurlHandle {
+  CURL* h = curl_easy_init();
+  curl_slist* headers = nullptr;
+  ~CurlHandle() {
+    if (headers) curl_slist_free_all(headers);
+    if (h) curl_easy_cleanup(h);
+  }
+  void header(const std::string& line) { headers = curl_slist_append(headers, line.c_str()); }
+};
+
+// A status that retrying may fix: server errors, timeouts and throttling.
+bool retryable_status(long status) { return status >= 500 || status == 408 || status == 429; }
+
+Result<AdapterConfig> parse_adapter(const Json& j, const std::string& at, const std::string& default_file,
+                                    const std::function<std::string(const std::string&)>& env) {
+  AdapterConfig a;
+  if (!j.is_object()) return Error{"must be an object like {\"adapter\": \"file\", \"path\": \"effects.jsonl\"}", at, 0, 0};
+  a.adapter = j.value("adapter", "file");
+  a.path = j.value("path", default_file);
+  a.url = j.value("url", "");
+  a.from = j.value("from", "");
+  a.timeout_ms = j.value("timeout_ms", 10000L);
+  auto from_env = [&](const char* key, std::string* out) -> Status {
+    if (!j.contains(key)) return Status::Ok();
+    std::string name = j.value(key, "");
+    *out = env(name);
+    if (out->empty()) {
+      return Error{"the environment variable " + name + " is not set", pointer_join(at, key), 0, 0};
+    }
+    return Status::Ok();
+  };
+  for (auto [key, out] : {std::pair{"secret_env", &a.secret}, std::pair{"username_env", &a.username},
+                          std::pair{"password_env", &a.password}}) {
+    if (auto st = from_env(key, out); !st) return st.error();
+  }
+  if (a.adapter == "http" || a.adapter == "smtp") {
+    if (a.url.empty()) return Error{"the " + a.adapter + " adapter needs a \"url\"", at, 0, 0};
+  } else if (a.adapter == "file") {
+    if (a.path.empty()) return Error{"the file adapter needs a \"path\"", at, 0, 0};
+  } else if (a.adapter != "perform") {
+    return Error{"unknown adapter \"" + a.adapter + "\": use file, http, smtp or perform", pointer_join(at, "adapter"),
+                 0, 0};
+  }
+  return a;
+}
+
+}  // namespace
+
+Json effect_cloudevent(const OutboundEffect& e) {
+  return Json{{"specversion", "1.0"},
+              {"id", e.id},
+              {"source", "shopflow://runs/" + e.run_id},
+              {"type", "shopflow.effect." + e.type},
+              {"datacontenttype", "application/json"},
+              {"subject", e.workflow},
+              {"data", Json{{"type", e.type}, {"params", e.params}, {"run", e.run_id}, {"workflow", e.workflow},
+                            {"attempt", e.attempt}}}};
+}
+
+Result<DeliveryConfig> parse_delivery_config(const Json& config, const std::string& default_file,
+                                             const std::function<std::string(const std::string&)>& env) {
+  DeliveryConfig out;
+  out.fallback.path = default_file;
+  if (config.is_null()) return out;
+  const Json d = config.value("delivery", Json::object());
+  if (!d.is_object()) return Error{"must be an object", "/delivery", 0, 0};
+  if (d.contains("default")) {
+    auto a = parse_adapter(d["default"], "/delivery/default", default_file, env);
+    if (!a) return a.error();
+    out.fallback = a.value();
+  }
+  if (d.contains("routes")) {
+    if (!d["routes"].is_object()) return Error{"must map effect types to adapters", "/delivery/routes", 0, 0};
+    for (auto it = d["routes"].begin(); it != d["routes"].end(); ++it) {
+      auto a = parse_adapter(it.value(), pointer_join("/delivery/routes", it.key()), default_file, env);
+      if (!a) return a.error();
+      out.routes[it.key()] = a.value();
+    }
+  }
+  const Json r = config.value("retry", Json::object());
+  out.max_attempts = r.value("max_attempts", out.max_attempts);
+  out.base_backoff_ms = r.value("base_ms", out.base_backoff_ms);
+  out.max_backoff_ms = r.value("max_ms", out.max_backoff_ms);
+  if (out.max_attempts < 1) return Error{"must be at least 1", "/retry/max_attempts", 0, 0};
+  return out;
+}
+
+Deliverer::Deliverer(DeliveryConfig config) : config_(std::move(config)) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+Deliverer::~Deliverer() { curl_global_cleanup(); }
+
+long Deliverer::backoff_ms(int attempt, double random01) const {
+  double exp = static_cast<double>(config_.base_backoff_ms) * std::pow(2.0, std::max(0, attempt - 1));
+  double capped = std::min(exp, static_cast<double>(config_.max_backoff_ms));
+  return static_cast<long>(capped * (0.5 + 0.5 * std::clamp(random01, 0.0, 1.0)));
+}
+
+DeliveryResult Deliverer::deliver(const OutboundEffect& e) {
+  auto it = config_.routes.find(e.type);
+  const AdapterConfig& a = it != config_.routes.end() ? it->second : config_.fallback;
+  if (a.adapter == "http") return to_http(a, e);
+  if (a.adapter == "smtp") return to_smtp(a, e);
+  if (a.adapter == "perform") return perform_now(a, e);
+  return to_file(a, e);
+}
+
+DeliveryResult Deliverer::to_file(const AdapterConfig& a, const OutboundEffect& e) {
+  DeliveryResult r;
+  std::string line = Json{{"id", e.id}, {"type", e.type}, {"params", e.params}, {"run", e.run_id},
+                          {"workflow", e.workflow}, {"attempt", e.attempt}}
+                         .dump(-1, ' ', false, Json::error_handler_t::replace) +
+                     "\n";
+  std::lock_guard<std::mutex> lock(file_mu_);
+  int fd = ::open(a.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    r.error = "cannot open " + a.path + ": " + std::strerror(errno);
+    return r;
+  }
+  ssize_t n = ::write(fd, line.data(), line.size());
+  bool ok = n == static_cast<ssize_t>(line.size()) && ::fdatasync(fd) == 0;
+  if (!ok) r.error = "cannot append to " + a.path + ": " + std::strerror(errno);
+  ::close(fd);
+  r.ok = ok;
+  return r;
+}
+
+DeliveryResult Deliverer::to_http(const AdapterConfig& a, const OutboundEffect& e) {
+  DeliveryResult r;
+  std::string body = effect_cloudevent(e).dump();
+  std::string response;
+  CurlHandle c;
+  c.header("Content-Type: application/cloudevents+json");
+  c.header("Idempotency-Key: " + e.id);
+  if (!a.secret.empty()) c.header("X-Shopflow-Signature: sha256=" + hex_encode(hmac_sha256(a.secret, body)));
+  curl_easy_setopt(c.h, CURLOPT_URL, a.url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, a.timeout_ms);
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &response);
+  CURLcode rc = curl_easy_perform(c.h);
+  if (rc != CURLE_OK) {
+    r.error = std::string("POST ") + a.url + ": " + curl_easy_strerror(rc);
+    return r;
+  }
+  long status = 0;
+  curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
+  r.ok = status >= 200 && status < 300;
+  if (!r.ok) {
+    r.retryable = retryable_status(status);
+    r.error = "POST " + a.url + " answered " + std::to_string(status);
+  }
+  return r;
+}
+
+DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffect& e) {
+  DeliveryResult r;
+  std::string method = e.params.value("method", "GET");
+  std::string url = e.params.value("url", "");
+  if (url.empty()) {
+    r.retryable = false;
+    r.error = "http.request has no url";
+    return r;
+  }
+  std::string body;
+  if (e.params.contains("body")) body = e.params["body"].is_string() ? e.params["body"].get<std::string>() : e.params["body"].dump();
+  std::string response;
+  CurlHandle c;
+  if (e.params.contains("headers") && e.params["headers"].is_object()) {
+    for (auto it = e.params["headers"].begin(); it != e.params["headers"].end(); ++it) {
+      c.header(it.key() + ": " + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump()));
+    }
+  }
+  c.header("Idempotency-Key: " + e.id);
+  curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+  if (!body.empty()) {
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, a.timeout_ms);
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &response);
+  CURLcode rc = curl_easy_perform(c.h);
+  if (rc != CURLE_OK) {
+    r.error = method + " " + url + ": " + curl_easy_strerror(rc);
+    return r;
+  }
+  long status = 0;
+  curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
+  r.response = {{"status", status}, {"body", response}};
+  r.ok = status < 500 && status != 408 && status != 429;
+  if (!r.ok) r.error = method + " " + url + " answered " + std::to_string(status);
+  return r;
+}
+
+DeliveryResult Deliverer::to_smtp(const AdapterConfig& a, const OutboundEffect& e) {
+  DeliveryResult r;
+  std::string to = e.params.value("to", "");
+  if (to.empty()) {
+    r.retryable = false;
+    r.error = "email.send has no recipient (\"to\")";
+    return r;
+  }
+  std::string from = a.from.empty() ? "shopflow@localhost" : a.from;
+  std::string message = "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + e.params.value("subject", "") +
+                        "\r\nMessage-ID: <" + e.id + "@shopflow>\r\nMIME-Version: 1.0\r\n"
+                        "Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+                        e.params.value("body", "") + "\r\n";
+  size_t offset = 0;
+  auto reader = +[](char* buf, size_t size, size_t n, void* user) -> size_t {
+    auto* st = static_cast<std::pair<const std::string*, size_t*>*>(user);
+    size_t left = st->first->size() - *st->second;
+    size_t take = std::min(left, size * n);
+    std::memcpy(buf, st->first->data() + *st->second, take);
+    *st->second += take;
+    return take;
+  };
+  std::pair<const std::string*, size_t*> state{&message, &offset};
+  CurlHandle c;
+  curl_slist* rcpt = curl_slist_append(nullptr, to.c_str());
+  curl_easy_setopt(c.h, CURLOPT_URL, a.url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(c.h, CURLOPT_MAIL_RCPT, rcpt);
+  if (!a.username.empty()) curl_easy_setopt(c.h, CURLOPT_USERNAME, a.username.c_str());
+  if (!a.password.empty()) curl_easy_setopt(c.h, CURLOPT_PASSWORD, a.password.c_str());
+  curl_easy_setopt(c.h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  curl_easy_setopt(c.h, CURLOPT_READFUNCTION, reader);
+  curl_easy_setopt(c.h, CURLOPT_READDATA, &state);
+  curl_easy_setopt(c.h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, a.timeout_ms);
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(c.h);
+  curl_slist_free_all(rcpt);
+  r.ok = rc == CURLE_OK;
+  if (!r.ok) r.error = "SMTP " + a.url + ": " + curl_easy_strerror(rc);
+  return r;
+}
+
+}  // namespace shopflow::runner

@@ -1,0 +1,88 @@
+// Effect delivery for `shopflow serve`: the adapters an effect can leave through, chosen per
+// effect type in the deployment config (never in the bundle; secrets come from the
+// environment):
+//   file     append the effect as one JSON line to a file (the demo's default)
+//   http     POST the effect as a CloudEvent, with Idempotency-Key and an HMAC-SHA256 signature
+//   smtp     send email.send effects as mail (libcurl)
+//   perform  carry out an http.request effect as it specifies (method, url, headers, body)
+// Delivery is at least once: receivers deduplicate on the effect id (Idempotency-Key).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "shopflow/json.hpp"
+#include "shopflow/result.hpp"
+
+namespace shopflow::runner {
+
+// One effect as the outbox hands it over.
+struct OutboundEffect {
+  std::string id;    // idempotency key (run id + step path)
+  std::string type;  // "email.send", "order.tag", ...
+  Json params;
+  std::string run_id;
+  std::string workflow;
+  int attempt = 1;   // 1 for the first try
+};
+
+struct DeliveryResult {
+  bool ok = false;
+  bool retryable = true;  // false: retrying cannot help (e.g. a 4xx other than 408/429)
+  std::string error;      // why it failed, for the dead-letter list
+  Json response;          // http.request / perform: {"status", "headers", "body"}
+};
+
+struct AdapterConfig {
+  std::string adapter = "file";  // file | http | smtp | perform
+  std::string path;              // file
+  std::string url;               // http, smtp
+  std::string secret;            // http: HMAC key (read from secret_env)
+  std::string from;              // smtp
+  std::string username, password;  // smtp (read from *_env)
+  long timeout_ms = 10000;
+};
+
+struct DeliveryConfig {
+  AdapterConfig fallback;                        // for types without a route
+  std::map<std::string, AdapterConfig> routes;  // effect type -> adapter
+  int max_attempts = 8;
+  long base_backoff_ms = 1000;
+  long max_backoff_ms = 3'600'000;
+};
+
+// Reads the "delivery" part of a deployment config. `env` looks up environment variables
+// (secrets are named there, never written). Errors name the JSON Pointer.
+Result<DeliveryConfig> parse_delivery_config(const Json& config, const std::string& default_file,
+                                             const std::function<std::string(const std::string&)>& env);
+
+class Deliverer {
+ public:
+  explicit Deliverer(DeliveryConfig config);
+  ~Deliverer();
+  DeliveryResult deliver(const OutboundEffect& effect);
+  // Carries out an http.request effect now (method, url, headers, body) and returns its
+  // response {"status", "body"}; used for http.request steps, whose response is their output.
+  DeliveryResult perform_now(const AdapterConfig& a, const OutboundEffect& e);
+  const DeliveryConfig& config() const { return config_; }
+
+  // Milliseconds to wait before attempt `attempt + 1`: exponential from base_backoff_ms, capped,
+  // with jitter in [50%, 100%] drawn from `random01`.
+  long backoff_ms(int attempt, double random01) const;
+
+ private:
+  DeliveryResult to_file(const AdapterConfig& a, const OutboundEffect& e);
+  DeliveryResult to_http(const AdapterConfig& a, const OutboundEffect& e);
+  DeliveryResult to_smtp(const AdapterConfig& a, const OutboundEffect& e);
+
+  DeliveryConfig config_;
+  std::mutex file_mu_;
+};
+
+// The CloudEvent an effect is POSTed as by the http adapter.
+Json effect_cloudevent(const OutboundEffect& e);
+
+}  // namespace shopflow::runner

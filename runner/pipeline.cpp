@@ -1,0 +1,242 @@
+#include "pipeline.hpp"
+
+#include <chrono>
+#include <map>
+
+#include "log.hpp"
+
+namespace shopflow::runner {
+
+Millis system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> deliverer, Metrics& metrics,
+                   ClockFn clock, PipelineOptions options)
+    : engine_(std::move(engine)),
+      deliverer_(std::move(deliverer)),
+      metrics_(metrics),
+      clock_(std::move(clock)),
+      opts_(options) {}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::start() {
+  engine_thread_ = std::thread([this] { engine_loop(); });
+  dispatch_thread_ = std::thread([this] { dispatch_loop(); });
+}
+
+void Pipeline::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !engine_thread_.joinable()) return;
+    stopping_ = true;
+  }
+  engine_cv_.notify_all();
+  dispatch_cv_.notify_all();
+  if (dispatch_thread_.joinable()) dispatch_thread_.join();
+  if (engine_thread_.joinable()) engine_thread_.join();
+}
+
+SubmitResult Pipeline::submit(std::vector<Event> events) {
+  Pending p;
+  p.events = std::move(events);
+  auto fut = p.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return SubmitResult{false, "the runner is shutting down", 0, 0};
+    queue_.push_back(std::move(p));
+  }
+  engine_cv_.notify_one();
+  return fut.get();
+}
+
+void Pipeline::replace_engine(std::unique_ptr<Engine> engine) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next_engine_ = std::move(engine);
+  }
+  engine_cv_.notify_one();
+}
+
+// One transaction for every request waiting: the group commit.
+void Pipeline::commit(std::vector<Pending>& batch) {
+  std::vector<Event> all;
+  for (auto& p : batch) {
+    for (auto& e : p.events) all.push_back(std::move(e));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = engine_->accept(all);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  metrics_.observe("shopflow_commit_seconds", {}, secs);
+  metrics_.observe("shopflow_commit_events", {}, static_cast<double>(all.size()));
+  if (!r) {
+    healthy_ = false;
+    log_error("commit failed", {{"error", r.error().message}, {"events", all.size()}});
+    for (auto& p : batch) p.done.set_value(SubmitResult{false, "the store failed: " + r.error().message, 0, 0});
+    return;
+  }
+  healthy_ = true;
+  size_t i = 0;
+  for (auto& p : batch) {
+    SubmitResult s;
+    s.ok = true;
+    for (size_t k = 0; k < p.events.size(); ++k, ++i) {
+      if (r.value()[i]) {
+        ++s.accepted;
+      } else {
+        ++s.duplicates;
+      }
+    }
+    p.done.set_value(s);
+  }
+}
+
+void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
+  for (auto& o : outcomes) {
+    const auto& e = o.effect;
+    if (o.result.ok) {
+      if (auto st = engine_->mark_delivered(e.id); !st) log_error("cannot record a delivery", {{"effect", e.id}, {"error", st.error().message}});
+      metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "delivered"}});
+      continue;
+    }
+    int attempt = e.attempts + 1;
+    bool dead = !o.result.retryable || attempt >= deliverer_->config().max_attempts;
+    std::optional<Millis> retry_at;
+    if (!dead) {
+      jitter_state_ ^= jitter_state_ << 13;
+      jitter_state_ ^= jitter_state_ >> 7;
+      jitter_state_ ^= jitter_state_ << 17;
+      double r01 = static_cast<double>(jitter_state_ % 10000) / 10000.0;
+      retry_at = now + deliverer_->backoff_ms(attempt, r01);
+    }
+    if (auto st = engine_->mark_failed(e.id, o.result.error, retry_at); !st) {
+      log_error("cannot record a failed delivery", {{"effect", e.id}, {"error", st.error().message}});
+    }
+    metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", dead ? "dead" : "retry"}});
+    log_warn(dead ? "effect moved to dead letters" : "effect delivery failed; will retry",
+             {{"effect", e.id}, {"type", e.type}, {"attempt", attempt}, {"error", o.result.error}});
+  }
+  outcomes.clear();
+}
+
+void Pipeline::hand_out_effects(Millis now) {
+  auto pending = engine_->pending_effects(now, opts_.dispatch_batch + in_flight_.size());
+  if (!pending) {
+    log_error("cannot read the outbox", {{"error", pending.error().message}});
+    return;
+  }
+  size_t handed = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& e : pending.value()) {
+      if (in_flight_.count(e.id)) continue;
+      in_flight_.insert(e.id);
+      to_deliver_.push_back(std::move(e));
+      ++handed;
+    }
+  }
+  if (handed) dispatch_cv_.notify_one();
+}
+
+void Pipeline::update_gauges() {
+  auto runs = engine_->runs();
+  if (runs) {
+    std::map<std::pair<std::string, std::string>, double> counts;
+    for (const auto& w : engine_->bundle().workflows) {
+      for (const char* s : {"running", "waiting", "completed", "failed", "stopped"}) counts[{w.id, s}] = 0;
+    }
+    for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += 1;
+    for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
+  }
+  auto pending = engine_->store().inbox_count(true);
+  if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
+  auto dead = engine_->dead_letters();
+  if (dead) metrics_.set("shopflow_dead_letters", {}, static_cast<double>(dead.value().size()));
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_.set("shopflow_outbox_in_flight", {}, static_cast<double>(in_flight_.size()));
+  metrics_.set("shopflow_ingest_queue", {}, static_cast<double>(queue_.size()));
+}
+
+void Pipeline::engine_loop() {
+  bool more = false;  // the last turn left unprocessed events: do not sleep
+  for (;;) {
+    std::vector<Pending> batch;
+    std::vector<Outcome> outcomes;
+    std::unique_ptr<Engine> replacement;
+    bool stop_now = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      Millis now = clock_();
+      Millis wait = more ? 0 : opts_.idle_tick_ms;
+      if (auto due = engine_->next_due(now); due && due.value()) wait = std::min(wait, std::max<Millis>(0, *due.value() - now));
+      engine_cv_.wait_for(lock, std::chrono::milliseconds(wait),
+                          [&] { return stopping_ || !queue_.empty() || !outcomes_.empty() || next_engine_; });
+      size_t n = 0;
+      while (!queue_.empty() && n < opts_.max_events_per_commit) {
+        n += queue_.front().events.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      outcomes.swap(outcomes_);
+      replacement = std::move(next_engine_);
+      stop_now = stopping_ && queue_.empty();
+    }
+    if (replacement) {
+      engine_ = std::move(replacement);
+      log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
+    }
+    if (!batch.empty()) commit(batch);
+    Millis now = clock_();
+    if (!outcomes.empty()) {
+      record_outcomes(outcomes, now);
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& o : outcomes) in_flight_.erase(o.effect.id);
+    }
+    if (stop_now) break;
+    // Run workflows for what was committed, a bounded slice per turn so commits keep flowing.
+    auto handled = engine_->process_pending(now, opts_.process_batch);
+    if (!handled) log_error("processing failed", {{"error", handled.error().message}});
+    auto fired = engine_->advance(now);
+    if (!fired) log_error("timers failed", {{"error", fired.error().message}});
+    hand_out_effects(now);
+    if (now - last_gauges_ >= 1000) {
+      update_gauges();
+      last_gauges_ = now;
+    }
+    more = handled && handled.value() == opts_.process_batch;
+  }
+}
+
+void Pipeline::dispatch_loop() {
+  for (;;) {
+    EffectRow effect;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      dispatch_cv_.wait(lock, [&] { return stopping_ || !to_deliver_.empty(); });
+      if (stopping_) return;  // undelivered effects stay pending in the outbox for the next start
+      effect = std::move(to_deliver_.front());
+      to_deliver_.pop_front();
+    }
+    OutboundEffect out;
+    out.id = effect.id;
+    out.type = effect.type;
+    out.params = Json::parse(effect.params, nullptr, false);
+    out.run_id = effect.run_id;
+    auto colon = effect.run_id.find_first_of(":@");
+    out.workflow = effect.run_id.substr(0, colon);
+    out.attempt = effect.attempts + 1;
+    auto t0 = std::chrono::steady_clock::now();
+    DeliveryResult r = deliverer_->deliver(out);
+    metrics_.observe("shopflow_delivery_seconds", {{"type", effect.type}},
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      outcomes_.push_back(Outcome{std::move(effect), std::move(r)});
+    }
+    engine_cv_.notify_one();
+  }
+}
+
+}  // namespace shopflow::runner

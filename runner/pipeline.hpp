@@ -1,0 +1,101 @@
+// The runner's moving parts around the single-threaded engine:
+//   - HTTP threads call submit(): their events join the next group commit, and submit()
+//     returns only once that commit is durable (then the request is answered 202);
+//   - the engine thread owns the Engine: commits queued events in one transaction, runs
+//     workflows for them, fires due timers and schedules, records delivery outcomes;
+//   - the dispatcher thread delivers effects from the outbox through the Deliverer, with
+//     retries and backoff, and dead-letters what keeps failing.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "delivery.hpp"
+#include "metrics.hpp"
+#include "shopflow/engine.hpp"
+
+namespace shopflow::runner {
+
+// Wall-clock milliseconds; tests pass their own.
+using ClockFn = std::function<Millis()>;
+Millis system_now_ms();
+
+struct SubmitResult {
+  bool ok = false;
+  std::string error;  // the store failed: nothing of this request was kept
+  size_t accepted = 0;
+  size_t duplicates = 0;
+};
+
+struct PipelineOptions {
+  size_t max_events_per_commit = 2000;
+  size_t process_batch = 256;      // events run per loop turn, so commits are not held up
+  Millis idle_tick_ms = 250;       // longest sleep when nothing is due
+  size_t dispatch_batch = 64;
+};
+
+class Pipeline {
+ public:
+  Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> deliverer, Metrics& metrics, ClockFn clock,
+           PipelineOptions options = {});
+  ~Pipeline();
+
+  void start();
+  // Stops taking work, finishes every submitted commit, and joins the threads.
+  void stop();
+
+  // Blocks until `events` are durably in the inbox (or the store failed).
+  SubmitResult submit(std::vector<Event> events);
+
+  // Swaps in a new engine (bundle reload); runs on the engine thread between batches.
+  void replace_engine(std::unique_ptr<Engine> engine);
+
+  bool healthy() const { return healthy_; }
+
+ private:
+  struct Pending {
+    std::vector<Event> events;
+    std::promise<SubmitResult> done;
+  };
+  struct Outcome {
+    EffectRow effect;
+    DeliveryResult result;
+  };
+
+  void engine_loop();
+  void dispatch_loop();
+  void commit(std::vector<Pending>& batch);
+  void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
+  void hand_out_effects(Millis now);
+  void update_gauges();
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Engine> next_engine_;
+  std::unique_ptr<Deliverer> deliverer_;
+  Metrics& metrics_;
+  ClockFn clock_;
+  PipelineOptions opts_;
+
+  std::mutex mu_;
+  std::condition_variable engine_cv_;
+  std::condition_variable dispatch_cv_;
+  std::deque<Pending> queue_;
+  std::vector<Outcome> outcomes_;
+  std::deque<EffectRow> to_deliver_;
+  std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
+  bool stopping_ = false;
+  std::atomic<bool> healthy_{true};
+  std::thread engine_thread_, dispatch_thread_;
+  Millis last_gauges_ = 0;
+  uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
+};
+
+}  // namespace shopflow::runner

@@ -1,19 +1,80 @@
+// The browser glue: EM_JS calls into the page and the C functions the page calls back
+// (window.shopflow in shell.html). The only file of the studio that knows it runs in a browser.
 #include "browser.hpp"
-
-#include <emscripten/emscripten.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include "shopflow/simulator.hpp"
 #include "studio_state.hpp"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+
+// clang-format off
+EM_JS(void, js_download_text, (const char* name, const char* text), {
+  const blob = new Blob([UTF8ToString(text)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = UTF8ToString(name);
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+});
+
+EM_JS(void, js_open_file_picker, (int purpose), {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.accept = purpose === 1 ? '.jsonl,.json,.ndjson,.txt' : '.json,application/json';
+  input.style.display = 'none';
+  input.addEventListener('change', function () {
+    const file = input.files && input.files[0];
+    input.remove();
+    if (!file) return;
+    file.text().then(function (text) {
+      Module.ccall('studio_import_text', null, ['string', 'string', 'number'], [file.name, text, purpose]);
+    });
+  });
+  document.body.appendChild(input);
+  input.click();
+});
+
+EM_JS(char*, js_storage_get, (const char* key), {
+  let v = null;
+  try { v = window.localStorage.getItem(UTF8ToString(key)); } catch (e) { v = null; }
+  if (v === null) return 0;
+  const n = lengthBytesUTF8(v) + 1;
+  const p = _malloc(n);
+  stringToUTF8(v, p, n);
+  return p;
+});
+
+EM_JS(void, js_storage_set, (const char* key, const char* value), {
+  try { window.localStorage.setItem(UTF8ToString(key), UTF8ToString(value)); } catch (e) { console.warn('studio: cannot save: ' + e); }
+});
+
+EM_JS(void, js_storage_remove, (const char* key), {
+  try { window.localStorage.removeItem(UTF8ToString(key)); } catch (e) {}
+});
+// clang-format on
+#define STUDIO_EXPORT EMSCRIPTEN_KEEPALIVE
+#else
+// Native stubs: no page, no storage.
+static void js_download_text(const char*, const char*) {}
+static void js_open_file_picker(int) {}
+static char* js_storage_get(const char*) { return nullptr; }
+static void js_storage_set(const char*, const char*) {}
+static void js_storage_remove(const char*) {}
+#define STUDIO_EXPORT
+#endif
 
 namespace shopflow::studio {
 
 namespace {
 StudioState* g_state = nullptr;
-std::string g_status;  // keeps the last status alive while JavaScript reads it
+std::string g_out;  // keeps the last string returned to JavaScript alive while it reads it
 }  // namespace
 
 std::vector<std::string> list_examples() {
@@ -34,21 +95,145 @@ std::string read_packaged_file(const std::string& path) {
 
 void bind_browser(StudioState* state) { g_state = state; }
 
+void download_text(const std::string& filename, const std::string& text) {
+  js_download_text(filename.c_str(), text.c_str());
+}
+
+void open_file_picker(PickPurpose purpose) { js_open_file_picker(static_cast<int>(purpose)); }
+
+std::optional<std::string> storage_get(const std::string& key) {
+  char* p = js_storage_get(key.c_str());
+  if (!p) return std::nullopt;
+  std::string s(p);
+  std::free(p);
+  return s;
+}
+
+void storage_set(const std::string& key, const std::string& value) { js_storage_set(key.c_str(), value.c_str()); }
+
+void storage_remove(const std::string& key) { js_storage_remove(key.c_str()); }
+
+void save_work(StudioState& state) {
+  Json saved = {{"path", state.file.path}, {"example", state.selected_example >= 0 ? state.examples[state.selected_example] : ""},
+                {"saved", state.file.text}, {"edited", bundle_text(state)}};
+  storage_set(kStorageKey, saved.dump());
+  state.saved_revision = state.revision;
+}
+
+bool restore_work(StudioState& state) {
+  auto text = storage_get(kStorageKey);
+  if (!text) return false;
+  auto j = parse_json(*text, "saved work");
+  if (!j || !j.value().is_object()) return false;
+  const Json& w = j.value();
+  std::string example = w.value("example", std::string());
+  for (int i = 0; i < static_cast<int>(state.examples.size()); ++i) {
+    if (state.examples[i] == example) state.selected_example = i;
+  }
+  load_bundle_text(state, w.value("path", std::string("restored")), w.value("saved", std::string()));
+  load_edited_text(state, w.value("edited", std::string()));
+  state.saved_revision = state.revision;
+  state.notice = "Restored your edit from this browser's storage.";
+  return true;
+}
+
+void revert_to_saved(StudioState& state) {
+  storage_remove(kStorageKey);
+  std::string path = state.file.path;
+  std::string text = state.file.text;
+  if (state.selected_example >= 0 && path.rfind("/workflows/", 0) == 0) text = read_packaged_file(path);
+  load_bundle_text(state, path, text);
+  state.saved_revision = state.revision;
+  state.notice = "Reverted to " + path + ".";
+}
+
+void import_picked_text(StudioState& state, const std::string& name, const std::string& text, PickPurpose purpose) {
+  if (purpose == PickPurpose::Bundle) {
+    state.selected_example = -1;
+    load_bundle_text(state, "import:" + name, text);
+    state.notice = "Imported " + name + ".";
+    return;
+  }
+  // Events, one per line, appended to the bundle's sample events.
+  auto events = parse_events_jsonl(text);
+  if (!events) {
+    state.notice = name + ": " + events.error().to_string();
+    return;
+  }
+  if (!state.loaded || !state.doc.is_object()) return;
+  Json& samples = state.doc["samples"];
+  if (!samples.is_object()) samples = Json::object();
+  Json& list = samples["events"];
+  if (!list.is_array()) list = Json::array();
+  for (const Event& e : events.value()) list.push_back(event_to_json(e));
+  commit_edit(state);
+  state.notice = "Added " + std::to_string(events.value().size()) + " events from " + name + ".";
+}
+
 }  // namespace shopflow::studio
 
 // The page's JavaScript API (see shell.html: window.shopflow).
 extern "C" {
 
-EMSCRIPTEN_KEEPALIVE const char* studio_status_json() {
+STUDIO_EXPORT const char* studio_status_json() {
   using namespace shopflow::studio;
-  g_status = g_state ? status_json(*g_state) : "{}";
-  return g_status.c_str();
+  g_out = g_state ? status_json(*g_state) : "{}";
+  return g_out.c_str();
 }
 
-EMSCRIPTEN_KEEPALIVE int studio_load_bundle_text(const char* path, const char* text) {
+STUDIO_EXPORT int studio_load_bundle_text(const char* path, const char* text) {
   using namespace shopflow::studio;
   if (!g_state) return 0;
   load_bundle_text(*g_state, path, text);
   return g_state->loaded ? 1 : 0;
+}
+
+STUDIO_EXPORT void studio_import_text(const char* name, const char* text, int purpose) {
+  using namespace shopflow::studio;
+  if (g_state) import_picked_text(*g_state, name, text, purpose == 1 ? PickPurpose::Events : PickPurpose::Bundle);
+}
+
+// Opens a packaged example by file name ("abandoned-checkout.json"); 1 when it loaded.
+STUDIO_EXPORT int studio_load_example(const char* name) {
+  using namespace shopflow::studio;
+  if (!g_state) return 0;
+  for (int i = 0; i < static_cast<int>(g_state->examples.size()); ++i) {
+    if (g_state->examples[i] != name) continue;
+    g_state->selected_example = i;
+    std::string path = "/workflows/" + g_state->examples[i];
+    load_bundle_text(*g_state, path, read_packaged_file(path));
+    return g_state->loaded ? 1 : 0;
+  }
+  return 0;
+}
+
+// The edited bundle as it would be exported.
+STUDIO_EXPORT const char* studio_bundle_text() {
+  using namespace shopflow::studio;
+  g_out = g_state ? bundle_text(*g_state) : "";
+  return g_out.c_str();
+}
+
+// Simulates the edited bundle over its sample events with the core's simulate(), at once:
+// {"ok", "counts", "traceHash", "events", "error"}.
+STUDIO_EXPORT const char* studio_simulate_json() {
+  using namespace shopflow;
+  using namespace shopflow::studio;
+  Json out = {{"ok", false}};
+  if (!g_state || !g_state->loaded) {
+    out["error"] = "no bundle";
+  } else if (!g_state->check.ok()) {
+    out["error"] = "the bundle has problems";
+  } else {
+    auto t = simulate(g_state->check.bundle, g_state->check.bundle.sample_events);
+    if (!t) {
+      out["error"] = t.error().to_string();
+    } else {
+      out = {{"ok", true}, {"counts", t.value().json["counts"]}, {"traceHash", t.value().hash},
+             {"events", t.value().events}};
+    }
+  }
+  g_out = out.dump();
+  return g_out.c_str();
 }
 }

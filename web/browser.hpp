@@ -1,7 +1,10 @@
-// Everything the studio asks of the browser, in one place: files packaged with the page and
-// the functions JavaScript calls (the page's test API).
+// Everything the studio asks of the browser, in one place: files packaged with the page,
+// downloads, the file picker, localStorage, and the functions JavaScript calls (the page's
+// test API, window.shopflow in shell.html). Outside Emscripten the browser calls are stubs,
+// so the rest of the studio compiles natively.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,5 +20,35 @@ std::string read_packaged_file(const std::string& path);
 
 // Gives the JavaScript entry points access to the studio's state.
 void bind_browser(StudioState* state);
+
+// Offers `text` as a file download named `filename` (a JSON file).
+void download_text(const std::string& filename, const std::string& text);
+
+// What a file chosen in the picker is for; the picked file arrives in import_picked_text().
+enum class PickPurpose { Bundle = 0, Events = 1 };
+
+// Opens the browser's file picker. Must run soon after a click (browsers require a user
+// gesture). The chosen file's text comes back later through the exported studio_import_text.
+void open_file_picker(PickPurpose purpose);
+
+// localStorage. get: nullopt when absent or when storage is unavailable.
+std::optional<std::string> storage_get(const std::string& key);
+void storage_set(const std::string& key, const std::string& value);
+void storage_remove(const std::string& key);
+
+// The localStorage key of the studio's saved work.
+inline constexpr const char* kStorageKey = "shopflow.studio.v1";
+
+// Saves the edited bundle (and the version it started from) to localStorage.
+void save_work(StudioState& state);
+
+// Restores saved work; false when there is none (or it is unreadable).
+bool restore_work(StudioState& state);
+
+// Forgets saved work and reopens the example (or file) the edit started from.
+void revert_to_saved(StudioState& state);
+
+// Applies text picked in the file picker (called from JavaScript through studio_import_text).
+void import_picked_text(StudioState& state, const std::string& name, const std::string& text, PickPurpose purpose);
 
 }  // namespace shopflow::studio

@@ -1,5 +1,6 @@
-// The studio's entry point: sets up GLFW + WebGL2 + Dear ImGui, loads the first example
-// bundle, and draws the panels once per browser frame.
+// The studio's entry point: sets up GLFW + WebGL2 + Dear ImGui, restores the saved work or
+// opens the first example bundle, lays out the panels over the whole canvas and draws them
+// once per browser frame. Saves the edited bundle to browser storage after each change.
 #include <GLES3/gl3.h>
 #include <GLFW/glfw3.h>
 #include <emscripten/emscripten.h>
@@ -8,14 +9,17 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "browser.hpp"
-#include "panel_bundle.hpp"
+#include "panels.hpp"
 #include "studio_state.hpp"
 
 namespace {
 
+using shopflow::studio::BottomTab;
 using shopflow::studio::StudioState;
 
 StudioState g_state;
@@ -32,6 +36,68 @@ void fit_canvas() {
   }
 }
 
+constexpr ImGuiWindowFlags kTiled = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings;
+
+void place(float x, float y, float w, float h) {
+  ImGui::SetNextWindowPos(ImVec2(x, y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
+}
+
+// A tiled layout without ImGui's docking branch: the bundle column on the left, the graph and
+// the inspector side by side on top, simulator / tests / compare / data as tabs below.
+void draw_layout(StudioState& state) {
+  using namespace shopflow::studio;
+  ImVec2 d = ImGui::GetIO().DisplaySize;
+  float left = std::clamp(d.x * 0.21f, 250.0f, 340.0f);
+  float top_h = std::floor(d.y * 0.55f);
+  float rest = d.x - left;
+  float graph_w = std::floor(rest * 0.56f);
+
+  place(0, 0, left, d.y);
+  ImGui::Begin("Bundle", nullptr, kTiled);
+  draw_bundle_panel(state);
+  ImGui::End();
+
+  place(left, 0, graph_w, top_h);
+  ImGui::Begin("Workflow", nullptr, kTiled | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  draw_graph_panel(state);
+  ImGui::End();
+
+  place(left + graph_w, 0, rest - graph_w, top_h);
+  ImGui::Begin("Inspector", nullptr, kTiled);
+  draw_inspector_panel(state);
+  ImGui::End();
+
+  place(left, top_h, rest, d.y - top_h);
+  ImGui::Begin("Run", nullptr, kTiled | ImGuiWindowFlags_NoTitleBar);
+  if (ImGui::BeginTabBar("bottom")) {
+    struct Tab {
+      const char* label;
+      BottomTab tab;
+      void (*draw)(StudioState&);
+    };
+    static const Tab kTabs[] = {{"Simulator", BottomTab::Simulator, draw_simulator_panel},
+                                {"Tests", BottomTab::Tests, draw_tests_panel},
+                                {"Compare", BottomTab::Compare, draw_compare_panel},
+                                {"Sample data", BottomTab::Data, draw_data_panel}};
+    bool pending = state.tab_pending;
+    state.tab_pending = false;
+    for (const Tab& t : kTabs) {
+      ImGuiTabItemFlags flags = pending && state.tab == t.tab ? ImGuiTabItemFlags_SetSelected : 0;
+      bool open = ImGui::BeginTabItem(t.label, nullptr, flags);
+      note_widget(state, std::string("tab.") + t.label);
+      if (open) {
+        if (!pending) state.tab = t.tab;
+        t.draw(state);
+        ImGui::EndTabItem();
+      }
+    }
+    ImGui::EndTabBar();
+  }
+  ImGui::End();
+}
+
 void frame() {
   fit_canvas();
   glfwPollEvents();
@@ -39,7 +105,10 @@ void frame() {
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
 
-  shopflow::studio::draw_bundle_panel(g_state);
+  g_state.widgets.clear();
+  shopflow::studio::simulator_tick(g_state);
+  draw_layout(g_state);
+  if (g_state.loaded && g_state.revision != g_state.saved_revision) shopflow::studio::save_work(g_state);
 
   ImGui::Render();
   int w = 0, h = 0;
@@ -49,6 +118,17 @@ void frame() {
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   ++g_state.frames;
+}
+
+void style() {
+  ImGui::StyleColorsDark();
+  ImGuiStyle& s = ImGui::GetStyle();
+  s.WindowRounding = 0.0f;
+  s.WindowBorderSize = 1.0f;
+  s.FrameRounding = 3.0f;
+  s.TabRounding = 3.0f;
+  s.WindowPadding = ImVec2(8, 6);
+  s.ItemSpacing = ImVec2(6, 5);
 }
 
 }  // namespace
@@ -71,18 +151,22 @@ int main() {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;
-  ImGui::StyleColorsDark();
+  style();
   ImGui_ImplGlfw_InitForOpenGL(g_window, true);
   ImGui_ImplOpenGL3_Init("#version 300 es");
 
-  shopflow::studio::bind_browser(&g_state);
-  g_state.examples = shopflow::studio::list_examples();
-  for (int i = 0; i < static_cast<int>(g_state.examples.size()); ++i) {
-    if (g_state.examples[i] == "order-processing.json" || g_state.selected_example < 0) g_state.selected_example = i;
-  }
-  if (g_state.selected_example >= 0) {
-    std::string path = "/workflows/" + g_state.examples[g_state.selected_example];
-    shopflow::studio::load_bundle_text(g_state, path, shopflow::studio::read_packaged_file(path));
+  using namespace shopflow::studio;
+  bind_browser(&g_state);
+  g_state.examples = list_examples();
+  if (!restore_work(g_state)) {
+    for (int i = 0; i < static_cast<int>(g_state.examples.size()); ++i) {
+      if (g_state.examples[i] == "order-processing.json" || g_state.selected_example < 0) g_state.selected_example = i;
+    }
+    if (g_state.selected_example >= 0) {
+      std::string path = "/workflows/" + g_state.examples[g_state.selected_example];
+      load_bundle_text(g_state, path, read_packaged_file(path));
+    }
+    g_state.saved_revision = g_state.revision;
   }
 
   emscripten_set_main_loop(frame, 0, true);

@@ -1,78 +1,151 @@
-#include "panel_bundle.hpp"
-
+// The Bundle panel: which bundle is open (examples, import, export, revert), its workflows,
+// and its validation problems; clicking a problem selects the step it concerns.
 #include <imgui.h>
 
 #include "browser.hpp"
+#include "doc_edit.hpp"
+#include "panels.hpp"
+#include "ui_util.hpp"
 
 namespace shopflow::studio {
 
-void draw_bundle_panel(StudioState& state) {
-  ImGui::SetNextWindowPos(ImVec2(16, 16), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(720, 520), ImGuiCond_FirstUseEver);
-  ImGui::Begin("Bundle");
+void select_pointer(StudioState& state, const std::string& pointer) {
+  int wf = workflow_of_pointer(pointer);
+  if (wf < 0) return;
+  if (wf != state.workflow) state.graph.fit_pending = true;
+  state.workflow = wf;
+  std::string step = step_of_pointer(pointer);
+  if (!step.empty()) {
+    state.selected = step;
+  } else if (pointer.find("/trigger") != std::string::npos) {
+    state.selected = "trigger";
+  }
+}
 
-  const char* preview = state.selected_example >= 0 ? state.examples[state.selected_example].c_str() : "(none)";
-  if (ImGui::BeginCombo("Example", preview)) {
+namespace {
+
+void open_example(StudioState& state, int i) {
+  state.selected_example = i;
+  std::string path = "/workflows/" + state.examples[i];
+  load_bundle_text(state, path, read_packaged_file(path));
+  state.notice.clear();
+}
+
+std::string export_name(const StudioState& state) {
+  std::string name = state.check.bundle.name.empty() ? "bundle" : state.check.bundle.name;
+  for (char& c : name) {
+    if (c == '/' || c == '\\' || c == ' ') c = '-';
+  }
+  return name + ".json";
+}
+
+}  // namespace
+
+void draw_bundle_panel(StudioState& state) {
+  ImGui::TextDisabled("Open");
+  const char* preview = state.selected_example >= 0 ? state.examples[state.selected_example].c_str()
+                                                   : (state.file.path.empty() ? "(none)" : state.file.path.c_str());
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##example", preview)) {
     for (int i = 0; i < static_cast<int>(state.examples.size()); ++i) {
-      if (ImGui::Selectable(state.examples[i].c_str(), i == state.selected_example)) {
-        state.selected_example = i;
-        std::string path = "/workflows/" + state.examples[i];
-        load_bundle_text(state, path, read_packaged_file(path));
-      }
+      if (ImGui::Selectable(state.examples[i].c_str(), i == state.selected_example)) open_example(state, i);
     }
     ImGui::EndCombo();
   }
+  note_widget(state, "bundle.examples");
+  float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.0f;
+  if (ImGui::Button("Import...", ImVec2(third, 0))) open_file_picker(PickPurpose::Bundle);
+  note_widget(state, "bundle.import");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open a bundle JSON file from this computer");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!state.loaded);
+  if (ImGui::Button("Export", ImVec2(third, 0))) {
+    download_text(export_name(state), bundle_text(state));
+    state.notice = "Exported " + export_name(state) + ".";
+  }
+  ImGui::EndDisabled();
+  note_widget(state, "bundle.export");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Download the edited bundle (what the runner runs)");
+  ImGui::SameLine();
+  if (ImGui::Button("Revert", ImVec2(third, 0))) revert_to_saved(state);
+  note_widget(state, "bundle.revert");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Revert to the saved example: forget the edits kept in this browser");
+
+  bool edited = state.loaded && bundle_text(state) != state.file.text;
+  ImGui::TextColored(kDim, "%s", edited ? "Edited; kept in this browser." : "Unchanged.");
+  if (!state.notice.empty()) text_wrapped_colored(kDim, state.notice);
   ImGui::Separator();
 
   if (!state.load_error.empty()) {
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "Not valid JSON");
+    ImGui::TextColored(kBad, "Not valid JSON");
     ImGui::TextWrapped("%s", state.load_error.c_str());
-    ImGui::End();
     return;
   }
   if (!state.loaded) {
     ImGui::TextDisabled("No bundle loaded.");
-    ImGui::End();
     return;
   }
 
   const Bundle& b = state.check.bundle;
-  ImGui::Text("%s  v%s", b.name.c_str(), b.version.c_str());
-  if (!b.description.empty()) ImGui::TextWrapped("%s", b.description.c_str());
+  ImGui::Text("%s", b.name.c_str());
+  ImGui::SameLine();
+  ImGui::TextDisabled("v%s", b.version.c_str());
+  if (!b.description.empty()) text_wrapped_colored(kDim, b.description);
   if (state.check.ok()) {
-    ImGui::TextColored(ImVec4(0.4f, 0.85f, 0.45f, 1.0f), "Valid: %zu workflow%s", b.workflows.size(),
-                       b.workflows.size() == 1 ? "" : "s");
+    ImGui::TextColored(kGood, "Valid");
   } else {
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "%zu problem%s", state.check.problems.size(),
-                       state.check.problems.size() == 1 ? "" : "s");
+    ImGui::TextColored(kBad, "%zu problem%s", state.check.problems.size(), state.check.problems.size() == 1 ? "" : "s");
   }
   ImGui::Spacing();
 
-  if (ImGui::BeginTable("workflows", 3, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg)) {
-    ImGui::TableSetupColumn("Workflow");
-    ImGui::TableSetupColumn("Name");
-    ImGui::TableSetupColumn("Trigger");
-    ImGui::TableHeadersRow();
-    for (const auto& w : b.workflows) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(w.id.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(w.name.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(w.trigger.event.c_str());
+  ImGui::TextDisabled("Workflows");
+  const Json* wfs = state.doc.contains("workflows") ? &state.doc["workflows"] : nullptr;
+  if (wfs && wfs->is_array()) {
+    for (int i = 0; i < static_cast<int>(wfs->size()); ++i) {
+      const Json& w = (*wfs)[static_cast<size_t>(i)];
+      std::string id = w.is_object() ? w.value("id", std::string("(no id)")) : "(not an object)";
+      std::string name = w.is_object() ? w.value("name", id) : id;
+      std::string trigger;
+      if (w.is_object() && w.contains("trigger") && w["trigger"].is_object()) {
+        const Json& t = w["trigger"];
+        trigger = t.contains("event") ? t.value("event", std::string()) : "every " + t.value("schedule", std::string());
+      }
+      ImGui::PushID(i);
+      if (ImGui::Selectable(name.c_str(), state.workflow == i)) {
+        if (state.workflow != i) state.graph.fit_pending = true;
+        state.workflow = i;
+        state.selected.clear();
+      }
+      note_widget(state, "workflow." + id);
+      ImGui::PopID();
+      ImGui::Indent();
+      ImGui::TextDisabled("%s  on %s", id.c_str(), trigger.c_str());
+      ImGui::Unindent();
     }
-    ImGui::EndTable();
   }
 
   if (!state.check.ok()) {
     ImGui::Spacing();
-    ImGui::TextUnformatted("Problems");
+    ImGui::Separator();
+    ImGui::TextColored(kBad, "Problems");
+    ImGui::BeginChild("problems", ImVec2(0, 0), false);
+    int i = 0;
     for (const auto& p : state.check.problems) {
-      ImGui::BulletText("%s: %s", p.pointer.empty() ? "(root)" : p.pointer.c_str(), p.message.c_str());
+      ImGui::PushID(i++);
+      std::string where = p.pointer.empty() ? "(bundle)" : p.pointer;
+      ImGui::PushStyleColor(ImGuiCol_Text, kBad);
+      bool clicked = ImGui::Selectable(where.c_str(), false);
+      ImGui::PopStyleColor();
+      if (clicked) select_pointer(state, p.pointer);
+      note_widget(state, "problem." + std::to_string(i - 1));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select the step this problem concerns");
+      ImGui::Indent();
+      ImGui::TextWrapped("%s", p.message.c_str());
+      ImGui::Unindent();
+      ImGui::PopID();
     }
+    ImGui::EndChild();
   }
-  ImGui::End();
 }
 
 }  // namespace shopflow::studio

@@ -1,24 +1,84 @@
+// Loading, checking and summarising the studio's state.
 #include "studio_state.hpp"
+
+#include <imgui.h>
+
+#include "doc_edit.hpp"
 
 namespace shopflow::studio {
 
+namespace {
+
+void recheck(StudioState& state) {
+  state.check = check_bundle(state.doc);
+  int n = static_cast<int>(state.check.bundle.workflows.size());
+  if (state.doc.contains("workflows") && state.doc["workflows"].is_array()) n = static_cast<int>(state.doc["workflows"].size());
+  if (state.workflow >= n) state.workflow = n > 0 ? n - 1 : 0;
+  if (!state.selected.empty() && state.selected != "trigger" && !resolve(state.doc, state.selected)) state.selected.clear();
+  int events = static_cast<int>(state.check.bundle.sample_events.size());
+  if (state.sample_event >= events) state.sample_event = events > 0 ? events - 1 : 0;
+}
+
+}  // namespace
+
 void load_bundle_text(StudioState& state, std::string path, std::string text) {
   state.file = BundleFile{std::move(path), std::move(text)};
+  state.workflow = 0;
+  state.selected.clear();
+  state.sample_event = 0;
+  state.graph = GraphView{};
+  state.inspector = InspectorState{};
+  state.tests = TestsState{};
+  state.compare = CompareState{};
+  sim_reset(state.sim);
+  load_edited_text(state, state.file.text);
+}
+
+void load_edited_text(StudioState& state, const std::string& text) {
   state.load_error.clear();
-  state.check = BundleCheck{};
-  auto r = load_bundle(state.file.text);
+  auto r = parse_json(text, "bundle");
   if (!r) {
     state.load_error = r.error().to_string();
     state.loaded = false;
+    state.doc = Json();
+    state.check = BundleCheck{};
+    ++state.revision;
     return;
   }
-  state.check = std::move(r.value());
+  state.doc = std::move(r.value());
   state.loaded = true;
+  recheck(state);
+  ++state.revision;
 }
+
+void commit_edit(StudioState& state) {
+  recheck(state);
+  ++state.revision;
+}
+
+std::string bundle_text(const StudioState& state) {
+  if (!state.loaded) return state.file.text;
+  return state.doc.dump(2) + "\n";
+}
+
+const std::vector<Event>& sample_events(const StudioState& state) { return state.check.bundle.sample_events; }
 
 std::string status_json(const StudioState& state) {
   Json workflows = Json::array();
   for (const auto& w : state.check.bundle.workflows) workflows.push_back({{"id", w.id}, {"event", w.trigger.event}});
+  Json problems = Json::array();
+  for (const auto& p : state.check.problems) problems.push_back({{"pointer", p.pointer}, {"message", p.message}});
+  const SimSession& s = state.sim;
+  const char* phases[] = {"idle", "running", "paused", "done", "failed"};
+  Json sim = {{"phase", phases[static_cast<int>(s.phase)]}, {"progress", sim_progress(s)}, {"error", s.error}};
+  if (s.has_trace) {
+    sim["traceHash"] = s.trace.hash;
+    sim["counts"] = s.trace.json["counts"];
+    sim["revision"] = s.revision;
+  }
+  Json widgets = Json::object();
+  for (const auto& [name, r] : state.widgets) widgets[name] = r;
+  const char* tabs[] = {"simulator", "tests", "compare", "data"};
   Json out = {{"frames", state.frames},
               {"loaded", state.loaded},
               {"path", state.file.path},
@@ -26,8 +86,26 @@ std::string status_json(const StudioState& state) {
               {"workflowCount", state.check.bundle.workflows.size()},
               {"workflows", workflows},
               {"problems", state.check.problems.size()},
-              {"error", state.load_error}};
+              {"problemList", problems},
+              {"error", state.load_error},
+              {"revision", state.revision},
+              {"savedRevision", state.saved_revision},
+              {"workflow", state.workflow},
+              {"selected", state.selected},
+              {"tab", tabs[static_cast<int>(state.tab)]},
+              {"sim", sim},
+              {"tests", {{"ran", state.tests.ran}, {"count", state.tests.outcomes.size()},
+                         {"passed", std::count_if(state.tests.outcomes.begin(), state.tests.outcomes.end(),
+                                                  [](const TestOutcome& o) { return o.passed; })}}},
+              {"compare", {{"ran", state.compare.ran}, {"lines", state.compare.lines}}},
+              {"widgets", widgets}};
   return out.dump();
+}
+
+void note_widget(StudioState& state, const std::string& name) {
+  ImVec2 a = ImGui::GetItemRectMin();
+  ImVec2 b = ImGui::GetItemRectMax();
+  state.widgets[name] = {a.x, a.y, b.x - a.x, b.y - a.y};
 }
 
 }  // namespace shopflow::studio

@@ -1,17 +1,68 @@
 // The studio's whole state: a plain struct the panels read and change. Nothing in it is
 // hidden in a panel, so it can be printed, saved and inspected by the tests.
+//
+// The bundle being edited is kept as its JSON document (`doc`, keys in their original order);
+// every edit changes `doc` and then calls commit_edit(), which checks the document again
+// (`check`), and marks it for saving to browser storage. The compiled model in `check.bundle`
+// is only read. Steps are addressed by their JSON Pointer into `doc`
+// ("/workflows/0/steps/2/then/0").
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "shopflow/bundle.hpp"
+#include "shopflow/json.hpp"
+#include "shopflow/simulator.hpp"
+#include "sim_session.hpp"
 
 namespace shopflow::studio {
 
 struct BundleFile {
-  std::string path;  // where it came from, e.g. "/workflows/order-processing.json"
-  std::string text;  // the bundle as JSON text
+  std::string path;  // where it came from, e.g. "/workflows/order-processing.json" or "import:my.json"
+  std::string text;  // the bundle as JSON text when it was opened (the "saved" version)
+};
+
+// The tabs of the lower window.
+enum class BottomTab { Simulator, Tests, Compare, Data };
+
+struct GraphView {
+  float zoom = 1.0f;
+  float pan_x = 0.0f, pan_y = 0.0f;  // screen offset of the graph's origin from the canvas corner
+  bool fit_pending = true;           // recenter on the next frame (new workflow)
+  std::string menu_pointer;          // the step the context menu was opened on
+};
+
+// A JSON text being edited in the inspector: kept while it does not parse, so the user can
+// finish typing; written to the document whenever it parses (and, for rules, compiles).
+struct RawEdit {
+  std::string text;
+  std::string error;  // why `text` is not accepted yet, "" when it is
+  int revision = -1;  // the document revision `text` was made from
+};
+
+struct InspectorState {
+  std::map<std::string, RawEdit> raw;      // by the edited value's JSON Pointer
+  std::map<std::string, bool> raw_mode;    // conditions shown as JSON on request, by pointer
+};
+
+struct TestsState {
+  bool ran = false;
+  int revision = -1;  // the revision tested
+  std::vector<TestOutcome> outcomes;
+  double ms = 0;
+};
+
+struct CompareState {
+  bool ran = false;
+  int revision = -1;                  // the edited revision compared
+  std::string error;
+  Json saved_counts, edited_counts;   // trace["counts"] of each side
+  std::map<std::string, long> effect_delta;  // edited - saved, by effect type (only non-zero)
+  std::vector<std::string> lines;     // readable changes: flipped decisions, effects (dis)appeared
+  std::string saved_hash, edited_hash;
 };
 
 struct StudioState {
@@ -20,14 +71,51 @@ struct StudioState {
   BundleFile file;
   bool loaded = false;
   std::string load_error;  // JSON syntax error of the current file, "" when none
-  BundleCheck check;       // the loaded bundle and its problems
-  int frames = 0;          // frames drawn so far; the tests wait for the first
+  Json doc;                // the bundle document being edited
+  BundleCheck check;       // `doc` checked: the compiled bundle and its problems
+  int revision = 0;        // incremented by every edit
+  int saved_revision = 0;  // revision last written to browser storage
+  std::string notice;      // one line shown in the bundle panel ("exported ...", "restored ...")
+
+  int workflow = 0;          // index of the workflow shown in the graph
+  std::string selected;      // JSON Pointer of the selected step, "" for none; "trigger" for the trigger
+  int sample_event = 0;      // sample event the template previews render against
+  GraphView graph;
+  InspectorState inspector;
+  BottomTab tab = BottomTab::Simulator;
+  bool tab_pending = false;  // select `tab` on the next frame
+
+  SimSession sim;
+  TestsState tests;
+  CompareState compare;
+
+  // Where some widgets were drawn last frame (x, y, w, h in CSS pixels), by name, so the
+  // browser tests can click and type through the UI like a user.
+  std::map<std::string, std::vector<float>> widgets;
+
+  int frames = 0;  // frames drawn so far; the tests wait for the first
 };
 
-// Loads bundle text into the state: parses, checks, and keeps the result or the error.
+// Loads bundle text into the state: parses, checks, and keeps the result or the error. The
+// text becomes the "saved" version (Compare, Revert) and the edit starts from it.
 void load_bundle_text(StudioState& state, std::string path, std::string text);
+
+// Replaces the edited document (keeps the saved version), e.g. when restoring from storage.
+void load_edited_text(StudioState& state, const std::string& text);
+
+// Call after changing state.doc: re-checks it, bumps the revision, keeps the selection valid.
+void commit_edit(StudioState& state);
+
+// The edited bundle as text: pretty-printed (2 spaces), keys in document order.
+std::string bundle_text(const StudioState& state);
+
+// The sample events of the current bundle, or none when it does not load.
+const std::vector<Event>& sample_events(const StudioState& state);
 
 // A short JSON summary the page exposes to JavaScript (tests read it).
 std::string status_json(const StudioState& state);
+
+// Remembers a widget's rectangle (the last item drawn) under `name` for the tests.
+void note_widget(StudioState& state, const std::string& name);
 
 }  // namespace shopflow::studio

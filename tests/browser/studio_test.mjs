@@ -1,25 +1,43 @@
 // End-to-end: the studio boots in headless Chromium, loads the example bundle through the
 // WebAssembly core, draws frames, and reports the bundle it shows through window.shopflow.
-// Usage: node studio_test.mjs SITE_DIR SCREENSHOT_DIR
+// Then, for each example bundle, it simulates (counts and trace hash; identical to the native
+// `shopflow simulate --hash` when the runner is given), and drives the UI like a user — mouse
+// clicks and typing, using the page's widget rectangles only to know where to click: edit a
+// condition and a wait duration and see the effect counts change, export and validate the
+// file, reload and find the edit kept, revert. Screenshots of each panel go to SCREENSHOT_DIR.
+// Usage: node studio_test.mjs SITE_DIR SCREENSHOT_DIR [SHOPFLOW_BINARY]
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from './serve_static.mjs';
 import { launchBrowser } from './browser.mjs';
 
-const [siteDir, shotDir] = process.argv.slice(2);
+const [siteDir, shotDir, shopflowBin] = process.argv.slice(2);
 if (!siteDir || !fs.existsSync(path.join(siteDir, 'index.html'))) {
   console.error(`studio_test: no studio at ${siteDir} (build the wasm preset first)`);
   process.exit(2);
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
-const example = JSON.parse(fs.readFileSync(path.join(here, '../../workflows/order-processing.json'), 'utf8'));
+const workflowsDir = path.join(here, '../../workflows');
+const example = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'order-processing.json'), 'utf8'));
+const examples = fs.readdirSync(workflowsDir).filter((f) => f.endsWith('.json') && !f.includes('.schema.')).sort();
+const runner = shopflowBin && fs.existsSync(shopflowBin) ? shopflowBin : null;
 fs.mkdirSync(shotDir, { recursive: true });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shopflow-studio-test-'));
 
 const server = await serveStatic(siteDir);
 const browser = await launchBrowser();
 let failed = 0;
+function check(name, fn) {
+  try { fn(); console.log(`ok   ${name}`); } catch (e) { failed++; console.log(`FAIL ${name}: ${e.message}`); }
+}
+async function step(name, fn) {
+  try { await fn(); } catch (e) { failed++; console.log(`FAIL ${name}: ${e.message}`); }
+}
+
 try {
   const page = await browser.context.newPage();
   const errors = [];
@@ -27,29 +45,194 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
 
+  const status = () => page.evaluate(() => window.shopflow.status());
+  const frames = async (n = 3) => {
+    const start = (await status()).frames;
+    await page.waitForFunction((f) => window.shopflow.status().frames >= f, start + n, { timeout: 20000 });
+  };
+  const waitFor = (predicate, arg, timeout = 20000) =>
+    page.waitForFunction(predicate, arg, { timeout, polling: 50 });
+  // Where the studio drew a widget last frame (it reports its rectangles in status().widgets).
+  const widget = async (name) => {
+    await waitFor((n) => !!window.shopflow.status().widgets[n], name).catch(() => {
+      throw new Error(`no widget ${name} on screen`);
+    });
+    return (await status()).widgets[name];
+  };
+  const click = async (name, button = 'left') => {
+    const [x, y, w, h] = await widget(name);
+    await page.mouse.click(x + w / 2, y + h / 2, { button });
+    await frames(2);
+  };
+  const typeInto = async (name, text) => {
+    await click(name);
+    await page.keyboard.press('Control+A');
+    await frames(1);
+    await page.keyboard.type(text, { delay: 20 });
+    await frames(3);
+  };
+  const shot = async (name) => {
+    await frames(2);
+    const file = path.join(shotDir, `studio-${name}.png`);
+    await page.screenshot({ path: file });
+    console.log(`     screenshot ${file}`);
+  };
+  const emails = (s) => (s.sim.counts && s.sim.counts.effects['email.send']) || 0;
+  const waitSimDone = (revision) =>
+    waitFor((r) => { const s = window.shopflow.status().sim; return s.phase === 'done' && s.revision >= r; }, revision);
+
+  // [1] Boot: the default example, as the quick start shows it.
   const started = Date.now();
   await page.goto(server.url);
   await page.waitForFunction(() => window.shopflow && window.shopflow.status().frames > 2, null, { timeout: 60000 });
   const firstFrameMs = Date.now() - started;
-  const status = await page.evaluate(() => window.shopflow.status());
+  const boot = await status();
+  check('the example bundle is loaded', () => assert.equal(boot.loaded, true));
+  check('its name is shown', () => assert.equal(boot.bundle, example.name));
+  check('all its workflows are read', () => assert.equal(boot.workflowCount, example.workflows.length));
+  check('workflow ids match the file', () => assert.deepEqual(boot.workflows.map((w) => w.id), example.workflows.map((w) => w.id)));
+  check('it validates without problems', () => assert.equal(boot.problems, 0));
+  await shot('bundle');
 
-  const checks = [
-    ['the example bundle is loaded', () => assert.equal(status.loaded, true)],
-    ['its name is shown', () => assert.equal(status.bundle, example.name)],
-    ['all its workflows are read', () => assert.equal(status.workflowCount, example.workflows.length)],
-    ['workflow ids match the file', () => assert.deepEqual(status.workflows.map((w) => w.id), example.workflows.map((w) => w.id))],
-    ['it validates without problems', () => assert.equal(status.problems, 0)],
-    ['no page errors', () => assert.deepEqual(errors, [])],
-  ];
-  for (const [name, check] of checks) {
-    try { check(); console.log(`ok   ${name}`); } catch (e) { failed++; console.log(`FAIL ${name}: ${e.message}`); }
+  // [2] Every example: simulate through the test API and through the Simulator panel's Run
+  // button; both hashes agree, and agree with the native runner when it is given.
+  for (const name of examples) {
+    await step(`simulate ${name}`, async () => {
+      assert.equal(await page.evaluate((n) => window.shopflow.loadExample(n), name), true, `${name} loads`);
+      await frames(2);
+      const s = await status();
+      if (s.problems > 0) { console.log(`skip ${name}: ${s.problems} problems`); return; }
+      const api = await page.evaluate(() => window.shopflow.simulate());
+      check(`${name}: simulate() gives counts and a hash`, () => { assert.equal(api.ok, true, api.error); assert.match(api.traceHash, /^[0-9a-f]{16}$/); });
+      await click('tab.Simulator');
+      await click('sim.run');
+      await waitSimDone(s.revision);
+      const ui = (await status()).sim;
+      check(`${name}: the Simulator panel's trace hash equals simulate()'s`, () => assert.equal(ui.traceHash, api.traceHash));
+      check(`${name}: the panel's counts equal simulate()'s`, () => assert.deepEqual(ui.counts, api.counts));
+      if (runner) {
+        const native = execFileSync(runner, ['simulate', path.join(workflowsDir, name), '--hash'], { encoding: 'utf8' }).trim();
+        check(`${name}: trace hash identical to native shopflow simulate`, () => assert.equal(api.traceHash, native));
+      }
+    });
   }
-  const shot = path.join(shotDir, 'studio-bundle.png');
-  await page.screenshot({ path: shot });
-  console.log(`first frame after ${firstFrameMs} ms; screenshot: ${shot}`);
+
+  // [3] The abandoned-checkout story, through the UI.
+  await step('abandoned-checkout through the UI', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+    await shot('graph');
+    await click('tab.Simulator');
+    await click('sim.run');
+    await waitSimDone((await status()).revision);
+    const base = await status();
+    const baseEmails = emails(base);
+    check('abandoned-checkout: the samples send reminder emails', () => assert.ok(baseEmails > 0));
+    await shot('simulator');
+    await click('sim.tab.ledger');
+    await shot('simulator-ledger');
+    await click('sim.tab.runs');
+    await shot('simulator-runs');
+
+    // Select the "ordered-early" if step in the graph and change its condition's value.
+    await click('node:/workflows/0/steps/1');
+    const sel = await status();
+    check('the graph click selected the if step', () => assert.equal(sel.selected, '/workflows/0/steps/1'));
+    const valueWidget = Object.keys(sel.widgets).find((k) => k.startsWith('cond:/workflows/0/steps/1/if') && k.endsWith('.value'));
+    assert.ok(valueWidget, 'the condition builder shows a value field');
+    await typeInto(valueWidget, 'nothing');
+    await shot('inspector-condition');
+    const afterCond = await status();
+    check('the condition edit keeps the bundle valid', () => assert.equal(afterCond.problems, 0));
+    await waitSimDone(afterCond.revision);
+    const condEmails = emails(await status());
+    check(`changing the condition changes the email count (${baseEmails} -> ${condEmails})`, () => assert.notEqual(condEmails, baseEmails));
+
+    // The first wait: 4 hours -> 30 minutes.
+    await click('node:/workflows/0/steps/0');
+    await typeInto('wait.timeout', 'PT30M');
+    await shot('inspector-wait');
+    const afterWait = await status();
+    check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
+    await waitSimDone(afterWait.revision);
+    const waitEmails = emails(await status());
+    check(`changing the wait changes the email count (${condEmails} -> ${waitEmails})`, () => assert.notEqual(waitEmails, condEmails));
+    const text = await page.evaluate(() => window.shopflow.bundleText());
+    check('the edited bundle holds the new timeout and value', () => { assert.match(text, /"timeout": "PT30M"/); assert.match(text, /"nothing"/); });
+
+    await click('tab.Compare');
+    await click('compare.run');
+    await shot('compare');
+    const cmp = await status();
+    check('Compare lists what changed', () => assert.ok(cmp.compare.lines.length > 0));
+
+    await click('tab.Tests');
+    await click('tests.run');
+    await shot('tests');
+    const tests = await status();
+    check('Tests ran every self-test', () => { assert.equal(tests.tests.ran, true); assert.ok(tests.tests.count > 0); });
+
+    await click('tab.Sample data');
+    await shot('data');
+
+    // Export: the downloaded file is the edited bundle, and the runner accepts it.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), click('bundle.export')]);
+    const exported = path.join(tmp, 'exported.json');
+    await download.saveAs(exported);
+    const exportedText = fs.readFileSync(exported, 'utf8');
+    check('the export is the edited bundle, pretty-printed', () => {
+      assert.equal(exportedText, text);
+      assert.match(exportedText, /^\{\n  "format": "shopflow.bundle\/1",\n/);
+    });
+    if (runner) {
+      let code = 0;
+      try { execFileSync(runner, ['validate', exported], { stdio: 'pipe' }); } catch (e) { code = e.status; }
+      check('shopflow validate accepts the exported file', () => assert.equal(code, 0));
+    }
+
+    // Reload: the edit is still there.
+    await page.reload();
+    await page.waitForFunction(() => window.shopflow && window.shopflow.status().frames > 2, null, { timeout: 60000 });
+    const reloaded = await status();
+    const reloadedText = await page.evaluate(() => window.shopflow.bundleText());
+    check('after a reload the edited bundle is back', () => { assert.equal(reloaded.bundle, 'abandoned-checkout'); assert.equal(reloadedText, text); });
+    await shot('reloaded');
+
+    // Revert to the saved example.
+    await click('bundle.revert');
+    const reverted = await page.evaluate(() => window.shopflow.bundleText());
+    check('Revert brings back the example as shipped', () => assert.deepEqual(JSON.parse(reverted), JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'))));
+  });
+
+  // [4] A problem in the list selects the step it concerns.
+  await step('problems jump to their step', async () => {
+    const broken = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));
+    broken.workflows[0].steps[2].action = 'email.sned';
+    await page.evaluate((t) => window.shopflow.loadBundleText('broken.json', t), JSON.stringify(broken));
+    await frames(3);
+    const s = await status();
+    check('the broken bundle has a problem', () => assert.ok(s.problems > 0));
+    await click('problem.0');
+    const after = await status();
+    check('clicking the problem selects its step', () => assert.equal(after.selected, '/workflows/0/steps/2'));
+    await shot('problems');
+  });
+
+  // [5] Import through the browser's file picker.
+  await step('import', async () => {
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), click('bundle.import')]);
+    await chooser.setFiles(path.join(workflowsDir, 'order-processing.json'));
+    await waitFor(() => window.shopflow.status().path === 'import:order-processing.json', null);
+    const s = await status();
+    check('an imported file is opened', () => { assert.equal(s.bundle, example.name); assert.equal(s.problems, 0); });
+  });
+
+  check('no page errors', () => assert.deepEqual(errors, []));
+  console.log(`first frame after ${firstFrameMs} ms`);
 } finally {
   await browser.close();
   server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`${failed === 0 ? 'passed' : 'FAILED'}: ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

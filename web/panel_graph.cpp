@@ -1,0 +1,433 @@
+// The workflow graph: the trigger and the steps as boxes joined by arrows, drawn with
+// ImDrawList. Branches (if then/else, switch cases) stand side by side, a foreach's body sits
+// in a frame under it. Mouse wheel zooms around the pointer, dragging the background pans,
+// a click selects a step for the inspector, a right click opens the step menu.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "doc_edit.hpp"
+#include "panels.hpp"
+#include "ui_util.hpp"
+
+namespace shopflow::studio {
+
+namespace {
+
+// [SECTION] layout, in graph units (1 unit = 1 pixel at zoom 1)
+constexpr float kBoxW = 200.0f, kBoxH = 44.0f, kVGap = 30.0f, kHGap = 26.0f, kEmptyW = 90.0f, kPad = 14.0f;
+
+struct GNode {
+  std::string pointer;  // "trigger" for the trigger
+  std::string kind;
+  std::string title;    // the step id
+  std::string sub;      // what it does
+  ImVec2 pos;           // top-left
+};
+
+struct GEdge {
+  ImVec2 from, to;
+  std::string label;
+};
+
+struct GFrame {
+  ImVec2 min, max;
+  std::string label;
+};
+
+struct GPort {
+  ImVec2 p;
+  std::string label;
+};
+
+struct GLayout {
+  std::vector<GNode> nodes;
+  std::vector<GEdge> edges;
+  std::vector<GFrame> frames;
+  std::vector<ImVec2> ends;  // where the workflow finishes
+  float min_x = 0, max_x = 0, max_y = 0;
+};
+
+float list_width(const Json* list);
+
+float step_width(const Json& s) {
+  std::string kind = step_kind(s);
+  if (kind == "if") {
+    float w = list_width(s.contains("then") ? &s["then"] : nullptr) + kHGap + list_width(s.contains("else") ? &s["else"] : nullptr);
+    return std::max(kBoxW, w);
+  }
+  if (kind == "switch") {
+    float w = 0;
+    if (s.contains("cases") && s["cases"].is_array()) {
+      for (const auto& c : s["cases"]) w += list_width(c.is_object() && c.contains("steps") ? &c["steps"] : nullptr) + kHGap;
+    }
+    w += list_width(s.contains("default") ? &s["default"] : nullptr);
+    return std::max(kBoxW, w);
+  }
+  if (kind == "foreach") return std::max(kBoxW, list_width(s.contains("steps") ? &s["steps"] : nullptr) + 2 * kPad);
+  return kBoxW;
+}
+
+float list_width(const Json* list) {
+  if (!list || !list->is_array() || list->empty()) return kEmptyW;
+  float w = 0;
+  for (const auto& s : *list) w = std::max(w, step_width(s));
+  return w;
+}
+
+void note_extent(GLayout& g, float x0, float x1, float y1) {
+  g.min_x = std::min(g.min_x, x0);
+  g.max_x = std::max(g.max_x, x1);
+  g.max_y = std::max(g.max_y, y1);
+}
+
+// Places a step list centred on cx from y down; `in` are the arrows' starting points into
+// the first step. Returns the exits (where arrows leave the list) and moves *y below it.
+std::vector<GPort> place_list(GLayout& g, const Json* list, const std::string& pointer, float cx, float* y,
+                              std::vector<GPort> in);
+
+std::vector<GPort> place_branches(GLayout& g, const std::vector<std::pair<const Json*, std::pair<std::string, std::string>>>& branches,
+                                  const ImVec2& from, float cx, float* y) {
+  float total = 0;
+  for (const auto& b : branches) total += list_width(b.first);
+  total += kHGap * static_cast<float>(branches.size() - 1);
+  float x = cx - total / 2;
+  float y0 = *y;
+  float bottom = y0;
+  std::vector<GPort> exits;
+  for (const auto& b : branches) {
+    float w = list_width(b.first);
+    float bcx = x + w / 2;
+    float by = y0;
+    std::vector<GPort> in = {GPort{from, b.second.second}};
+    bool empty = !b.first || !b.first->is_array() || b.first->empty();
+    if (empty) {
+      // An empty branch: the arrow passes straight through.
+      ImVec2 p(bcx, y0 + 10);
+      g.edges.push_back(GEdge{from, p, b.second.second});
+      exits.push_back(GPort{p, ""});
+      bottom = std::max(bottom, y0 + 10);
+    } else {
+      auto out = place_list(g, b.first, b.second.first, bcx, &by, in);
+      exits.insert(exits.end(), out.begin(), out.end());
+      bottom = std::max(bottom, by - kVGap);
+    }
+    x += w + kHGap;
+  }
+  *y = bottom + kVGap;
+  return exits;
+}
+
+std::vector<GPort> place_list(GLayout& g, const Json* list, const std::string& pointer, float cx, float* y,
+                              std::vector<GPort> in) {
+  if (!list || !list->is_array()) return in;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const Json& s = (*list)[i];
+    std::string p = pointer + "/" + std::to_string(i);
+    GNode n;
+    n.pointer = p;
+    n.kind = step_kind(s);
+    n.title = s.is_object() ? s.value("id", std::string("(no id)")) : "(not a step)";
+    n.sub = step_summary(s);
+    n.pos = ImVec2(cx - kBoxW / 2, *y);
+    g.nodes.push_back(n);
+    note_extent(g, n.pos.x, n.pos.x + kBoxW, n.pos.y + kBoxH);
+    ImVec2 top(cx, *y), bottom(cx, *y + kBoxH);
+    for (const GPort& port : in) g.edges.push_back(GEdge{port.p, top, port.label});
+    *y += kBoxH + kVGap;
+    if (n.kind == "if") {
+      in = place_branches(g, {{s.contains("then") ? &s["then"] : nullptr, {p + "/then", "then"}},
+                              {s.contains("else") ? &s["else"] : nullptr, {p + "/else", "else"}}},
+                          bottom, cx, y);
+    } else if (n.kind == "switch") {
+      std::vector<std::pair<const Json*, std::pair<std::string, std::string>>> br;
+      if (s.contains("cases") && s["cases"].is_array()) {
+        for (size_t c = 0; c < s["cases"].size(); ++c) {
+          const Json& cs = s["cases"][c];
+          std::string label = cs.is_object() && cs.contains("equals") ? "= " + cs["equals"].dump()
+                                                                       : "when " + (cs.is_object() && cs.contains("when") ? condition_text(cs["when"], 20) : std::string());
+          br.push_back({cs.is_object() && cs.contains("steps") ? &cs["steps"] : nullptr,
+                        {p + "/cases/" + std::to_string(c) + "/steps", label}});
+        }
+      }
+      br.push_back({s.contains("default") ? &s["default"] : nullptr, {p + "/default", "default"}});
+      in = place_branches(g, br, bottom, cx, y);
+    } else if (n.kind == "foreach") {
+      const Json* body = s.contains("steps") ? &s["steps"] : nullptr;
+      float w = list_width(body) + 2 * kPad;
+      float fy = *y - kVGap / 2;
+      float by = *y + 6;
+      std::vector<GPort> out;
+      if (body && body->is_array() && !body->empty()) {
+        out = place_list(g, body, p + "/steps", cx, &by, {GPort{bottom, "each " + s.value("as", std::string("item"))}});
+      } else {
+        by += 20 + kVGap;
+      }
+      float fbottom = by - kVGap + 8;
+      g.frames.push_back(GFrame{ImVec2(cx - w / 2, fy), ImVec2(cx + w / 2, fbottom), "for each " + s.value("as", std::string("item"))});
+      note_extent(g, cx - w / 2, cx + w / 2, fbottom);
+      // After the loop, the flow continues from the foreach box's frame.
+      in = {GPort{ImVec2(cx, fbottom), ""}};
+      *y = fbottom + kVGap;
+    } else if (n.kind == "stop") {
+      in.clear();
+    } else {
+      in = {GPort{bottom, ""}};
+    }
+  }
+  return in;
+}
+
+GLayout layout_workflow(const Json& wf, int index) {
+  GLayout g;
+  GNode t;
+  t.pointer = "trigger";
+  t.kind = "trigger";
+  t.title = "trigger";
+  const Json* trig = wf.contains("trigger") ? &wf["trigger"] : nullptr;
+  if (trig && trig->is_object()) {
+    t.sub = trig->contains("event") ? "on " + trig->value("event", std::string()) : "every " + trig->value("schedule", std::string());
+    if (trig->contains("filter")) t.sub += " if " + condition_text((*trig)["filter"], 40);
+  }
+  t.pos = ImVec2(-kBoxW / 2, 0);
+  g.nodes.push_back(t);
+  note_extent(g, -kBoxW / 2, kBoxW / 2, kBoxH);
+  float y = kBoxH + kVGap;
+  std::string base = "/workflows/" + std::to_string(index) + "/steps";
+  auto exits = place_list(g, wf.contains("steps") ? &wf["steps"] : nullptr, base, 0, &y, {GPort{ImVec2(0, kBoxH), ""}});
+  ImVec2 end(0, y);
+  for (const GPort& p : exits) g.edges.push_back(GEdge{p.p, end, p.label});
+  g.ends.push_back(end);
+  note_extent(g, -kBoxW / 2, kBoxW / 2, y + 20);
+  return g;
+}
+
+// [SECTION] drawing
+ImU32 kind_color(const std::string& kind) {
+  if (kind == "trigger") return IM_COL32(46, 110, 72, 255);
+  if (kind == "if" || kind == "switch") return IM_COL32(96, 72, 140, 255);
+  if (kind == "action") return IM_COL32(44, 88, 140, 255);
+  if (kind == "wait") return IM_COL32(150, 102, 36, 255);
+  if (kind == "foreach") return IM_COL32(36, 118, 120, 255);
+  if (kind == "stop") return IM_COL32(140, 52, 52, 255);
+  return IM_COL32(78, 84, 92, 255);
+}
+
+void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, float zoom, ImU32 col) {
+  // Down from a, across at the middle, down into b.
+  float midy = b.y - 12 * zoom;
+  if (std::fabs(a.x - b.x) < 1.0f) {
+    dl->AddLine(a, b, col, 1.5f);
+  } else {
+    ImVec2 pts[4] = {a, ImVec2(a.x, midy), ImVec2(b.x, midy), b};
+    dl->AddPolyline(pts, 4, col, 0, 1.5f);
+  }
+  float s = 5 * zoom;
+  dl->AddTriangleFilled(ImVec2(b.x - s, b.y - s * 1.4f), ImVec2(b.x + s, b.y - s * 1.4f), b, col);
+}
+
+void step_menu(StudioState& state, const std::string& pointer);
+
+}  // namespace
+
+void draw_graph_panel(StudioState& state) {
+  if (!state.loaded || !state.doc.contains("workflows") || !state.doc["workflows"].is_array() ||
+      state.doc["workflows"].empty()) {
+    ImGui::TextDisabled("No workflow to show.");
+    return;
+  }
+  Json& wfs = state.doc["workflows"];
+  state.workflow = std::clamp(state.workflow, 0, static_cast<int>(wfs.size()) - 1);
+  Json& wf = wfs[static_cast<size_t>(state.workflow)];
+  GraphView& v = state.graph;
+
+  // Toolbar.
+  std::string wname = wf.is_object() ? wf.value("name", wf.value("id", std::string())) : "";
+  ImGui::SetNextItemWidth(std::min(320.0f, ImGui::GetContentRegionAvail().x * 0.5f));
+  if (ImGui::BeginCombo("##workflow", wname.c_str())) {
+    for (int i = 0; i < static_cast<int>(wfs.size()); ++i) {
+      const Json& w = wfs[static_cast<size_t>(i)];
+      std::string n = w.is_object() ? w.value("name", w.value("id", std::string())) : "";
+      ImGui::PushID(i);
+      if (ImGui::Selectable(n.c_str(), i == state.workflow)) {
+        state.workflow = i;
+        state.selected.clear();
+        v.fit_pending = true;
+      }
+      ImGui::PopID();
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("+ Step")) ImGui::OpenPopup("add-top");
+  note_widget(state, "graph.add");
+  if (ImGui::BeginPopup("add-top")) {
+    for (const char* k : {"action", "wait", "if", "switch", "foreach", "set", "emit", "stop"}) {
+      if (ImGui::MenuItem(k)) {
+        std::string list = "/workflows/" + std::to_string(state.workflow) + "/steps";
+        const Json* l = resolve(state.doc, list);
+        size_t at = l && l->is_array() ? l->size() : 0;
+        std::string p = insert_step(state.doc, list, at, new_step(k, wf));
+        if (!p.empty()) {
+          state.selected = p;
+          commit_edit(state);
+        }
+      }
+    }
+    ImGui::EndPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Fit")) v.fit_pending = true;
+  ImGui::SameLine();
+  ImGui::TextDisabled("%.0f%%  wheel: zoom, drag: pan, right click: menu", v.zoom * 100);
+
+  GLayout g = layout_workflow(wf, state.workflow);
+  std::set<std::string> bad_steps;
+  for (const auto& p : state.check.problems) {
+    if (workflow_of_pointer(p.pointer) != state.workflow) continue;
+    std::string s = step_of_pointer(p.pointer);
+    bad_steps.insert(s.empty() && p.pointer.find("/trigger") != std::string::npos ? "trigger" : s);
+  }
+
+  ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  avail.x = std::max(avail.x, 50.0f);
+  avail.y = std::max(avail.y, 50.0f);
+  if (v.fit_pending) {
+    float w = g.max_x - g.min_x + 40, h = g.max_y + 40;
+    v.zoom = std::clamp(std::min(avail.x / w, avail.y / h), 0.55f, 1.0f);
+    v.pan_x = avail.x / 2 - ((g.min_x + g.max_x) / 2) * v.zoom;
+    v.pan_y = 16;
+    v.fit_pending = false;
+  }
+  ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  bool hovered = ImGui::IsItemHovered();
+  bool active = ImGui::IsItemActive();
+  ImGuiIO& io = ImGui::GetIO();
+  auto to_screen = [&](ImVec2 p) { return ImVec2(origin.x + v.pan_x + p.x * v.zoom, origin.y + v.pan_y + p.y * v.zoom); };
+
+  // Which node is under the mouse.
+  int hit = -1;
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    ImVec2 a = to_screen(g.nodes[i].pos);
+    ImVec2 b = to_screen(ImVec2(g.nodes[i].pos.x + kBoxW, g.nodes[i].pos.y + kBoxH));
+    if (io.MousePos.x >= a.x && io.MousePos.x < b.x && io.MousePos.y >= a.y && io.MousePos.y < b.y) hit = i;
+  }
+  if (hovered && io.MouseWheel != 0.0f) {
+    float old = v.zoom;
+    v.zoom = std::clamp(v.zoom * std::pow(1.15f, io.MouseWheel), 0.3f, 2.5f);
+    // Zoom around the mouse: the graph point under it stays under it.
+    float mx = io.MousePos.x - origin.x, my = io.MousePos.y - origin.y;
+    v.pan_x = mx - (mx - v.pan_x) * (v.zoom / old);
+    v.pan_y = my - (my - v.pan_y) * (v.zoom / old);
+  }
+  if (active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 2.0f)) {
+    v.pan_x += io.MouseDelta.x;
+    v.pan_y += io.MouseDelta.y;
+  }
+  if (hovered && ImGui::IsMouseReleased(ImGuiMouseButton_Left) && ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f).x * ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f).x + ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f).y * ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f).y < 9.0f) {
+    state.selected = hit >= 0 ? g.nodes[hit].pointer : "";
+  }
+  std::string& menu_pointer = v.menu_pointer;
+  if (hovered && ImGui::IsMouseClicked(ImGuiMouseButton_Right) && hit >= 0 && g.nodes[hit].pointer != "trigger") {
+    menu_pointer = g.nodes[hit].pointer;
+    state.selected = menu_pointer;
+    ImGui::OpenPopup("step-menu");
+  }
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
+  dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(24, 26, 31, 255));
+  // A light grid gives a sense of pan and zoom.
+  float step = 40 * v.zoom;
+  for (float x = std::fmod(v.pan_x, step); x < avail.x; x += step)
+    dl->AddLine(ImVec2(origin.x + x, origin.y), ImVec2(origin.x + x, origin.y + avail.y), IM_COL32(34, 37, 43, 255));
+  for (float y = std::fmod(v.pan_y, step); y < avail.y; y += step)
+    dl->AddLine(ImVec2(origin.x, origin.y + y), ImVec2(origin.x + avail.x, origin.y + y), IM_COL32(34, 37, 43, 255));
+
+  ImFont* font = ImGui::GetFont();
+  float fs = ImGui::GetFontSize() * v.zoom;
+  for (const GFrame& f : g.frames) {
+    ImVec2 a = to_screen(f.min), b = to_screen(f.max);
+    dl->AddRect(a, b, IM_COL32(36, 118, 120, 200), 6 * v.zoom, 0, 1.5f);
+  }
+  const ImU32 edge_col = IM_COL32(150, 156, 166, 255);
+  for (const GEdge& e : g.edges) {
+    ImVec2 a = to_screen(e.from), b = to_screen(e.to);
+    arrow(dl, a, b, v.zoom, edge_col);
+    if (!e.label.empty()) {
+      ImVec2 lp(b.x + 5 * v.zoom, b.y - 12 * v.zoom - fs * 1.1f);
+      dl->AddText(font, fs * 0.9f, lp, IM_COL32(190, 196, 206, 255), e.label.c_str());
+    }
+  }
+  for (ImVec2 end : g.ends) {
+    ImVec2 c = to_screen(end);
+    dl->AddCircleFilled(ImVec2(c.x, c.y + 6 * v.zoom), 6 * v.zoom, IM_COL32(110, 116, 126, 255));
+  }
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    const GNode& n = g.nodes[i];
+    ImVec2 a = to_screen(n.pos), b = to_screen(ImVec2(n.pos.x + kBoxW, n.pos.y + kBoxH));
+    bool sel = state.selected == n.pointer;
+    dl->AddRectFilled(a, b, kind_color(n.kind), 5 * v.zoom);
+    if (i == hit) dl->AddRectFilled(a, b, IM_COL32(255, 255, 255, 24), 5 * v.zoom);
+    if (bad_steps.count(n.pointer)) dl->AddRect(a, b, IM_COL32(255, 96, 90, 255), 5 * v.zoom, 0, 2.5f);
+    if (sel) dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32(255, 230, 120, 255), 6 * v.zoom, 0, 2.5f);
+    ImVec4 clip(a.x + 4, a.y, b.x - 4, b.y);
+    float pad = 7 * v.zoom;
+    dl->AddText(font, fs, ImVec2(a.x + pad, a.y + 5 * v.zoom), IM_COL32(255, 255, 255, 255), n.title.c_str(), nullptr, 0, &clip);
+    dl->AddText(font, fs * 0.92f, ImVec2(a.x + pad, a.y + 5 * v.zoom + fs * 1.15f), IM_COL32(215, 220, 228, 255),
+                n.sub.c_str(), nullptr, 0, &clip);
+    state.widgets["node:" + n.pointer] = {a.x, a.y, b.x - a.x, b.y - a.y};
+  }
+  dl->PopClipRect();
+  if (hovered && hit >= 0 && !ImGui::IsAnyMouseDown()) {
+    ImGui::SetTooltip("%s\n%s", g.nodes[hit].title.c_str(), g.nodes[hit].sub.c_str());
+  }
+
+  if (ImGui::BeginPopup("step-menu")) {
+    step_menu(state, menu_pointer);
+    ImGui::EndPopup();
+  }
+}
+
+namespace {
+
+void step_menu(StudioState& state, const std::string& pointer) {
+  Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
+  if (!wf || !resolve(state.doc, pointer)) {
+    ImGui::CloseCurrentPopup();
+    return;
+  }
+  std::string p = pointer;
+  if (ImGui::MenuItem("Move up") && move_step(state.doc, &p, -1)) {
+    state.selected = p;
+    commit_edit(state);
+  }
+  if (ImGui::MenuItem("Move down") && move_step(state.doc, &p, +1)) {
+    state.selected = p;
+    commit_edit(state);
+  }
+  if (ImGui::BeginMenu("Add after")) {
+    for (const char* k : {"action", "wait", "if", "switch", "foreach", "set", "emit", "stop"}) {
+      if (ImGui::MenuItem(k)) {
+        std::string np = insert_step(state.doc, parent_pointer(p), last_index(p) + 1, new_step(k, *wf));
+        if (!np.empty()) {
+          state.selected = np;
+          commit_edit(state);
+        }
+      }
+    }
+    ImGui::EndMenu();
+  }
+  ImGui::Separator();
+  if (ImGui::MenuItem("Delete") && remove_step(state.doc, p)) {
+    state.selected.clear();
+    commit_edit(state);
+  }
+}
+
+}  // namespace
+
+}  // namespace shopflow::studio

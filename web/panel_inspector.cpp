@@ -1,0 +1,654 @@
+// The Inspector: edits the selected step (or the workflow's trigger) in place in the bundle
+// document. Conditions get the builder (rows of field / operator / value in AND/OR groups,
+// see cond_builder.hpp) or, for what it cannot show, a JSON editor that validates as you
+// type; text parameters get a template editor with a live preview rendered against a sample
+// event; action parameters are a form built from the action's declared parameters.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cond_builder.hpp"
+#include "doc_edit.hpp"
+#include "panels.hpp"
+#include "shopflow/actions.hpp"
+#include "shopflow/condition.hpp"
+#include "shopflow/template.hpp"
+#include "ui_util.hpp"
+
+namespace shopflow::studio {
+
+namespace {
+
+const char* kKinds[] = {"action", "wait", "if", "switch", "foreach", "set", "emit", "stop"};
+
+// [SECTION] preview data: what a workflow sees when the selected sample event triggers it
+Json preview_data(const StudioState& state) {
+  const auto& events = sample_events(state);
+  Json ev = Json::object();
+  if (state.sample_event >= 0 && state.sample_event < static_cast<int>(events.size())) {
+    ev = event_to_json(events[static_cast<size_t>(state.sample_event)]);
+  }
+  std::string now = ev.is_object() ? ev.value("time", std::string()) : "";
+  return Json{{"event", ev}, {"trigger", ev}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", now}};
+}
+
+void sample_picker(StudioState& state) {
+  const auto& events = sample_events(state);
+  if (events.empty()) {
+    ImGui::TextDisabled("No sample events in this bundle to preview with.");
+    return;
+  }
+  int& i = state.sample_event;
+  i = std::clamp(i, 0, static_cast<int>(events.size()) - 1);
+  std::string cur = events[static_cast<size_t>(i)].id + "  (" + events[static_cast<size_t>(i)].type + ")";
+  ImGui::SetNextItemWidth(-90);
+  if (ImGui::BeginCombo("Preview with", cur.c_str())) {
+    for (int k = 0; k < static_cast<int>(events.size()); ++k) {
+      std::string label = events[static_cast<size_t>(k)].id + "  (" + events[static_cast<size_t>(k)].type + ")";
+      ImGui::PushID(k);
+      if (ImGui::Selectable(label.c_str(), k == i)) i = k;
+      ImGui::PopID();
+    }
+    ImGui::EndCombo();
+  }
+}
+
+// [SECTION] editors over one JSON value
+enum class Check { AnyJson, Object, Rule };
+
+// A JSON text editor for the value at `pointer`: written whenever the text parses (and, for
+// rules, compiles); otherwise the error shows under it and the document is left alone.
+void json_editor(StudioState& state, const std::string& pointer, Check check, bool multiline, const char* label = "##json") {
+  Json* target = resolve(state.doc, pointer);
+  if (!target) return;
+  RawEdit& r = state.inspector.raw[pointer];
+  if (r.revision != state.revision) {
+    r.text = target->dump(multiline ? 2 : -1);
+    r.error.clear();
+    r.revision = state.revision;
+  }
+  ImGui::PushID(pointer.c_str());
+  bool edited;
+  if (multiline) {
+    int lines = static_cast<int>(std::count(r.text.begin(), r.text.end(), '\n')) + 1;
+    float h = ImGui::GetTextLineHeight() * static_cast<float>(std::clamp(lines, 2, 14)) + 8;
+    edited = input_multiline(label, &r.text, ImVec2(-1, h));
+  } else {
+    ImGui::SetNextItemWidth(-1);
+    edited = input_string(label, &r.text);
+  }
+  note_widget(state, "json:" + pointer);
+  ImGui::PopID();
+  if (edited) {
+    auto parsed = parse_json(r.text);
+    if (!parsed) {
+      r.error = parsed.error().to_string();
+    } else if (check == Check::Object && !parsed.value().is_object()) {
+      r.error = "a step is a JSON object: { ... }";
+    } else {
+      r.error.clear();
+      if (check == Check::Rule) {
+        auto c = logic::Condition::compile(parsed.value());
+        if (!c) r.error = c.error().to_string();
+      }
+      if (r.error.empty()) {
+        *target = std::move(parsed.value());
+        commit_edit(state);
+        r.revision = state.revision;
+      }
+    }
+  }
+  if (!r.error.empty()) text_wrapped_colored(kBad, r.error);
+}
+
+// A one-line text field for a string member; writes on every keystroke.
+bool string_field(StudioState& state, const char* label, Json& obj, const char* key, const std::string& widget = "") {
+  std::string s = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize(label).x - 16);
+  bool edited = input_string(label, &s);
+  if (!widget.empty()) note_widget(state, widget);
+  if (edited) {
+    obj[key] = s;
+    commit_edit(state);
+  }
+  return edited;
+}
+
+// A duration field (ISO 8601, "PT4H") with its meaning or its error beside it.
+void duration_field(StudioState& state, const char* label, Json& obj, const char* key, const std::string& widget) {
+  ImGui::PushID(key);
+  std::string s = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+  ImGui::TextUnformatted(label);
+  ImGui::SameLine(110);
+  ImGui::SetNextItemWidth(120);
+  if (input_string("##d", &s)) {
+    obj[key] = s;
+    commit_edit(state);
+  }
+  note_widget(state, widget);
+  ImGui::SameLine();
+  auto d = parse_duration(s);
+  if (!d) {
+    ImGui::TextColored(kBad, "%s", d.error().message.c_str());
+  } else {
+    Millis ms = d.value();
+    char buf[64];
+    if (ms % 86400000 == 0 && ms >= 86400000) std::snprintf(buf, sizeof buf, "= %lld day%s", static_cast<long long>(ms / 86400000), ms == 86400000 ? "" : "s");
+    else if (ms % 3600000 == 0 && ms >= 3600000) std::snprintf(buf, sizeof buf, "= %lld hour%s", static_cast<long long>(ms / 3600000), ms == 3600000 ? "" : "s");
+    else if (ms % 60000 == 0) std::snprintf(buf, sizeof buf, "= %lld minutes", static_cast<long long>(ms / 60000));
+    else std::snprintf(buf, sizeof buf, "= %.1f seconds", static_cast<double>(ms) / 1000.0);
+    ImGui::TextColored(kDim, "%s", buf);
+  }
+  ImGui::PopID();
+}
+
+// [SECTION] the condition builder
+bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int depth) {
+  bool changed = false;
+  ImGui::PushID(key.c_str());
+  ImGui::SetNextItemWidth(190);
+  int any = g.any ? 1 : 0;
+  const char* modes[] = {"all of these (AND)", "any of these (OR)"};
+  if (ImGui::Combo("##mode", &any, modes, 2)) {
+    g.any = any == 1;
+    changed = true;
+  }
+  int remove = -1;
+  for (int i = 0; i < static_cast<int>(g.children.size()); ++i) {
+    CondNode& c = g.children[static_cast<size_t>(i)];
+    ImGui::PushID(i);
+    std::string ckey = key + "." + std::to_string(i);
+    if (c.is_group) {
+      ImGui::Indent(18);
+      changed |= draw_rows(state, c, ckey, depth + 1);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("remove group")) remove = i;
+      ImGui::Unindent(18);
+    } else {
+      float w = ImGui::GetContentRegionAvail().x;
+      ImGui::SetNextItemWidth(std::max(80.0f, w * 0.44f));
+      changed |= input_string("##field", &c.field);
+      note_widget(state, "cond:" + ckey + ".field");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("field: a path in the data, e.g. event.data.total");
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(86);
+      if (ImGui::BeginCombo("##op", c.op.c_str())) {
+        for (const auto& o : row_operators()) {
+          if (ImGui::Selectable(o.label, c.op == o.label)) {
+            c.op = o.label;
+            changed = true;
+          }
+        }
+        ImGui::EndCombo();
+      }
+      bool unary = false;
+      for (const auto& o : row_operators()) {
+        if (c.op == o.label) unary = o.unary;
+      }
+      if (!unary) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(std::max(50.0f, ImGui::GetContentRegionAvail().x - 28));
+        changed |= input_string("##value", &c.value);
+        note_widget(state, "cond:" + ckey + ".value");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("value: 100, \"100.00\", vip, true, [\"DE\",\"FR\"], {\"var\": \"other.field\"}");
+      }
+      ImGui::SameLine();
+      if (ImGui::SmallButton("x")) remove = i;
+    }
+    ImGui::PopID();
+  }
+  if (remove >= 0) {
+    g.children.erase(g.children.begin() + remove);
+    changed = true;
+  }
+  if (ImGui::SmallButton("+ condition")) {
+    CondNode row;
+    row.field = "event.data.total";
+    row.op = ">=";
+    row.value = "100";
+    g.children.push_back(row);
+    changed = true;
+  }
+  if (depth < 2) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton(g.any ? "+ AND group" : "+ OR group")) {
+      CondNode sub;
+      sub.is_group = true;
+      sub.any = !g.any;
+      CondNode row;
+      row.field = "event.data.email";
+      row.op = "is set";
+      sub.children.push_back(row);
+      g.children.push_back(sub);
+      changed = true;
+    }
+  }
+  ImGui::PopID();
+  return changed;
+}
+
+// The condition at `pointer`, as builder rows when it can be, else as JSON; with its verdict
+// on the preview event.
+void condition_editor(StudioState& state, const std::string& pointer, const char* label) {
+  Json* rule = resolve(state.doc, pointer);
+  if (!rule) return;
+  auto node = cond_from_json(*rule);
+  bool& raw = state.inspector.raw_mode[pointer];
+  ImGui::PushID(pointer.c_str());
+  ImGui::TextUnformatted(label);
+  ImGui::SameLine();
+  if (node) {
+    if (ImGui::SmallButton(raw ? "show builder" : "show JSON")) raw = !raw;
+  } else {
+    ImGui::TextColored(kDim, "(JSON: the builder cannot show this rule)");
+  }
+  if (!node || raw) {
+    json_editor(state, pointer, Check::Rule, true);
+  } else {
+    bool top_row = !node->is_group;
+    CondNode g;
+    if (top_row) {
+      g.is_group = true;
+      g.children.push_back(*node);
+    } else {
+      g = *node;
+    }
+    if (draw_rows(state, g, pointer, 0)) {
+      bool single = top_row && g.children.size() == 1 && !g.children[0].is_group && !g.any;
+      *rule = single ? cond_to_json(g.children[0]) : cond_to_json(g);
+      commit_edit(state);
+    }
+  }
+  // What it says about the preview event (steps and vars are empty outside a run).
+  if (auto c = logic::Condition::compile(*rule); c) {
+    auto v = c.value().evaluate(preview_data(state));
+    if (!v) {
+      ImGui::TextColored(kDim, "on the preview event: %s", v.error().message.c_str());
+    } else {
+      bool t = logic::truthy(v.value());
+      ImGui::TextColored(t ? kGood : kWarn, "on the preview event: %s", v.value().dump().c_str());
+    }
+  }
+  ImGui::PopID();
+}
+
+// [SECTION] templates
+void template_editor(StudioState& state, Json& obj, const std::string& key, const std::string& pointer) {
+  std::string s = obj[key].get<std::string>();
+  int lines = static_cast<int>(std::count(s.begin(), s.end(), '\n')) + 1;
+  float h = ImGui::GetTextLineHeight() * static_cast<float>(std::clamp(lines, 1, 6)) + 10;
+  ImGui::PushID(key.c_str());
+  if (input_multiline("##t", &s, ImVec2(-1, h))) {
+    obj[key] = s;
+    commit_edit(state);
+  }
+  note_widget(state, "param:" + pointer);
+  if (s.find("{{") != std::string::npos || s.find("{%") != std::string::npos) {
+    liquid::Options opts = template_options(state.check.bundle);
+    auto t = liquid::Template::parse(s, opts);
+    if (!t) {
+      text_wrapped_colored(kBad, t.error().to_string());
+    } else {
+      auto out = t.value().render(preview_data(state), opts);
+      if (!out) {
+        text_wrapped_colored(kBad, out.error().to_string());
+      } else {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.72f, 0.86f, 1.0f, 1.0f));
+        ImGui::Indent(10);
+        ImGui::TextWrapped("%s", out.value().empty() ? "(empty)" : out.value().c_str());
+        ImGui::Unindent(10);
+        ImGui::PopStyleColor();
+      }
+    }
+  }
+  ImGui::PopID();
+}
+
+// [SECTION] step kinds
+void action_form(StudioState& state, Json& step, const std::string& ptr) {
+  std::string type = step.value("action", std::string());
+  ImGui::SetNextItemWidth(-60);
+  if (ImGui::BeginCombo("Action", type.c_str())) {
+    for (const auto& spec : action_specs()) {
+      if (ImGui::Selectable(spec.type.c_str(), spec.type == type)) {
+        step["action"] = spec.type;
+        if (!step.contains("params") || !step["params"].is_object()) step["params"] = Json::object();
+        for (const auto& p : spec.params) {
+          if (p.required && !step["params"].contains(p.name)) step["params"][p.name] = "";
+        }
+        commit_edit(state);
+      }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", spec.summary.c_str());
+    }
+    ImGui::EndCombo();
+  }
+  const ActionSpec* spec = find_action(step.value("action", std::string()));
+  if (spec) ImGui::TextColored(kDim, "%s", spec->summary.c_str());
+  sample_picker(state);
+  if (!step.contains("params") || !step["params"].is_object()) {
+    if (ImGui::Button("Add parameters")) {
+      step["params"] = Json::object();
+      commit_edit(state);
+    }
+    return;
+  }
+  Json& params = step["params"];
+  auto draw_param = [&](const std::string& name, const std::string& summary, bool required, bool known) {
+    std::string pp = ptr + "/params/" + name;
+    ImGui::PushID(name.c_str());
+    ImGui::Spacing();
+    ImGui::TextUnformatted(name.c_str());
+    ImGui::SameLine();
+    ImGui::TextColored(known ? kDim : kWarn, "%s%s", known ? summary.c_str() : "not a parameter of this action",
+                       required ? "" : " (optional)");
+    if (!required || !known) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton("remove")) {
+        params.erase(name);
+        commit_edit(state);
+        ImGui::PopID();
+        return;
+      }
+    }
+    if (params[name].is_string()) {
+      template_editor(state, params, name, pp);
+    } else {
+      json_editor(state, pp, Check::AnyJson, false);
+    }
+    ImGui::PopID();
+  };
+  std::vector<std::string> optional_missing;
+  if (spec) {
+    for (const auto& p : spec->params) {
+      if (params.contains(p.name)) {
+        draw_param(p.name, p.summary, p.required, true);
+      } else if (p.required) {
+        ImGui::TextColored(kBad, "%s is required", p.name.c_str());
+        ImGui::SameLine();
+        ImGui::PushID(p.name.c_str());
+        if (ImGui::SmallButton("add")) {
+          params[p.name] = "";
+          commit_edit(state);
+        }
+        ImGui::PopID();
+      } else {
+        optional_missing.push_back(p.name);
+      }
+    }
+  }
+  std::vector<std::string> extra;
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    bool known = false;
+    if (spec) {
+      for (const auto& p : spec->params) known = known || p.name == it.key();
+    }
+    if (!known) extra.push_back(it.key());
+  }
+  for (const auto& name : extra) {
+    if (params.contains(name)) draw_param(name, "", false, false);
+  }
+  if (!optional_missing.empty()) {
+    ImGui::Spacing();
+    ImGui::TextDisabled("Add:");
+    for (const auto& name : optional_missing) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton(name.c_str())) {
+        params[name] = "";
+        commit_edit(state);
+      }
+    }
+  }
+}
+
+void wait_form(StudioState& state, Json& step, const std::string& ptr) {
+  if (!step["wait"].is_object()) step["wait"] = Json::object();
+  Json& w = step["wait"];
+  int mode = w.contains("event") ? 2 : (w.contains("until") ? 1 : 0);
+  const char* modes[] = {"a duration", "until a time", "for an event (with a timeout)"};
+  ImGui::SetNextItemWidth(-60);
+  int before = mode;
+  if (ImGui::Combo("Wait", &mode, modes, 3) && mode != before) {
+    if (mode == 0) w = {{"duration", "PT1H"}};
+    if (mode == 1) w = {{"until", {{"var", "event.data.deliver_at"}}}};
+    if (mode == 2) w = {{"event", "order.created"}, {"match", {{"==", Json::array({{{"var", "event.data.checkout_id"}}, {{"var", "trigger.data.checkout_id"}}})}}}, {"timeout", "PT4H"}};
+    commit_edit(state);
+    return;
+  }
+  if (mode == 0) {
+    duration_field(state, "Duration", w, "duration", "wait.duration");
+  } else if (mode == 1) {
+    ImGui::TextUnformatted("Until (a rule giving an RFC 3339 time)");
+    json_editor(state, ptr + "/wait/until", Check::Rule, false);
+  } else {
+    string_field(state, "Event type", w, "event", "wait.event");
+    duration_field(state, "Timeout", w, "timeout", "wait.timeout");
+    if (!w.contains("match")) {
+      if (ImGui::SmallButton("+ match condition")) {
+        w["match"] = {{"==", Json::array({{{"var", "event.data.order_id"}}, {{"var", "trigger.data.order_id"}}})}};
+        commit_edit(state);
+      }
+    } else {
+      condition_editor(state, ptr + "/wait/match", "Resume when (event = the arriving one, trigger = this run's)");
+    }
+  }
+}
+
+void set_form(StudioState& state, Json& step, const std::string& ptr) {
+  if (!step["set"].is_object()) return;
+  Json& vars = step["set"];
+  std::vector<std::string> names;
+  for (auto it = vars.begin(); it != vars.end(); ++it) names.push_back(it.key());
+  for (const auto& n : names) {
+    ImGui::PushID(n.c_str());
+    ImGui::Text("vars.%s =", n.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("remove")) {
+      vars.erase(n);
+      commit_edit(state);
+      ImGui::PopID();
+      continue;
+    }
+    json_editor(state, ptr + "/set/" + n, Check::Rule, false);
+    ImGui::PopID();
+  }
+  if (ImGui::SmallButton("+ variable")) {
+    std::string n = "value";
+    for (int k = 2; vars.contains(n); ++k) n = "value" + std::to_string(k);
+    vars[n] = 0;
+    commit_edit(state);
+  }
+}
+
+void switch_form(StudioState& state, Json& step, const std::string& ptr) {
+  ImGui::TextUnformatted("Value (a rule)");
+  json_editor(state, ptr + "/switch", Check::Rule, false);
+  if (!step.contains("cases") || !step["cases"].is_array()) return;
+  for (size_t c = 0; c < step["cases"].size(); ++c) {
+    std::string cp = ptr + "/cases/" + std::to_string(c);
+    Json& cs = step["cases"][c];
+    ImGui::PushID(static_cast<int>(c));
+    ImGui::Separator();
+    if (cs.is_object() && cs.contains("equals")) {
+      ImGui::Text("Case %zu: value equals", c + 1);
+      json_editor(state, cp + "/equals", Check::AnyJson, false);
+    } else if (cs.is_object() && cs.contains("when")) {
+      condition_editor(state, cp + "/when", ("Case " + std::to_string(c + 1) + ": when").c_str());
+    }
+    ImGui::TextColored(kDim, "%zu step(s)", cs.is_object() && cs.contains("steps") && cs["steps"].is_array() ? cs["steps"].size() : 0);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("remove case")) {
+      step["cases"].erase(c);
+      commit_edit(state);
+      ImGui::PopID();
+      break;
+    }
+    ImGui::PopID();
+  }
+  if (ImGui::SmallButton("+ case")) {
+    step["cases"].push_back({{"equals", "value"}, {"steps", Json::array()}});
+    commit_edit(state);
+  }
+}
+
+void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const std::string& kind) {
+  std::string p = ptr;
+  if (ImGui::Button("Up") && move_step(state.doc, &p, -1)) {
+    state.selected = p;
+    commit_edit(state);
+    return;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Down") && move_step(state.doc, &p, +1)) {
+    state.selected = p;
+    commit_edit(state);
+    return;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Add after...")) ImGui::OpenPopup("add-after");
+  note_widget(state, "inspector.add_after");
+  if (ImGui::BeginPopup("add-after")) {
+    for (const char* k : kKinds) {
+      if (ImGui::MenuItem(k)) {
+        std::string np = insert_step(state.doc, parent_pointer(ptr), last_index(ptr) + 1, new_step(k, wf));
+        if (!np.empty()) {
+          state.selected = np;
+          commit_edit(state);
+        }
+      }
+    }
+    ImGui::EndPopup();
+  }
+  std::vector<std::pair<std::string, std::string>> inside;
+  if (kind == "if") inside = {{"then", ptr + "/then"}, {"else", ptr + "/else"}};
+  if (kind == "switch") inside = {{"default", ptr + "/default"}};
+  if (kind == "foreach") inside = {{"the loop", ptr + "/steps"}};
+  for (const auto& [name, list] : inside) {
+    ImGui::SameLine();
+    std::string label = "Add to " + name + "...";
+    std::string popup = "add-in-" + name;
+    if (ImGui::Button(label.c_str())) ImGui::OpenPopup(popup.c_str());
+    if (ImGui::BeginPopup(popup.c_str())) {
+      for (const char* k : kKinds) {
+        if (ImGui::MenuItem(k)) {
+          const Json* l = resolve(state.doc, list);
+          std::string np = insert_step(state.doc, list, l && l->is_array() ? l->size() : 0, new_step(k, wf));
+          if (!np.empty()) {
+            state.selected = np;
+            commit_edit(state);
+          }
+        }
+      }
+      ImGui::EndPopup();
+    }
+  }
+  ImGui::SameLine();
+  ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.2f, 0.2f, 1.0f));
+  if (ImGui::Button("Delete")) {
+    if (remove_step(state.doc, ptr)) {
+      state.selected.clear();
+      commit_edit(state);
+    }
+  }
+  ImGui::PopStyleColor();
+}
+
+void trigger_form(StudioState& state, Json& wf) {
+  std::string wp = "/workflows/" + std::to_string(state.workflow);
+  ImGui::TextColored(ImVec4(0.45f, 0.85f, 0.55f, 1.0f), "Trigger");
+  ImGui::SameLine();
+  ImGui::TextDisabled("of %s", wf.value("id", std::string()).c_str());
+  string_field(state, "Name", wf, "name");
+  if (!wf.contains("trigger") || !wf["trigger"].is_object()) return;
+  Json& t = wf["trigger"];
+  if (t.contains("schedule")) {
+    string_field(state, "Schedule (cron)", t, "schedule");
+  } else {
+    string_field(state, "Event type", t, "event", "trigger.event");
+  }
+  sample_picker(state);
+  if (t.contains("filter")) {
+    condition_editor(state, wp + "/trigger/filter", "Start a run only if");
+    if (ImGui::SmallButton("remove filter")) {
+      t.erase("filter");
+      commit_edit(state);
+    }
+  } else if (ImGui::SmallButton("+ filter")) {
+    t["filter"] = {{"!!", Json::array({{{"var", "event.data.email"}}})}};
+    commit_edit(state);
+  }
+}
+
+}  // namespace
+
+void draw_inspector_panel(StudioState& state) {
+  if (!state.loaded) {
+    ImGui::TextDisabled("No bundle loaded.");
+    return;
+  }
+  Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
+  if (!wf || !wf->is_object()) {
+    ImGui::TextDisabled("No workflow selected.");
+    return;
+  }
+  if (state.selected.empty()) {
+    ImGui::TextWrapped("Click the trigger or a step in the graph to edit it. Right-click a step to move, add or delete steps.");
+    ImGui::Spacing();
+    string_field(state, "Name", *wf, "name");
+    string_field(state, "Description", *wf, "description");
+    return;
+  }
+  if (state.selected == "trigger") {
+    trigger_form(state, *wf);
+    return;
+  }
+  Json* step = resolve(state.doc, state.selected);
+  if (!step || !step->is_object()) {
+    state.selected.clear();
+    return;
+  }
+  const std::string ptr = state.selected;
+  std::string kind = step_kind(*step);
+  ImGui::TextColored(ImVec4(0.75f, 0.8f, 1.0f, 1.0f), "%s step", kind.empty() ? "unknown" : kind.c_str());
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s", ptr.c_str());
+  string_field(state, "Id", *step, "id", "inspector.id");
+  step_buttons(state, *wf, ptr, kind);
+  step = resolve(state.doc, state.selected);  // a button may have changed the document
+  if (!step || state.selected != ptr) return;
+  // This step's problems, right here.
+  for (const auto& p : state.check.problems) {
+    if (step_of_pointer(p.pointer) == ptr) text_wrapped_colored(kBad, p.to_string());
+  }
+  ImGui::Separator();
+  if (kind == "if") {
+    condition_editor(state, ptr + "/if", "If");
+    ImGui::TextColored(kDim, "then: %zu step(s), else: %zu step(s)",
+                       step->contains("then") && (*step)["then"].is_array() ? (*step)["then"].size() : 0,
+                       step->contains("else") && (*step)["else"].is_array() ? (*step)["else"].size() : 0);
+  } else if (kind == "switch") {
+    switch_form(state, *step, ptr);
+  } else if (kind == "action") {
+    action_form(state, *step, ptr);
+  } else if (kind == "wait") {
+    wait_form(state, *step, ptr);
+  } else if (kind == "foreach") {
+    ImGui::TextUnformatted("For each item of (a rule giving a list)");
+    json_editor(state, ptr + "/foreach", Check::Rule, false);
+    string_field(state, "Item name", *step, "as");
+  } else if (kind == "set") {
+    set_form(state, *step, ptr);
+  } else if (kind == "emit") {
+    if ((*step)["emit"].is_object()) {
+      string_field(state, "Event type", (*step)["emit"], "type");
+      ImGui::TextUnformatted("Data");
+      if ((*step)["emit"].contains("data")) json_editor(state, ptr + "/emit/data", Check::AnyJson, true);
+    }
+  } else if (kind == "stop") {
+    if ((*step)["stop"].is_object()) string_field(state, "Reason", (*step)["stop"], "reason");
+  }
+  ImGui::Spacing();
+  if (ImGui::CollapsingHeader("Step as JSON")) json_editor(state, ptr, Check::Object, true, "##step");
+}
+
+}  // namespace shopflow::studio

@@ -1,0 +1,332 @@
+// The Simulator panel: runs the edited bundle over its sample events on a simulated clock,
+// a slice per frame (the page never freezes), with run / pause / step / reset; shows the clock,
+// a timeline of events and effects, summary counts, the effect ledger (filter by type) and each
+// run's trace with every condition's explanation (which clause failed, on what values).
+#include <imgui.h>
+
+#include <algorithm>
+#include <set>
+
+#include "panels.hpp"
+#include "ui_util.hpp"
+
+namespace shopflow::studio {
+
+namespace {
+
+void start(StudioState& state) {
+  sim_start(state.sim, state.check.bundle, sample_events(state), state.revision);
+  if (state.sim.phase == SimPhase::Paused) state.sim.phase = SimPhase::Running;
+}
+
+std::string short_json(const Json& v, size_t n = 90) {
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s.size() > n ? s.substr(0, n - 3) + "..." : s;
+}
+
+// One verdict tree node: {"op", "args", "result", "children"}, {"var", "result"} or {"value"}.
+void explanation_tree(const Json& node, int depth) {
+  if (!node.is_object() || depth > 24) {
+    ImGui::BulletText("%s", short_json(node).c_str());
+    return;
+  }
+  const Json result = node.contains("result") ? node["result"] : (node.contains("value") ? node["value"] : Json());
+  bool truth = logic::truthy(result);
+  if (node.contains("var")) {
+    ImGui::BulletText("%s = %s", short_json(node["var"]).c_str(), short_json(result).c_str());
+    return;
+  }
+  if (node.contains("value") && !node.contains("op")) {
+    ImGui::BulletText("%s", short_json(node["value"]).c_str());
+    return;
+  }
+  std::string op = node.value("op", std::string("?"));
+  std::string args;
+  if (node.contains("args") && node["args"].is_array()) {
+    for (size_t i = 0; i < node["args"].size(); ++i) args += (i ? ", " : "") + short_json(node["args"][i], 40);
+  }
+  std::string label = op + "(" + args + ") -> " + short_json(result, 40);
+  ImGui::PushStyleColor(ImGuiCol_Text, truth ? kGood : kBad);
+  bool open = ImGui::TreeNodeEx(&node, ImGuiTreeNodeFlags_DefaultOpen | ImGuiTreeNodeFlags_SpanAvailWidth, "%s", label.c_str());
+  ImGui::PopStyleColor();
+  if (open) {
+    if (node.contains("children") && node["children"].is_array()) {
+      for (const auto& c : node["children"]) explanation_tree(c, depth + 1);
+    }
+    ImGui::TreePop();
+  }
+}
+
+void timeline(StudioState& state) {
+  const SimSession& s = state.sim;
+  ImVec2 origin = ImGui::GetCursorScreenPos();
+  float w = ImGui::GetContentRegionAvail().x, h = 34;
+  ImGui::Dummy(ImVec2(w, h));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 3);
+  if (s.phase == SimPhase::Idle || s.until <= s.from) {
+    dl->AddText(ImVec2(origin.x + 8, origin.y + 9), IM_COL32(140, 146, 156, 255), "timeline: run the simulation");
+    return;
+  }
+  auto x_of = [&](Millis t) {
+    double f = static_cast<double>(t - s.from) / static_cast<double>(s.until - s.from);
+    return origin.x + 6 + static_cast<float>(std::clamp(f, 0.0, 1.0)) * (w - 12);
+  };
+  dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), IM_COL32(80, 86, 96, 255));
+  for (const SimMark& m : s.marks) {
+    float x = x_of(m.time);
+    if (m.is_event) dl->AddLine(ImVec2(x, origin.y + 4), ImVec2(x, origin.y + h / 2), IM_COL32(100, 160, 255, 255), 2);
+    else dl->AddCircleFilled(ImVec2(x, origin.y + h / 2), 2.5f, IM_COL32(170, 170, 170, 255));
+  }
+  if (s.has_trace) {
+    for (const auto& e : s.trace.json["effects"]) {
+      auto t = parse_instant(e.value("time", std::string()));
+      if (!t) continue;
+      float x = x_of(t.value());
+      bool shown = s.effect_filter.empty() || e.value("type", std::string()) == s.effect_filter;
+      dl->AddLine(ImVec2(x, origin.y + h / 2), ImVec2(x, origin.y + h - 4), shown ? IM_COL32(255, 170, 60, 255) : IM_COL32(120, 100, 70, 255), 2);
+    }
+  }
+  float cx = x_of(s.clock);
+  dl->AddLine(ImVec2(cx, origin.y), ImVec2(cx, origin.y + h), IM_COL32(255, 230, 120, 255), 1.5f);
+  ImVec2 mouse = ImGui::GetIO().MousePos;
+  if (ImGui::IsItemHovered()) {
+    double f = std::clamp((mouse.x - origin.x - 6) / (w - 12), 0.0f, 1.0f);
+    Millis t = s.from + static_cast<Millis>(f * static_cast<double>(s.until - s.from));
+    ImGui::SetTooltip("%s\nblue: events in, grey: timers, orange: effects", format_instant(t).c_str());
+  }
+}
+
+void summary(StudioState& state) {
+  const Trace& t = state.sim.trace;
+  if (ImGui::BeginTable("counts", 6, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+    ImGui::TableSetupColumn("Workflow", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+    for (const char* c : {"started", "completed", "waiting", "failed", "stopped"}) ImGui::TableSetupColumn(c, ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableHeadersRow();
+    for (const auto& c : t.counts) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(c.workflow.c_str());
+      size_t v[] = {c.started, c.completed, c.waiting, c.failed, c.stopped};
+      for (int i = 0; i < 5; ++i) {
+        ImGui::TableNextColumn();
+        if (i == 3 && v[i]) ImGui::TextColored(kBad, "%zu", v[i]);
+        else ImGui::Text("%zu", v[i]);
+      }
+    }
+    ImGui::EndTable();
+  }
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Effects:");
+  if (t.effects_by_type.empty()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("none");
+  }
+  for (const auto& [type, n] : t.effects_by_type) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "%zu x %s ", n, type.c_str());
+  }
+  ImGui::Text("Events: %zu handled", t.events);
+  if (t.duplicates) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("(%zu duplicates ignored)", t.duplicates);
+  }
+  const Json& changes = t.json["tables"]["changes"];
+  if (!changes.empty()) {
+    ImGui::Text("Table changes: %zu; final rows:", changes.size());
+    const Json& fin = t.json["tables"]["final"];
+    for (auto tb = fin.begin(); tb != fin.end(); ++tb) {
+      for (auto row = tb.value().begin(); row != tb.value().end(); ++row) {
+        ImGui::BulletText("%s[%s] = %s", tb.key().c_str(), row.key().c_str(), short_json(row.value()).c_str());
+      }
+    }
+  }
+}
+
+void ledger(StudioState& state) {
+  SimSession& s = state.sim;
+  const Trace& t = s.trace;
+  ImGui::SetNextItemWidth(200);
+  if (ImGui::BeginCombo("Effect type", s.effect_filter.empty() ? "all" : s.effect_filter.c_str())) {
+    if (ImGui::Selectable("all", s.effect_filter.empty())) s.effect_filter.clear();
+    for (const auto& [type, n] : t.effects_by_type) {
+      std::string label = type + " (" + std::to_string(n) + ")";
+      if (ImGui::Selectable(label.c_str(), s.effect_filter == type)) s.effect_filter = type;
+    }
+    ImGui::EndCombo();
+  }
+  if (ImGui::BeginTable("ledger", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable,
+                        ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, 150);
+    ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 100);
+    ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed, 230);
+    ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, 110);
+    ImGui::TableSetupColumn("params", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    for (const auto& e : t.json["effects"]) {
+      if (!s.effect_filter.empty() && e.value("type", std::string()) != s.effect_filter) continue;
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(e.value("time", std::string()).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(e.value("type", std::string()).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(e.value("run", std::string()).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(e.value("step", std::string()).c_str());
+      ImGui::TableNextColumn();
+      std::string p = short_json(e["params"], 200);
+      ImGui::TextUnformatted(p.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", e["params"].dump(2).c_str());
+    }
+    ImGui::EndTable();
+  }
+}
+
+void runs(StudioState& state) {
+  SimSession& s = state.sim;
+  const Json& runs_json = s.trace.json["runs"];
+  float h = ImGui::GetContentRegionAvail().y;
+  ImGui::BeginChild("runlist", ImVec2(330, h), true);
+  for (int i = 0; i < static_cast<int>(runs_json.size()); ++i) {
+    const Json& r = runs_json[static_cast<size_t>(i)];
+    std::string st = r.value("status", std::string());
+    ImVec4 col = st == "failed" ? kBad : (st == "completed" ? kGood : (st == "waiting" ? kWarn : kDim));
+    ImGui::PushID(i);
+    ImGui::PushStyleColor(ImGuiCol_Text, col);
+    std::string label = r.value("id", std::string()) + "  " + st;
+    if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
+    ImGui::PopStyleColor();
+    ImGui::PopID();
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("trace", ImVec2(0, h), true);
+  if (s.selected_run < 0 || s.selected_run >= static_cast<int>(runs_json.size())) {
+    ImGui::TextDisabled("Select a run to see its steps and why each decision went the way it did.");
+  } else {
+    const Json& r = runs_json[static_cast<size_t>(s.selected_run)];
+    ImGui::Text("%s", r.value("id", std::string()).c_str());
+    ImGui::TextDisabled("workflow %s, event %s, %s -> %s", r.value("workflow", std::string()).c_str(),
+                        r.value("event", std::string()).c_str(), r.value("started", std::string()).c_str(),
+                        r.value("updated", std::string()).c_str());
+    if (r.contains("error")) text_wrapped_colored(kBad, "failed at " + r.value("error_step", std::string()) + ": " + r.value("error", std::string()));
+    if (r.contains("waiting_for")) ImGui::TextColored(kWarn, "still waiting for %s", r.value("waiting_for", std::string()).c_str());
+    if (r.contains("steps")) {
+      int k = 0;
+      for (const auto& st : r["steps"]) {
+        ImGui::PushID(k++);
+        std::string head = st.value("time", std::string()) + "  " + st.value("kind", std::string()) + "  " + st.value("path", std::string());
+        if (st.contains("verdict")) head += "  -> " + short_json(st["verdict"], 60);
+        if (ImGui::TreeNodeEx("step", ImGuiTreeNodeFlags_SpanAvailWidth, "%s", head.c_str())) {
+          if (st.contains("input")) ImGui::TextWrapped("input: %s", short_json(st["input"], 400).c_str());
+          if (st.contains("output") && !st["output"].is_null()) ImGui::TextWrapped("output: %s", short_json(st["output"], 400).c_str());
+          if (st.contains("explanation")) {
+            ImGui::TextDisabled("why:");
+            explanation_tree(st["explanation"], 0);
+          }
+          ImGui::TreePop();
+        }
+        ImGui::PopID();
+      }
+    }
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace
+
+void simulator_tick(StudioState& state) {
+  SimSession& s = state.sim;
+  if (s.auto_rerun && state.loaded && state.check.ok() && s.phase == SimPhase::Done && s.revision != state.revision) start(state);
+  if (s.phase == SimPhase::Running) sim_slice(s, s.budget_ms);
+}
+
+void draw_simulator_panel(StudioState& state) {
+  SimSession& s = state.sim;
+  bool can = state.loaded && state.check.ok();
+  ImGui::BeginDisabled(!can);
+  if (s.phase == SimPhase::Running) {
+    if (ImGui::Button("Pause", ImVec2(70, 0))) s.phase = SimPhase::Paused;
+  } else {
+    const char* label = s.phase == SimPhase::Paused ? "Resume" : "Run";
+    if (ImGui::Button(label, ImVec2(70, 0))) {
+      if (s.phase == SimPhase::Paused) s.phase = SimPhase::Running;
+      else start(state);
+    }
+  }
+  note_widget(state, "sim.run");
+  ImGui::SameLine();
+  if (ImGui::Button("Step")) {
+    if (s.phase == SimPhase::Idle || s.phase == SimPhase::Done || s.phase == SimPhase::Failed) {
+      sim_start(s, state.check.bundle, sample_events(state), state.revision);
+    } else {
+      s.phase = SimPhase::Paused;
+      sim_step(s);
+    }
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Feed one event, or fire the next timers");
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Reset")) sim_reset(s);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(110);
+  ImGui::SliderFloat("##speed", &s.budget_ms, 1.0f, 30.0f, "%.0f ms/frame");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Speed: how much of each frame the simulation may use");
+  ImGui::SameLine();
+  ImGui::Checkbox("re-run on edit", &s.auto_rerun);
+  ImGui::SameLine();
+  char prog[64];
+  std::snprintf(prog, sizeof prog, "%zu / %zu events", s.next, s.order.size());
+  ImGui::ProgressBar(sim_progress(s), ImVec2(-1, 0), prog);
+
+  if (!can) {
+    ImGui::TextColored(kWarn, "%s", state.loaded ? "Fix the bundle's problems to simulate it." : "No bundle loaded.");
+    return;
+  }
+  const char* phase[] = {"ready", "running", "paused", "done", "failed"};
+  ImGui::Text("Clock %s", s.phase == SimPhase::Idle ? "-" : format_instant(s.clock).c_str());
+  ImGui::SameLine();
+  ImGui::TextDisabled("(%s; %zu sample events; %.1f ms)", phase[static_cast<int>(s.phase)], sample_events(state).size(), s.elapsed_ms);
+  if (s.has_trace) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("trace hash");
+    ImGui::SameLine();
+    ImGui::TextUnformatted(s.trace.hash.c_str());
+    if (s.revision != state.revision) {
+      ImGui::SameLine();
+      ImGui::TextColored(kWarn, "(bundle edited since)");
+    }
+  }
+  if (s.phase == SimPhase::Failed) text_wrapped_colored(kBad, s.error);
+  timeline(state);
+  if (!s.has_trace) {
+    ImGui::TextDisabled("Run simulates the sample events: every run, decision and effect appears here.");
+    return;
+  }
+  if (ImGui::BeginTabBar("simtabs")) {
+    struct Sub {
+      const char* label;
+      const char* widget;
+      void (*draw)(StudioState&);
+    };
+    static const Sub kSubs[] = {{"Summary", "sim.tab.summary", summary},
+                                {"Effect ledger", "sim.tab.ledger", ledger},
+                                {"Runs and decisions", "sim.tab.runs", runs}};
+    for (const Sub& sub : kSubs) {
+      bool open = ImGui::BeginTabItem(sub.label);
+      note_widget(state, sub.widget);
+      if (open) {
+        sub.draw(state);
+        ImGui::EndTabItem();
+      }
+    }
+    ImGui::EndTabBar();
+  }
+}
+
+}  // namespace shopflow::studio

@@ -1,0 +1,23 @@
+// The studio's panels: each a free function that draws into the current ImGui window from the
+// studio state and changes it. main.cpp lays the windows out and calls them; one file each.
+#pragma once
+
+#include "studio_state.hpp"
+
+namespace shopflow::studio {
+
+void draw_bundle_panel(StudioState& state);     // panel_bundle.cpp: examples, import/export, workflows, problems
+void draw_graph_panel(StudioState& state);      // panel_graph.cpp: the selected workflow as boxes and arrows
+void draw_inspector_panel(StudioState& state);  // panel_inspector.cpp: edit the selected step
+void draw_data_panel(StudioState& state);       // panel_data.cpp: sample events and tables
+void draw_simulator_panel(StudioState& state);  // panel_simulator.cpp: run, clock, timeline, ledger, traces
+void draw_tests_panel(StudioState& state);      // panel_tests.cpp: the bundle's self-tests
+void draw_compare_panel(StudioState& state);    // panel_compare.cpp: saved vs edited over the same events
+
+// Advances a running simulation by one frame's slice (called every frame, panel shown or not).
+void simulator_tick(StudioState& state);
+
+// Selects the step (and its workflow) a JSON Pointer concerns, e.g. a problem's pointer.
+void select_pointer(StudioState& state, const std::string& pointer);
+
+}  // namespace shopflow::studio

@@ -617,21 +617,44 @@ class Checker {
     }
   }
 
-  void mocks(const Json& m) {
-    if (!m.is_object()) {
-      problem("/mocks", "must be an object like {\"http\": [ {\"method\", \"url\", \"response\"} ]}");
+  void shop(const Json& s) {
+    if (!s.is_object()) {
+      problem("/shop", "must be an object like {\"money_format\": \"€{{amount_with_comma_separator}}\"}");
       return;
     }
-    unknown_keys(m, "/mocks", {"http"}, "mocks");
+    unknown_keys(s, "/shop", {"money_format", "money_with_currency_format"}, "shop");
+    auto text = [&](const char* key, std::string* into) {
+      auto f = s.find(key);
+      if (f == s.end()) return;
+      if (!f->is_string() || f->get<std::string>().find("{{") == std::string::npos) {
+        problem(pointer_join("/shop", key), "must be a text holding an amount placeholder such as {{amount}}");
+        return;
+      }
+      *into = f->get<std::string>();
+    };
+    text("money_format", &b_.money_format);
+    text("money_with_currency_format", &b_.money_with_currency_format);
+  }
+
+  void mocks(const Json& m) { b_.http_mocks = http_mocks(m, "/mocks"); }
+
+  std::vector<HttpMock> http_mocks(const Json& m, const std::string& at_mocks) {
+    std::vector<HttpMock> out;
+    if (!m.is_object()) {
+      problem(at_mocks, "must be an object like {\"http\": [ {\"method\", \"url\", \"response\"} ]}");
+      return out;
+    }
+    unknown_keys(m, at_mocks, {"http"}, "mocks");
     auto http = m.find("http");
-    if (http == m.end()) return;
+    if (http == m.end()) return out;
+    const std::string at_http = pointer_join(at_mocks, "http");
     if (!http->is_array()) {
-      problem("/mocks/http", "must be a list of {\"method\", \"url\", \"response\"}");
-      return;
+      problem(at_http, "must be a list of {\"method\", \"url\", \"response\"}");
+      return out;
     }
     for (size_t i = 0; i < http->size(); ++i) {
       const Json& x = (*http)[i];
-      std::string at = pointer_join("/mocks/http", i);
+      std::string at = pointer_join(at_http, i);
       if (!x.is_object()) {
         problem(at, "a mock must be an object");
         continue;
@@ -642,8 +665,9 @@ class Checker {
       hm.url = required_string(x, at, "url", "HTTP mock");
       hm.response = x.contains("response") ? x["response"] : Json{{"status", 200}, {"body", nullptr}};
       if (!hm.response.is_object()) problem(pointer_join(at, "response"), "a response is {\"status\": 200, \"body\": ...}");
-      b_.http_mocks.push_back(std::move(hm));
+      out.push_back(std::move(hm));
     }
+    return out;
   }
 
   // Reads a list of events (tests, samples). Each needs a type and a time.
@@ -689,7 +713,7 @@ class Checker {
         problem(at, "a test must be an object");
         continue;
       }
-      unknown_keys(x, at, {"name", "description", "events", "from", "until", "expect"}, "a test");
+      unknown_keys(x, at, {"name", "description", "events", "from", "until", "mocks", "expect"}, "a test");
       BundleTest bt;
       bt.pointer = at;
       bt.name = required_string(x, at, "name", "test");
@@ -700,6 +724,7 @@ class Checker {
       } else {
         problem(pointer_join(at, "events"), "missing: the events this test feeds in");
       }
+      if (auto m = x.find("mocks"); m != x.end()) bt.http_mocks = http_mocks(*m, pointer_join(at, "mocks"));
       for (const char* key : {"from", "until"}) {
         auto u = x.find(key);
         if (u == x.end()) continue;
@@ -795,12 +820,12 @@ class Checker {
       return;
     }
     static const std::set<std::string> known = {"$schema", "format", "name", "version", "description",
-                                                "workflows", "templates", "tables", "mocks", "tests",
-                                                "samples"};
+                                                "shop", "workflows", "templates", "tables", "mocks",
+                                                "tests", "samples"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       if (!known.count(it.key())) {
         problem(pointer_join("", it.key()), "unknown field \"" + it.key() + "\"; a bundle has format, name, version, "
-                                            "description, workflows, templates, tables, mocks, samples and tests");
+                                            "description, shop, workflows, templates, tables, mocks, samples and tests");
       }
     }
     auto fmt = doc.find("format");
@@ -819,6 +844,7 @@ class Checker {
         problem("/description", std::string("must be a string, not ") + type_name(*d));
       }
     }
+    if (auto sh = doc.find("shop"); sh != doc.end()) shop(*sh);
     // Templates first: workflows' templates may render them as partials.
     if (auto t = doc.find("templates"); t != doc.end()) templates(*t);
     if (auto t = doc.find("tables"); t != doc.end()) tables(*t);
@@ -871,6 +897,8 @@ const TableDef* Bundle::find_table(std::string_view table) const {
 
 liquid::Options template_options(const Bundle& bundle) {
   liquid::Options opts;
+  opts.money_format = bundle.money_format;
+  opts.money_with_currency_format = bundle.money_with_currency_format;
   const auto* templates = &bundle.templates;
   opts.partials = [templates](const std::string& name) -> const std::string* {
     auto it = templates->find(name);

@@ -156,6 +156,11 @@ struct Engine::Impl {
   logic::EvalOptions eval;
   bool armed = false;
   std::vector<TableChange> changes;
+  std::map<BranchKey, size_t> branches;
+
+  void took(const Workflow& wf, std::string branch) {
+    if (options.record_branches) ++branches[BranchKey{wf.id, std::move(branch)}];
+  }
   std::string source;
   // The event being ingested, so it is not parsed back from the inbox.
   std::string fast_id;
@@ -420,6 +425,7 @@ struct Engine::Impl {
         auto v = evaluate(st.logic, rs.ctx, &tree);
         if (!v) return fail(rs, path, v.error().message);
         bool yes = logic::truthy(v.value());
+        took(*rs.wf, st.path + (yes ? ": then" : ": else"));
         Json out = {{"result", yes}};
         Json verdict = yes;
         rs.ctx["steps"][st.id] = out;
@@ -442,6 +448,7 @@ struct Engine::Impl {
             if (logic::truthy(w.value())) chosen = i;
           }
         }
+        took(*rs.wf, st.path + (chosen == SIZE_MAX ? std::string(": default") : ": case " + std::to_string(chosen)));
         Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
         Json verdict = out["case"];
         rs.ctx["steps"][st.id] = out;
@@ -575,6 +582,8 @@ struct Engine::Impl {
   Status resume(RunState& rs, const Json& output, Millis now) {
     const Step& st = rs.wf->steps[rs.wait["step"].get<size_t>()];
     std::string path = rs.wait["path"].get<std::string>();
+    if (st.kind == StepKind::Wait && st.wait == WaitKind::Event)
+      took(*rs.wf, st.path + (output.value("resumed_by", std::string()) == "event" ? ": event arrived" : ": timed out"));
     rs.ctx["steps"][st.id] = output;
     rs.ctx["now"] = format_instant(now);
     rs.wait = Json();
@@ -677,7 +686,9 @@ struct Engine::Impl {
           if (auto s = save(rs, now); !s) return s;
           continue;
         }
-        if (!logic::truthy(v.value())) continue;
+        const bool passes = logic::truthy(v.value());
+        took(wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
+        if (!passes) continue;
         Json verdict = true;
         if (auto s = start(wf, run_id, row.id, ctx, row.depth, &verdict, &tree, now); !s) return s;
       } else {
@@ -934,6 +945,31 @@ Result<std::vector<RunCount>> Engine::run_counts() { return impl_->store->run_co
 Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) { return impl_->store->steps_of(run_id); }
 Result<std::vector<EffectRow>> Engine::effects() { return impl_->store->effects(); }
 Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
+
+const std::map<BranchKey, size_t>& Engine::branches_taken() const { return impl_->branches; }
+
+std::vector<BranchKey> branches_of(const Bundle& bundle) {
+  std::vector<BranchKey> out;
+  for (const Workflow& wf : bundle.workflows) {
+    if (wf.trigger.has_filter) {
+      out.push_back({wf.id, "trigger: filter passes"});
+      out.push_back({wf.id, "trigger: filter rejects"});
+    }
+    for (const Step& st : wf.steps) {
+      if (st.kind == StepKind::If) {
+        out.push_back({wf.id, st.path + ": then"});
+        out.push_back({wf.id, st.path + ": else"});
+      } else if (st.kind == StepKind::Switch) {
+        for (size_t i = 0; i < st.cases.size(); ++i) out.push_back({wf.id, st.path + ": case " + std::to_string(i)});
+        out.push_back({wf.id, st.path + ": default"});
+      } else if (st.kind == StepKind::Wait && st.wait == WaitKind::Event) {
+        out.push_back({wf.id, st.path + ": event arrived"});
+        if (st.has_timeout) out.push_back({wf.id, st.path + ": timed out"});
+      }
+    }
+  }
+  return out;
+}
 
 std::vector<TableChange> Engine::take_table_changes() {
   std::vector<TableChange> out;

@@ -47,12 +47,16 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   eo.limits = options.limits;
   eo.explain = options.explain;
   eo.record_tables = true;
+  eo.record_branches = options.record_branches;
   const std::vector<HttpMock>* mocks = &bundle.http_mocks;
-  eo.request = [mocks](const Json& req) -> Result<Json> {
+  const std::vector<HttpMock>* own = &options.http_mocks;
+  eo.request = [mocks, own](const Json& req) -> Result<Json> {
     std::string method = req.contains("method") && req["method"].is_string() ? upper(req["method"].get<std::string>()) : "";
     std::string url = req.contains("url") && req["url"].is_string() ? req["url"].get<std::string>() : "";
-    for (const HttpMock& m : *mocks) {
-      if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;
+    for (const std::vector<HttpMock>* list : {own, mocks}) {
+      for (const HttpMock& m : *list) {
+        if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;
+      }
     }
     return Error{"no mock answers " + method + " " + url + "; add one under mocks.http", "", 0, 0};
   };
@@ -148,6 +152,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
                         {"step", e.path}, {"time", format_instant(e.created)}, {"params", parse_or_null(e.params)}});
   }
   t["effects"] = std::move(jeffects);
+  trace.branches = engine.branches_taken();
   Json changes = Json::array();
   for (const TableChange& c : engine.take_table_changes()) {
     changes.push_back({{"time", format_instant(c.time)}, {"run", c.run_id}, {"table", c.table}, {"key", c.key},
@@ -385,14 +390,17 @@ void check_expectations(const Json& expect, const Trace& trace, std::vector<std:
 
 }  // namespace
 
-std::vector<TestOutcome> run_tests(const Bundle& bundle) {
+std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCoverage>* coverage) {
   std::vector<TestOutcome> out;
+  std::map<BranchKey, size_t> taken;
   for (const BundleTest& t : bundle.tests) {
     TestOutcome o;
     o.name = t.name;
     SimOptions opts;
     opts.from = t.from;
     opts.until = t.until;
+    opts.record_branches = coverage != nullptr;
+    opts.http_mocks = t.http_mocks;
     auto trace = simulate(bundle, t.events, opts);
     if (!trace) {
       o.diff = "  the simulation failed: " + trace.error().to_string();
@@ -400,11 +408,19 @@ std::vector<TestOutcome> run_tests(const Bundle& bundle) {
       continue;
     }
     o.trace_hash = trace.value().hash;
+    for (const auto& [k, n] : trace.value().branches) taken[k] += n;
     std::vector<std::string> diffs;
     check_expectations(t.expect, trace.value(), &diffs);
     o.passed = diffs.empty();
     for (const auto& d : diffs) o.diff += d + "\n";
     out.push_back(std::move(o));
+  }
+  if (coverage) {
+    coverage->clear();
+    for (BranchKey& k : branches_of(bundle)) {
+      auto it = taken.find(k);
+      coverage->push_back(BranchCoverage{std::move(k), it == taken.end() ? 0 : it->second});
+    }
   }
   return out;
 }

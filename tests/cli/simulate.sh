@@ -27,10 +27,10 @@ h1=$("$bin" simulate "$ac" --hash); h2=$("$bin" simulate "$ac" --hash)
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && echo "ok   the same trace hash twice ($h1)" || { echo "FAIL hashes $h1 / $h2"; fails=$((fails+1)); }
 
 cat > "$tmp/events.jsonl" <<'JSONL'
-{"id": "c-1", "type": "checkout.created", "time": "2026-04-01T08:00:00Z", "data": {"checkout_id": "1", "email": "a@example.com", "line_items": [], "total": "10.00"}}
-{"id": "c-2", "type": "checkout.created", "time": "2026-04-01T08:10:00Z", "data": {"checkout_id": "2", "email": "b@example.com", "line_items": [], "total": "10.00"}}
+{"id": "c-1", "type": "checkout.created", "time": "2026-04-01T08:00:00Z", "data": {"id": 1, "token": "t-1", "email": "a@example.com", "line_items": [], "total_price": "10.00"}}
+{"id": "c-2", "type": "checkout.created", "time": "2026-04-01T08:10:00Z", "data": {"id": 2, "token": "t-2", "email": "b@example.com", "line_items": [], "total_price": "10.00"}}
 
-{"id": "o-2", "type": "order.created", "time": "2026-04-01T09:00:00Z", "data": {"checkout_id": "2", "total": "10.00"}}
+{"id": "o-2", "type": "order.created", "time": "2026-04-01T09:00:00Z", "data": {"id": 9002, "checkout_token": "t-2", "total_price": "10.00"}}
 JSONL
 out=$("$bin" simulate "$ac" --events "$tmp/events.jsonl" --until 2026-04-01T13:00:00Z 2>&1)
 expect "JSONL events up to --until: one reminder sent, one run still waiting" 0 $? "$out" \

@@ -127,6 +127,7 @@ struct BundleTest {
   std::vector<Event> events;
   std::optional<Millis> from;   // start of the simulated clock (default: the first event)
   std::optional<Millis> until;  // end of the simulated clock (default: 7 days after the last event)
+  std::vector<HttpMock> http_mocks;  // answers tried before the bundle's (e.g. "the ERP is down")
   Json expect = Json::object();
 };
 
@@ -134,6 +135,10 @@ struct Bundle {
   std::string name;
   std::string version;
   std::string description;
+  // "shop": how the store writes amounts, Shopify's money formats ({{amount}},
+  // {{amount_with_comma_separator}}, ...) for Liquid's money filters.
+  std::string money_format = "${{amount}}";
+  std::string money_with_currency_format = "${{amount}} USD";
   std::vector<Workflow> workflows;
   std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
   std::vector<TableDef> tables;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,7 +50,20 @@ struct EngineOptions {
   RequestPort request;        // unset: http.request steps fail their run
   bool explain = true;        // record each condition's verdict tree (costs time)
   bool record_tables = false; // keep a log of table changes for table_changes()
+  bool record_branches = false;  // count the branches taken, for branches_taken()
 };
+
+// A branch of a workflow: where a run can go one way or another. `branch` reads
+// "trigger: filter passes", "check: then", "risk: case 1", "risk: default",
+// "wait-order: event arrived", "wait-order: timed out" (step paths without foreach indexes).
+struct BranchKey {
+  std::string workflow;
+  std::string branch;
+  bool operator<(const BranchKey& o) const { return workflow != o.workflow ? workflow < o.workflow : branch < o.branch; }
+};
+
+// Every branch of every workflow of the bundle, in document order.
+std::vector<BranchKey> branches_of(const Bundle& bundle);
 
 // One change of a table row, for the simulator's "table values over time".
 struct TableChange {
@@ -93,6 +107,8 @@ class Engine {
   Result<std::vector<EffectRow>> effects();
   Result<std::vector<TableRow>> table_rows(const std::string& table = "");
   std::vector<TableChange> take_table_changes();
+  // How often each branch was taken since the engine opened (with record_branches).
+  const std::map<BranchKey, size_t>& branches_taken() const;
 
   // Outbox delivery, for the runner's dispatcher.
   Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);

@@ -31,6 +31,8 @@ struct SimOptions {
   std::optional<Millis> until;  // default: 7 days after the last event
   bool explain = true;          // record each condition's verdict tree
   bool include_steps = true;    // put every step record in the trace
+  bool record_branches = false; // fill Trace::branches
+  std::vector<HttpMock> http_mocks;  // tried before the bundle's mocks (a test's own answers)
   EngineLimits limits;
 };
 
@@ -47,6 +49,7 @@ struct Trace {
   size_t after_until = 0;  // events later than `until`, not fed in
   std::vector<WorkflowCounts> counts;            // one per workflow, in bundle order
   std::map<std::string, size_t> effects_by_type;
+  std::map<BranchKey, size_t> branches;  // branches taken (with record_branches; not in json)
 };
 
 // Simulates `bundle` (which must have no problems) over `events`. Fails only on store errors;
@@ -63,8 +66,15 @@ struct TestOutcome {
   std::string trace_hash;
 };
 
-// Runs every test of the bundle. A test whose simulation fails is a failed test.
-std::vector<TestOutcome> run_tests(const Bundle& bundle);
+// How often the bundle's tests took one branch of a workflow (see branches_of()).
+struct BranchCoverage {
+  BranchKey key;
+  size_t hits = 0;  // over all tests; 0 = no test goes this way
+};
+
+// Runs every test of the bundle. A test whose simulation fails is a failed test. With
+// `coverage`, also reports every branch of every workflow and how often the tests took it.
+std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCoverage>* coverage = nullptr);
 
 // Events from JSON Lines: one event per non-empty line (lenient form, see parse_event; each
 // needs a time). The Error names the line.

@@ -94,3 +94,56 @@ TEST_CASE("events from JSON Lines") {
   CHECK(shopflow::fnv1a64_hex("") == "cbf29ce484222325");
   CHECK(shopflow::fnv1a64_hex("a") == "af63dc4c8601ec8c");
 }
+
+TEST_CASE("branch coverage names the branches no test takes") {
+  const char* text = R"({
+    "format": "shopflow.bundle/1", "name": "cov", "version": "1",
+    "workflows": [{
+      "id": "big", "trigger": {"event": "order.created", "filter": {"!!": [{"var": "event.data.email"}]}},
+      "steps": [
+        {"id": "size", "if": {">": [{"var": "event.data.total"}, 100]},
+         "then": [{"id": "tag", "action": "order.tag", "params": {"order_id": "1", "tags": "big"}}]},
+        {"id": "tier", "switch": {"var": "event.data.tier"},
+         "cases": [{"equals": "gold", "steps": []}, {"equals": "silver", "steps": []}], "default": []},
+        {"id": "paid", "wait": {"event": "order.paid", "timeout": "PT1H"}}]}],
+    "tests": [{"name": "one big gold order",
+               "events": [{"type": "order.created", "time": "2026-03-02T09:00:00Z",
+                           "data": {"email": "a@example.com", "total": 500, "tier": "gold"}}],
+               "expect": {"effects": [{"type": "order.tag"}]}}]})";
+  auto r = shopflow::load_bundle(text);
+  REQUIRE(r.ok());
+  REQUIRE(r.value().ok());
+  std::vector<shopflow::BranchCoverage> cov;
+  auto outcomes = shopflow::run_tests(r.value().bundle, &cov);
+  REQUIRE(outcomes.size() == 1);
+  CHECK(outcomes[0].passed);
+  std::vector<std::string> taken, missed;
+  for (const auto& b : cov) (b.hits ? taken : missed).push_back(b.key.branch);
+  CHECK(taken == std::vector<std::string>{"trigger: filter passes", "size: then", "tier: case 0", "paid: timed out"});
+  CHECK(missed == std::vector<std::string>{"trigger: filter rejects", "size: else", "tier: case 1", "tier: default",
+                                           "paid: event arrived"});
+}
+
+TEST_CASE("a test's own mocks answer before the bundle's") {
+  const char* text = R"({
+    "format": "shopflow.bundle/1", "name": "mocks", "version": "1",
+    "workflows": [{"id": "ask", "trigger": {"event": "order.created"},
+      "steps": [{"id": "erp", "action": "http.request", "params": {"method": "GET", "url": "https://erp.example.com/stock"}},
+                {"id": "ok", "if": {"==": [{"var": "steps.erp.status"}, 200]}, "then": [],
+                 "else": [{"id": "tell", "action": "notify", "params": {"channel": "#ops", "message": "ERP {{ steps.erp.status }}"}}]}]}],
+    "mocks": {"http": [{"url": "https://erp.example.com/*", "response": {"status": 200, "body": {}}}]},
+    "tests": [
+      {"name": "up", "events": [{"type": "order.created", "time": "2026-03-02T09:00:00Z"}],
+       "expect": {"no_effects": ["notify"]}},
+      {"name": "down", "events": [{"type": "order.created", "time": "2026-03-02T09:00:00Z"}],
+       "mocks": {"http": [{"method": "GET", "url": "https://erp.example.com/stock", "response": {"status": 503}}]},
+       "expect": {"effects": [{"type": "notify", "params": {"message": "ERP 503"}}]}}]})";
+  auto r = shopflow::load_bundle(text);
+  REQUIRE(r.ok());
+  REQUIRE(r.value().ok());
+  for (const auto& t : shopflow::run_tests(r.value().bundle)) {
+    CAPTURE(t.name);
+    CAPTURE(t.diff);
+    CHECK(t.passed);
+  }
+}

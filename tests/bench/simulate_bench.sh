@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The simulator's speed, native and WebAssembly side by side in one run: events per second for
+# `simulate` on a 100,000-event order stream through a workflow of a condition, a template and
+# two effects, and the peak memory of each process. Prints the figures and the WASM/native ratio.
+#   tests/bench/simulate_bench.sh [EVENTS]      (default 100000)
+# Builds the release preset (native) and the wasm preset's benchmark target as needed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+events=${1:-100000}
+work=build/bench
+mkdir -p "$work"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+echo "== building shopflow_bench_simulate (release, native and wasm)"
+cmake --preset release > "$work/sim-configure.log" 2>&1
+cmake --build --preset release -j"$(nproc)" --target shopflow_bench_simulate > "$work/sim-build.log" 2>&1
+cmake --preset wasm > "$work/sim-configure-wasm.log" 2>&1
+cmake --build --preset wasm -j"$(nproc)" --target shopflow_bench_simulate > "$work/sim-build-wasm.log" 2>&1
+
+# Runs a command, prints its output, then its peak resident memory (the child's max RSS).
+run() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout
+sys.stdout.write(out)
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"peak RSS of the process: {rss / 1024:.1f} MB")
+PY
+}
+
+echo "== native"
+native=$(run build/release/tests/shopflow_bench_simulate "$events")
+echo "$native"
+echo "== wasm (node $(node --version))"
+wasm=$(run node build/wasm/tests/shopflow_bench_simulate.js "$events")
+echo "$wasm"
+
+rate() { grep "^simulate ($1" <<<"$2" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/'; }
+echo "== results ($events events)"
+for kind in lean full; do
+  n=$(rate "$kind" "$native") w=$(rate "$kind" "$wasm")
+  awk -v k="$kind" -v n="$n" -v w="$w" 'BEGIN {
+    printf "%-5s trace: native %8d events/s, wasm %8d events/s, wasm takes %.2fx native time (target <= 2x)\n", k, n, w, n / w }'
+done
+echo "target: >= 100000 events/s natively for this workflow"

@@ -27,6 +27,12 @@ build configure-native cmake --preset native -DSHOPFLOW_WASM_BUILD_DIR=build/was
 build build-native cmake --build --preset native -j"$jobs" --target shopflow
 
 build/native/runner/shopflow validate "$bundle"
-echo "== Shopflow is running: studio at http://127.0.0.1:$port/ , health at http://127.0.0.1:$port/healthz (Ctrl-C stops)"
+cat <<EOF
+== Shopflow is running (Ctrl-C stops)
+   studio       http://127.0.0.1:$port/
+   health       http://127.0.0.1:$port/healthz   metrics http://127.0.0.1:$port/metrics
+   send events  cmake/send-samples.sh $bundle http://127.0.0.1:$port
+   effects      build/demo/effects.jsonl ; runs: build/native/runner/shopflow runs --db build/demo/shopflow.db
+EOF
 exec build/native/runner/shopflow serve "$bundle" --db build/demo/shopflow.db --listen "127.0.0.1:$port" \
   --studio build/wasm/web/site

@@ -29,6 +29,18 @@ std::optional<std::string> read_input(const std::string& path) {
   return text;
 }
 
+std::optional<BundleCheck> read_bundle(const std::string& path) {
+  auto text = read_input(path);
+  if (!text) return std::nullopt;
+  auto loaded = load_bundle(*text);
+  if (!loaded) {
+    const Error& e = loaded.error();
+    std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
+    return std::nullopt;
+  }
+  return std::move(loaded.value());
+}
+
 bool is_help(const char* arg) { return std::strcmp(arg, "-h") == 0 || std::strcmp(arg, "--help") == 0; }
 
 }  // namespace shopflow::cli

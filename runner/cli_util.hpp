@@ -5,7 +5,14 @@
 #include <optional>
 #include <string>
 
+#include "shopflow/bundle.hpp"
+
 namespace shopflow::cli {
+
+// Reads and checks the bundle at `path` ("-" for stdin). When it cannot be read or is not
+// JSON, prints "PATH:LINE:COLUMN: reason" to stderr and returns nullopt (exit status 2).
+// Problems are the caller's to print: validate lists them, the others refuse to run.
+std::optional<BundleCheck> read_bundle(const std::string& path);
 
 // Reads the whole file at `path`, or standard input when path is "-". On failure prints
 // "shopflow: cannot read PATH: reason" to stderr and returns nullopt.

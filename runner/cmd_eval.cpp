@@ -1,7 +1,7 @@
 // `shopflow eval RULE.json [--data DATA.json] [--explain]`: evaluates a JSON Logic condition
 // or computed value against data, as a workflow step would, and prints the result as JSON.
-// Exit codes: 0 evaluated, 1 the rule or data could not be read, parsed, compiled or
-// evaluated, 2 wrong usage.
+// Exit codes: 0 evaluated, 1 the rule or data could not be parsed, compiled or evaluated,
+// 2 wrong usage or an unreadable file.
 #include <cstdio>
 #include <string>
 
@@ -29,7 +29,7 @@ const char* kUsage =
     "                    the values it saw and its result, skipped clauses marked\n"
     "\n"
     "Table lookups (the lookup operator) yield null here.\n"
-    "Exit status: 0 evaluated, 1 unreadable, invalid or failing rule or data, 2 wrong usage.\n";
+    "Exit status: 0 evaluated, 1 invalid or failing rule or data, 2 wrong usage or unreadable file.\n";
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "shopflow eval: %s\n\n%s", message.c_str(), kUsage);
@@ -38,19 +38,20 @@ int usage_error(const std::string& message) {
 
 std::string dump(const Json& j, int indent) { return j.dump(indent, ' ', false, Json::error_handler_t::replace); }
 
-// Reads and parses one JSON input; prints "PATH:LINE:COL: message" on failure.
-bool load(const std::string& path, const char* what, Json* out) {
+// Reads and parses one JSON input: 0, or the exit status after printing why (2 unreadable,
+// 1 not JSON, with "PATH:LINE:COL: message").
+int load(const std::string& path, const char* what, Json* out) {
   auto text = read_input(path);
-  if (!text) return false;
+  if (!text) return 2;
   auto parsed = parse_json(*text, what);
   if (!parsed) {
     const Error& e = parsed.error();
     std::string name = path == "-" ? "<stdin>" : path;
     std::fprintf(stderr, "shopflow eval: %s:%d:%d: %s\n", name.c_str(), e.line, e.column, e.message.c_str());
-    return false;
+    return 1;
   }
   *out = std::move(parsed.value());
-  return true;
+  return 0;
 }
 
 }  // namespace
@@ -95,8 +96,10 @@ int cmd_eval(int argc, char** argv) {
   if (rule_path == "-" && data_path == "-") return usage_error("the rule and the data cannot both come from stdin");
 
   Json rule, data = Json::object();
-  if (!load(rule_path, "rule", &rule)) return 1;
-  if (have_data && !load(data_path, "data", &data)) return 1;
+  if (int rc = load(rule_path, "rule", &rule)) return rc;
+  if (have_data) {
+    if (int rc = load(data_path, "data", &data)) return rc;
+  }
   if (have_now) {
     if (!data.is_object()) {
       std::fprintf(stderr, "shopflow eval: --now needs the data to be an object, not %s\n", dump(data, -1).substr(0, 40).c_str());

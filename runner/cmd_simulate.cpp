@@ -81,14 +81,8 @@ int cmd_simulate(int argc, char** argv) {
     std::fprintf(stderr, "shopflow simulate: which bundle?\n\n%s", kUsage);
     return 2;
   }
-  auto text = read_input(path);
-  if (!text) return 2;
-  auto loaded = load_bundle(*text);
-  if (!loaded) {
-    const Error& e = loaded.error();
-    std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
-    return 2;
-  }
+  auto loaded = read_bundle(path);
+  if (!loaded) return 2;
   if (!loaded.value().ok()) {
     for (const Problem& p : loaded.value().problems) std::fprintf(stderr, "%s: %s\n", path.c_str(), p.to_string().c_str());
     std::fprintf(stderr, "shopflow simulate: the bundle has problems; fix them first (shopflow validate %s)\n",

@@ -64,14 +64,8 @@ int cmd_test(int argc, char** argv) {
   size_t passed = 0, failed = 0, uncovered = 0;
   bool problems = false;
   for (const std::string& path : paths) {
-    auto text = read_input(path);
-    if (!text) return 2;
-    auto loaded = load_bundle(*text);
-    if (!loaded) {
-      const Error& e = loaded.error();
-      std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
-      return 2;
-    }
+    auto loaded = read_bundle(path);
+    if (!loaded) return 2;
     if (!loaded.value().ok()) {
       for (const Problem& p : loaded.value().problems) std::printf("%s: %s\n", path.c_str(), p.to_string().c_str());
       std::printf("%s: the bundle has problems; its tests were not run\n", path.c_str());

@@ -44,14 +44,8 @@ int cmd_validate(int argc, char** argv) {
     std::fprintf(stderr, "shopflow validate: which bundle? \n\n%s", kUsage);
     return 2;
   }
-  auto text = read_input(path);
-  if (!text) return 2;
-  auto loaded = load_bundle(*text);
-  if (!loaded) {
-    const Error& e = loaded.error();
-    std::fprintf(stderr, "%s:%d:%d: %s\n", path.c_str(), e.line, e.column, e.message.c_str());
-    return 2;
-  }
+  auto loaded = read_bundle(path);
+  if (!loaded) return 2;
   const BundleCheck& check = loaded.value();
   if (check.ok()) {
     std::puts("OK");

@@ -306,7 +306,9 @@ struct Engine::Impl {
       }
       case ActionKind::Request: {
         if (!options.request) return fail(rs, path, "http.request cannot run here: no request port is configured");
-        auto resp = options.request(params);
+        Json request = params;
+        request["idempotency_key"] = effect_id;
+        auto resp = options.request(request);
         if (!resp) return fail(rs, path, "http.request: " + resp.error().message);
         output = std::move(resp.value());
         EffectRow e;

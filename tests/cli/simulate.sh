@@ -4,27 +4,18 @@
 # Usage: simulate.sh SHOPFLOW_BINARY SOURCE_DIR
 set -u
 bin=$1 src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() {  # expect NAME WANT_EXIT GOT_EXIT OUTPUT PATTERN...
-  local name=$1 want=$2 got=$3 out=$4; shift 4
-  if [ "$got" != "$want" ]; then echo "FAIL $name: exit $got, wanted $want"; echo "$out"; fails=$((fails+1)); return; fi
-  for pat in "$@"; do
-    if ! grep -qF -- "$pat" <<<"$out"; then echo "FAIL $name: output lacks '$pat'"; echo "$out"; fails=$((fails+1)); return; fi
-  done
-  echo "ok   $name"
-}
+source "$(dirname "$0")/lib/expect.sh"
 ac="$src/workflows/abandoned-checkout.json"
 
 out=$("$bin" simulate "$ac" --trace "$tmp/trace.json" 2>&1)
 expect "samples: a summary by workflow and effect type" 0 $? "$out" \
   "Simulated 6 events" "remind-abandoned-checkout        3          1        0       0        2" \
   "email.send               3" "Trace hash: " "Trace written to"
-grep -q '"resumed_by": "timeout"' "$tmp/trace.json" && grep -q '"verdict": false' "$tmp/trace.json" \
-  && echo "ok   the trace has step outputs and verdicts" || { echo "FAIL trace content"; fails=$((fails+1)); }
+check "the trace has step outputs and verdicts" \
+  bash -c "grep -q '\"resumed_by\": \"timeout\"' '$tmp/trace.json' && grep -q '\"verdict\": false' '$tmp/trace.json'"
 
 h1=$("$bin" simulate "$ac" --hash); h2=$("$bin" simulate "$ac" --hash)
-[ -n "$h1" ] && [ "$h1" = "$h2" ] && echo "ok   the same trace hash twice ($h1)" || { echo "FAIL hashes $h1 / $h2"; fails=$((fails+1)); }
+check "the same trace hash twice ($h1, $h2)" test -n "$h1" -a "$h1" = "$h2"
 
 cat > "$tmp/events.jsonl" <<'JSONL'
 {"id": "c-1", "type": "checkout.created", "time": "2026-04-01T08:00:00Z", "data": {"id": 1, "token": "t-1", "email": "a@example.com", "line_items": [], "total_price": "10.00"}}
@@ -46,5 +37,4 @@ out=$("$bin" simulate "$ac" --until tomorrow 2>&1); expect "a bad --until" 2 $? 
 out=$("$bin" simulate 2>&1); expect "no bundle given" 2 $? "$out" "which bundle?"
 out=$("$bin" simulate --help 2>&1); expect "simulate --help" 0 $? "$out" "Usage: shopflow simulate"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

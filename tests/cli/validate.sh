@@ -4,16 +4,7 @@
 # Usage: validate.sh SHOPFLOW_BINARY SOURCE_DIR
 set -u
 bin=$1 src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() {  # expect NAME WANT_EXIT GOT_EXIT OUTPUT PATTERN...
-  local name=$1 want=$2 got=$3 out=$4; shift 4
-  if [ "$got" != "$want" ]; then echo "FAIL $name: exit $got, wanted $want"; echo "$out"; fails=$((fails+1)); return; fi
-  for pat in "$@"; do
-    if ! grep -qF -- "$pat" <<<"$out"; then echo "FAIL $name: output lacks '$pat'"; echo "$out"; fails=$((fails+1)); return; fi
-  done
-  echo "ok   $name"
-}
+source "$(dirname "$0")/lib/expect.sh"
 
 for b in "$src"/workflows/*.json; do
   case $b in *.schema.json) continue;; esac
@@ -36,5 +27,4 @@ out=$("$bin" --help 2>&1); expect "--help" 0 $? "$out" "Usage: shopflow COMMAND"
 out=$("$bin" frobnicate 2>&1); expect "unknown command" 2 $? "$out" "unknown command 'frobnicate'"
 out=$("$bin" validate 2>&1); expect "no file given" 2 $? "$out" "which bundle?"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

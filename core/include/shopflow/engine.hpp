@@ -43,6 +43,8 @@ struct EngineLimits {
 // Performs an http.request synchronously: gets {"method", "url", "headers", "body"} and returns
 // the response {"status", "headers", "body"}, which becomes the step's output. An Error fails
 // the run. The simulator answers from the bundle's mocks; the runner makes the call.
+// Performs an http.request step: gets its parameters plus "idempotency_key" (the effect id,
+// run id / step path) and returns {"status", "headers", "body"}. An Error fails the run.
 using RequestPort = std::function<Result<Json>(const Json& request)>;
 
 struct EngineOptions {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `shopflow render` as analysts run it: exactly the rendered text on stdout (nothing added),
+# stdin, Shopify's money and json filters, and errors on stderr with line and column, exit 1.
+# Usage: render.sh SHOPFLOW_BINARY SOURCE_DIR
+set -u
+bin=$1 src=$2
+source "$(dirname "$0")/lib/expect.sh"
+
+cat > "$tmp/order.json" <<'JSON'
+{ "order": { "name": "#1001", "total_price": "1234.5", "customer": { "first_name": "Ada" },
+             "line_items": [ { "title": "Walnut desk tray", "quantity": 2 }, { "title": "Linen notebook", "quantity": 1 } ] } }
+JSON
+printf '%s' 'Hi {{ order.customer.first_name }}, order {{ order.name }}: {% for l in order.line_items %}{{ l.quantity }} x {{ l.title }}{% unless forloop.last %}, {% endunless %}{% endfor %}. Total {{ order.total_price | money }}' > "$tmp/confirm.liquid"
+
+out=$("$bin" render "$tmp/confirm.liquid" --data "$tmp/order.json" 2>&1)
+expect "a confirmation renders" 0 $? "$out" "Hi Ada, order #1001: 2 x Walnut desk tray, 1 x Linen notebook. Total \$1,234.50"
+"$bin" render "$tmp/confirm.liquid" --data "$tmp/order.json" > "$tmp/out.txt" 2> "$tmp/err.txt"
+printf '%s' 'Hi Ada, order #1001: 2 x Walnut desk tray, 1 x Linen notebook. Total $1,234.50' > "$tmp/want.txt"
+check "stdout is exactly the text: no newline added, nothing on stderr" \
+  bash -c "cmp -s '$tmp/want.txt' '$tmp/out.txt' && test ! -s '$tmp/err.txt'"
+out=$(printf '{{ order | json }}' | "$bin" render - --data "$tmp/order.json" 2>&1); expect "stdin and the json filter" 0 $? "$out" '"name":"#1001"'
+out=$(printf 'line 1\n{%% if order %%}\nunclosed' | "$bin" render - --data "$tmp/order.json" 2>&1)
+expect "an unclosed tag: line and column, exit 1" 1 $? "$out" "<stdin>:2:" "never closed"
+out=$(printf '{{ order.name | shout }}' | "$bin" render - --strict --data "$tmp/order.json" 2>&1)
+expect "--strict refuses an unknown filter" 1 $? "$out" "<stdin>:1:" "shout"
+out=$(printf '{{ order.name | shout }}' | "$bin" render - --data "$tmp/order.json" 2>&1)
+expect "lax mode renders past an unknown filter" 0 $? "$out" "#1001"
+out=$(printf '{%% for i in (1..100000000) %%}x{%% endfor %%}' | timeout 20 "$bin" render - 2>&1)
+expect "a runaway loop ends with a clear error, not a hang" 1 $? "$out" "limit"
+out=$("$bin" render "$tmp/missing.liquid" 2>&1); expect "an unreadable template" 2 $? "$out" "cannot read"
+out=$("$bin" render --help 2>&1); expect "render --help" 0 $? "$out" "Usage: shopflow render" "--strict"
+
+finish

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   sqlite3* db = nullptr;
   if (sqlite3_open(argv[1], &db) != SQLITE_OK) return 1;
   sqlite3_exec(db,
-               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                "CREATE TABLE IF NOT EXISTS inbox(id TEXT PRIMARY KEY, body TEXT);"
                "CREATE TABLE IF NOT EXISTS outbox(id TEXT PRIMARY KEY, params TEXT);",
                nullptr, nullptr, nullptr);

@@ -1,3 +1,4 @@
+#include <cctype>
 #include "delivery.hpp"
 
 #include <curl/curl.h>
@@ -14,6 +15,21 @@
 namespace shopflow::runner {
 
 namespace {
+
+// Response headers as {"name": "value"} with lower-case names.
+size_t collect_header(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(value.begin());
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    (*static_cast<Json*>(out))[name] = value;
+  }
+  return size * n;
+}
 
 size_t collect(char* data, size_t size, size_t n, void* out) {
   auto* s = static_cast<std::string*>(out);
@@ -188,27 +204,39 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
     r.error = "http.request has no url";
     return r;
   }
-  std::string body;
-  if (e.params.contains("body")) body = e.params["body"].is_string() ? e.params["body"].get<std::string>() : e.params["body"].dump();
+  std::string payload;
+  bool json_payload = false;
+  if (e.params.contains("body")) {
+    json_payload = !e.params["body"].is_string();
+    payload = json_payload ? e.params["body"].dump() : e.params["body"].get<std::string>();
+  }
   std::string response;
+  Json headers = Json::object();
   CurlHandle c;
+  bool has_content_type = false;
   if (e.params.contains("headers") && e.params["headers"].is_object()) {
     for (auto it = e.params["headers"].begin(); it != e.params["headers"].end(); ++it) {
+      std::string name = it.key();
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      has_content_type = has_content_type || name == "content-type";
       c.header(it.key() + ": " + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump()));
     }
   }
+  if (json_payload && !has_content_type) c.header("Content-Type: application/json");
   c.header("Idempotency-Key: " + e.id);
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
-  if (!body.empty()) {
-    curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  if (!payload.empty()) {
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, payload.c_str());
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
   }
   curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, a.timeout_ms);
   curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &headers);
   CURLcode rc = curl_easy_perform(c.h);
   if (rc != CURLE_OK) {
     r.error = method + " " + url + ": " + curl_easy_strerror(rc);
@@ -216,7 +244,13 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
   }
   long status = 0;
   curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
-  r.response = {{"status", status}, {"body", response}};
+  // A JSON answer is given to the workflow as JSON, so steps can read steps.<id>.body.field.
+  Json body = response;
+  if (headers.value("content-type", std::string()).find("json") != std::string::npos) {
+    Json parsed = Json::parse(response, nullptr, false);
+    if (!parsed.is_discarded()) body = std::move(parsed);
+  }
+  r.response = {{"status", status}, {"headers", std::move(headers)}, {"body", std::move(body)}};
   r.ok = status < 500 && status != 408 && status != 429;
   if (!r.ok) r.error = method + " " + url + " answered " + std::to_string(status);
   return r;

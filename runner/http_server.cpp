@@ -55,16 +55,20 @@ void declare_metrics(Metrics& m) {
 }
 
 // Production's http.request: performed synchronously, its response becomes the step output.
+// No answer at all (DNS, refused, timeout) is status 0 with the reason, so a workflow's
+// `if status == 200 ... else` handles an unreachable service like any other failure.
 RequestPort request_port(Deliverer* deliverer) {
   return [deliverer](const Json& request) -> Result<Json> {
     OutboundEffect e;
-    e.id = "request";
+    e.id = request.value("idempotency_key", std::string("request"));
     e.type = "http.request";
     e.params = request;
     AdapterConfig a;
     a.adapter = "perform";
     DeliveryResult r = deliverer->perform_now(a, e);
-    if (!r.ok && r.response.is_null()) return Error{r.error, "", 0, 0};
+    if (r.response.is_null()) {
+      return Json{{"status", 0}, {"headers", Json::object()}, {"body", nullptr}, {"error", r.error}};
+    }
     return r.response;
   };
 }

@@ -210,9 +210,10 @@ Result<Rounding> Decimal::parse_rounding(std::string_view name) {
   if (name == "up") return Rounding::Up;
   if (name == "floor") return Rounding::Floor;
   if (name == "ceiling") return Rounding::Ceiling;
-  return Error{"\"" + std::string(name.substr(0, 40)) +
-                   "\" is not a rounding mode; use half_up, half_even, down, up, floor or ceiling",
-               "", 0, 0};
+  std::string message = "\"";
+  message.append(name.substr(0, 40));
+  message.append("\" is not a rounding mode; use half_up, half_even, down, up, floor or ceiling");
+  return Error{std::move(message), "", 0, 0};
 }
 
 Result<Decimal> Decimal::add(const Decimal& other) const {
@@ -322,7 +323,10 @@ std::string Decimal::to_string() const {
   std::string d = digits_of(coef_);
   if (scale_ > 0) {
     if (d.size() <= static_cast<size_t>(scale_)) d.insert(0, static_cast<size_t>(scale_) + 1 - d.size(), '0');
-    d.insert(d.size() - static_cast<size_t>(scale_), ".");
+    std::string fraction = d.substr(d.size() - static_cast<size_t>(scale_));
+    d.resize(d.size() - static_cast<size_t>(scale_));
+    d += '.';
+    d += fraction;
   }
   return coef_ < 0 ? "-" + d : d;
 }

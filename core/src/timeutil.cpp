@@ -31,9 +31,8 @@ bool fixed(std::string_view s, size_t* i, int n, int* out) {
 }
 
 std::string two(int v) {
-  char buf[4];
-  std::snprintf(buf, sizeof buf, "%02d", v);
-  return buf;
+  std::string s = std::to_string(v);
+  return s.size() < 2 ? "0" + s : s;
 }
 
 bool in_range(Millis ms) { return ms >= kMinMillis && ms <= kMaxMillis; }

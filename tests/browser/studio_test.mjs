@@ -54,13 +54,20 @@ try {
     page.waitForFunction(predicate, arg, { timeout, polling: 50 });
   // Where the studio drew a widget last frame (it reports its rectangles in status().widgets).
   const widget = async (name) => {
-    await waitFor((n) => !!window.shopflow.status().widgets[n], name).catch(() => {
-      throw new Error(`no widget ${name} on screen`);
+    await waitFor((n) => !!window.shopflow.status().widgets[n], name).catch(async () => {
+      const file = path.join(shotDir, `studio-missing-${name.replace(/[^a-z0-9.]+/gi, '_')}.png`);
+      await page.screenshot({ path: file }).catch(() => {});
+      throw new Error(`no widget ${name} on screen (screenshot ${file})`);
     });
     return (await status()).widgets[name];
   };
   const click = async (name, button = 'left') => {
     const [x, y, w, h] = await widget(name);
+    // As a person does: the pointer rests on the widget for a frame before the click. (Dear
+    // ImGui 1.86 sees one state per frame; tabs only take a press on an item hovered the frame
+    // before.)
+    await page.mouse.move(x + w / 2, y + h / 2);
+    await frames(1);
     await page.mouse.click(x + w / 2, y + h / 2, { button });
     await frames(2);
   };

@@ -42,6 +42,9 @@ const std::vector<ActionSpec>& action_specs() {
       {"table.add", K::TableAdd, "add a number to a field of a table row (inside the run's transaction)",
        {{"table", true, "table name"}, {"key", true, "row key"}, {"field", true, "numeric field"},
         {"amount", true, "number or decimal string to add (negative to subtract)"}}},
+      {"table.merge", K::TableMerge, "change some fields of a table row, keeping the others (inside the run's transaction)",
+       {{"table", true, "table name"}, {"key", true, "row key"},
+        {"value", true, "object of fields to set; a null field removes it"}}},
       {"table.delete", K::TableDelete, "delete a table row (inside the run's transaction)",
        {{"table", true, "table name"}, {"key", true, "row key"}}},
   };

@@ -430,7 +430,8 @@ class Checker {
                   "\"timeout\": \"PT4H\"}");
       return;
     }
-    int n = body.contains("duration") + body.contains("until") + body.contains("event");
+    bool event = body.contains("event");
+    int n = body.contains("duration") + (body.contains("until") && !event) + event;
     if (n != 1) {
       problem(at, "a wait has exactly one of \"duration\", \"until\" or \"event\"");
       return;
@@ -439,7 +440,7 @@ class Checker {
       st.wait = WaitKind::Duration;
       unknown_keys(body, at, {"duration"}, "a duration wait");
       st.duration_ms = duration(body["duration"], pointer_join(at, "duration"));
-    } else if (body.contains("until")) {
+    } else if (!event) {
       st.wait = WaitKind::Until;
       unknown_keys(body, at, {"until"}, "an until wait");
       const Json& u = body["until"];
@@ -451,7 +452,7 @@ class Checker {
       st.has_logic = true;
     } else {
       st.wait = WaitKind::Event;
-      unknown_keys(body, at, {"event", "match", "timeout"}, "an event wait");
+      unknown_keys(body, at, {"event", "match", "timeout", "until"}, "an event wait");
       st.wait_event = required_string(body, at, "event", "event wait");
       if (!st.wait_event.empty() && !valid_event_type(st.wait_event))
         problem(pointer_join(at, "event"), "\"" + st.wait_event + "\" is not an event type: use dotted lower-case names");
@@ -459,9 +460,20 @@ class Checker {
         st.logic = condition(body["match"], pointer_join(at, "match"));
         st.has_logic = true;
       }
-      if (body.contains("timeout")) {
+      if (body.contains("timeout") && body.contains("until")) {
+        problem(pointer_join(at, "until"),
+                "an event wait gives up after a \"timeout\" (a duration) or at an \"until\" time, not both");
+      } else if (body.contains("timeout")) {
         st.has_timeout = true;
         st.duration_ms = duration(body["timeout"], pointer_join(at, "timeout"));
+      } else if (body.contains("until")) {
+        const Json& u = body["until"];
+        std::string uat = pointer_join(at, "until");
+        if (u.is_string()) {
+          if (auto t = parse_instant(u.get<std::string>()); !t) problem(uat, t.error().message);
+        }
+        st.deadline = condition(u, uat);
+        st.has_deadline = true;
       }
     }
   }

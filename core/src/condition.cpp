@@ -39,6 +39,8 @@ constexpr OpDef kOps[] = {
     {"missing_some", op_missing_some, 2, 2, 0, nullptr, "{\"missing_some\": [n, [\"a\", \"b\"]]}: [] when n keys are present",
      "data"},
     {"preserve", op_preserve, 0, -1, kRaw, nullptr, "{\"preserve\": value}: the value as written, not evaluated", "data"},
+    {"object", op_object, 0, -1, kMembers, nullptr,
+     "{\"object\": {\"sku\": {\"var\": \"sku\"}, \"qty\": 2}}: an object built from the members' values", "data"},
     // Logic.
     {"if", op_if, 0, -1, kNeedsArray, nullptr, "{\"if\": [cond, then, cond2, then2, ..., else]}", "logic"},
     {"?:", op_if, 0, -1, kNeedsArray, nullptr, "{\"?:\": [cond, then, else]}", "logic"},
@@ -140,6 +142,7 @@ constexpr OpDef kOps[] = {
     // Tables.
     {"lookup", op_lookup, 2, 3, 0, nullptr, "{\"lookup\": [\"table\", key]} or [\"table\", key, \"field\"]: a row or null",
      "tables"},
+    {"rows", op_rows, 1, 1, 0, nullptr, "{\"rows\": \"table\"}: every row of the table, in key order", "tables"},
 };
 
 constexpr std::size_t kOpCount = sizeof(kOps) / sizeof(kOps[0]);
@@ -324,6 +327,22 @@ struct Compiler {
     };
     if (op->flags & kRaw) {
       out.literal = args;
+      return true;
+    }
+    if (op->flags & kMembers) {
+      if (!args.is_object()) {
+        return fail(ptr, kInvalidArguments, "\"" + name + "\" needs an object of members, not " + describe(args) + ": " + op->usage);
+      }
+      std::uint32_t member_depth = 0;
+      out.args.resize(args.size());
+      out.keys.reserve(args.size());
+      std::size_t i = 0;
+      for (auto it = args.begin(); it != args.end(); ++it, ++i) {
+        out.keys.push_back(it.key());
+        if (!compile(it.value(), pointer_join(here, it.key()), level + 1, out.args[i])) return false;
+        member_depth = std::max(member_depth, out.args[i].depth);
+      }
+      out.depth = member_depth + 1;
       return true;
     }
     std::uint32_t depth = 0;

@@ -341,6 +341,26 @@ struct Engine::Impl {
           value = params["value"];
           if (value.is_object() && !td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
           if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
+        } else if (st.spec->kind == ActionKind::TableMerge) {
+          const Json& patch = params["value"];
+          if (!patch.is_object()) return fail(rs, path, "table.merge needs an object of fields as value, not " + patch.dump().substr(0, 60));
+          auto cur = store->row_get(td->name, key);
+          if (!cur) return cur.error();
+          value = Json::object();
+          if (cur.value()) {
+            auto parsed = parse_json(*cur.value(), "table row");
+            if (parsed) value = std::move(parsed.value());
+          }
+          if (!value.is_object()) return fail(rs, path, "the row " + key + " of " + td->name + " is not an object");
+          if (!td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
+          for (auto it = patch.begin(); it != patch.end(); ++it) {
+            if (it.value().is_null()) {
+              value.erase(it.key());
+            } else {
+              value[it.key()] = it.value();
+            }
+          }
+          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
         } else {
           auto cur = store->row_get(td->name, key);
           if (!cur) return cur.error();
@@ -373,6 +393,19 @@ struct Engine::Impl {
     return Flow::Continue;
   }
 
+  // The time a wait's `until` names: an RFC 3339 text or epoch milliseconds, from a rule.
+  Result<Millis> time_of(RunState& rs, const logic::Condition& rule) {
+    auto v = evaluate(rule, rs.ctx, nullptr);
+    if (!v) return v.error();
+    if (v.value().is_string()) {
+      auto t = parse_instant(v.value().get<std::string>());
+      if (!t) return Error{"wait until: " + t.error().message, "", 0, 0};
+      return t.value();
+    }
+    if (v.value().is_number()) return static_cast<Millis>(v.value().get<double>());
+    return Error{"wait until: " + v.value().dump().substr(0, 80) + " is not a time", "", 0, 0};
+  }
+
   Result<Flow> wait(RunState& rs, size_t idx, const std::string& path, Millis now) {
     const Step& st = rs.wf->steps[idx];
     Millis due = 0;
@@ -382,17 +415,9 @@ struct Engine::Impl {
       due = now + st.duration_ms;
     } else if (st.wait == WaitKind::Until) {
       kind = "until";
-      auto v = evaluate(st.logic, rs.ctx, nullptr);
-      if (!v) return fail(rs, path, v.error().message);
-      if (v.value().is_string()) {
-        auto t = parse_instant(v.value().get<std::string>());
-        if (!t) return fail(rs, path, "wait until: " + t.error().message);
-        due = t.value();
-      } else if (v.value().is_number()) {
-        due = v.value().get<Millis>();
-      } else {
-        return fail(rs, path, "wait until: " + v.value().dump() + " is not a time");
-      }
+      auto t = time_of(rs, st.logic);
+      if (!t) return fail(rs, path, t.error().message);
+      due = t.value();
       if (due <= now) {
         Json out = {{"resumed_by", "time"}, {"at", format_instant(now)}};
         rs.ctx["steps"][st.id] = out;
@@ -401,8 +426,20 @@ struct Engine::Impl {
       }
     } else {
       kind = "event";
-      timer = st.has_timeout;
+      timer = st.has_timeout || st.has_deadline;
       due = now + st.duration_ms;
+      if (st.has_deadline) {
+        auto t = time_of(rs, st.deadline);
+        if (!t) return fail(rs, path, t.error().message);
+        due = t.value();
+        if (due <= now) {  // the deadline has passed already: nothing to wait for
+          Json out = {{"resumed_by", "timeout"}};
+          took(*rs.wf, st.path + ": timed out");
+          rs.ctx["steps"][st.id] = out;
+          if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
+          return Flow::Continue;
+        }
+      }
       rs.row.wait_event = st.wait_event;
     }
     rs.wait = {{"step", idx}, {"id", st.id}, {"path", path}, {"kind", kind}, {"since", now}};
@@ -815,6 +852,18 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     if (!j) return std::nullopt;
     return std::move(j.value());
   };
+  const Bundle* loaded = &impl->bundle;
+  impl->eval.table_rows = [st, loaded](const std::string& table) -> std::optional<Json> {
+    if (!loaded->find_table(table)) return std::nullopt;
+    auto rows = st->rows(table);
+    if (!rows) return std::nullopt;
+    Json out = Json::array();
+    for (const TableRow& r : rows.value()) {
+      auto j = parse_json(r.value, "table row");
+      if (j) out.push_back(std::move(j.value()));
+    }
+    return out;
+  };
   // Seed the tables once per store: later runs' changes must survive a restart.
   auto seeded = st->meta_get("tables_seeded");
   if (!seeded) return seeded.error();
@@ -966,7 +1015,7 @@ std::vector<BranchKey> branches_of(const Bundle& bundle) {
         out.push_back({wf.id, st.path + ": default"});
       } else if (st.kind == StepKind::Wait && st.wait == WaitKind::Event) {
         out.push_back({wf.id, st.path + ": event arrived"});
-        if (st.has_timeout) out.push_back({wf.id, st.path + ": timed out"});
+        if (st.has_timeout || st.has_deadline) out.push_back({wf.id, st.path + ": timed out"});
       }
     }
   }

@@ -702,4 +702,22 @@ bool op_lookup(const Node& n, Ctx& c, Value& out) {
   return true;
 }
 
+bool op_rows(const Node& n, Ctx& c, Value& out) {
+  Args a;
+  if (!a.collect(n, c)) return false;
+  if (!a[0].is_string()) {
+    return c.fail(n, kInvalidArguments, "\"rows\" needs a table name, not " + describe(a[0]));
+  }
+  if (!c.opt.table_rows) {
+    out.set(Json::array());
+    return true;
+  }
+  std::optional<Json> rows = c.opt.table_rows(a[0].get<std::string>());
+  if (!rows) return c.fail(n, kInvalidArguments, "\"rows\": no table named \"" + a[0].get<std::string>() + "\"");
+  if (!c.check_size(n, rows->size(), "the rows of a table")) return false;
+  if (!c.charge(n, rows->size())) return false;
+  out.set(std::move(*rows));
+  return true;
+}
+
 }  // namespace shopflow::logic::detail

@@ -51,6 +51,7 @@ enum OpFlags : unsigned {
   kNeedsArray = 1u << 0,  // the arguments must be written as an array: {"and": [a, b]}
   kSpread = 1u << 1,      // one expression as the argument: its array value supplies the arguments
   kRaw = 1u << 2,         // the argument is not compiled but kept as written (preserve)
+  kMembers = 1u << 3,     // the argument is an object whose member values are rules (object)
 };
 
 struct OpDef {
@@ -83,6 +84,7 @@ struct Node {
   std::uint32_t depth = 1;     // levels of this subtree
   std::vector<Node> args;
   std::vector<PathSeg> path;
+  std::vector<std::string> keys;  // object: the member names, one per argument
   Json literal;                // Literal: the value; preserve: what it keeps; paths: the path as written
   std::string pointer;         // relative JSON Pointer of this node in the rule
 };
@@ -239,6 +241,7 @@ SHOPFLOW_LOGIC_OP(op_exists);
 SHOPFLOW_LOGIC_OP(op_missing);
 SHOPFLOW_LOGIC_OP(op_missing_some);
 SHOPFLOW_LOGIC_OP(op_preserve);
+SHOPFLOW_LOGIC_OP(op_object);
 // logic
 SHOPFLOW_LOGIC_OP(op_if);
 SHOPFLOW_LOGIC_OP(op_eq);
@@ -319,6 +322,7 @@ SHOPFLOW_LOGIC_OP(op_business_days_add);
 SHOPFLOW_LOGIC_OP(op_weekday);
 // tables
 SHOPFLOW_LOGIC_OP(op_lookup);
+SHOPFLOW_LOGIC_OP(op_rows);
 #undef SHOPFLOW_LOGIC_OP
 
 // Compile hooks (condition.cpp).

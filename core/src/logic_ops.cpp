@@ -317,6 +317,17 @@ bool op_preserve(const Node& n, Ctx& /*c*/, Value& out) {
   return true;
 }
 
+bool op_object(const Node& n, Ctx& c, Value& out) {
+  Json result = Json::object();
+  for (std::size_t i = 0; i < n.args.size(); ++i) {
+    Value v;
+    if (!eval(n.args[i], c, v)) return false;
+    result[n.keys[i]] = v.take();
+  }
+  out.set(std::move(result));
+  return true;
+}
+
 // [SECTION] logic
 
 bool op_if(const Node& n, Ctx& c, Value& out) {
@@ -816,7 +827,8 @@ bool op_substr(const Node& n, Ctx& c, Value& out) {
 bool op_lower(const Node& n, Ctx& c, Value& out) {
   Args a;
   if (!a.collect(n, c)) return false;
-  std::string s = text_of(a[0]);
+  // A missing value is empty text, as for cat: {"lower": null} must not become "null".
+  std::string s = a[0].is_null() ? std::string() : text_of(a[0]);
   for (char& ch : s) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
   out.set(std::move(s));
   return true;
@@ -825,7 +837,8 @@ bool op_lower(const Node& n, Ctx& c, Value& out) {
 bool op_upper(const Node& n, Ctx& c, Value& out) {
   Args a;
   if (!a.collect(n, c)) return false;
-  std::string s = text_of(a[0]);
+  // A missing value is empty text, as for cat: {"upper": null} must not become "null".
+  std::string s = a[0].is_null() ? std::string() : text_of(a[0]);
   for (char& ch : s) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
   out.set(std::move(s));
   return true;

@@ -226,6 +226,42 @@ TEST_CASE("JSON Logic: lookup calls the table port") {
   CHECK(failure(R"({"lookup": [1, "a"]})", "{}").message.find("table name") != std::string::npos);
 }
 
+TEST_CASE("JSON Logic: rows lists a table through the table-rows port") {
+  EvalOptions options;
+  options.table_rows = [](const std::string& table) -> std::optional<Json> {
+    if (table == "customers") return Json::parse(R"([{"id": 1, "spent": "250.00"}, {"id": 2, "spent": "40.00"}])");
+    return std::nullopt;
+  };
+  const Case cases[] = {
+      {R"({"length": {"rows": "customers"}})", "{}", "2"},
+      {R"({"map": [{"filter": [{"rows": "customers"}, {"money_gte": [{"var": "spent"}, "200"]}]}, {"var": "id"}]})", "{}",
+       "[1]"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]), options);
+  CHECK(failure(R"({"rows": "nope"})", "{}", nullptr, options).message.find("no table named \"nope\"") != std::string::npos);
+  // Without a port there are no rows.
+  CHECK(compiled(R"({"rows": "customers"})").evaluate(Json::object()).value() == Json::array());
+}
+
+TEST_CASE("JSON Logic: object builds an object from computed members") {
+  const Case cases[] = {
+      {R"({"object": {"sku": {"var": "sku"}, "total": {"money_mul": [{"var": "price"}, {"var": "qty"}]}, "kind": "line"}})",
+       R"({"sku": "A-1", "price": "19.99", "qty": 3})", R"({"sku": "A-1", "total": "59.97", "kind": "line"})"},
+      {R"({"map": [{"var": "lines"}, {"object": {"sku": {"var": "sku"}, "n": {"*": [{"var": "qty"}, 2]}}}]})",
+       R"({"lines": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]})", R"([{"sku": "A", "n": 2}, {"sku": "B", "n": 4}])"},
+      {R"({"object": {}})", "{}", "{}"},
+      {R"({"lower": {"var": "missing"}})", "{}", R"("")"},
+      {R"({"upper": null})", "{}", R"("")"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+  auto bad = Condition::compile(J(R"({"object": [1, 2]})"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("needs an object of members") != std::string::npos);
+  auto inner = Condition::compile(J(R"({"object": {"a": {"nope": 1}}})"));
+  REQUIRE_FALSE(inner.ok());
+  CHECK(inner.error().pointer == "/object/a");
+}
+
 TEST_CASE("JSON Logic: compile errors name the node and what is accepted") {
   struct Bad {
     const char* rule;

@@ -270,3 +270,58 @@ TEST_CASE("a waiting run whose step left the reloaded bundle fails with a reason
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
 #endif
+
+TEST_CASE("table.merge changes some fields of a row and keeps the others; rows lists a table") {
+  const char* wfs = R"([{"id": "ship", "trigger": {"event": "shipment.updated"}, "steps": [
+    {"id": "status", "action": "table.merge", "params": {"table": "orders", "key": "{{ event.data.order }}",
+       "value": {"status": "{{ event.data.status }}", "tracking": {"$logic": {"var": "event.data.tracking"}}}}},
+    {"id": "count", "set": {"open": {"length": {"filter": [{"rows": "orders"}, {"!=": [{"var": "status"}, "delivered"]}]}}}},
+    {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "{{ vars.open }} open"}}]}])";
+  const char* tables = R"("tables": {"orders": {"key": "id", "rows": [
+    {"id": "1001", "email": "a@x.com", "status": "paid", "tracking": "old"}, {"id": "1002", "status": "paid"}]}})";
+  auto e = engine_of(bundle_of(wfs, tables));
+  REQUIRE(e->ingest(event("s1", "shipment.updated", kT0, {{"order", "1001"}, {"status", "delivered"}, {"tracking", nullptr}}), kT0).ok());
+  REQUIRE(e->ingest(event("s2", "shipment.updated", kT0, {{"order", "1003"}, {"status", "in_transit"}, {"tracking", "T-3"}}), kT0).ok());
+  auto rows = e->table_rows("orders").value();
+  REQUIRE(rows.size() == 3);
+  // Set fields change, untouched ones stay, a null field is removed.
+  CHECK(Json::parse(rows[0].value) == Json::parse(R"({"id": "1001", "email": "a@x.com", "status": "delivered"})"));
+  // A new row gets its key field.
+  CHECK(Json::parse(rows[2].value) == Json::parse(R"({"id": "1003", "status": "in_transit", "tracking": "T-3"})"));
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 2);
+  CHECK(Json::parse(effects[0].params)["message"] == "1 open");
+  CHECK(Json::parse(effects[1].params)["message"] == "2 open");
+}
+
+TEST_CASE("an event wait can give up at a computed time; a deadline already past continues at once") {
+  const char* wfs = R"([{"id": "chase", "trigger": {"event": "invoice.issued"}, "steps": [
+    {"id": "paid", "wait": {"event": "invoice.paid", "until": {"var": "event.data.due"},
+       "match": {"==": [{"var": "event.data.invoice"}, {"var": "trigger.data.invoice"}]}}},
+    {"id": "late", "if": {"==": [{"var": "steps.paid.resumed_by"}, "timeout"]},
+     "then": [{"id": "remind", "action": "notify", "params": {"channel": "#finance", "message": "{{ event.data.invoice }} unpaid"}}]}]}])";
+  auto e = engine_of(bundle_of(wfs));
+  const std::string due = shopflow::format_instant(kT0 + 48 * kHour);
+  REQUIRE(e->ingest(event("i1", "invoice.issued", kT0, {{"invoice", "INV-1"}, {"due", due}}), kT0).ok());
+  REQUIRE(e->ingest(event("i2", "invoice.issued", kT0, {{"invoice", "INV-2"}, {"due", due}}), kT0).ok());
+  REQUIRE(e->ingest(event("i3", "invoice.issued", kT0, {{"invoice", "INV-3"}, {"due", shopflow::format_instant(kT0 - kHour)}}), kT0).ok());
+  REQUIRE(e->ingest(event("p1", "invoice.paid", kT0 + kHour, {{"invoice", "INV-1"}}), kT0 + kHour).ok());
+  CHECK(e->next_due(kT0).value() == kT0 + 48 * kHour);
+  CHECK(e->advance(kT0 + 48 * kHour).value() == 1);
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 2);
+  CHECK(effects[0].id == "chase:i3/late/then/remind");  // due already: no wait
+  CHECK(effects[0].created == kT0);
+  CHECK(effects[1].id == "chase:i2/late/then/remind");
+  CHECK(effects[1].created == kT0 + 48 * kHour);
+  for (const auto& r : e->runs().value()) CHECK(r.status == "completed");
+}
+
+TEST_CASE("an event wait takes a timeout or an until, not both") {
+  auto check = shopflow::load_bundle(R"({"format": "shopflow.bundle/1", "name": "t", "version": "1", "workflows": [
+    {"id": "w", "trigger": {"event": "invoice.issued"}, "steps": [
+      {"id": "paid", "wait": {"event": "invoice.paid", "timeout": "P1D", "until": "2026-03-05T00:00:00Z"}}]}]})");
+  REQUIRE(check.ok());
+  REQUIRE(check.value().problems.size() == 1);
+  CHECK(check.value().problems[0].pointer == "/workflows/0/steps/0/wait/until");
+}

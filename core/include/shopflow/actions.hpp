@@ -18,6 +18,7 @@ enum class ActionKind {
   Request,  // http.request: answered synchronously by the request port; the response is the output
   TableSet,
   TableAdd,
+  TableMerge,
   TableDelete,
 };
 

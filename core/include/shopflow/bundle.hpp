@@ -90,6 +90,8 @@ struct Step {
   WaitKind wait = WaitKind::Duration;   // wait
   Millis duration_ms = 0;               // Duration, and Event's timeout
   bool has_timeout = false;             // Event
+  logic::Condition deadline;            // Event: when it gives up, a time or a rule yielding one
+  bool has_deadline = false;            // Event
   std::string wait_event;               // Event: the event type listened for
 
   std::vector<std::pair<std::string, logic::Condition>> sets;  // set

@@ -24,11 +24,15 @@ namespace shopflow::logic {
 // Answers the table-lookup operator: the row of `table` at `key`, or nullopt when absent.
 using TableLookup = std::function<std::optional<Json>(const std::string& table, const Json& key)>;
 
+// Answers the table-rows operator: every row of `table` in key order, or nullopt for no such table.
+using TableRows = std::function<std::optional<Json>(const std::string& table)>;
+
 // Receives what the `log` operator logs (the operator itself returns its argument).
 using LogSink = std::function<void(const Json& value)>;
 
 struct EvalOptions {
   TableLookup table_lookup;       // unset: the lookup operator yields null
+  TableRows table_rows;           // unset: the rows operator yields []
   size_t max_steps = 1'000'000;   // operator applications before evaluation stops with an error
   size_t max_depth = 128;         // nesting of the rule
   size_t max_size = 1'000'000;    // elements of an array / bytes of a string an operator may build

@@ -510,6 +510,14 @@ struct Engine::Impl {
         if (items.size() > options.limits.max_foreach_items)
           return fail(rs, path, "the list has " + std::to_string(items.size()) + " items; the limit is " +
                                     std::to_string(options.limits.max_foreach_items));
+        // Every item runs at least the body's own steps: a list that cannot finish within the
+        // run's step limit fails here, before its first effect, never half-way through.
+        size_t least = items.size() * rs.wf->lists[st.body_list].size();
+        size_t left = options.limits.max_steps_per_run > rs.count ? options.limits.max_steps_per_run - rs.count : 0;
+        if (least > left)
+          return fail(rs, path, "the list has " + std::to_string(items.size()) + " items, which need at least " +
+                                    std::to_string(least) + " steps; the run has " + std::to_string(left) +
+                                    " of its " + std::to_string(options.limits.max_steps_per_run) + " steps left");
         Json out = {{"count", items.size()}};
         rs.ctx["steps"][st.id] = out;
         if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();

@@ -171,7 +171,20 @@ TEST_CASE("limits: foreach length and steps per run") {
   REQUIRE(e->ingest(event("b", "order.created", kT0, {{"items", Json::array({1, 2, 3, 4})}}), kT0).ok());
   auto runs = e->runs().value();
   CHECK(runs[0].error.find("limit is 5") != std::string::npos);
-  CHECK(runs[1].error.find("more than 4 steps") != std::string::npos);
+  // Four items need four steps, more than the run has left: it fails before the first item.
+  CHECK(runs[1].error.find("need at least 4 steps; the run has 3 of its 4 steps left") != std::string::npos);
+  CHECK(e->steps("w:b").value().size() == 1);
+}
+
+TEST_CASE("limits: a run that outgrows its steps inside branches stops at the limit") {
+  const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "each", "foreach": {"var": "event.data.items"}, "steps": [
+        {"id": "big", "if": true, "then": [{"id": "a", "set": {"x": 1}}, {"id": "b", "set": {"y": 2}}]}]}]}])";
+  shopflow::EngineOptions opts;
+  opts.limits.max_steps_per_run = 4;
+  auto e = engine_of(bundle_of(wfs), ":memory:", opts);
+  REQUIRE(e->ingest(event("a", "order.created", kT0, {{"items", Json::array({1, 2})}}), kT0).ok());
+  CHECK(e->runs().value()[0].error.find("more than 4 steps") != std::string::npos);
 }
 
 TEST_CASE("schedules fire on their cron times") {

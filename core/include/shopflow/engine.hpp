@@ -33,7 +33,7 @@
 namespace shopflow {
 
 struct EngineLimits {
-  size_t max_steps_per_run = 1000;   // steps executed by one run, over all its segments
+  size_t max_steps_per_run = 10000;  // steps executed by one run, over all its segments
   size_t max_foreach_items = 1000;   // items in one foreach list
   int max_emit_depth = 8;            // events emitted by runs of emitted events, ...
   size_t max_fires_per_advance = 100'000;  // timers and schedule fires handled by one advance()

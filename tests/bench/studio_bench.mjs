@@ -1,0 +1,108 @@
+// The studio's performance, as a person meets it, in headless Chromium:
+//   - download size of the page (every file the page loads, gzip-compressed; target < 3 MB);
+//   - time from navigation to the first frame drawn;
+//   - simulating 10,000 events with the Simulator panel's Run button: the time it takes, and
+//     the longest gap between two animation frames while it runs (target: none over 50 ms).
+// Not a test: prints figures. Usage: node tests/bench/studio_bench.mjs [SITE_DIR] [EVENTS]
+// (default build/wasm/web/site, 10000). Build the wasm preset first.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '../browser/serve_static.mjs';
+import { launchBrowser } from '../browser/browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '../..');
+const siteDir = process.argv[2] || path.join(root, 'build/wasm/web/site');
+const count = Number(process.argv[3] || 10000);
+if (!fs.existsSync(path.join(siteDir, 'index.html'))) {
+  console.error(`studio_bench: no studio at ${siteDir} (cmake --preset wasm && cmake --build --preset wasm)`);
+  process.exit(2);
+}
+
+// [1] Download size.
+let raw = 0, gz = 0;
+for (const f of fs.readdirSync(siteDir)) {
+  const file = path.join(siteDir, f);
+  if (!fs.statSync(file).isFile()) continue;
+  const bytes = fs.readFileSync(file);
+  raw += bytes.length;
+  gz += zlib.gzipSync(bytes, { level: 9 }).length;
+}
+const mb = (n) => (n / 1048576).toFixed(2);
+console.log(`page download: ${mb(raw)} MB, ${mb(gz)} MB gzip (target < 3 MB gzip)`);
+
+// [2] A day's worth of abandoned checkouts, 10,000 events: checkouts, two in three completed
+// by an order within the hour, spread over the day.
+const bundle = JSON.parse(fs.readFileSync(path.join(root, 'workflows/abandoned-checkout.json'), 'utf8'));
+const t0 = Date.parse('2026-03-02T00:00:00Z');
+const events = [];
+for (let i = 0; events.length < count; i++) {
+  const at = t0 + i * 8000;
+  const token = `tok-${i}`;
+  events.push({ id: `chk-${i}`, type: 'checkout.created', time: new Date(at).toISOString(),
+    data: { token, email: `c${i}@example.com`, customer: { first_name: 'Ada' }, total_price: '49.90',
+      line_items: [{ title: 'Desk tray', quantity: 1, price: '49.90', sku: 'DESK-TRAY' }],
+      abandoned_checkout_url: `https://shop.example.com/checkouts/${token}` } });
+  if (i % 3 !== 2 && events.length < count) {
+    events.push({ id: `ord-${i}`, type: 'order.created', time: new Date(at + 1800000).toISOString(),
+      data: { id: 5000 + i, checkout_token: token, total_price: '49.90', email: `c${i}@example.com` } });
+  }
+}
+events.sort((a, b) => a.time.localeCompare(b.time));
+bundle.samples = { events };
+
+const server = await serveStatic(siteDir);
+const browser = await launchBrowser();
+try {
+  const page = await browser.context.newPage();
+  const status = () => page.evaluate(() => window.shopflow.status());
+  const started = Date.now();
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.shopflow && window.shopflow.status().frames > 0, null, { timeout: 60000 });
+  console.log(`first frame: ${Date.now() - started} ms after navigation`);
+
+  if (!(await page.evaluate((t) => window.shopflow.loadBundleText('bench.json', t), JSON.stringify(bundle)))) {
+    throw new Error('the generated bundle did not load');
+  }
+  const frames = async (n) => {
+    const s = (await status()).frames;
+    await page.waitForFunction((f) => window.shopflow.status().frames >= f, s + n, { timeout: 20000 });
+  };
+  const click = async (name) => {
+    await page.waitForFunction((n) => !!window.shopflow.status().widgets[n], name, { timeout: 20000 });
+    const [x, y, w, h] = (await status()).widgets[name];
+    await page.mouse.move(x + w / 2, y + h / 2);
+    await frames(1);
+    await page.mouse.click(x + w / 2, y + h / 2);
+  };
+  await frames(3);
+  await click('tab.Simulator');
+  await frames(2);
+  // Watch every animation frame from now on.
+  await page.evaluate(() => {
+    window.__gaps = [];
+    let last = performance.now();
+    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
+  const revision = (await status()).revision;
+  const t = Date.now();
+  await click('sim.run');
+  await page.waitForFunction((r) => { const s = window.shopflow.status().sim; return s.phase === 'done' && s.revision >= r; },
+    revision, { timeout: 300000, polling: 20 });
+  const took = Date.now() - t;
+  const gaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
+  const sim = (await status()).sim;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const longest = sorted[sorted.length - 1];
+  const over = gaps.filter((g) => g > 50).length;
+  console.log(`simulate ${events.length} events in the browser: ${took} ms with the Run button ` +
+    `(${sim.counts ? Object.entries(sim.counts.effects || {}).map(([k, v]) => `${v} ${k}`).join(', ') : ''})`);
+  console.log(`frames while it ran: ${gaps.length}, median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, ` +
+    `longest ${longest.toFixed(1)} ms, ${over} over 50 ms (target: none)`);
+} finally {
+  await browser.close();
+  server.close();
+}

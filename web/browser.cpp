@@ -34,7 +34,13 @@ EM_JS(void, js_open_file_picker, (int purpose), {
     input.remove();
     if (!file) return;
     file.text().then(function (text) {
-      Module.ccall('studio_import_text', null, ['string', 'string', 'number'], [file.name, text, purpose]);
+      // The text goes through the heap: ccall's 'string' copies onto the stack, which a large
+      // file overflows.
+      const n = lengthBytesUTF8(text) + 1;
+      const p = _malloc(n);
+      stringToUTF8(text, p, n);
+      Module.ccall('studio_import_text', null, ['string', 'number', 'number'], [file.name, p, purpose]);
+      _free(p);
     });
   });
   document.body.appendChild(input);

@@ -59,7 +59,7 @@ pid=$!; wait_port 18182; measure node-red 18182 $pid; kill $pid; wait $pid 2>/de
 
 echo "== baseline"
 rm -rf "$work/baseline" && mkdir -p "$work/baseline"
-build/release/tests/shopflow_bench_baseline "$work/baseline/store.db" 18183 "$secret" > /dev/null &
+build/release/tests/bench/shopflow_bench_baseline "$work/baseline/store.db" 18183 "$secret" > /dev/null &
 pid=$!; wait_port 18183; measure baseline 18183 $pid; kill $pid; wait $pid 2>/dev/null || true
 
 echo "== results"

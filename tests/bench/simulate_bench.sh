@@ -37,7 +37,7 @@ echo "== native"
 native=$(run build/release/tests/shopflow_bench_simulate "$events")
 echo "$native"
 echo "== wasm (node $(node --version))"
-wasm=$(run node build/wasm/tests/shopflow_bench_simulate.js "$events")
+wasm=$(run node --no-experimental-fetch build/wasm/tests/shopflow_bench_simulate.js "$events")
 echo "$wasm"
 
 rate() { grep "^simulate ($1" <<<"$2" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/'; }

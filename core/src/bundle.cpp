@@ -443,12 +443,7 @@ class Checker {
     } else if (!event) {
       st.wait = WaitKind::Until;
       unknown_keys(body, at, {"until"}, "an until wait");
-      const Json& u = body["until"];
-      std::string uat = pointer_join(at, "until");
-      if (u.is_string()) {
-        if (auto t = parse_instant(u.get<std::string>()); !t) problem(uat, t.error().message);
-      }
-      st.logic = condition(u, uat);
+      st.logic = time_rule(body["until"], pointer_join(at, "until"));
       st.has_logic = true;
     } else {
       st.wait = WaitKind::Event;
@@ -467,15 +462,18 @@ class Checker {
         st.has_timeout = true;
         st.duration_ms = duration(body["timeout"], pointer_join(at, "timeout"));
       } else if (body.contains("until")) {
-        const Json& u = body["until"];
-        std::string uat = pointer_join(at, "until");
-        if (u.is_string()) {
-          if (auto t = parse_instant(u.get<std::string>()); !t) problem(uat, t.error().message);
-        }
-        st.deadline = condition(u, uat);
+        st.deadline = time_rule(body["until"], pointer_join(at, "until"));
         st.has_deadline = true;
       }
     }
+  }
+
+  // A wait's `until`: a literal time (checked now) or a rule that yields one when it runs.
+  logic::Condition time_rule(const Json& u, const std::string& at) {
+    if (u.is_string()) {
+      if (auto t = parse_instant(u.get<std::string>()); !t) problem(at, t.error().message);
+    }
+    return condition(u, at);
   }
 
   Millis duration(const Json& v, const std::string& at) {

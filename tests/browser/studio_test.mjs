@@ -73,7 +73,13 @@ try {
   };
   const typeInto = async (name, text) => {
     await click(name);
-    await page.keyboard.press('Control+A');
+    // Select all, holding the keys over a frame: ImGui 1.86 reads key state once per frame,
+    // so a press and release between two frames is not seen.
+    await page.keyboard.down('Control');
+    await page.keyboard.down('a');
+    await frames(1);
+    await page.keyboard.up('a');
+    await page.keyboard.up('Control');
     await frames(1);
     await page.keyboard.type(text, { delay: 20 });
     await frames(3);

@@ -1,4 +1,3 @@
-#include <cctype>
 #include "delivery.hpp"
 
 #include <curl/curl.h>
@@ -6,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "webhooks.hpp"
 
@@ -135,32 +136,65 @@ long Deliverer::backoff_ms(int attempt, double random01) const {
   return static_cast<long>(capped * (0.5 + 0.5 * std::clamp(random01, 0.0, 1.0)));
 }
 
-DeliveryResult Deliverer::deliver(const OutboundEffect& e) {
+const AdapterConfig& Deliverer::adapter_for(const OutboundEffect& e) const {
   auto it = config_.routes.find(e.type);
-  const AdapterConfig& a = it != config_.routes.end() ? it->second : config_.fallback;
+  return it != config_.routes.end() ? it->second : config_.fallback;
+}
+
+DeliveryResult Deliverer::deliver(const OutboundEffect& e) {
+  const AdapterConfig& a = adapter_for(e);
   if (a.adapter == "http") return to_http(a, e);
   if (a.adapter == "smtp") return to_smtp(a, e);
   if (a.adapter == "perform") return perform_now(a, e);
   return to_file(a, e);
 }
 
-DeliveryResult Deliverer::to_file(const AdapterConfig& a, const OutboundEffect& e) {
-  DeliveryResult r;
-  std::string line = Json{{"id", e.id}, {"type", e.type}, {"params", e.params}, {"run", e.run_id},
-                          {"workflow", e.workflow}, {"attempt", e.attempt}}
-                         .dump(-1, ' ', false, Json::error_handler_t::replace) +
-                     "\n";
+std::vector<DeliveryResult> Deliverer::deliver_batch(const std::vector<OutboundEffect>& effects) {
+  std::vector<DeliveryResult> results(effects.size());
+  // Effects bound for the same file: their lines, and which effects they are.
+  std::map<const AdapterConfig*, std::pair<std::string, std::vector<size_t>>> files;
+  for (size_t i = 0; i < effects.size(); ++i) {
+    const AdapterConfig& a = adapter_for(effects[i]);
+    if (a.adapter == "file") {
+      auto& [lines, which] = files[&a];
+      lines += file_line(effects[i]);
+      which.push_back(i);
+    } else {
+      results[i] = deliver(effects[i]);
+    }
+  }
+  for (const auto& [a, batch] : files) {
+    std::string error = append_lines(*a, batch.first);
+    for (size_t i : batch.second) {
+      results[i].ok = error.empty();
+      results[i].error = error;
+    }
+  }
+  return results;
+}
+
+std::string Deliverer::file_line(const OutboundEffect& e) {
+  return Json{{"id", e.id}, {"type", e.type}, {"params", e.params}, {"run", e.run_id},
+              {"workflow", e.workflow}, {"attempt", e.attempt}}
+             .dump(-1, ' ', false, Json::error_handler_t::replace) +
+         "\n";
+}
+
+std::string Deliverer::append_lines(const AdapterConfig& a, const std::string& lines) {
   std::lock_guard<std::mutex> lock(file_mu_);
   int fd = ::open(a.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    r.error = "cannot open " + a.path + ": " + std::strerror(errno);
-    return r;
-  }
-  ssize_t n = ::write(fd, line.data(), line.size());
-  bool ok = n == static_cast<ssize_t>(line.size()) && ::fdatasync(fd) == 0;
-  if (!ok) r.error = "cannot append to " + a.path + ": " + std::strerror(errno);
+  if (fd < 0) return "cannot open " + a.path + ": " + std::strerror(errno);
+  ssize_t n = ::write(fd, lines.data(), lines.size());
+  bool ok = n == static_cast<ssize_t>(lines.size()) && ::fdatasync(fd) == 0;
+  std::string error = ok ? std::string() : "cannot append to " + a.path + ": " + std::strerror(errno);
   ::close(fd);
-  r.ok = ok;
+  return error;
+}
+
+DeliveryResult Deliverer::to_file(const AdapterConfig& a, const OutboundEffect& e) {
+  DeliveryResult r;
+  r.error = append_lines(a, file_line(e));
+  r.ok = r.error.empty();
   return r;
 }
 

@@ -64,6 +64,9 @@ class Deliverer {
   explicit Deliverer(DeliveryConfig config);
   ~Deliverer();
   DeliveryResult deliver(const OutboundEffect& effect);
+  // Delivers several effects, one result each in the same order. Effects for the same file
+  // are appended with one write and one fdatasync: one disk flush for the batch.
+  std::vector<DeliveryResult> deliver_batch(const std::vector<OutboundEffect>& effects);
   // Carries out an http.request effect now (method, url, headers, body) and returns its
   // response {"status", "body"}; used for http.request steps, whose response is their output.
   DeliveryResult perform_now(const AdapterConfig& a, const OutboundEffect& e);
@@ -74,7 +77,11 @@ class Deliverer {
   long backoff_ms(int attempt, double random01) const;
 
  private:
+  const AdapterConfig& adapter_for(const OutboundEffect& e) const;
+  static std::string file_line(const OutboundEffect& e);
   DeliveryResult to_file(const AdapterConfig& a, const OutboundEffect& e);
+  // Appends `lines` to the file of `a`, flushed once; the error text, empty on success.
+  std::string append_lines(const AdapterConfig& a, const std::string& lines);
   DeliveryResult to_http(const AdapterConfig& a, const OutboundEffect& e);
   DeliveryResult to_smtp(const AdapterConfig& a, const OutboundEffect& e);
 

@@ -173,6 +173,9 @@ Status HttpServer::open() {
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms);
 
   s.http.set_tcp_nodelay(true);
+  // A store sends webhooks over long-lived connections: reuse them (the library's default
+  // closes a connection after 5 requests).
+  s.http.set_keep_alive_max_count(10000);
   s.http.set_payload_max_length(s.opts.max_body_bytes);
   int threads = s.opts.threads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };

@@ -94,6 +94,8 @@ void Pipeline::commit(std::vector<Pending>& batch) {
 }
 
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
+  // One commit for all the outcomes in hand, not one each.
+  bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
   for (auto& o : outcomes) {
     const auto& e = o.effect;
     if (o.result.ok) {
@@ -117,6 +119,9 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
     metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", dead ? "dead" : "retry"}});
     log_warn(dead ? "effect moved to dead letters" : "effect delivery failed; will retry",
              {{"effect", e.id}, {"type", e.type}, {"attempt", attempt}, {"error", o.result.error}});
+  }
+  if (grouped) {
+    if (auto st = engine_->commit_outcomes(); !st) log_error("cannot record deliveries", {{"error", st.error().message}});
   }
   outcomes.clear();
 }
@@ -211,29 +216,40 @@ void Pipeline::engine_loop() {
 
 void Pipeline::dispatch_loop() {
   for (;;) {
-    EffectRow effect;
+    std::vector<EffectRow> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       dispatch_cv_.wait(lock, [&] { return stopping_ || !to_deliver_.empty(); });
       if (stopping_) return;  // undelivered effects stay pending in the outbox for the next start
-      effect = std::move(to_deliver_.front());
-      to_deliver_.pop_front();
+      // Everything waiting, up to a bound: effects for one file share one write and one flush.
+      while (!to_deliver_.empty() && batch.size() < opts_.dispatch_batch) {
+        batch.push_back(std::move(to_deliver_.front()));
+        to_deliver_.pop_front();
+      }
     }
-    OutboundEffect out;
-    out.id = effect.id;
-    out.type = effect.type;
-    out.params = Json::parse(effect.params, nullptr, false);
-    out.run_id = effect.run_id;
-    auto colon = effect.run_id.find_first_of(":@");
-    out.workflow = effect.run_id.substr(0, colon);
-    out.attempt = effect.attempts + 1;
+    std::vector<OutboundEffect> outs;
+    outs.reserve(batch.size());
+    for (const EffectRow& effect : batch) {
+      OutboundEffect out;
+      out.id = effect.id;
+      out.type = effect.type;
+      out.params = Json::parse(effect.params, nullptr, false);
+      out.run_id = effect.run_id;
+      auto colon = effect.run_id.find_first_of(":@");
+      out.workflow = effect.run_id.substr(0, colon);
+      out.attempt = effect.attempts + 1;
+      outs.push_back(std::move(out));
+    }
     auto t0 = std::chrono::steady_clock::now();
-    DeliveryResult r = deliverer_->deliver(out);
-    metrics_.observe("shopflow_delivery_seconds", {{"type", effect.type}},
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::vector<DeliveryResult> results = deliverer_->deliver_batch(outs);
+    double each = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                  static_cast<double>(batch.size());
     {
       std::lock_guard<std::mutex> lock(mu_);
-      outcomes_.push_back(Outcome{std::move(effect), std::move(r)});
+      for (size_t i = 0; i < batch.size(); ++i) {
+        metrics_.observe("shopflow_delivery_seconds", {{"type", batch[i].type}}, each);
+        outcomes_.push_back(Outcome{std::move(batch[i]), std::move(results[i])});
+      }
     }
     engine_cv_.notify_one();
   }

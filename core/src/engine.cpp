@@ -1047,6 +1047,14 @@ Status Engine::mark_delivered(const std::string& effect_id) {
   return {};
 }
 
+Status Engine::begin_outcomes() { return impl_->store->begin(); }
+
+Status Engine::commit_outcomes() {
+  auto s = impl_->store->commit();
+  if (!s) (void)impl_->store->rollback();
+  return s;
+}
+
 Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {
   auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", true, retry_at.value_or(0), error);
   if (!r) return r.error();

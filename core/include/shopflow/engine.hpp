@@ -115,6 +115,9 @@ class Engine {
   // Outbox delivery, for the runner's dispatcher.
   Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);
   Status mark_delivered(const std::string& effect_id);
+  // Groups the mark_* calls between them into one transaction (one commit for many outcomes).
+  Status begin_outcomes();
+  Status commit_outcomes();
   // Schedules another attempt at `retry_at`, or moves the effect to the dead letters when nullopt.
   Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at);
   Result<std::vector<EffectRow>> dead_letters();

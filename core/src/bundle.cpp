@@ -454,6 +454,7 @@ class Checker {
       if (body.contains("match")) {
         st.logic = condition(body["match"], pointer_join(at, "match"));
         st.has_logic = true;
+        correlation(body["match"], st);
       }
       if (body.contains("timeout") && body.contains("until")) {
         problem(pointer_join(at, "until"),
@@ -464,6 +465,44 @@ class Checker {
       } else if (body.contains("until")) {
         st.deadline = time_rule(body["until"], pointer_join(at, "until"));
         st.has_deadline = true;
+      }
+    }
+  }
+
+  // Finds the equality that correlates an event wait (see Step::correlate_event).
+  static void correlation(const Json& match, Step& st) {
+    auto var_path = [](const Json& v) -> std::string {
+      if (!v.is_object() || v.size() != 1 || !v.contains("var")) return std::string();
+      const Json& p = v["var"];
+      return p.is_string() ? p.get<std::string>() : std::string();
+    };
+    auto try_equality = [&](const Json& rule) {
+      if (!rule.is_object() || rule.size() != 1) return false;
+      auto it = rule.begin();
+      if ((it.key() != "==" && it.key() != "===") || !it.value().is_array() || it.value().size() != 2) return false;
+      std::string a = var_path(it.value()[0]), b = var_path(it.value()[1]);
+      auto is_event = [](const std::string& p) { return p.rfind("event.", 0) == 0; };
+      auto is_own = [](const std::string& p) {  // fixed while the run waits
+        return !p.empty() && p != "event" && p.rfind("event.", 0) != 0 && p != "now";
+      };
+      if (!(is_event(a) && is_own(b)) && !(is_event(b) && is_own(a))) return false;
+      st.correlate_event = is_event(a) ? a : b;
+      st.correlate_own = is_event(a) ? b : a;
+      auto ev = logic::Condition::compile(Json{{"var", st.correlate_event}});
+      auto own = logic::Condition::compile(Json{{"var", st.correlate_own}});
+      if (!ev || !own) {
+        st.correlate_event.clear();
+        st.correlate_own.clear();
+        return false;
+      }
+      st.correlate_event_rule = std::move(ev.value());
+      st.correlate_own_rule = std::move(own.value());
+      return true;
+    };
+    if (try_equality(match)) return;
+    if (match.is_object() && match.size() == 1 && match.contains("and") && match["and"].is_array()) {
+      for (const Json& c : match["and"]) {
+        if (try_equality(c)) return;
       }
     }
   }

@@ -770,6 +770,14 @@ Result<Json> Condition::explain(const Json& data, Json* tree, const EvalOptions&
   return run(root_.get(), base_, data, options, nullptr, tree ? tree : &scratch);
 }
 
+std::string correlation_key(const Json& value) {
+  if (value.is_number()) return detail::js_number_string(detail::to_number(value));
+  if (!value.is_string()) return std::string();
+  double d = detail::to_number(value);
+  if (d == d) return detail::js_number_string(d);  // a numeric text equals that number
+  return "s:" + value.get<std::string>();
+}
+
 bool truthy(const Json& value) {
   switch (value.type()) {
     case Json::value_t::null: return false;

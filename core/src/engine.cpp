@@ -212,6 +212,12 @@ struct Engine::Impl {
     return r;
   }
 
+  // A waiting run's index key: which event field it correlates on, and the value's text.
+  static std::string correlation_key(const std::string& event_path, const Json& value) {
+    std::string k = logic::correlation_key(value);
+    return k.empty() ? k : event_path + "=" + k;
+  }
+
   // [SECTION] records
   Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
                 const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
@@ -250,6 +256,7 @@ struct Engine::Impl {
       rs.row.state = state.dump();
     } else {
       rs.row.wait_event.clear();
+      rs.row.wait_key.clear();
       Json state = {{"vars", rs.ctx["vars"]}, {"seq", rs.seq}};
       rs.row.state = state.dump();
     }
@@ -441,6 +448,11 @@ struct Engine::Impl {
         }
       }
       rs.row.wait_event = st.wait_event;
+      rs.row.wait_key.clear();
+      if (!st.correlate_own.empty()) {
+        auto own = st.correlate_own_rule.evaluate(rs.ctx, eval);
+        if (own) rs.row.wait_key = correlation_key(st.correlate_event, own.value());
+      }
     }
     rs.wait = {{"step", idx}, {"id", st.id}, {"path", path}, {"kind", kind}, {"since", now}};
     if (timer) {
@@ -635,6 +647,7 @@ struct Engine::Impl {
     rs.ctx["now"] = format_instant(now);
     rs.wait = Json();
     rs.row.wait_event.clear();
+    rs.row.wait_key.clear();
     if (auto s = store->timers_delete_for_run(rs.row.id); !s) return s;
     if (auto s = record(rs, path, st.kind, now, nullptr, output); !s) return s;
     return run(rs, now);
@@ -646,6 +659,7 @@ struct Engine::Impl {
     r.error = bundle.find_workflow(row.workflow) ? "the run's saved state does not fit this bundle's workflow"
                                                  : "workflow " + row.workflow + " is no longer in the bundle";
     r.wait_event.clear();
+    r.wait_key.clear();
     r.updated = now;
     if (auto s = store->timers_delete_for_run(r.id); !s) return s;
     return store->run_put(r);
@@ -674,8 +688,22 @@ struct Engine::Impl {
 
   // [SECTION] events
   Status handle(const InboxRow& row, const Json& ev, Millis now) {
-    // Waiting runs first: they were there before this event.
-    auto waiting = store->runs_waiting_for(row.type);
+    // Waiting runs first: they were there before this event. Only those whose correlation
+    // value is this event's (or who have none) can match it.
+    std::vector<std::string> keys;
+    bool keyed = true;
+    Json probe = {{"event", ev}};
+    for (const Workflow& wf : bundle.workflows) {
+      for (const Step& st : wf.steps) {
+        if (st.kind != StepKind::Wait || st.wait != WaitKind::Event || st.wait_event != row.type) continue;
+        if (st.correlate_event.empty()) continue;  // its runs wait without a key
+        auto v = st.correlate_event_rule.evaluate(probe, eval);
+        std::string k = v ? correlation_key(st.correlate_event, v.value()) : std::string();
+        if (k.empty()) keyed = false;  // a value no index can hold: look at every waiting run
+        keys.push_back(std::move(k));
+      }
+    }
+    auto waiting = store->runs_waiting_for(row.type, keyed ? &keys : nullptr);
     if (!waiting) return waiting.error();
     for (const RunRow& w : waiting.value()) {
       RunState rs;
@@ -872,6 +900,19 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     }
     return out;
   };
+  // Runs that wait under a correlation the bundle no longer uses are looked at for every event.
+  std::string signature;
+  for (const Workflow& wf : impl->bundle.workflows) {
+    for (const Step& step : wf.steps) {
+      if (!step.correlate_event.empty()) signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
+    }
+  }
+  auto known = st->meta_get("correlation");
+  if (!known) return known.error();
+  if (!known.value() || *known.value() != signature) {
+    if (auto s = st->runs_forget_wait_keys(); !s) return s.error();
+    if (auto s = st->meta_set("correlation", signature); !s) return s.error();
+  }
   // Seed the tables once per store: later runs' changes must survive a restart.
   auto seeded = st->meta_get("tables_seeded");
   if (!seeded) return seeded.error();

@@ -1,8 +1,11 @@
 // The SQLite store: schema and migrations, and one cached prepared statement per query.
 #include "shopflow/store.hpp"
 
+#include "shopflow/json.hpp"
+
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace shopflow {
@@ -81,6 +84,12 @@ CREATE TABLE rows (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+)sql",
+    // A waiting run's correlation value: an arriving event is matched only against the runs
+    // that wait for its value (or that have none), not against every run waiting for its type.
+    R"sql(
+ALTER TABLE runs ADD COLUMN wait_key TEXT;
+CREATE INDEX runs_waiting_key ON runs (wait_event, wait_key, seq) WHERE wait_event <> '';
 )sql",
 };
 
@@ -297,19 +306,22 @@ void read_run(sqlite3_stmt* s, RunRow* r) {
   r->error_step = text(8);
   r->wait_event = text(9);
   r->state = text(10);
+  r->wait_key = text(11);
 }
 }  // namespace
 
-#define SHOPFLOW_RUN_COLUMNS "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state"
+#define SHOPFLOW_RUN_COLUMNS \
+  "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state, wait_key"
 
 Status Store::run_put(RunRow& r) {
   SHOPFLOW_STMT(q,
                 "INSERT INTO runs (id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
-                "state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
-                "status = excluded.status, updated_ms = excluded.updated_ms, error = excluded.error, "
-                "error_step = excluded.error_step, wait_event = excluded.wait_event, state = excluded.state");
+                "state, wait_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, '')) ON CONFLICT (id) "
+                "DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms, error = excluded.error, "
+                "error_step = excluded.error_step, wait_event = excluded.wait_event, state = excluded.state, "
+                "wait_key = excluded.wait_key");
   q.bind(1, r.id).bind(2, r.workflow).bind(3, r.event_id).bind(4, r.status).bind(5, r.started).bind(6, r.updated);
-  q.bind(7, r.error).bind(8, r.error_step).bind(9, r.wait_event).bind(10, r.state);
+  q.bind(7, r.error).bind(8, r.error_step).bind(9, r.wait_event).bind(10, r.state).bind(11, r.wait_key);
   if (q.step() != SQLITE_DONE) return error("runs");
   return {};
 }
@@ -337,18 +349,49 @@ Result<bool> Store::run_exists(const std::string& id) {
   return rc == SQLITE_ROW;
 }
 
-Result<std::vector<RunRow>> Store::runs_waiting_for(const std::string& event_type) {
-  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE wait_event = ?1 AND wait_event <> '' ORDER BY seq");
-  if (!p) return p.error();
-  Stmt q(p.value());
-  q.bind(1, event_type);
+Status Store::runs_forget_wait_keys() { return exec("UPDATE runs SET wait_key = NULL WHERE wait_key IS NOT NULL"); }
+
+Result<std::vector<RunRow>> Store::runs_waiting_for(const std::string& event_type, const std::vector<std::string>* keys) {
   std::vector<RunRow> out;
-  int rc;
-  while ((rc = q.step()) == SQLITE_ROW) {
-    out.emplace_back();
-    read_run(p.value(), &out.back());
+  // Collects the rows of one query, run with the event type and an optional key.
+  auto collect = [&](const char* sql, const std::string* key) -> Status {
+    auto p = prepare(sql);
+    if (!p) return p.error();
+    Stmt q(p.value());
+    q.bind(1, event_type);
+    if (key) q.bind(2, *key);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      out.emplace_back();
+      read_run(p.value(), &out.back());
+    }
+    if (rc != SQLITE_DONE) return error("runs");
+    return {};
+  };
+  if (!keys) {
+    if (auto s = collect("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE wait_event = ?1 AND wait_event <> '' ORDER BY seq",
+                         nullptr);
+        !s)
+      return s.error();
+    return out;
   }
-  if (rc != SQLITE_DONE) return error("runs");
+  // One index lookup for the runs without a key and one for each key, merged in creation order.
+  if (auto s = collect("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE wait_event = ?1 AND wait_event <> '' AND "
+                       "wait_key IS NULL ORDER BY seq",
+                       nullptr);
+      !s)
+    return s.error();
+  std::vector<std::string> distinct(*keys);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (const std::string& k : distinct) {
+    if (auto s = collect("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE wait_event = ?1 AND wait_event <> '' AND "
+                         "wait_key = ?2 ORDER BY seq",
+                         &k);
+        !s)
+      return s.error();
+  }
+  std::sort(out.begin(), out.end(), [](const RunRow& a, const RunRow& b) { return a.seq < b.seq; });
   return out;
 }
 

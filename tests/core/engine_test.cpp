@@ -338,3 +338,45 @@ TEST_CASE("an event wait takes a timeout or an until, not both") {
   REQUIRE(check.value().problems.size() == 1);
   CHECK(check.value().problems[0].pointer == "/workflows/0/steps/0/wait/until");
 }
+
+TEST_CASE("an event wait correlated on a value is matched like its condition says, through the index") {
+  // The match compares event.data.checkout with trigger.data.checkout (loosely: "7" == 7).
+  auto e = engine_of(bundle_of(kAbandoned));
+  REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", 7}, {"email", "a@x.com"}}), kT0).ok());
+  REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "8"}, {"email", "b@x.com"}}), kT0).ok());
+  REQUIRE(e->ingest(event("c3", "checkout.created", kT0, {{"checkout", nullptr}, {"email", "c@x.com"}}), kT0).ok());
+  auto waiting = e->runs().value();
+  for (const auto& r : waiting) CHECK(r.status == "waiting");
+  CHECK(waiting[0].wait_key == "event.data.checkout=7");
+  CHECK(waiting[1].wait_key == "event.data.checkout=8");
+  CHECK(waiting[2].wait_key.empty());  // null: no key, looked at for every order
+  // A string that equals the number, and a number that equals the string.
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "7.0"}}), kT0 + kHour).ok());
+  REQUIRE(e->ingest(event("o2", "order.created", kT0 + kHour, {{"checkout", 8}}), kT0 + kHour).ok());
+  auto runs = e->runs().value();
+  CHECK(runs[0].status == "stopped");
+  CHECK(runs[1].status == "stopped");
+  CHECK(runs[2].status == "waiting");
+  // An event without the value (null == null holds): every waiting run is looked at.
+  REQUIRE(e->ingest(event("o3", "order.created", kT0 + kHour, Json::object()), kT0 + kHour).ok());
+  CHECK(e->runs().value()[2].status == "stopped");
+}
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("runs waiting under a correlation the reloaded bundle changed are still found") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-engine-rekey.db";
+  std::filesystem::remove(path);
+  {
+    auto e = engine_of(bundle_of(kAbandoned), path.string());
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"cart", "A"}}), kT0).ok());
+  }
+  // The new version correlates on another field: the old key means nothing to it.
+  std::string changed = kAbandoned;
+  changed.replace(changed.find("event.data.checkout"), std::string("event.data.checkout").size(), "event.data.cart_id");
+  changed.replace(changed.find("trigger.data.checkout"), std::string("trigger.data.checkout").size(), "trigger.data.cart");
+  auto e = engine_of(bundle_of(changed), path.string());
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"cart_id", "A"}}), kT0 + kHour).ok());
+  CHECK(e->runs().value()[0].status == "stopped");
+  std::filesystem::remove(path);
+}
+#endif

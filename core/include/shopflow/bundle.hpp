@@ -93,6 +93,13 @@ struct Step {
   logic::Condition deadline;            // Event: when it gives up, a time or a rule yielding one
   bool has_deadline = false;            // Event
   std::string wait_event;               // Event: the event type listened for
+  // Event: when `match` requires {"==": [{"var": "event.<path>"}, {"var": "<own path>"}]}
+  // (or ===, in either order, alone or in a top-level "and"), the two paths: the run waits
+  // under its own value, and an arriving event is matched only against runs with its value.
+  std::string correlate_event;          // e.g. "event.data.checkout_token"
+  std::string correlate_own;            // e.g. "trigger.data.token"
+  logic::Condition correlate_event_rule;  // {"var": correlate_event}
+  logic::Condition correlate_own_rule;    // {"var": correlate_own}
 
   std::vector<std::pair<std::string, logic::Condition>> sets;  // set
 

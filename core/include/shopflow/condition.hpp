@@ -89,6 +89,11 @@ class Condition {
 // JSON Logic truthiness: false, null, 0, "", [] are false; everything else true.
 bool truthy(const Json& value);
 
+// A text shared by strings and numbers that `==` finds equal ("42", 42 and "42.0" all give
+// "42"; a text that is no number gives itself): an index key for correlating events. Values
+// that are neither a string nor a number give "" (not indexable).
+std::string correlation_key(const Json& value);
+
 // The names of all operators compile() accepts, for the studio and for documentation.
 std::vector<std::string> operator_names();
 

@@ -25,7 +25,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -49,6 +49,7 @@ struct RunRow {
   std::string error_step; // step path of the failure
   std::string wait_event; // event type a waiting run listens for ("" otherwise)
   std::string state;      // JSON: the run's data and position (engine-private)
+  std::string wait_key;   // a waiting run's correlation value ("" when it has none)
 };
 
 struct RunCount {
@@ -135,7 +136,12 @@ class Store {
   Status run_put(RunRow& row);
   Result<std::optional<RunRow>> run_get(const std::string& id);
   Result<bool> run_exists(const std::string& id);
-  Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type);
+  // The runs waiting for events of `event_type`, oldest first; with `keys`, only those whose
+  // correlation value is one of them or who have none.
+  Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type,
+                                               const std::vector<std::string>* keys = nullptr);
+  // Forgets every waiting run's correlation value (after the bundle's correlations changed).
+  Status runs_forget_wait_keys();
   Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX);
   // How many runs each (workflow, status) has, without reading the runs.
   Result<std::vector<RunCount>> run_counts();

@@ -42,6 +42,7 @@ struct SimSession {
   double elapsed_ms = 0;         // time spent simulating, summed over slices
   int revision = -1;             // the studio's bundle revision this run simulates
 
+  std::unique_ptr<TraceBuilder> builder;  // the trace being built, after the last event
   bool has_trace = false;
   Trace trace;                   // complete once phase is Done
 

@@ -40,6 +40,110 @@ Json parse_or_null(const std::string& s) {
 
 }  // namespace
 
+RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock> then) {
+  return [first = std::move(first), then = std::move(then)](const Json& req) -> Result<Json> {
+    std::string method = req.contains("method") && req["method"].is_string() ? upper(req["method"].get<std::string>()) : "";
+    std::string url = req.contains("url") && req["url"].is_string() ? req["url"].get<std::string>() : "";
+    for (const std::vector<HttpMock>* list : {&first, &then}) {
+      for (const HttpMock& m : *list) {
+        if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;
+      }
+    }
+    return Error{"no mock answers " + method + " " + url + "; add one under mocks.http", "", 0, 0};
+  };
+}
+
+TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end)
+    : engine_(engine), bundle_(bundle), include_steps_(include_steps) {
+  trace_.events = end.handled;
+  trace_.duplicates = end.duplicates;
+  trace_.after_until = end.after_until;
+  Json& t = trace_.json;
+  t["bundle"] = bundle.name;
+  t["version"] = bundle.version;
+  t["from"] = format_instant(end.from);
+  t["until"] = format_instant(end.until);
+  t["events"] = {{"given", end.given}, {"handled", end.handled}, {"duplicates", end.duplicates},
+                 {"after_until", end.after_until}};
+  for (const Workflow& w : bundle.workflows) trace_.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
+}
+
+Result<bool> TraceBuilder::step(size_t max_runs) {
+  if (!listed_) {
+    auto runs = engine_.runs();
+    if (!runs) return runs.error();
+    runs_ = std::move(runs.value());
+    listed_ = true;
+  }
+  for (size_t n = 0; next_ < runs_.size() && n < max_runs; ++n, ++next_) {
+    const RunRow& r = runs_[next_];
+    workflow_of_run_[r.id] = r.workflow;
+    for (auto& c : trace_.counts) {
+      if (c.workflow != r.workflow) continue;
+      ++c.started;
+      if (r.status == "completed") ++c.completed;
+      else if (r.status == "waiting") ++c.waiting;
+      else if (r.status == "failed") ++c.failed;
+      else if (r.status == "stopped") ++c.stopped;
+    }
+    Json jr = {{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
+               {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)}};
+    if (!r.error.empty()) jr["error"] = r.error;
+    if (!r.error_step.empty()) jr["error_step"] = r.error_step;
+    if (!r.wait_event.empty()) jr["waiting_for"] = r.wait_event;
+    if (include_steps_) {
+      auto steps = engine_.steps(r.id);
+      if (!steps) return steps.error();
+      Json js = Json::array();
+      for (const StepRow& s : steps.value()) {
+        Json x = {{"path", s.path}, {"kind", s.kind}, {"time", format_instant(s.time)}};
+        if (!s.input.empty()) x["input"] = parse_or_null(s.input);
+        x["output"] = parse_or_null(s.output);
+        if (!s.verdict.empty()) x["verdict"] = parse_or_null(s.verdict);
+        if (!s.explanation.empty()) x["explanation"] = parse_or_null(s.explanation);
+        js.push_back(std::move(x));
+      }
+      jr["steps"] = std::move(js);
+    }
+    runs_json_.push_back(std::move(jr));
+  }
+  if (next_ < runs_.size()) return false;
+
+  Json& t = trace_.json;
+  t["runs"] = std::move(runs_json_);
+  auto effects = engine_.effects();
+  if (!effects) return effects.error();
+  Json jeffects = Json::array();
+  for (const EffectRow& e : effects.value()) {
+    ++trace_.effects_by_type[e.type];
+    jeffects.push_back({{"id", e.id}, {"type", e.type}, {"workflow", workflow_of_run_[e.run_id]}, {"run", e.run_id},
+                        {"step", e.path}, {"time", format_instant(e.created)}, {"params", parse_or_null(e.params)}});
+  }
+  t["effects"] = std::move(jeffects);
+  trace_.branches = engine_.branches_taken();
+  Json changes = Json::array();
+  for (const TableChange& c : engine_.take_table_changes()) {
+    changes.push_back({{"time", format_instant(c.time)}, {"run", c.run_id}, {"table", c.table}, {"key", c.key},
+                       {"value", c.value}});
+  }
+  Json final_rows = Json::object();
+  for (const TableDef& td : bundle_.tables) final_rows[td.name] = Json::object();
+  auto rows = engine_.table_rows();
+  if (!rows) return rows.error();
+  for (const TableRow& r : rows.value()) final_rows[r.table][r.key] = parse_or_null(r.value);
+  t["tables"] = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
+  Json counts = Json::object();
+  for (const auto& c : trace_.counts) {
+    counts[c.workflow] = {{"started", c.started}, {"completed", c.completed}, {"waiting", c.waiting},
+                          {"failed", c.failed}, {"stopped", c.stopped}};
+  }
+  Json by_type = Json::object();
+  for (const auto& [type, n] : trace_.effects_by_type) by_type[type] = n;
+  t["counts"] = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
+  trace_.hash = fnv1a64_hex(t.dump());
+  return true;
+}
+
 Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {
   auto store = Store::open(":memory:");
   if (!store) return store.error();
@@ -48,18 +152,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   eo.explain = options.explain;
   eo.record_tables = true;
   eo.record_branches = options.record_branches;
-  const std::vector<HttpMock>* mocks = &bundle.http_mocks;
-  const std::vector<HttpMock>* own = &options.http_mocks;
-  eo.request = [mocks, own](const Json& req) -> Result<Json> {
-    std::string method = req.contains("method") && req["method"].is_string() ? upper(req["method"].get<std::string>()) : "";
-    std::string url = req.contains("url") && req["url"].is_string() ? req["url"].get<std::string>() : "";
-    for (const std::vector<HttpMock>* list : {own, mocks}) {
-      for (const HttpMock& m : *list) {
-        if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;
-      }
-    }
-    return Error{"no mock answers " + method + " " + url + "; add one under mocks.http", "", 0, 0};
-  };
+  eo.request = mock_request_port(options.http_mocks, bundle.http_mocks);
   auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
   Engine& engine = *opened.value();
@@ -72,7 +165,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
                                : (events.empty() ? options.from.value_or(0) : events.back()->time_ms) + kDefaultSimulationTail;
   Millis from = options.from ? *options.from : (events.empty() ? until : events.front()->time_ms);
 
-  Trace trace;
+  size_t handled = 0, duplicates = 0;
   Millis clock = from;
   size_t i = 0;
   for (;;) {
@@ -89,91 +182,18 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
       clock = std::max(clock, next_event);
       auto r = engine.ingest(*events[i], clock);
       if (!r) return r.error();
-      ++trace.events;
-      if (!r.value()) ++trace.duplicates;
+      ++handled;
+      if (!r.value()) ++duplicates;
       ++i;
       continue;
     }
     break;
   }
-  trace.after_until = events.size() - i;
-
-  // [SECTION] the trace document
-  Json& t = trace.json;
-  t["bundle"] = bundle.name;
-  t["version"] = bundle.version;
-  t["from"] = format_instant(from);
-  t["until"] = format_instant(until);
-  t["events"] = {{"given", input.size()}, {"handled", trace.events}, {"duplicates", trace.duplicates},
-                 {"after_until", trace.after_until}};
-  for (const Workflow& w : bundle.workflows) trace.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
-  auto runs = engine.runs();
-  if (!runs) return runs.error();
-  std::map<std::string, std::string> workflow_of_run;
-  Json jruns = Json::array();
-  for (const RunRow& r : runs.value()) {
-    workflow_of_run[r.id] = r.workflow;
-    for (auto& c : trace.counts) {
-      if (c.workflow != r.workflow) continue;
-      ++c.started;
-      if (r.status == "completed") ++c.completed;
-      else if (r.status == "waiting") ++c.waiting;
-      else if (r.status == "failed") ++c.failed;
-      else if (r.status == "stopped") ++c.stopped;
-    }
-    Json jr = {{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
-               {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)}};
-    if (!r.error.empty()) jr["error"] = r.error;
-    if (!r.error_step.empty()) jr["error_step"] = r.error_step;
-    if (!r.wait_event.empty()) jr["waiting_for"] = r.wait_event;
-    if (options.include_steps) {
-      auto steps = engine.steps(r.id);
-      if (!steps) return steps.error();
-      Json js = Json::array();
-      for (const StepRow& s : steps.value()) {
-        Json x = {{"path", s.path}, {"kind", s.kind}, {"time", format_instant(s.time)}};
-        if (!s.input.empty()) x["input"] = parse_or_null(s.input);
-        x["output"] = parse_or_null(s.output);
-        if (!s.verdict.empty()) x["verdict"] = parse_or_null(s.verdict);
-        if (!s.explanation.empty()) x["explanation"] = parse_or_null(s.explanation);
-        js.push_back(std::move(x));
-      }
-      jr["steps"] = std::move(js);
-    }
-    jruns.push_back(std::move(jr));
-  }
-  t["runs"] = std::move(jruns);
-  auto effects = engine.effects();
-  if (!effects) return effects.error();
-  Json jeffects = Json::array();
-  for (const EffectRow& e : effects.value()) {
-    ++trace.effects_by_type[e.type];
-    jeffects.push_back({{"id", e.id}, {"type", e.type}, {"workflow", workflow_of_run[e.run_id]}, {"run", e.run_id},
-                        {"step", e.path}, {"time", format_instant(e.created)}, {"params", parse_or_null(e.params)}});
-  }
-  t["effects"] = std::move(jeffects);
-  trace.branches = engine.branches_taken();
-  Json changes = Json::array();
-  for (const TableChange& c : engine.take_table_changes()) {
-    changes.push_back({{"time", format_instant(c.time)}, {"run", c.run_id}, {"table", c.table}, {"key", c.key},
-                       {"value", c.value}});
-  }
-  Json final_rows = Json::object();
-  for (const TableDef& td : bundle.tables) final_rows[td.name] = Json::object();
-  auto rows = engine.table_rows();
-  if (!rows) return rows.error();
-  for (const TableRow& r : rows.value()) final_rows[r.table][r.key] = parse_or_null(r.value);
-  t["tables"] = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
-  Json counts = Json::object();
-  for (const auto& c : trace.counts) {
-    counts[c.workflow] = {{"started", c.started}, {"completed", c.completed}, {"waiting", c.waiting},
-                          {"failed", c.failed}, {"stopped", c.stopped}};
-  }
-  Json by_type = Json::object();
-  for (const auto& [type, n] : trace.effects_by_type) by_type[type] = n;
-  t["counts"] = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
-  trace.hash = fnv1a64_hex(t.dump());
-  return trace;
+  SimEnd end{from, until, input.size(), handled, duplicates, events.size() - i};
+  TraceBuilder builder(engine, bundle, options.include_steps, end);
+  auto built = builder.step(SIZE_MAX);
+  if (!built) return built.error();
+  return builder.take();
 }
 
 std::string summarize(const Trace& trace) {

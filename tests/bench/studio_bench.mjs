@@ -80,6 +80,14 @@ try {
   await frames(3);
   await click('tab.Simulator');
   await frames(2);
+  // Frames of the idle page, for comparison (software WebGL in headless Chromium is slow).
+  const idle = await page.evaluate(() => new Promise((done) => {
+    const gaps = []; let last = performance.now();
+    const tick = (t) => { gaps.push(t - last); last = t; if (gaps.length < 30) requestAnimationFrame(tick); else done(gaps); };
+    requestAnimationFrame(tick);
+  }));
+  idle.sort((a, b) => a - b);
+  console.log(`idle frames: median ${idle[Math.floor(idle.length / 2)].toFixed(1)} ms, longest ${idle[idle.length - 1].toFixed(1)} ms`);
   // Watch every animation frame from now on.
   await page.evaluate(() => {
     window.__gaps = [];
@@ -100,6 +108,8 @@ try {
   const over = gaps.filter((g) => g > 50).length;
   console.log(`simulate ${events.length} events in the browser: ${took} ms with the Run button ` +
     `(${sim.counts ? Object.entries(sim.counts.effects || {}).map(([k, v]) => `${v} ${k}`).join(', ') : ''})`);
+  const top = gaps.map((g, i) => [g, i]).sort((a, b) => b[0] - a[0]).slice(0, 4);
+  console.log(`longest frames: ${top.map(([g, i]) => `${g.toFixed(0)} ms (frame ${i + 1} of ${gaps.length})`).join(', ')}`);
   console.log(`frames while it ran: ${gaps.length}, median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, ` +
     `longest ${longest.toFixed(1)} ms, ${over} over 50 ms (target: none)`);
 } finally {

@@ -56,6 +56,40 @@ struct Trace {
 // failed runs are part of the trace.
 Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& events, const SimOptions& options = {});
 
+// Answers http.request from mocks: the first in `first`, then in `then`, whose method
+// (case-insensitive; empty = any) and URL (exact, or a prefix ending in '*') match.
+RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock> then);
+
+// Where the clock and the events stood when a simulation ended: the trace's header.
+struct SimEnd {
+  Millis from = 0, until = 0;
+  size_t given = 0, handled = 0, duplicates = 0, after_until = 0;
+};
+
+// Builds the trace document of a finished simulation from its engine, a bounded number of runs
+// at a time, so that a caller drawing frames (the studio) can spread the work. simulate()
+// builds it in one go.
+class TraceBuilder {
+ public:
+  TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end);
+  // Adds up to `max_runs` runs (with their step records) to the document; true once it is
+  // complete (effects, tables, counts and hash included).
+  Result<bool> step(size_t max_runs);
+  // The finished trace (after step() returned true).
+  Trace take() { return std::move(trace_); }
+
+ private:
+  Engine& engine_;
+  const Bundle& bundle_;
+  bool include_steps_;
+  Trace trace_;
+  bool listed_ = false;
+  std::vector<RunRow> runs_;
+  size_t next_ = 0;
+  Json runs_json_ = Json::array();
+  std::map<std::string, std::string> workflow_of_run_;
+};
+
 // A readable summary: runs by workflow and status, effects by type, failed runs with reasons.
 std::string summarize(const Trace& trace);
 

@@ -692,18 +692,20 @@ struct Engine::Impl {
     // value is this event's (or who have none) can match it.
     std::vector<std::string> keys;
     bool keyed = true;
-    Json probe = {{"event", ev}};
+    Json probe;  // {"event": ev}, made only when a wait correlates on this type
     for (const Workflow& wf : bundle.workflows) {
       for (const Step& st : wf.steps) {
         if (st.kind != StepKind::Wait || st.wait != WaitKind::Event || st.wait_event != row.type) continue;
         if (st.correlate_event.empty()) continue;  // its runs wait without a key
+        if (probe.is_null()) probe = {{"event", ev}};
         auto v = st.correlate_event_rule.evaluate(probe, eval);
         std::string k = v ? correlation_key(st.correlate_event, v.value()) : std::string();
         if (k.empty()) keyed = false;  // a value no index can hold: look at every waiting run
         keys.push_back(std::move(k));
       }
     }
-    auto waiting = store->runs_waiting_for(row.type, keyed ? &keys : nullptr);
+    // No correlating wait on this type: its waiting runs all have no key.
+    auto waiting = store->runs_waiting_for(row.type, keyed && !keys.empty() ? &keys : nullptr);
     if (!waiting) return waiting.error();
     for (const RunRow& w : waiting.value()) {
       RunState rs;

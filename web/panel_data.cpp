@@ -1,9 +1,13 @@
 // The Data panel: the bundle's sample events (what the simulator feeds in) and its tables as
 // tables; a click on an event picks it for the inspector's previews; more events can be added
-// from a JSON Lines file.
+// from a JSON Lines file or generated as copies of the samples.
 #include <imgui.h>
 
+#include <algorithm>
 #include <set>
+
+#include "shopflow/instant.hpp"
+#include "shopflow/simulator.hpp"
 
 #include "browser.hpp"
 #include "panels.hpp"
@@ -78,6 +82,48 @@ void rows_table(const char* id, const std::vector<const Json*>& rows) {
 
 }  // namespace
 
+// More events from the samples: copies, each later than the last, with their ids and tokens
+// marked so that copies do not answer each other's waits (see shopflow::repeat_events).
+void generate_row(StudioState& state) {
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("Generate");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(60);
+  ImGui::InputInt("##gen-copies", &state.generate_copies, 0, 0);
+  note_widget(state, "data.generate.copies");
+  state.generate_copies = std::clamp(state.generate_copies, 1, 1000);
+  ImGui::SameLine();
+  ImGui::TextUnformatted("copies of the samples,");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(70);
+  input_string("##gen-every", &state.generate_every);
+  note_widget(state, "data.generate.every");
+  ImGui::SameLine();
+  ImGui::TextUnformatted("apart");
+  auto every = parse_duration(state.generate_every);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!every || every.value() <= 0);
+  if (ImGui::SmallButton("Add")) {
+    const std::vector<Event> base = sample_events(state);
+    auto more = repeat_events(base, static_cast<size_t>(state.generate_copies), every.value());
+    Json& samples = state.doc["samples"];
+    if (!samples.is_object()) samples = Json::object();
+    Json& list = samples["events"];
+    if (!list.is_array()) list = Json::array();
+    for (const Event& e : more) list.push_back(event_to_json(e));
+    commit_edit(state);
+    state.notice = "Added " + std::to_string(more.size()) + " generated events.";
+  }
+  note_widget(state, "data.generate.add");
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (!every) {
+    ImGui::TextColored(kWarn, "apart: a duration such as PT1H or P1D");
+  } else {
+    ImGui::TextDisabled("ids and tokens of copy k end in ~k, so copies do not answer each other");
+  }
+}
+
 void draw_data_panel(StudioState& state) {
   if (!state.loaded) {
     ImGui::TextDisabled("No bundle loaded.");
@@ -89,6 +135,7 @@ void draw_data_panel(StudioState& state) {
   if (ImGui::SmallButton("Add events from a file (JSON Lines)...")) open_file_picker(PickPurpose::Events);
   ImGui::SameLine();
   ImGui::TextDisabled("the simulator feeds these in time order");
+  generate_row(state);
   float avail = ImGui::GetContentRegionAvail().x;
   ImGui::BeginChild("left", ImVec2(avail * 0.58f, 0));
   events_table(state, ImGui::GetContentRegionAvail().y * 0.55f);

@@ -86,6 +86,7 @@ std::string status_json(const StudioState& state) {
               {"workflowCount", state.check.bundle.workflows.size()},
               {"workflows", workflows},
               {"problems", state.check.problems.size()},
+              {"sampleEvents", state.check.bundle.sample_events.size()},
               {"problemList", problems},
               {"error", state.load_error},
               {"revision", state.revision},

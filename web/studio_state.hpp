@@ -85,6 +85,10 @@ struct StudioState {
   BottomTab tab = BottomTab::Simulator;
   bool tab_pending = false;  // select `tab` on the next frame
 
+  // Data panel: how many copies of the sample events to add, and how far apart.
+  int generate_copies = 10;
+  std::string generate_every = "PT1H";
+
   SimSession sim;
   TestsState tests;
   CompareState compare;

@@ -196,6 +196,51 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   return builder.take();
 }
 
+namespace {
+
+bool identifies(const std::string& key) {
+  auto ends = [&](const char* suffix) {
+    size_t n = std::char_traits<char>::length(suffix);
+    return key.size() >= n && key.compare(key.size() - n, n, suffix) == 0;
+  };
+  return key == "id" || key == "token" || ends("_id") || ends("_token");
+}
+
+void mark_copy(Json& v, size_t k) {
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      Json& m = it.value();
+      if (identifies(it.key()) && m.is_string()) {
+        m = m.get<std::string>() + "~" + std::to_string(k);
+      } else if (identifies(it.key()) && m.is_number_integer()) {
+        m = m.get<std::int64_t>() + static_cast<std::int64_t>(k) * 1000000;
+      } else {
+        mark_copy(m, k);
+      }
+    }
+  } else if (v.is_array()) {
+    for (Json& item : v) mark_copy(item, k);
+  }
+}
+
+}  // namespace
+
+std::vector<Event> repeat_events(const std::vector<Event>& events, size_t copies, Millis every) {
+  std::vector<Event> out;
+  out.reserve(events.size() * copies);
+  for (size_t k = 1; k <= copies; ++k) {
+    for (const Event& e : events) {
+      Event c = e;
+      c.id = e.id + "~" + std::to_string(k);
+      c.time_ms = e.time_ms + static_cast<Millis>(k) * every;
+      if (c.has_time) c.time = format_instant(c.time_ms);
+      mark_copy(c.data, k);
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 std::string summarize(const Trace& trace) {
   const Json& t = trace.json;
   std::string out;

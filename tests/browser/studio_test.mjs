@@ -217,6 +217,24 @@ try {
     check('Revert brings back the example as shipped', () => assert.deepEqual(JSON.parse(reverted), JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'))));
   });
 
+  // [3b] More events, generated from the samples in the Data panel, simulate like the samples.
+  await step('generate events', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+    const before = await status();
+    const one = await page.evaluate(() => window.shopflow.simulate());
+    await click('tab.Sample data');
+    await typeInto('data.generate.copies', '3');
+    await typeInto('data.generate.every', 'P1D');
+    await click('data.generate.add');
+    await shot('data-generated');
+    const after = await status();
+    check('Add puts three copies of the samples in', () => assert.equal(after.sampleEvents, 4 * before.sampleEvents));
+    const four = await page.evaluate(() => window.shopflow.simulate());
+    check('the copies send as many emails again each', () =>
+      assert.equal(four.counts.effects['email.send'], 4 * one.counts.effects['email.send']));
+  });
+
   // [4] A problem in the list selects the step it concerns.
   await step('problems jump to their step', async () => {
     const broken = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));

@@ -147,3 +147,26 @@ TEST_CASE("a test's own mocks answer before the bundle's") {
     CHECK(t.passed);
   }
 }
+
+TEST_CASE("repeated samples make a longer simulation whose copies do not answer each other") {
+  auto b = load(shopflow::test::source_dir() / "workflows" / "abandoned-checkout.json");
+  const auto& samples = b.sample_events;
+  REQUIRE(!samples.empty());
+  // Copies one hour apart: their waits overlap, so only the marked tokens keep them apart.
+  auto more = shopflow::repeat_events(samples, 3, 3600 * 1000);
+  REQUIRE(more.size() == 3 * samples.size());
+  CHECK(more[0].id == samples[0].id + "~1");
+  CHECK(more[0].time_ms == samples[0].time_ms + 3600 * 1000);
+  CHECK(more.back().id == samples.back().id + "~3");
+  auto one = shopflow::simulate(b, samples);
+  auto four = shopflow::simulate(b, [&] { auto all = samples; all.insert(all.end(), more.begin(), more.end()); return all; }());
+  REQUIRE(one.ok());
+  REQUIRE(four.ok());
+  // Every copy behaves like the samples: four times the runs and the reminders.
+  for (size_t i = 0; i < one.value().counts.size(); ++i) {
+    CHECK(four.value().counts[i].started == 4 * one.value().counts[i].started);
+    CHECK(four.value().counts[i].completed == 4 * one.value().counts[i].completed);
+    CHECK(four.value().counts[i].stopped == 4 * one.value().counts[i].stopped);
+  }
+  CHECK(four.value().effects_by_type.at("email.send") == 4 * one.value().effects_by_type.at("email.send"));
+}

@@ -114,6 +114,12 @@ std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCover
 // needs a time). The Error names the line.
 Result<std::vector<Event>> parse_events_jsonl(std::string_view text);
 
+// More events from samples, for a longer simulation: `copies` copies of `events`, copy k
+// (1, 2, ...) later by k × `every`. So that copies do not answer each other's waits, copy k
+// marks what identifies things: the event id and every text member named `id`, `token` or
+// ending in `_id` or `_token` get "~k" appended; such integer members get k × 1,000,000 added.
+std::vector<Event> repeat_events(const std::vector<Event>& events, size_t copies, Millis every);
+
 // FNV-1a 64-bit of `bytes`, as 16 lower-case hex digits.
 std::string fnv1a64_hex(std::string_view bytes);
 

@@ -327,7 +327,8 @@ TEST_CASE("an event wait can give up at a computed time; a deadline already past
   CHECK(effects[0].created == kT0);
   CHECK(effects[1].id == "chase:i2/late/then/remind");
   CHECK(effects[1].created == kT0 + 48 * kHour);
-  for (const auto& r : e->runs().value()) CHECK(r.status == "completed");
+  auto runs = e->runs().value();
+  for (const auto& r : runs) CHECK(r.status == "completed");
 }
 
 TEST_CASE("an event wait takes a timeout or an until, not both") {

@@ -68,8 +68,20 @@ TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_st
   for (const Workflow& w : bundle.workflows) trace_.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
 }
 
+void TraceBuilder::hash(std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    hash_ ^= c;
+    hash_ *= 1099511628211ULL;
+  }
+}
+
 Result<bool> TraceBuilder::step(size_t max_runs) {
   if (!listed_) {
+    // The document so far, up to its runs: {"bundle":...,"events":{...},"runs":[
+    std::string head = trace_.json.dump();
+    head.pop_back();
+    hash(head);
+    hash(",\"runs\":[");
     auto runs = engine_.runs();
     if (!runs) return runs.error();
     runs_ = std::move(runs.value());
@@ -105,6 +117,8 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
       }
       jr["steps"] = std::move(js);
     }
+    if (next_ > 0) hash(",");
+    hash(jr.dump());
     runs_json_.push_back(std::move(jr));
   }
   if (next_ < runs_.size()) return false;
@@ -140,7 +154,17 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
   Json by_type = Json::object();
   for (const auto& [type, n] : trace_.effects_by_type) by_type[type] = n;
   t["counts"] = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
-  trace_.hash = fnv1a64_hex(t.dump());
+  hash("]");
+  for (const char* key : {"effects", "tables", "counts"}) {
+    hash(",\"");
+    hash(key);
+    hash("\":");
+    hash(t[key].dump());
+  }
+  hash("}");
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_));
+  trace_.hash = hex;
   return true;
 }
 

@@ -75,6 +75,8 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
     CHECK(a.value().hash == c.value().hash);
     CHECK(a.value().json.dump() == c.value().json.dump());
     CHECK(a.value().hash.size() == 16);
+    // The hash, fed piece by piece, is that of the whole document's bytes.
+    CHECK(a.value().hash == shopflow::fnv1a64_hex(a.value().json.dump()));
     std::string s = shopflow::summarize(a.value());
     CHECK(s.find("Runs by workflow:") != std::string::npos);
     CHECK(s.find("Trace hash: " + a.value().hash) != std::string::npos);

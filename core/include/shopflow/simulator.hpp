@@ -9,6 +9,7 @@
 // do no I/O.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -88,6 +89,10 @@ class TraceBuilder {
   size_t next_ = 0;
   Json runs_json_ = Json::array();
   std::map<std::string, std::string> workflow_of_run_;
+  // FNV-1a 64 of the document's compact dump, fed piece by piece as runs are added (the
+  // same bytes as json.dump(), without dumping the whole document at the end).
+  std::uint64_t hash_ = 14695981039346656037ULL;
+  void hash(std::string_view bytes);
 };
 
 // A readable summary: runs by workflow and status, effects by type, failed runs with reasons.

@@ -162,6 +162,8 @@ struct Engine::Impl {
     if (options.record_branches) ++branches[BranchKey{wf.id, std::move(branch)}];
   }
   std::string source;
+  // The event waits that correlate on a value, by the event type they wait for.
+  std::map<std::string, std::vector<const Step*>> correlating;
   // The event being ingested, so it is not parsed back from the inbox.
   std::string fast_id;
   Json fast_event;
@@ -692,14 +694,11 @@ struct Engine::Impl {
     // value is this event's (or who have none) can match it.
     std::vector<std::string> keys;
     bool keyed = true;
-    Json probe;  // {"event": ev}, made only when a wait correlates on this type
-    for (const Workflow& wf : bundle.workflows) {
-      for (const Step& st : wf.steps) {
-        if (st.kind != StepKind::Wait || st.wait != WaitKind::Event || st.wait_event != row.type) continue;
-        if (st.correlate_event.empty()) continue;  // its runs wait without a key
-        if (probe.is_null()) probe = {{"event", ev}};
-        auto v = st.correlate_event_rule.evaluate(probe, eval);
-        std::string k = v ? correlation_key(st.correlate_event, v.value()) : std::string();
+    if (auto c = correlating.find(row.type); c != correlating.end()) {
+      const Json probe = {{"event", ev}};
+      for (const Step* st : c->second) {
+        auto v = st->correlate_event_rule.evaluate(probe, eval);
+        std::string k = v ? correlation_key(st->correlate_event, v.value()) : std::string();
         if (k.empty()) keyed = false;  // a value no index can hold: look at every waiting run
         keys.push_back(std::move(k));
       }
@@ -906,7 +905,9 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
   std::string signature;
   for (const Workflow& wf : impl->bundle.workflows) {
     for (const Step& step : wf.steps) {
-      if (!step.correlate_event.empty()) signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
+      if (step.correlate_event.empty()) continue;
+      impl->correlating[step.wait_event].push_back(&step);
+      signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
     }
   }
   auto known = st->meta_get("correlation");

@@ -17,13 +17,17 @@ namespace shopflow::runner {
 
 namespace {
 
+std::string lower_ascii(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 // Response headers as {"name": "value"} with lower-case names.
 size_t collect_header(char* data, size_t size, size_t n, void* out) {
   std::string line(data, size * n);
   auto colon = line.find(':');
   if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string name = lower_ascii(line.substr(0, colon));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(value.begin());
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
@@ -250,9 +254,7 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
   bool has_content_type = false;
   if (e.params.contains("headers") && e.params["headers"].is_object()) {
     for (auto it = e.params["headers"].begin(); it != e.params["headers"].end(); ++it) {
-      std::string name = it.key();
-      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      has_content_type = has_content_type || name == "content-type";
+      has_content_type = has_content_type || lower_ascii(it.key()) == "content-type";
       c.header(it.key() + ": " + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump()));
     }
   }

@@ -350,43 +350,37 @@ struct Engine::Impl {
           value = params["value"];
           if (value.is_object() && !td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
           if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
-        } else if (st.spec->kind == ActionKind::TableMerge) {
-          const Json& patch = params["value"];
-          if (!patch.is_object()) return fail(rs, path, "table.merge needs an object of fields as value, not " + patch.dump().substr(0, 60));
+        } else {
+          // table.merge and table.add change the current row (a new one starts with its key).
           auto cur = store->row_get(td->name, key);
           if (!cur) return cur.error();
           value = Json::object();
           if (cur.value()) {
             auto parsed = parse_json(*cur.value(), "table row");
             if (parsed) value = std::move(parsed.value());
+          } else if (!td->key_field.empty()) {
+            value[td->key_field] = k;
           }
           if (!value.is_object()) return fail(rs, path, "the row " + key + " of " + td->name + " is not an object");
-          if (!td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
-          for (auto it = patch.begin(); it != patch.end(); ++it) {
-            if (it.value().is_null()) {
-              value.erase(it.key());
-            } else {
-              value[it.key()] = it.value();
+          if (st.spec->kind == ActionKind::TableMerge) {
+            const Json& patch = params["value"];
+            if (!patch.is_object())
+              return fail(rs, path, "table.merge needs an object of fields as value, not " + patch.dump().substr(0, 60));
+            for (auto it = patch.begin(); it != patch.end(); ++it) {
+              if (it.value().is_null()) {
+                value.erase(it.key());
+              } else {
+                value[it.key()] = it.value();
+              }
             }
-          }
-          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
-        } else {
-          auto cur = store->row_get(td->name, key);
-          if (!cur) return cur.error();
-          if (cur.value()) {
-            auto parsed = parse_json(*cur.value(), "table row");
-            value = parsed ? std::move(parsed.value()) : Json::object();
           } else {
-            value = Json::object();
-            if (!td->key_field.empty()) value[td->key_field] = k;
+            const Json& field = params["field"];
+            if (!field.is_string()) return fail(rs, path, "field must be a field name");
+            const std::string& fname = field.get_ref<const std::string&>();
+            auto sum = add_amount(value.contains(fname) ? value[fname] : Json(), params["amount"]);
+            if (!sum) return fail(rs, path, "table.add " + td->name + "/" + key + "/" + fname + ": " + sum.error().message);
+            value[fname] = std::move(sum.value());
           }
-          if (!value.is_object()) return fail(rs, path, "the row " + key + " of " + td->name + " is not an object");
-          const Json& field = params["field"];
-          if (!field.is_string()) return fail(rs, path, "field must be a field name");
-          const std::string& fname = field.get_ref<const std::string&>();
-          auto sum = add_amount(value.contains(fname) ? value[fname] : Json(), params["amount"]);
-          if (!sum) return fail(rs, path, "table.add " + td->name + "/" + key + "/" + fname + ": " + sum.error().message);
-          value[fname] = std::move(sum.value());
           if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
         }
         if (options.record_tables) changes.push_back(TableChange{now, rs.row.id, td->name, key, value});

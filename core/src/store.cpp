@@ -1,8 +1,6 @@
 // The SQLite store: schema and migrations, and one cached prepared statement per query.
 #include "shopflow/store.hpp"
 
-#include "shopflow/json.hpp"
-
 #include <sqlite3.h>
 
 #include <algorithm>

@@ -103,6 +103,7 @@ int cmd_simulate(int argc, char** argv) {
   } else if (events.empty()) {
     std::fprintf(stderr, "shopflow simulate: the bundle has no samples.events; give events with --events FILE.jsonl\n");
   }
+  opts.document = false;  // the trace is written as text; no need to hold it as a JSON tree
   auto trace = simulate(bundle, events, opts);
   if (!trace) {
     std::fprintf(stderr, "shopflow simulate: %s\n", trace.error().to_string().c_str());
@@ -110,7 +111,7 @@ int cmd_simulate(int argc, char** argv) {
   }
   if (!trace_path.empty()) {
     std::ofstream out(trace_path, std::ios::binary);
-    out << trace.value().json.dump(2) << '\n';
+    out << trace.value().text << '\n';
     if (!out) {
       std::fprintf(stderr, "shopflow simulate: cannot write %s\n", trace_path.c_str());
       return 2;

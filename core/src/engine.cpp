@@ -8,6 +8,7 @@
 #include "shopflow/engine.hpp"
 
 #include <cstdlib>
+#include <set>
 
 namespace shopflow {
 
@@ -168,6 +169,12 @@ struct Engine::Impl {
   std::string fast_id;
   Json fast_event;
   size_t emitted = 0;  // events emitted by runs so far
+  // True while every inbox event is known to be handled (after a drain that emptied it; an
+  // accept() makes it false): ingest() may then handle its event at once, without the queue.
+  bool inbox_clear = false;
+  // The event types some run may wait for: those of the bundle's event waits and those runs in
+  // the store waited for when it opened. Events of other types look for no waiting run.
+  std::set<std::string> wait_types;
 
   // [SECTION] values
   Result<Json> compute(const Computed& c, const Json& ctx) {
@@ -661,11 +668,14 @@ struct Engine::Impl {
     return store->run_put(r);
   }
 
+  // `fresh`: the run id cannot be in the store yet (it names an event handled only now).
   Status start(const Workflow& wf, const std::string& run_id, const std::string& event_id, Json ctx, int depth,
-               const Json* filter_verdict, const Json* filter_tree, Millis now) {
-    auto existing = store->run_exists(run_id);
-    if (!existing) return existing.error();
-    if (existing.value()) return {};  // this event already started this workflow
+               const Json* filter_verdict, const Json* filter_tree, Millis now, bool fresh) {
+    if (!fresh) {
+      auto existing = store->run_exists(run_id);
+      if (!existing) return existing.error();
+      if (existing.value()) return {};  // this event already started this workflow
+    }
     RunState rs;
     rs.wf = &wf;
     rs.row.id = run_id;
@@ -684,8 +694,16 @@ struct Engine::Impl {
 
   // [SECTION] events
   Status handle(const InboxRow& row, const Json& ev, Millis now) {
-    // Waiting runs first: they were there before this event. Only those whose correlation
-    // value is this event's (or who have none) can match it.
+    // Waiting runs first: they were there before this event.
+    if (wait_types.count(row.type)) {
+      if (auto s = resume_waiting(row, ev, now); !s) return s;
+    }
+    return start_runs(row, ev, now);
+  }
+
+  // Resumes the runs waiting for this event whose match holds, oldest first. Only those whose
+  // correlation value is this event's (or who have none) can match it.
+  Status resume_waiting(const InboxRow& row, const Json& ev, Millis now) {
     std::vector<std::string> keys;
     bool keyed = true;
     if (auto c = correlating.find(row.type); c != correlating.end()) {
@@ -729,7 +747,11 @@ struct Engine::Impl {
       Json out = {{"resumed_by", "event"}, {"event", ev}};
       if (auto s = resume(rs, out, now); !s) return s;
     }
-    // Then new runs, in workflow order.
+    return {};
+  }
+
+  // Starts the runs of the workflows this event triggers, in workflow order.
+  Status start_runs(const InboxRow& row, const Json& ev, Millis now) {
     Json ctx;
     bool built = false;
     for (const Workflow& wf : bundle.workflows) {
@@ -760,9 +782,9 @@ struct Engine::Impl {
         took(wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
         if (!passes) continue;
         Json verdict = true;
-        if (auto s = start(wf, run_id, row.id, ctx, row.depth, &verdict, &tree, now); !s) return s;
+        if (auto s = start(wf, run_id, row.id, ctx, row.depth, &verdict, &tree, now, true); !s) return s;
       } else {
-        if (auto s = start(wf, run_id, row.id, ctx, row.depth, nullptr, nullptr, now); !s) return s;
+        if (auto s = start(wf, run_id, row.id, ctx, row.depth, nullptr, nullptr, now, true); !s) return s;
       }
     }
     return {};
@@ -776,7 +798,10 @@ struct Engine::Impl {
       size_t want = limit - done < 64 ? limit - done : 64;
       auto pending = store->inbox_pending(want);
       if (!pending) return pending.error();
-      if (pending.value().empty()) break;
+      if (pending.value().empty()) {
+        more = false;
+        break;
+      }
       const size_t emitted_before = emitted;
       for (const InboxRow& row : pending.value()) {
         Json parsed;
@@ -795,6 +820,7 @@ struct Engine::Impl {
       // Ask again only when the batch was full or runs emitted events meanwhile.
       more = pending.value().size() == want || emitted != emitted_before;
     }
+    inbox_clear = !more;
     return done;
   }
 
@@ -848,7 +874,7 @@ struct Engine::Impl {
                  {"data", {{"workflow", wf->id}, {"schedule", wf->trigger.schedule}}}};
       Json trigger = {{"schedule", wf->trigger.schedule}, {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
       Json ctx = {{"event", ev}, {"trigger", trigger}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", iso}};
-      return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now);
+      return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
     }
     auto row = store->run_get(t.run_id);
     if (!row) return row.error();
@@ -904,6 +930,14 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
       signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
     }
   }
+  for (const Workflow& wf : impl->bundle.workflows) {
+    for (const Step& step : wf.steps) {
+      if (step.kind == StepKind::Wait && step.wait == WaitKind::Event) impl->wait_types.insert(step.wait_event);
+    }
+  }
+  auto stored_waits = st->waiting_event_types();
+  if (!stored_waits) return stored_waits.error();
+  impl->wait_types.insert(stored_waits.value().begin(), stored_waits.value().end());
   auto known = st->meta_get("correlation");
   if (!known) return known.error();
   if (!known.value() || *known.value() != signature) {
@@ -934,6 +968,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
 
 Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
   Store& st = *impl_->store;
+  impl_->inbox_clear = false;
   if (auto s = st.begin(); !s) return s.error();
   std::vector<bool> out;
   out.reserve(events.size());
@@ -983,18 +1018,31 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
   row.time = event.has_time ? event.time_ms : now;
   impl_->fast_event = event_to_json(event);
   row.body = impl_->fast_event.dump();
+  // With nothing older pending, the event is handled at once and stored as handled; else it
+  // queues behind the others.
+  const bool at_once = impl_->inbox_clear;
+  row.processed = at_once;
   auto ins = st.inbox_insert(row);
   if (!ins) {
     (void)st.rollback();
     return ins.error();
   }
   if (ins.value()) {
-    impl_->fast_id = event.id;
-    auto n = impl_->drain(now, SIZE_MAX);
+    Status handled;
+    const size_t emitted_before = impl_->emitted;
+    if (at_once) {
+      handled = impl_->handle(row, impl_->fast_event, now);
+    } else {
+      impl_->fast_id = event.id;
+    }
+    if (handled && (!at_once || impl_->emitted != emitted_before)) {
+      auto n = impl_->drain(now, SIZE_MAX);
+      if (!n) handled = n.error();
+    }
     impl_->fast_id.clear();
-    if (!n) {
+    if (!handled) {
       (void)st.rollback();
-      return n.error();
+      return handled.error();
     }
   }
   if (auto s = st.commit(); !s) return s.error();

@@ -53,11 +53,85 @@ RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock>
   };
 }
 
-TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end)
-    : engine_(engine), bundle_(bundle), include_steps_(include_steps) {
+namespace {
+
+// Appends `s` as a JSON string, escaped byte for byte as nlohmann::json's dump() escapes it;
+// bytes that are not UTF-8 become U+FFFD.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: its length from the lead byte, then continuation bytes, no
+    // overlong forms, no surrogates, nothing past U+10FFFF.
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n >= 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xE0) ok = c1 >= 0xA0;
+      else if (c == 0xED) ok = c1 < 0xA0;
+      else if (c == 0xF0) ok = c1 >= 0x90;
+      else if (c == 0xF4) ok = c1 < 0x90;
+    }
+    if (ok) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+// Appends `,"key":` (without the comma for the first member).
+void append_key(std::string& out, const char* key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+// A stored record's JSON text as it stands in the document (it is a dump already); null for "".
+void append_stored(std::string& out, const std::string& json_text) { out += json_text.empty() ? "null" : json_text; }
+
+// The workflow of a run, from its id ("<workflow>:<event id>" or "<workflow>@<time>"; workflow
+// ids have neither character).
+std::string_view workflow_of(const std::string& run_id) {
+  return std::string_view(run_id).substr(0, run_id.find_first_of(":@"));
+}
+
+}  // namespace
+
+TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document)
+    : engine_(engine), bundle_(bundle), include_steps_(include_steps), document_(document) {
   trace_.events = end.handled;
   trace_.duplicates = end.duplicates;
   trace_.after_until = end.after_until;
+  trace_.from = end.from;
+  trace_.until = end.until;
   Json& t = trace_.json;
   t["bundle"] = bundle.name;
   t["version"] = bundle.version;
@@ -68,11 +142,12 @@ TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_st
   for (const Workflow& w : bundle.workflows) trace_.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
 }
 
-void TraceBuilder::hash(std::string_view bytes) {
+void TraceBuilder::emit(std::string_view bytes) {
   for (unsigned char c : bytes) {
     hash_ ^= c;
     hash_ *= 1099511628211ULL;
   }
+  if (!document_) trace_.text.append(bytes);
 }
 
 Result<bool> TraceBuilder::step(size_t max_runs) {
@@ -80,8 +155,9 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
     // The document so far, up to its runs: {"bundle":...,"events":{...},"runs":[
     std::string head = trace_.json.dump();
     head.pop_back();
-    hash(head);
-    hash(",\"runs\":[");
+    emit(head);
+    emit(",\"runs\":[");
+    if (!document_) trace_.json = Json();
     auto runs = engine_.runs();
     if (!runs) return runs.error();
     runs_ = std::move(runs.value());
@@ -89,7 +165,6 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
   }
   for (size_t n = 0; next_ < runs_.size() && n < max_runs; ++n, ++next_) {
     const RunRow& r = runs_[next_];
-    workflow_of_run_[r.id] = r.workflow;
     for (auto& c : trace_.counts) {
       if (c.workflow != r.workflow) continue;
       ++c.started;
@@ -98,42 +173,118 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
       else if (r.status == "failed") ++c.failed;
       else if (r.status == "stopped") ++c.stopped;
     }
-    Json jr = {{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
-               {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)}};
-    if (!r.error.empty()) jr["error"] = r.error;
-    if (!r.error_step.empty()) jr["error_step"] = r.error_step;
-    if (!r.wait_event.empty()) jr["waiting_for"] = r.wait_event;
+    if (r.status == "failed" && trace_.failed++ < 10) trace_.first_failures.push_back(FailedRun{r.id, r.error});
+    std::string& out = piece_;
+    out.clear();
+    if (next_ > 0) out += ',';
+    const size_t begin = out.size();
+    out += '{';
+    append_key(out, "id", true);
+    append_json_string(out, r.id);
+    append_key(out, "workflow");
+    append_json_string(out, r.workflow);
+    append_key(out, "event");
+    append_json_string(out, r.event_id);
+    append_key(out, "status");
+    append_json_string(out, r.status);
+    append_key(out, "started");
+    append_json_string(out, format_instant(r.started));
+    append_key(out, "updated");
+    append_json_string(out, format_instant(r.updated));
+    if (!r.error.empty()) {
+      append_key(out, "error");
+      append_json_string(out, r.error);
+    }
+    if (!r.error_step.empty()) {
+      append_key(out, "error_step");
+      append_json_string(out, r.error_step);
+    }
+    if (!r.wait_event.empty()) {
+      append_key(out, "waiting_for");
+      append_json_string(out, r.wait_event);
+    }
     if (include_steps_) {
       auto steps = engine_.steps(r.id);
       if (!steps) return steps.error();
-      Json js = Json::array();
-      for (const StepRow& s : steps.value()) {
-        Json x = {{"path", s.path}, {"kind", s.kind}, {"time", format_instant(s.time)}};
-        if (!s.input.empty()) x["input"] = parse_or_null(s.input);
-        x["output"] = parse_or_null(s.output);
-        if (!s.verdict.empty()) x["verdict"] = parse_or_null(s.verdict);
-        if (!s.explanation.empty()) x["explanation"] = parse_or_null(s.explanation);
-        js.push_back(std::move(x));
+      append_key(out, "steps");
+      out += '[';
+      bool first = true;
+      for (const StepRow& st : steps.value()) {
+        if (!first) out += ',';
+        first = false;
+        out += '{';
+        append_key(out, "path", true);
+        append_json_string(out, st.path);
+        append_key(out, "kind");
+        append_json_string(out, st.kind);
+        append_key(out, "time");
+        append_json_string(out, format_instant(st.time));
+        if (!st.input.empty()) {
+          append_key(out, "input");
+          append_stored(out, st.input);
+        }
+        append_key(out, "output");
+        append_stored(out, st.output);
+        if (!st.verdict.empty()) {
+          append_key(out, "verdict");
+          append_stored(out, st.verdict);
+        }
+        if (!st.explanation.empty()) {
+          append_key(out, "explanation");
+          append_stored(out, st.explanation);
+        }
+        out += '}';
       }
-      jr["steps"] = std::move(js);
+      out += ']';
     }
-    if (next_ > 0) hash(",");
-    hash(jr.dump());
-    runs_json_.push_back(std::move(jr));
+    out += '}';
+    emit(out);
+    if (document_) runs_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
   }
   if (next_ < runs_.size()) return false;
+  runs_.clear();
+  runs_.shrink_to_fit();
+  emit("]");
 
-  Json& t = trace_.json;
-  t["runs"] = std::move(runs_json_);
   auto effects = engine_.effects();
   if (!effects) return effects.error();
-  Json jeffects = Json::array();
+  std::string& out = piece_;
+  out.clear();
+  append_key(out, "effects");
+  const size_t begin = out.size();
+  out += '[';
+  bool first = true;
   for (const EffectRow& e : effects.value()) {
     ++trace_.effects_by_type[e.type];
-    jeffects.push_back({{"id", e.id}, {"type", e.type}, {"workflow", workflow_of_run_[e.run_id]}, {"run", e.run_id},
-                        {"step", e.path}, {"time", format_instant(e.created)}, {"params", parse_or_null(e.params)}});
+    if (!first) out += ',';
+    first = false;
+    out += '{';
+    append_key(out, "id", true);
+    append_json_string(out, e.id);
+    append_key(out, "type");
+    append_json_string(out, e.type);
+    append_key(out, "workflow");
+    append_json_string(out, workflow_of(e.run_id));
+    append_key(out, "run");
+    append_json_string(out, e.run_id);
+    append_key(out, "step");
+    append_json_string(out, e.path);
+    append_key(out, "time");
+    append_json_string(out, format_instant(e.created));
+    append_key(out, "params");
+    append_stored(out, e.params);
+    out += '}';
   }
-  t["effects"] = std::move(jeffects);
+  out += ']';
+  emit(out);
+  Json& t = trace_.json;
+  if (document_) {
+    t["runs"] = std::move(runs_json_);
+    t["effects"] = Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end());
+  }
+  out.clear();
+  out.shrink_to_fit();
+
   trace_.branches = engine_.branches_taken();
   Json changes = Json::array();
   for (const TableChange& c : engine_.take_table_changes()) {
@@ -145,7 +296,7 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
   auto rows = engine_.table_rows();
   if (!rows) return rows.error();
   for (const TableRow& r : rows.value()) final_rows[r.table][r.key] = parse_or_null(r.value);
-  t["tables"] = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
+  Json tables = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
   Json counts = Json::object();
   for (const auto& c : trace_.counts) {
     counts[c.workflow] = {{"started", c.started}, {"completed", c.completed}, {"waiting", c.waiting},
@@ -153,15 +304,16 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
   }
   Json by_type = Json::object();
   for (const auto& [type, n] : trace_.effects_by_type) by_type[type] = n;
-  t["counts"] = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
-  hash("]");
-  for (const char* key : {"effects", "tables", "counts"}) {
-    hash(",\"");
-    hash(key);
-    hash("\":");
-    hash(t[key].dump());
+  Json all_counts = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
+  emit(",\"tables\":");
+  emit(tables.dump());
+  emit(",\"counts\":");
+  emit(all_counts.dump());
+  emit("}");
+  if (document_) {
+    t["tables"] = std::move(tables);
+    t["counts"] = std::move(all_counts);
   }
-  hash("}");
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_));
   trace_.hash = hex;
@@ -214,7 +366,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
     break;
   }
   SimEnd end{from, until, input.size(), handled, duplicates, events.size() - i};
-  TraceBuilder builder(engine, bundle, options.include_steps, end);
+  TraceBuilder builder(engine, bundle, options.include_steps, end, options.document);
   auto built = builder.step(SIZE_MAX);
   if (!built) return built.error();
   return builder.take();
@@ -266,11 +418,10 @@ std::vector<Event> repeat_events(const std::vector<Event>& events, size_t copies
 }
 
 std::string summarize(const Trace& trace) {
-  const Json& t = trace.json;
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "Simulated %zu event%s from %s to %s", trace.events, trace.events == 1 ? "" : "s",
-                t.value("from", std::string()).c_str(), t.value("until", std::string()).c_str());
+                format_instant(trace.from).c_str(), format_instant(trace.until).c_str());
   out += line;
   if (trace.duplicates) out += " (" + std::to_string(trace.duplicates) + " duplicate ids ignored)";
   if (trace.after_until) out += " (" + std::to_string(trace.after_until) + " events after the end not fed in)";
@@ -291,16 +442,11 @@ std::string summarize(const Trace& trace) {
     std::snprintf(line, sizeof line, "  %-24s %zu\n", type.c_str(), n);
     out += line;
   }
-  size_t shown = 0, failed = 0;
-  std::string fails;
-  for (const auto& r : t.value("runs", Json::array())) {
-    if (r.value("status", std::string()) != "failed") continue;
-    ++failed;
-    if (shown++ < 10) fails += "  " + r.value("id", std::string()) + ": " + r.value("error", std::string()) + "\n";
-  }
-  if (failed) {
-    out += "\nFailed runs:\n" + fails;
-    if (failed > shown) out += "  ... and " + std::to_string(failed - shown) + " more\n";
+  if (trace.failed) {
+    out += "\nFailed runs:\n";
+    for (const FailedRun& f : trace.first_failures) out += "  " + f.id + ": " + f.error + "\n";
+    if (trace.failed > trace.first_failures.size())
+      out += "  ... and " + std::to_string(trace.failed - trace.first_failures.size()) + " more\n";
   }
   out += "\nTrace hash: " + trace.hash + "\n";
   return out;

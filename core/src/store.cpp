@@ -128,8 +128,14 @@ class Store::Stmt {
 };
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  // SQLite's memory statistics take a global lock on every allocation; nothing reads them.
+  // (Refused, harmlessly, when SQLite was initialised before the first store opened.)
+  static const int unmetered = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)unmetered;
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  // A store is used by one thread at a time (the runner's engine thread owns it), so the
+  // connection needs no mutex of its own.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -248,8 +254,10 @@ Status Store::meta_set(const std::string& key, const std::string& value) {
 }
 
 Result<bool> Store::inbox_insert(const InboxRow& row) {
-  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING");
+  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                   "ON CONFLICT (id) DO NOTHING");
   q.bind(1, row.id).bind(2, row.type).bind(3, row.time).bind(4, row.body).bind(5, static_cast<std::int64_t>(row.depth));
+  q.bind(6, static_cast<std::int64_t>(row.processed ? 1 : 0));
   if (q.step() != SQLITE_DONE) return error("inbox");
   return sqlite3_changes(db_) > 0;
 }
@@ -345,6 +353,15 @@ Result<bool> Store::run_exists(const std::string& id) {
   int rc = q.step();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("runs");
   return rc == SQLITE_ROW;
+}
+
+Result<std::vector<std::string>> Store::waiting_event_types() {
+  SHOPFLOW_STMT(q, "SELECT DISTINCT wait_event FROM runs WHERE wait_event <> ''");
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(q.text(0));
+  if (rc != SQLITE_DONE) return error("runs");
+  return out;
 }
 
 Status Store::runs_forget_wait_keys() { return exec("UPDATE runs SET wait_key = NULL WHERE wait_key IS NOT NULL"); }

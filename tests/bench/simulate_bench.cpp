@@ -2,7 +2,7 @@
 // workflow of a condition, a template and two effects; and peak memory. Not a test: run it
 // from a release build (cmake --preset release; cmake --build --preset release --target
 // shopflow_bench_simulate). Built natively and, under Emscripten, as a Node program.
-// Usage: shopflow_bench_simulate [EVENTS]
+// Usage: shopflow_bench_simulate [EVENTS] [lean]   (lean: only the lean-trace run)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -88,15 +88,19 @@ int main(int argc, char** argv) {
     std::printf("simulate (%s): %zu events in %.2f s = %.0f events/s; %zu runs, %zu effects, trace %zu bytes\n", what,
                 events.value().size(), s, static_cast<double>(events.value().size()) / s,
                 trace.value().counts.empty() ? size_t{0} : trace.value().counts[0].started, effects,
-                trace.value().json.dump().size());
+                trace.value().text.size());
   };
   double parse_s = std::chrono::duration<double>(b - a).count();
   std::printf("parse JSONL: %zu events in %.2f s = %.0f events/s\n", n, parse_s, static_cast<double>(n) / parse_s);
+  // As `shopflow simulate` does: the trace as text, the document it writes with --trace.
   shopflow::SimOptions lean;
   lean.explain = false;
   lean.include_steps = false;
+  lean.document = false;
   run("lean trace: no verdict trees, no step records in the trace", lean);
-  run("full trace: verdict trees and every step record", shopflow::SimOptions{});
+  shopflow::SimOptions full;
+  full.document = false;
+  if (argc <= 2 || std::string(argv[2]) != "lean") run("full trace: verdict trees and every step record", full);
   long rss = peak_rss_kb();
   if (rss >= 0) std::printf("peak memory (max RSS): %.1f MB\n", static_cast<double>(rss) / 1024.0);
   return 0;

@@ -12,7 +12,11 @@ expect "samples: a summary by workflow and effect type" 0 $? "$out" \
   "Simulated 6 events" "remind-abandoned-checkout        3          1        0       0        2" \
   "email.send               3" "Trace hash: " "Trace written to"
 check "the trace has step outputs and verdicts" \
-  bash -c "grep -q '\"resumed_by\": \"timeout\"' '$tmp/trace.json' && grep -q '\"verdict\": false' '$tmp/trace.json'"
+  bash -c "grep -q '\"resumed_by\":\"timeout\"' '$tmp/trace.json' && grep -q '\"verdict\":false' '$tmp/trace.json'"
+
+hash=$(sed -n 's/^Trace hash: //p' <<<"$out")
+check "the trace file's bytes have the printed hash ($hash)" \
+  test "$(head -c -1 "$tmp/trace.json" | node -e "let h=0xcbf29ce484222325n;const d=require('fs').readFileSync(0);for(const c of d){h^=BigInt(c);h=(h*0x100000001b3n)&0xffffffffffffffffn}console.log(h.toString(16).padStart(16,'0'))")" = "$hash"
 
 h1=$("$bin" simulate "$ac" --hash); h2=$("$bin" simulate "$ac" --hash)
 check "the same trace hash twice ($h1, $h2)" test -n "$h1" -a "$h1" = "$h2"

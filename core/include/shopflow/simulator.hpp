@@ -33,6 +33,8 @@ struct SimOptions {
   bool explain = true;          // record each condition's verdict tree
   bool include_steps = true;    // put every step record in the trace
   bool record_branches = false; // fill Trace::branches
+  bool document = true;         // build Trace::json; false: only Trace::text, the same document as
+                                // compact JSON text (much faster and smaller for long simulations)
   std::vector<HttpMock> http_mocks;  // tried before the bundle's mocks (a test's own answers)
   EngineLimits limits;
 };
@@ -42,15 +44,24 @@ struct WorkflowCounts {
   size_t started = 0, completed = 0, waiting = 0, failed = 0, stopped = 0;
 };
 
+struct FailedRun {
+  std::string id;
+  std::string error;
+};
+
 struct Trace {
-  Json json;            // the whole trace document
+  Json json;            // the whole trace document (SimOptions::document)
+  std::string text;     // the same document as json.dump() gives (without SimOptions::document)
   std::string hash;     // FNV-1a 64 of json.dump(), 16 hex digits
+  Millis from = 0, until = 0;  // the simulated clock's start and end
   size_t events = 0;    // events handled
   size_t duplicates = 0;
   size_t after_until = 0;  // events later than `until`, not fed in
   std::vector<WorkflowCounts> counts;            // one per workflow, in bundle order
   std::map<std::string, size_t> effects_by_type;
   std::map<BranchKey, size_t> branches;  // branches taken (with record_branches; not in json)
+  size_t failed = 0;                     // failed runs, of every workflow
+  std::vector<FailedRun> first_failures; // the first ten of them
 };
 
 // Simulates `bundle` (which must have no problems) over `events`. Fails only on store errors;
@@ -72,7 +83,8 @@ struct SimEnd {
 // builds it in one go.
 class TraceBuilder {
  public:
-  TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end);
+  // `document`: build Trace::json (else Trace::text).
+  TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true);
   // Adds up to `max_runs` runs (with their step records) to the document; true once it is
   // complete (effects, tables, counts and hash included).
   Result<bool> step(size_t max_runs);
@@ -83,16 +95,18 @@ class TraceBuilder {
   Engine& engine_;
   const Bundle& bundle_;
   bool include_steps_;
+  bool document_;
   Trace trace_;
   bool listed_ = false;
   std::vector<RunRow> runs_;
   size_t next_ = 0;
   Json runs_json_ = Json::array();
-  std::map<std::string, std::string> workflow_of_run_;
-  // FNV-1a 64 of the document's compact dump, fed piece by piece as runs are added (the
-  // same bytes as json.dump(), without dumping the whole document at the end).
+  std::string piece_;  // the text of the part being added
+  // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
+  // bytes as json.dump(), without dumping the whole document at the end).
   std::uint64_t hash_ = 14695981039346656037ULL;
-  void hash(std::string_view bytes);
+  // Adds text to the document: hashed, and kept as Trace::text when there is no Json document.
+  void emit(std::string_view bytes);
 };
 
 // A readable summary: runs by workflow and status, effects by type, failed runs with reasons.

@@ -126,7 +126,8 @@ class Store {
   Result<std::optional<std::string>> meta_get(const std::string& key);
   Status meta_set(const std::string& key, const std::string& value);
 
-  // inbox. insert: true when stored, false when an event with this id was already there.
+  // inbox. insert: true when stored, false when an event with this id was already there
+  // (an event stored as processed was handled in the same transaction).
   Result<bool> inbox_insert(const InboxRow& row);
   Result<std::vector<InboxRow>> inbox_pending(size_t limit);
   Status inbox_mark_processed(std::int64_t seq);
@@ -140,6 +141,8 @@ class Store {
   // correlation value is one of them or who have none.
   Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type,
                                                const std::vector<std::string>* keys = nullptr);
+  // The event types that waiting runs wait for.
+  Result<std::vector<std::string>> waiting_event_types();
   // Forgets every waiting run's correlation value (after the bundle's correlations changed).
   Status runs_forget_wait_keys();
   Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX);

@@ -5,6 +5,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/process.hpp"
 
 namespace {
 
@@ -44,6 +45,7 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shopflow::keep_freed_memory();
   if (argc < 2) {
     usage(stderr);
     return 2;

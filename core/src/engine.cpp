@@ -1086,6 +1086,10 @@ Result<std::optional<Millis>> Engine::next_due(Millis now) {
 }
 
 Result<std::vector<RunRow>> Engine::runs() { return impl_->store->runs(); }
+Result<std::vector<RunRow>> Engine::runs(std::int64_t after, size_t limit) { return impl_->store->runs(limit, after); }
+Result<std::vector<EffectRow>> Engine::effects(std::int64_t after, size_t limit) {
+  return impl_->store->effects(limit, after);
+}
 Result<std::vector<RunCount>> Engine::run_counts() { return impl_->store->run_counts(); }
 Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) { return impl_->store->steps_of(run_id); }
 Result<std::vector<EffectRow>> Engine::effects() { return impl_->store->effects(); }

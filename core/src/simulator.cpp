@@ -150,130 +150,149 @@ void TraceBuilder::emit(std::string_view bytes) {
   if (!document_) trace_.text.append(bytes);
 }
 
+Status TraceBuilder::add_run(const RunRow& r) {
+  for (auto& c : trace_.counts) {
+    if (c.workflow != r.workflow) continue;
+    ++c.started;
+    if (r.status == "completed") ++c.completed;
+    else if (r.status == "waiting") ++c.waiting;
+    else if (r.status == "failed") ++c.failed;
+    else if (r.status == "stopped") ++c.stopped;
+  }
+  if (r.status == "failed" && trace_.failed++ < 10) trace_.first_failures.push_back(FailedRun{r.id, r.error});
+  std::string& out = piece_;
+  out.clear();
+  if (added_++ > 0) out += ',';
+  const size_t begin = out.size();
+  out += '{';
+  append_key(out, "id", true);
+  append_json_string(out, r.id);
+  append_key(out, "workflow");
+  append_json_string(out, r.workflow);
+  append_key(out, "event");
+  append_json_string(out, r.event_id);
+  append_key(out, "status");
+  append_json_string(out, r.status);
+  append_key(out, "started");
+  append_json_string(out, format_instant(r.started));
+  append_key(out, "updated");
+  append_json_string(out, format_instant(r.updated));
+  if (!r.error.empty()) {
+    append_key(out, "error");
+    append_json_string(out, r.error);
+  }
+  if (!r.error_step.empty()) {
+    append_key(out, "error_step");
+    append_json_string(out, r.error_step);
+  }
+  if (!r.wait_event.empty()) {
+    append_key(out, "waiting_for");
+    append_json_string(out, r.wait_event);
+  }
+  if (include_steps_) {
+    auto steps = engine_.steps(r.id);
+    if (!steps) return steps.error();
+    append_key(out, "steps");
+    out += '[';
+    bool first = true;
+    for (const StepRow& st : steps.value()) {
+      if (!first) out += ',';
+      first = false;
+      out += '{';
+      append_key(out, "path", true);
+      append_json_string(out, st.path);
+      append_key(out, "kind");
+      append_json_string(out, st.kind);
+      append_key(out, "time");
+      append_json_string(out, format_instant(st.time));
+      if (!st.input.empty()) {
+        append_key(out, "input");
+        append_stored(out, st.input);
+      }
+      append_key(out, "output");
+      append_stored(out, st.output);
+      if (!st.verdict.empty()) {
+        append_key(out, "verdict");
+        append_stored(out, st.verdict);
+      }
+      if (!st.explanation.empty()) {
+        append_key(out, "explanation");
+        append_stored(out, st.explanation);
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  out += '}';
+  emit(out);
+  if (document_) runs_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
+  return {};
+}
+
 Result<bool> TraceBuilder::step(size_t max_runs) {
-  if (!listed_) {
+  if (!started_) {
     // The document so far, up to its runs: {"bundle":...,"events":{...},"runs":[
     std::string head = trace_.json.dump();
     head.pop_back();
     emit(head);
     emit(",\"runs\":[");
     if (!document_) trace_.json = Json();
-    auto runs = engine_.runs();
-    if (!runs) return runs.error();
-    runs_ = std::move(runs.value());
-    listed_ = true;
+    started_ = true;
   }
-  for (size_t n = 0; next_ < runs_.size() && n < max_runs; ++n, ++next_) {
-    const RunRow& r = runs_[next_];
-    for (auto& c : trace_.counts) {
-      if (c.workflow != r.workflow) continue;
-      ++c.started;
-      if (r.status == "completed") ++c.completed;
-      else if (r.status == "waiting") ++c.waiting;
-      else if (r.status == "failed") ++c.failed;
-      else if (r.status == "stopped") ++c.stopped;
+  // Runs are read a page at a time, never all at once.
+  constexpr size_t kPage = 512;
+  size_t taken = 0;
+  while (!runs_done_ && taken < max_runs) {
+    const size_t want = std::min(kPage, max_runs - taken);
+    auto page = engine_.runs(last_run_, want);
+    if (!page) return page.error();
+    if (page.value().size() < want) runs_done_ = true;
+    for (const RunRow& r : page.value()) {
+      if (auto s = add_run(r); !s) return s.error();
+      last_run_ = r.seq;
+      ++taken;
     }
-    if (r.status == "failed" && trace_.failed++ < 10) trace_.first_failures.push_back(FailedRun{r.id, r.error});
-    std::string& out = piece_;
-    out.clear();
-    if (next_ > 0) out += ',';
-    const size_t begin = out.size();
-    out += '{';
-    append_key(out, "id", true);
-    append_json_string(out, r.id);
-    append_key(out, "workflow");
-    append_json_string(out, r.workflow);
-    append_key(out, "event");
-    append_json_string(out, r.event_id);
-    append_key(out, "status");
-    append_json_string(out, r.status);
-    append_key(out, "started");
-    append_json_string(out, format_instant(r.started));
-    append_key(out, "updated");
-    append_json_string(out, format_instant(r.updated));
-    if (!r.error.empty()) {
-      append_key(out, "error");
-      append_json_string(out, r.error);
-    }
-    if (!r.error_step.empty()) {
-      append_key(out, "error_step");
-      append_json_string(out, r.error_step);
-    }
-    if (!r.wait_event.empty()) {
-      append_key(out, "waiting_for");
-      append_json_string(out, r.wait_event);
-    }
-    if (include_steps_) {
-      auto steps = engine_.steps(r.id);
-      if (!steps) return steps.error();
-      append_key(out, "steps");
-      out += '[';
-      bool first = true;
-      for (const StepRow& st : steps.value()) {
-        if (!first) out += ',';
-        first = false;
-        out += '{';
-        append_key(out, "path", true);
-        append_json_string(out, st.path);
-        append_key(out, "kind");
-        append_json_string(out, st.kind);
-        append_key(out, "time");
-        append_json_string(out, format_instant(st.time));
-        if (!st.input.empty()) {
-          append_key(out, "input");
-          append_stored(out, st.input);
-        }
-        append_key(out, "output");
-        append_stored(out, st.output);
-        if (!st.verdict.empty()) {
-          append_key(out, "verdict");
-          append_stored(out, st.verdict);
-        }
-        if (!st.explanation.empty()) {
-          append_key(out, "explanation");
-          append_stored(out, st.explanation);
-        }
-        out += '}';
-      }
-      out += ']';
-    }
-    out += '}';
-    emit(out);
-    if (document_) runs_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
   }
-  if (next_ < runs_.size()) return false;
-  runs_.clear();
-  runs_.shrink_to_fit();
+  if (!runs_done_) return false;
   emit("]");
 
-  auto effects = engine_.effects();
-  if (!effects) return effects.error();
   std::string& out = piece_;
   out.clear();
   append_key(out, "effects");
   const size_t begin = out.size();
   out += '[';
   bool first = true;
-  for (const EffectRow& e : effects.value()) {
-    ++trace_.effects_by_type[e.type];
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    append_key(out, "id", true);
-    append_json_string(out, e.id);
-    append_key(out, "type");
-    append_json_string(out, e.type);
-    append_key(out, "workflow");
-    append_json_string(out, workflow_of(e.run_id));
-    append_key(out, "run");
-    append_json_string(out, e.run_id);
-    append_key(out, "step");
-    append_json_string(out, e.path);
-    append_key(out, "time");
-    append_json_string(out, format_instant(e.created));
-    append_key(out, "params");
-    append_stored(out, e.params);
-    out += '}';
+  for (std::int64_t after = 0;;) {
+    auto effects = engine_.effects(after, kPage);
+    if (!effects) return effects.error();
+    for (const EffectRow& e : effects.value()) {
+      after = e.seq;
+      ++trace_.effects_by_type[e.type];
+      if (!first) out += ',';
+      first = false;
+      out += '{';
+      append_key(out, "id", true);
+      append_json_string(out, e.id);
+      append_key(out, "type");
+      append_json_string(out, e.type);
+      append_key(out, "workflow");
+      append_json_string(out, workflow_of(e.run_id));
+      append_key(out, "run");
+      append_json_string(out, e.run_id);
+      append_key(out, "step");
+      append_json_string(out, e.path);
+      append_key(out, "time");
+      append_json_string(out, format_instant(e.created));
+      append_key(out, "params");
+      append_stored(out, e.params);
+      out += '}';
+    }
+    if (effects.value().size() < kPage) break;
+    // Without a document, the text goes out as it is written.
+    if (!document_) {
+      emit(out);
+      out.clear();
+    }
   }
   out += ']';
   emit(out);
@@ -332,6 +351,8 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
   Engine& engine = *opened.value();
+  // A throwaway store: one transaction for the whole simulation, no rollback journal.
+  if (auto s = engine.store().hold(); !s) return s.error();
 
   std::vector<const Event*> events;
   events.reserve(input.size());
@@ -365,6 +386,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
     }
     break;
   }
+  if (auto s = engine.store().release_hold(); !s) return s.error();
   SimEnd end{from, until, input.size(), handled, duplicates, events.size() - i};
   TraceBuilder builder(engine, bundle, options.include_steps, end, options.document);
   auto built = builder.step(SIZE_MAX);

@@ -218,18 +218,33 @@ Result<sqlite3_stmt*> Store::prepare(const char* sql) {
   if (!var##_prep) return var##_prep.error(); \
   Stmt var(var##_prep.value())
 
+Status Store::hold() {
+  if (held_) return {};
+  if (auto st = exec("PRAGMA journal_mode=OFF; BEGIN"); !st) return st;
+  held_ = true;
+  return {};
+}
+
+Status Store::release_hold() {
+  if (!held_) return {};
+  held_ = false;
+  return exec("COMMIT");
+}
+
 // Transaction control goes through cached statements too: these run once per event.
 Status Store::begin() {
+  if (held_) return {};
   SHOPFLOW_STMT(q, "BEGIN IMMEDIATE");
   if (q.step() != SQLITE_DONE) return error("begin");
   return {};
 }
 Status Store::commit() {
+  if (held_) return {};
   SHOPFLOW_STMT(q, "COMMIT");
   if (q.step() != SQLITE_DONE) return error("commit");
   return {};
 }
-Status Store::rollback() { return exec("ROLLBACK"); }
+Status Store::rollback() { return held_ ? Status{} : exec("ROLLBACK"); }
 Status Store::savepoint() { return exec("SAVEPOINT run"); }
 Status Store::release() { return exec("RELEASE run"); }
 Status Store::rollback_to_savepoint() {
@@ -410,11 +425,11 @@ Result<std::vector<RunRow>> Store::runs_waiting_for(const std::string& event_typ
   return out;
 }
 
-Result<std::vector<RunRow>> Store::runs(size_t limit) {
-  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs ORDER BY seq LIMIT ?1");
+Result<std::vector<RunRow>> Store::runs(size_t limit, std::int64_t after) {
+  auto p = prepare("SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1");
   if (!p) return p.error();
   Stmt q(p.value());
-  q.bind(1, sql_limit(limit));
+  q.bind(1, sql_limit(limit)).bind(2, after);
   std::vector<RunRow> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -547,11 +562,11 @@ Result<bool> Store::effect_insert(EffectRow& r) {
   return true;
 }
 
-Result<std::vector<EffectRow>> Store::effects(size_t limit) {
-  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox ORDER BY seq LIMIT ?1");
+Result<std::vector<EffectRow>> Store::effects(size_t limit, std::int64_t after) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE seq > ?2 ORDER BY seq LIMIT ?1");
   if (!p) return p.error();
   Stmt q(p.value());
-  q.bind(1, sql_limit(limit));
+  q.bind(1, sql_limit(limit)).bind(2, after);
   std::vector<EffectRow> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {

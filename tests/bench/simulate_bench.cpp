@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #endif
 
+#include "shopflow/process.hpp"
 #include "shopflow/simulator.hpp"
 
 namespace {
@@ -41,6 +42,7 @@ long peak_rss_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shopflow::keep_freed_memory();  // as the shopflow program does
   size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
   auto loaded = shopflow::load_bundle(kBundle);
   if (!loaded || !loaded.value().ok()) {

@@ -104,6 +104,9 @@ class Engine {
 
   // Reads.
   Result<std::vector<RunRow>> runs();           // every run, with its saved state (can be large)
+  // A page of runs or effects in creation order: up to `limit` after seq `after`.
+  Result<std::vector<RunRow>> runs(std::int64_t after, size_t limit);
+  Result<std::vector<EffectRow>> effects(std::int64_t after, size_t limit);
   Result<std::vector<RunCount>> run_counts();   // runs per (workflow, status): cheap, for metrics
   Result<std::vector<StepRow>> steps(const std::string& run_id);
   Result<std::vector<EffectRow>> effects();

@@ -97,14 +97,16 @@ class TraceBuilder {
   bool include_steps_;
   bool document_;
   Trace trace_;
-  bool listed_ = false;
-  std::vector<RunRow> runs_;
-  size_t next_ = 0;
+  bool started_ = false;
+  bool runs_done_ = false;
+  std::int64_t last_run_ = 0;  // the seq of the last run added (runs are read a page at a time)
+  size_t added_ = 0;           // runs added
   Json runs_json_ = Json::array();
   std::string piece_;  // the text of the part being added
   // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
   // bytes as json.dump(), without dumping the whole document at the end).
   std::uint64_t hash_ = 14695981039346656037ULL;
+  Status add_run(const RunRow& r);
   // Adds text to the document: hashed, and kept as Trace::text when there is no Json document.
   void emit(std::string_view bytes);
 };

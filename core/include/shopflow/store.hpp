@@ -114,6 +114,13 @@ class Store {
 
   int schema_version() const { return version_; }
 
+  // For a throwaway in-memory store that its owner abandons on any error (the simulator): no
+  // rollback journal, and one transaction held from hold() to release_hold() in which
+  // begin(), commit() and rollback() do nothing — so a rollback undoes nothing either.
+  // Saves copying every page a transaction changes, and a commit per event.
+  Status hold();
+  Status release_hold();
+
   // Transactions and savepoints (nested units inside one transaction).
   Status begin();
   Status commit();
@@ -145,7 +152,8 @@ class Store {
   Result<std::vector<std::string>> waiting_event_types();
   // Forgets every waiting run's correlation value (after the bundle's correlations changed).
   Status runs_forget_wait_keys();
-  Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX);
+  // Runs in creation order: up to `limit` of those after seq `after` (0: from the first).
+  Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX, std::int64_t after = 0);
   // How many runs each (workflow, status) has, without reading the runs.
   Result<std::vector<RunCount>> run_counts();
 
@@ -162,7 +170,8 @@ class Store {
 
   // outbox. insert: false when an effect with this id exists (idempotent).
   Result<bool> effect_insert(EffectRow& row);
-  Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX);
+  // Effects in creation order: up to `limit` of those after seq `after` (0: from the first).
+  Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0);
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
   Result<std::vector<EffectRow>> effects_dead();
   // Sets status/attempts/next_attempt/last_error; false when no such effect.
@@ -185,6 +194,7 @@ class Store {
 
   sqlite3* db_ = nullptr;
   int version_ = 0;
+  bool held_ = false;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
 };
 

@@ -146,19 +146,20 @@ void Pipeline::hand_out_effects(Millis now) {
 }
 
 void Pipeline::update_gauges() {
-  auto runs = engine_->runs();
+  // Counted by the store, not read run by run: a store holds millions of runs.
+  auto runs = engine_->run_counts();
   if (runs) {
     std::map<std::pair<std::string, std::string>, double> counts;
     for (const auto& w : engine_->bundle().workflows) {
       for (const char* s : {"running", "waiting", "completed", "failed", "stopped"}) counts[{w.id, s}] = 0;
     }
-    for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += 1;
+    for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += static_cast<double>(r.count);
     for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
   }
   auto pending = engine_->store().inbox_count(true);
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
-  auto dead = engine_->dead_letters();
-  if (dead) metrics_.set("shopflow_dead_letters", {}, static_cast<double>(dead.value().size()));
+  auto dead = engine_->store().effects_dead_count();
+  if (dead) metrics_.set("shopflow_dead_letters", {}, static_cast<double>(dead.value()));
   std::lock_guard<std::mutex> lock(mu_);
   metrics_.set("shopflow_outbox_in_flight", {}, static_cast<double>(in_flight_.size()));
   metrics_.set("shopflow_ingest_queue", {}, static_cast<double>(queue_.size()));

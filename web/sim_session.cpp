@@ -56,6 +56,8 @@ void sim_start(SimSession& s, const Bundle& bundle, const std::vector<Event>& ev
   auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
   if (!opened) return fail(s, opened.error());
   s.engine = std::move(opened.value());
+  // A throwaway store: one transaction for the whole simulation, no rollback journal.
+  if (auto held = s.engine->store().hold(); !held) return fail(s, held.error());
   s.order.resize(s.input.size());
   for (size_t i = 0; i < s.order.size(); ++i) s.order[i] = i;
   std::stable_sort(s.order.begin(), s.order.end(),
@@ -114,6 +116,10 @@ bool sim_step(SimSession& s) {
   if (!built.value()) return true;
   s.trace = s.builder->take();
   s.builder.reset();
+  if (auto released = engine.store().release_hold(); !released) {
+    fail(s, released.error());
+    return false;
+  }
   s.has_trace = true;
   s.phase = SimPhase::Done;
   return false;

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <set>
+#include <unordered_map>
 
 namespace shopflow {
 
@@ -168,6 +169,10 @@ struct Engine::Impl {
   // The event being ingested, so it is not parsed back from the inbox.
   std::string fast_id;
   Json fast_event;
+  // Events accepted and not yet handled, by id, so they are not parsed back from the inbox
+  // (bounded; after a restart or past the bound they are read from the inbox).
+  std::unordered_map<std::string, Json> accepted;
+  static constexpr size_t kMaxAccepted = 20000;
   size_t emitted = 0;  // events emitted by runs so far
   // True while every inbox event is known to be handled (after a drain that emptied it; an
   // accept() makes it false): ingest() may then handle its event at once, without the queue.
@@ -806,8 +811,13 @@ struct Engine::Impl {
       for (const InboxRow& row : pending.value()) {
         Json parsed;
         const Json* ev = nullptr;
+        auto cached = accepted.find(row.id);
         if (!fast_id.empty() && row.id == fast_id) {
           ev = &fast_event;
+        } else if (cached != accepted.end()) {
+          parsed = std::move(cached->second);
+          accepted.erase(cached);
+          ev = &parsed;
         } else {
           auto p = parse_json(row.body, "inbox event");
           parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
@@ -977,15 +987,21 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     row.id = e.id;
     row.type = e.type;
     row.time = e.time_ms;
-    row.body = event_to_json(e).dump();
+    Json ev = event_to_json(e);
+    row.body = ev.dump();
     auto r = st.inbox_insert(row);
     if (!r) {
       (void)st.rollback();
+      for (const Event& x : events) impl_->accepted.erase(x.id);
       return r.error();
     }
+    if (r.value() && impl_->accepted.size() < Impl::kMaxAccepted) impl_->accepted.emplace(e.id, std::move(ev));
     out.push_back(r.value());
   }
-  if (auto s = st.commit(); !s) return s.error();
+  if (auto s = st.commit(); !s) {
+    for (const Event& x : events) impl_->accepted.erase(x.id);
+    return s.error();
+  }
   return out;
 }
 

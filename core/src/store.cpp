@@ -593,6 +593,12 @@ Result<std::vector<EffectRow>> Store::effects_pending(Millis now, size_t limit) 
   return out;
 }
 
+Result<std::int64_t> Store::effects_dead_count() {
+  SHOPFLOW_STMT(q, "SELECT count(*) FROM outbox WHERE status = 'dead'");
+  if (q.step() != SQLITE_ROW) return error("outbox");
+  return q.int64(0);
+}
+
 Result<std::vector<EffectRow>> Store::effects_dead() {
   auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE status = 'dead' ORDER BY seq");
   if (!p) return p.error();

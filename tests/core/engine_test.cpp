@@ -262,6 +262,67 @@ TEST_CASE("process_pending handles a backlog larger than one batch, in arrival o
   CHECK(e->store().inbox_count(true).value() == 0);
 }
 
+TEST_CASE("an ingested event queues behind events accepted before it; alone, it is handled at once") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  REQUIRE(e->accept({event("c1", "checkout.created", kT0, {{"checkout", "1"}})}).ok());
+  REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}}), kT0).value());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].id == "remind:c1");  // the older event's run first
+  CHECK(runs[1].id == "remind:c2");
+  CHECK(e->store().inbox_count(true).value() == 0);
+  // The inbox is clear: the next event is handled at once, and stored as handled.
+  REQUIRE(e->ingest(event("c3", "checkout.created", kT0, {{"checkout", "3"}}), kT0).value());
+  CHECK(e->runs().value().size() == 3);
+  CHECK(e->store().inbox_count(true).value() == 0);
+  CHECK(e->store().inbox_count(false).value() == 3);
+  // A duplicate still starts nothing.
+  CHECK_FALSE(e->ingest(event("c3", "checkout.created", kT0, {{"checkout", "3"}}), kT0).value());
+  CHECK(e->runs().value().size() == 3);
+  // And a waiting run still hears its order.
+  REQUIRE(e->ingest(event("o3", "order.created", kT0 + kHour, {{"checkout", "3"}}), kT0 + kHour).ok());
+  CHECK(e->runs().value()[2].status == "stopped");
+}
+
+TEST_CASE("a held store keeps one transaction: what the engine does inside is there after the hold") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  REQUIRE(e->store().hold().ok());
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(e->ingest(event("c" + std::to_string(i), "checkout.created", kT0, {{"checkout", std::to_string(i)}}), kT0).ok());
+  REQUIRE(e->advance(kT0 + 4 * kHour).ok());
+  REQUIRE(e->store().release_hold().ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 3);
+  for (const auto& r : runs) CHECK(r.status == "completed");
+  CHECK(e->effects().value().size() == 3);
+  // Transactions work as before once it is released.
+  REQUIRE(e->ingest(event("c9", "checkout.created", kT0, {{"checkout", "9"}}), kT0 + 5 * kHour).ok());
+  CHECK(e->runs().value().size() == 4);
+}
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("a run waiting for an event type the reloaded bundle no longer waits for is still found") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-engine-wait-types.db";
+  std::filesystem::remove(path);
+  {
+    auto e = engine_of(bundle_of(kAbandoned), path.string());
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).ok());
+  }
+  {
+    // The new bundle has no wait at all; the stored run waits for order.created and fails with
+    // a reason when one comes, instead of waiting forever unnoticed.
+    auto e = engine_of(bundle_of(R"([{"id": "remind", "trigger": {"event": "checkout.created"}, "steps": [
+      {"id": "note", "action": "notify", "params": {"channel": "ops", "message": "hi"}}]}])"), path.string());
+    REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "1"}}), kT0 + kHour).ok());
+    auto runs = e->runs().value();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == "failed");
+    CHECK(runs[0].error.find("does not fit") != std::string::npos);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+#endif
+
 #ifndef __EMSCRIPTEN__
 TEST_CASE("a waiting run whose step left the reloaded bundle fails with a reason instead of resuming elsewhere") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-engine-reload.db";

@@ -80,7 +80,47 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
     std::string s = shopflow::summarize(a.value());
     CHECK(s.find("Runs by workflow:") != std::string::npos);
     CHECK(s.find("Trace hash: " + a.value().hash) != std::string::npos);
+    // The trace as text (what `shopflow simulate --trace` writes) is the document's dump.
+    shopflow::SimOptions as_text;
+    as_text.document = false;
+    auto t = shopflow::simulate(b, b.sample_events, as_text);
+    REQUIRE(t.ok());
+    CHECK(t.value().json.is_null());
+    CHECK(t.value().text == a.value().json.dump());
+    CHECK(t.value().hash == a.value().hash);
+    CHECK(shopflow::summarize(t.value()) == s);
   }
+}
+
+TEST_CASE("the trace as text escapes every string as the JSON document does") {
+  // Quotes, backslashes, control characters and non-ASCII text in ids, effect parameters and
+  // run errors (a request with no mock fails its run, naming the URL).
+  auto r = shopflow::load_bundle(R"({"format": "shopflow.bundle/1", "name": "esc", "version": "1",
+    "workflows": [{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "ops", "message": "{{ event.data.note }}"}},
+      {"id": "call", "action": "http.request", "params": {"method": "GET", "url": "https://x.test/{{ event.data.note }}"}}]}]})");
+  REQUIRE(r.ok());
+  REQUIRE(r.value().ok());
+  const shopflow::Bundle& b = r.value().bundle;
+  const std::string notes[] = {"plain", "quote \" back\\slash", "tab\t nl\n cr\r bell\x07 del\x7f",
+                               "Gr\xc3\xbc\xc3\x9f" "e, \xe6\x9d\xb1, \xf0\x9f\x98\x80", "/slash/"};
+  std::vector<shopflow::Event> events;
+  for (size_t i = 0; i < std::size(notes); ++i) {
+    Json doc = {{"id", "e-" + std::to_string(i) + "\"\x01"}, {"type", "order.created"},
+                {"time", "2026-03-02T09:00:0" + std::to_string(i) + "Z"}, {"data", {{"note", notes[i]}}}};
+    auto e = shopflow::parse_event(doc, "");
+    REQUIRE(e.ok());
+    events.push_back(e.value());
+  }
+  shopflow::SimOptions as_text;
+  as_text.document = false;
+  auto d = shopflow::simulate(b, events);
+  auto t = shopflow::simulate(b, events, as_text);
+  REQUIRE(d.ok());
+  REQUIRE(t.ok());
+  CHECK(d.value().failed == events.size());
+  CHECK(t.value().text == d.value().json.dump());
+  CHECK(t.value().hash == d.value().hash);
 }
 
 TEST_CASE("events from JSON Lines") {

@@ -174,6 +174,7 @@ class Store {
   Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0);
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
   Result<std::vector<EffectRow>> effects_dead();
+  Result<std::int64_t> effects_dead_count();
   // Sets status/attempts/next_attempt/last_error; false when no such effect.
   Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt, Millis next_attempt,
                              const std::string& last_error);

@@ -201,9 +201,22 @@ void Pipeline::engine_loop() {
       for (auto& o : outcomes) in_flight_.erase(o.effect.id);
     }
     if (stop_now) break;
-    // Run workflows for what was committed, a bounded slice per turn so commits keep flowing.
-    auto handled = engine_->process_pending(now, opts_.process_batch);
-    if (!handled) log_error("processing failed", {{"error", handled.error().message}});
+    // Run workflows for what was committed, a few events per transaction, until the inbox is
+    // empty, a request waits for its commit (it goes first: answering is what clients wait
+    // for; what it brings is run right after) or the turn's bound is reached.
+    Result<size_t> handled = size_t{0};
+    size_t turn = 0;
+    for (;;) {
+      handled = engine_->process_pending(now, opts_.process_slice);
+      if (!handled) {
+        log_error("processing failed", {{"error", handled.error().message}});
+        break;
+      }
+      turn += handled.value();
+      if (handled.value() < opts_.process_slice || turn >= opts_.process_batch) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!queue_.empty() || !outcomes_.empty() || stopping_) break;
+    }
     auto fired = engine_->advance(now);
     if (!fired) log_error("timers failed", {{"error", fired.error().message}});
     hand_out_effects(now);
@@ -211,7 +224,7 @@ void Pipeline::engine_loop() {
       update_gauges();
       last_gauges_ = now;
     }
-    more = handled && handled.value() == opts_.process_batch;
+    more = handled && handled.value() == opts_.process_slice;
   }
 }
 

@@ -37,7 +37,8 @@ struct SubmitResult {
 
 struct PipelineOptions {
   size_t max_events_per_commit = 2000;
-  size_t process_batch = 256;      // events run per loop turn, so commits are not held up
+  size_t process_batch = 1024;     // events run per loop turn at most
+  size_t process_slice = 16;       // events run per transaction; a waiting request goes between
   Millis idle_tick_ms = 250;       // longest sleep when nothing is due
   size_t dispatch_batch = 64;
 };

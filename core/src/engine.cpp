@@ -235,21 +235,11 @@ struct Engine::Impl {
   // [SECTION] records
   Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
                 const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
-    StepRow s;
-    s.run_id = rs.row.id;
-    s.seq = ++rs.seq;
-    s.path = path;
-    s.kind = kind_name(kind);
-    s.time = now;
-    if (input_text) {
-      s.input = std::move(*input_text);
-    } else if (input) {
-      s.input = input->dump();
-    }
-    s.output = output.dump();
-    if (verdict) s.verdict = verdict->dump();
-    if (explanation && !explanation->is_null()) s.explanation = explanation->dump();
-    return store->step_add(s);
+    ++rs.seq;
+    std::string in = input_text ? std::move(*input_text) : input ? input->dump() : std::string();
+    append_step(rs.row.steps, path, kind_name(kind), now, in, output.dump(), verdict ? verdict->dump() : std::string(),
+                explanation && !explanation->is_null() ? explanation->dump() : std::string());
+    return {};
   }
 
   Flow fail(RunState& rs, const std::string& path, const std::string& message) {
@@ -909,6 +899,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
   impl->store = std::move(store);
   impl->options = std::move(options);
   impl->tpl = template_options(impl->bundle);
+  impl->tpl.partial_cache = liquid::make_partial_cache();  // the bundle's templates never change
   impl->source = "shopflow:" + impl->bundle.name;
   Store* st = impl->store.get();
   impl->eval.table_lookup = [st](const std::string& table, const Json& key) -> std::optional<Json> {
@@ -979,6 +970,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
 Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
   Store& st = *impl_->store;
   impl_->inbox_clear = false;
+  if (auto s = st.sync_commits(true); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   std::vector<bool> out;
   out.reserve(events.size());
@@ -1006,8 +998,9 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
 }
 
 Result<size_t> Engine::process_pending(Millis now, size_t limit) {
-  if (auto s = impl_->arm(now); !s) return s.error();
   Store& st = *impl_->store;
+  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = impl_->arm(now); !s) return s.error();
   size_t total = 0;
   while (total < limit) {
     if (auto s = st.begin(); !s) return s.error();
@@ -1025,8 +1018,9 @@ Result<size_t> Engine::process_pending(Millis now, size_t limit) {
 }
 
 Result<bool> Engine::ingest(const Event& event, Millis now) {
-  if (auto s = impl_->arm(now); !s) return s.error();
   Store& st = *impl_->store;
+  if (auto s = st.sync_commits(true); !s) return s.error();
+  if (auto s = impl_->arm(now); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   InboxRow row;
   row.id = event.id;
@@ -1066,8 +1060,9 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
 }
 
 Result<size_t> Engine::advance(Millis now) {
-  if (auto s = impl_->arm(now); !s) return s.error();
   Store& st = *impl_->store;
+  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = impl_->arm(now); !s) return s.error();
   size_t fired = 0;
   if (auto s = st.begin(); !s) return s.error();
   while (fired < impl_->options.limits.max_fires_per_advance) {
@@ -1147,13 +1142,17 @@ Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit)
 }
 
 Status Engine::mark_delivered(const std::string& effect_id) {
+  if (auto s = impl_->store->sync_commits(false); !s) return s;
   auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "");
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};
 }
 
-Status Engine::begin_outcomes() { return impl_->store->begin(); }
+Status Engine::begin_outcomes() {
+  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  return impl_->store->begin();
+}
 
 Status Engine::commit_outcomes() {
   auto s = impl_->store->commit();
@@ -1162,6 +1161,7 @@ Status Engine::commit_outcomes() {
 }
 
 Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {
+  if (auto s = impl_->store->sync_commits(false); !s) return s;
   auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", true, retry_at.value_or(0), error);
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};

@@ -1,6 +1,7 @@
 // JSON parsing with positions a user can find, and JSON Pointer building.
 #include "shopflow/json.hpp"
 
+#include <cstdio>
 #include <string>
 
 namespace shopflow {
@@ -17,6 +18,55 @@ std::string tidy_parse_message(const std::string& what) {
 }
 
 }  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: its length from the lead byte, then continuation bytes, no
+    // overlong forms, no surrogates, nothing past U+10FFFF.
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n >= 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xE0) ok = c1 >= 0xA0;
+      else if (c == 0xED) ok = c1 < 0xA0;
+      else if (c == 0xF0) ok = c1 >= 0x90;
+      else if (c == 0xF4) ok = c1 < 0x90;
+    }
+    if (ok) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += '"';
+}
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {
   try {

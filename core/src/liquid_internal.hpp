@@ -416,6 +416,11 @@ class Renderer {
   int line = 0, column = 0;  // position of the node being rendered, for error messages
 };
 
+struct PartialCacheEntries {
+  std::map<std::string, std::shared_ptr<Document>> docs;
+};
+PartialCacheEntries* partial_cache_entries(PartialCache& cache);
+
 struct Shared {
   const Options* options = nullptr;
   size_t iterations = 0;

@@ -72,6 +72,14 @@ struct DepthScope {
 std::shared_ptr<Document> Renderer::load_partial(const std::string& name, const Node& where) {
   auto it = shared.partials.find(name);
   if (it != shared.partials.end()) return it->second;
+  PartialCacheEntries* kept = options().partial_cache ? partial_cache_entries(*options().partial_cache) : nullptr;
+  if (kept) {
+    auto k = kept->docs.find(name);
+    if (k != kept->docs.end()) {
+      shared.partials.emplace(name, k->second);
+      return k->second;
+    }
+  }
   const std::string* source = options().partials ? options().partials(name) : nullptr;
   if (!source) fail("no template named '" + name + "'", where.line, where.column);
   std::shared_ptr<Document> doc;
@@ -82,6 +90,7 @@ std::shared_ptr<Document> Renderer::load_partial(const std::string& name, const 
     fail("in template '" + name + "'" + where_in + ": " + e.message, where.line, where.column);
   }
   shared.partials.emplace(name, doc);
+  if (kept) kept->docs.emplace(name, doc);
   return doc;
 }
 

@@ -55,57 +55,6 @@ RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock>
 
 namespace {
 
-// Appends `s` as a JSON string, escaped byte for byte as nlohmann::json's dump() escapes it;
-// bytes that are not UTF-8 become U+FFFD.
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    // A multi-byte sequence: its length from the lead byte, then continuation bytes, no
-    // overlong forms, no surrogates, nothing past U+10FFFF.
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n >= 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xE0) ok = c1 >= 0xA0;
-      else if (c == 0xED) ok = c1 < 0xA0;
-      else if (c == 0xF0) ok = c1 >= 0x90;
-      else if (c == 0xF4) ok = c1 < 0x90;
-    }
-    if (ok) {
-      out.append(s.data() + i, n);
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  out += '"';
-}
-
 // Appends `,"key":` (without the comma for the first member).
 void append_key(std::string& out, const char* key, bool first = false) {
   if (!first) out += ',';
@@ -190,38 +139,8 @@ Status TraceBuilder::add_run(const RunRow& r) {
     append_json_string(out, r.wait_event);
   }
   if (include_steps_) {
-    auto steps = engine_.steps(r.id);
-    if (!steps) return steps.error();
     append_key(out, "steps");
-    out += '[';
-    bool first = true;
-    for (const StepRow& st : steps.value()) {
-      if (!first) out += ',';
-      first = false;
-      out += '{';
-      append_key(out, "path", true);
-      append_json_string(out, st.path);
-      append_key(out, "kind");
-      append_json_string(out, st.kind);
-      append_key(out, "time");
-      append_json_string(out, format_instant(st.time));
-      if (!st.input.empty()) {
-        append_key(out, "input");
-        append_stored(out, st.input);
-      }
-      append_key(out, "output");
-      append_stored(out, st.output);
-      if (!st.verdict.empty()) {
-        append_key(out, "verdict");
-        append_stored(out, st.verdict);
-      }
-      if (!st.explanation.empty()) {
-        append_key(out, "explanation");
-        append_stored(out, st.explanation);
-      }
-      out += '}';
-    }
-    out += ']';
+    out += r.steps.empty() ? std::string_view("[]") : std::string_view(r.steps);  // stored as the trace has them
   }
   out += '}';
   emit(out);

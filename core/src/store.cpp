@@ -89,6 +89,11 @@ CREATE TABLE rows (
 ALTER TABLE runs ADD COLUMN wait_key TEXT;
 CREATE INDEX runs_waiting_key ON runs (wait_event, wait_key, seq) WHERE wait_event <> '';
 )sql",
+    // A run's step records live in its row (one write per run, not one per step); the rows of
+    // the old steps table are folded in by Store::fold_steps, which then drops it.
+    R"sql(
+ALTER TABLE runs ADD COLUMN steps TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // SQLite's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
@@ -143,6 +148,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   }
   std::unique_ptr<Store> store(new Store(db));
   if (path != ":memory:" && !path.empty()) {
+    store->file_ = true;
     // synchronous=FULL: a commit is on disk (fsync of the WAL) before it returns, so what the
     // runner acknowledged survives a power cut too, not only a crash of the process. The
     // runner commits concurrent requests together, so this costs one fsync per group.
@@ -189,6 +195,7 @@ Status Store::migrate() {
   for (int v = version_; v < latest; ++v) {
     if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
     auto st = exec(kMigrations[v]);
+    if (st && v == 2) st = fold_steps();
     if (st) {
       std::string set = v == 0 ? "INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")"
                                : "UPDATE schema_version SET version = " + std::to_string(v + 1);
@@ -218,6 +225,13 @@ Result<sqlite3_stmt*> Store::prepare(const char* sql) {
   if (!var##_prep) return var##_prep.error(); \
   Stmt var(var##_prep.value())
 
+Status Store::sync_commits(bool full) {
+  if (!file_ || full == full_sync_) return {};
+  if (auto st = exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st) return st;
+  full_sync_ = full;
+  return {};
+}
+
 Status Store::hold() {
   if (held_) return {};
   if (auto st = exec("PRAGMA journal_mode=OFF; BEGIN"); !st) return st;
@@ -229,6 +243,41 @@ Status Store::release_hold() {
   if (!held_) return {};
   held_ = false;
   return exec("COMMIT");
+}
+
+// Migration 3: the rows of the old steps table into their runs' `steps`, then the table goes.
+Status Store::fold_steps() {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT run_id, time_ms, path, kind, input, output, verdict, explanation FROM steps "
+                              "ORDER BY run_id, seq", -1, &raw, nullptr) != SQLITE_OK)
+    return error("steps");
+  std::string run_id, steps;
+  auto flush = [&]() -> Status {
+    if (run_id.empty()) return {};
+    SHOPFLOW_STMT(u, "UPDATE runs SET steps = ?2 WHERE id = ?1");
+    u.bind(1, run_id).bind(2, steps);
+    if (u.step() != SQLITE_DONE) return error("runs");
+    return {};
+  };
+  Status st;
+  {
+    Stmt q(raw);
+    int rc = SQLITE_DONE;
+    while (st && (rc = q.step()) == SQLITE_ROW) {
+      std::string id = q.text(0);
+      if (id != run_id) {
+        st = flush();
+        run_id = std::move(id);
+        steps.clear();
+      }
+      append_step(steps, q.text(2), q.text(3), q.int64(1), q.text(4), q.text(5), q.text(6), q.text(7));
+    }
+    if (st && rc != SQLITE_DONE) st = error("steps");
+  }
+  sqlite3_finalize(raw);
+  if (st) st = flush();
+  if (!st) return st;
+  return exec("DROP TABLE steps");
 }
 
 // Transaction control goes through cached statements too: these run once per event.
@@ -328,21 +377,23 @@ void read_run(sqlite3_stmt* s, RunRow* r) {
   r->wait_event = text(9);
   r->state = text(10);
   r->wait_key = text(11);
+  r->steps = text(12);
 }
 }  // namespace
 
 #define SHOPFLOW_RUN_COLUMNS \
-  "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state, wait_key"
+  "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state, wait_key, steps"
 
 Status Store::run_put(RunRow& r) {
   SHOPFLOW_STMT(q,
                 "INSERT INTO runs (id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
-                "state, wait_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, '')) ON CONFLICT (id) "
-                "DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms, error = excluded.error, "
-                "error_step = excluded.error_step, wait_event = excluded.wait_event, state = excluded.state, "
-                "wait_key = excluded.wait_key");
+                "state, wait_key, steps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, ''), ?12) "
+                "ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms, "
+                "error = excluded.error, error_step = excluded.error_step, wait_event = excluded.wait_event, "
+                "state = excluded.state, wait_key = excluded.wait_key, steps = excluded.steps");
   q.bind(1, r.id).bind(2, r.workflow).bind(3, r.event_id).bind(4, r.status).bind(5, r.started).bind(6, r.updated);
   q.bind(7, r.error).bind(8, r.error_step).bind(9, r.wait_event).bind(10, r.state).bind(11, r.wait_key);
+  q.bind(12, r.steps);
   if (q.step() != SQLITE_DONE) return error("runs");
   return {};
 }
@@ -440,6 +491,36 @@ Result<std::vector<RunRow>> Store::runs(size_t limit, std::int64_t after) {
   return out;
 }
 
+void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, std::string_view input,
+                 std::string_view output, std::string_view verdict, std::string_view explanation) {
+  if (steps.empty()) {
+    steps += '[';
+  } else {
+    steps.back() = ',';  // the closing bracket
+  }
+  steps += "{\"path\":";
+  append_json_string(steps, path);
+  steps += ",\"kind\":";
+  append_json_string(steps, kind);
+  steps += ",\"time\":";
+  append_json_string(steps, format_instant(time));
+  if (!input.empty()) {
+    steps += ",\"input\":";
+    steps += input;
+  }
+  steps += ",\"output\":";
+  steps += output.empty() ? std::string_view("null") : output;
+  if (!verdict.empty()) {
+    steps += ",\"verdict\":";
+    steps += verdict;
+  }
+  if (!explanation.empty()) {
+    steps += ",\"explanation\":";
+    steps += explanation;
+  }
+  steps += "}]";
+}
+
 Result<std::vector<RunCount>> Store::run_counts() {
   SHOPFLOW_STMT(q, "SELECT workflow, status, count(*) FROM runs GROUP BY workflow, status ORDER BY workflow, status");
   std::vector<RunCount> out;
@@ -449,35 +530,33 @@ Result<std::vector<RunCount>> Store::run_counts() {
   return out;
 }
 
-Status Store::step_add(const StepRow& r) {
-  SHOPFLOW_STMT(q, "INSERT OR REPLACE INTO steps (run_id, seq, path, kind, time_ms, input, output, verdict, explanation) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  q.bind(1, r.run_id).bind(2, static_cast<std::int64_t>(r.seq)).bind(3, r.path).bind(4, r.kind).bind(5, r.time);
-  q.bind(6, r.input).bind(7, r.output).bind(8, r.verdict).bind(9, r.explanation);
-  if (q.step() != SQLITE_DONE) return error("steps");
-  return {};
-}
-
 Result<std::vector<StepRow>> Store::steps_of(const std::string& run_id) {
-  SHOPFLOW_STMT(q, "SELECT run_id, seq, path, kind, time_ms, input, output, verdict, explanation FROM steps "
-                   "WHERE run_id = ?1 ORDER BY seq");
+  SHOPFLOW_STMT(q, "SELECT steps FROM runs WHERE id = ?1");
   q.bind(1, run_id);
+  int rc = q.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("runs");
   std::vector<StepRow> out;
-  int rc;
-  while ((rc = q.step()) == SQLITE_ROW) {
+  if (rc == SQLITE_DONE) return out;
+  std::string text = q.text(0);
+  if (text.empty()) return out;
+  auto doc = parse_json(text, "steps of run " + run_id);
+  if (!doc) return doc.error();
+  if (!doc.value().is_array()) return Error{"store: the steps of run " + run_id + " are not a list", "", 0, 0};
+  auto dumped = [](const Json& rec, const char* key) { return rec.contains(key) ? rec[key].dump() : std::string(); };
+  for (const Json& rec : doc.value()) {
     StepRow r;
-    r.run_id = q.text(0);
-    r.seq = static_cast<int>(q.int64(1));
-    r.path = q.text(2);
-    r.kind = q.text(3);
-    r.time = q.int64(4);
-    r.input = q.text(5);
-    r.output = q.text(6);
-    r.verdict = q.text(7);
-    r.explanation = q.text(8);
+    r.run_id = run_id;
+    r.seq = static_cast<int>(out.size()) + 1;
+    r.path = rec.value("path", std::string());
+    r.kind = rec.value("kind", std::string());
+    auto t = parse_instant(rec.value("time", std::string()));
+    r.time = t ? t.value() : 0;
+    r.input = dumped(rec, "input");
+    r.output = dumped(rec, "output");
+    r.verdict = dumped(rec, "verdict");
+    r.explanation = dumped(rec, "explanation");
     out.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return error("steps");
   return out;
 }
 

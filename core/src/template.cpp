@@ -12,6 +12,16 @@
 
 namespace shopflow::liquid {
 
+struct PartialCache {
+  detail::PartialCacheEntries entries;
+};
+
+std::shared_ptr<PartialCache> make_partial_cache() { return std::make_shared<PartialCache>(); }
+
+namespace detail {
+PartialCacheEntries* partial_cache_entries(PartialCache& cache) { return &cache.entries; }
+}  // namespace detail
+
 Result<Template> Template::parse(std::string_view source, const Options& options) {
   try {
     Template t;

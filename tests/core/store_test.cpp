@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 
 using shopflow::Store;
@@ -91,6 +93,58 @@ TEST_CASE("a file store keeps its state across reopening") {
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
+}
+#endif
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-store-v2.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  {
+    // A store as schema 2 left it: step records in a table of their own.
+    auto s = std::move(Store::open(path.string()).value());
+    shopflow::RunRow r;
+    r.id = "w:e1";
+    r.workflow = "w";
+    r.event_id = "e1";
+    r.status = "completed";
+    r.state = "{}";
+    REQUIRE(s->run_put(r).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+    const char* v2 = R"sql(
+      CREATE TABLE steps (run_id TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL,
+        time_ms INTEGER NOT NULL, input TEXT NOT NULL, output TEXT NOT NULL, verdict TEXT NOT NULL,
+        explanation TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+      INSERT INTO steps VALUES ('w:e1', 2, 'check/then/mail', 'action', 1772442000000, '{"to":"a@x.com"}',
+        '{"effect_id":"w:e1/check/then/mail"}', '', '');
+      INSERT INTO steps VALUES ('w:e1', 1, 'check', 'if', 1772442000000, '', '{"result":true}', 'true',
+        '{"op":">","result":true}');
+      ALTER TABLE runs DROP COLUMN steps;
+      UPDATE schema_version SET version = 2;)sql";
+    char* err = nullptr;
+    CHECK_MESSAGE(sqlite3_exec(db, v2, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  {
+    auto s = std::move(Store::open(path.string()).value());
+    CHECK(s->schema_version() == 3);
+    auto steps = s->steps_of("w:e1").value();
+    REQUIRE(steps.size() == 2);
+    CHECK(steps[0].path == "check");
+    CHECK(steps[0].verdict == "true");
+    CHECK(steps[0].explanation == R"({"op":">","result":true})");
+    CHECK(steps[0].input.empty());
+    CHECK(steps[1].path == "check/then/mail");
+    CHECK(steps[1].input == R"({"to":"a@x.com"})");
+    CHECK(steps[1].output == R"({"effect_id":"w:e1/check/then/mail"})");
+    CHECK(steps[1].time == 1772442000000);
+    CHECK(s->runs().value()[0].steps.rfind("[{\"path\":\"check\"", 0) == 0);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
 #endif
 

@@ -12,6 +12,11 @@
 // A runtime error in a run (a template or condition error, a foreach over a non-list, a limit)
 // fails that run only: its row records the error and the step path, the steps before stand.
 // Store errors are returned as Errors and roll the whole call's transaction back.
+// Durability: what accept() and ingest() commit is on disk when they return. What runs derive
+// from accepted events (process_pending, advance) and delivery outcomes commit without waiting
+// for the disk: a crash of the process loses none of it, a power cut may lose the last of it,
+// which is then redone from the inbox (same run and effect ids) or redelivered (same
+// idempotency key) after the restart; the next accept's sync makes it durable too.
 // A waiting run is saved with its data and position; after a restart (or a bundle reload) it
 // resumes from the store — or fails with a reason when its step is no longer in the bundle.
 #pragma once

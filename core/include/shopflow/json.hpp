@@ -18,6 +18,10 @@ using Json = nlohmann::ordered_json;
 // what the parser expected there; `what` names the input in the message ("bundle", "event").
 Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
 
+// Appends `s` as a JSON string, escaped byte for byte as Json::dump() escapes it, for writing
+// JSON text without building a Json first; bytes that are not UTF-8 become U+FFFD.
+void append_json_string(std::string& out, std::string_view s);
+
 // Appends a reference token to a JSON Pointer, escaping '~' and '/' as RFC 6901 says.
 std::string pointer_join(const std::string& base, std::string_view token);
 std::string pointer_join(const std::string& base, size_t index);

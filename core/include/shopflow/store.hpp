@@ -1,9 +1,10 @@
 // The store: all engine state in SQLite — the same code natively (a file in WAL mode) and in
 // WebAssembly (":memory:").
 //
-// Tables: schema_version (migrations), meta, inbox (events, deduplicated by id), runs, steps
-// (each step's input, output, verdict and explanation), timers (waits and schedules), outbox
-// (effects, keyed by idempotency key, with delivery status) and rows (the bundle's tables).
+// Tables: schema_version (migrations), meta, inbox (events, deduplicated by id), runs (each with
+// its step records: every step's input, output, verdict and explanation), timers (waits and
+// schedules), outbox (effects, keyed by idempotency key, with delivery status) and rows (the
+// bundle's tables).
 // Every method is one or two prepared, cached statements; the engine groups them into
 // transactions (a run's state, its effects and its table changes commit together).
 // Used by the engine; the runner reads it for inspection (runs, effects, dead letters).
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -25,7 +27,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -50,7 +52,16 @@ struct RunRow {
   std::string wait_event; // event type a waiting run listens for ("" otherwise)
   std::string state;      // JSON: the run's data and position (engine-private)
   std::string wait_key;   // a waiting run's correlation value ("" when it has none)
+  // The run's step records as a JSON array, in order, each {"path", "kind", "time", "input"?,
+  // "output", "verdict"?, "explanation"?} (as the simulation trace has them); "" when none.
+  // Written with the run, in the same statement: a run's steps cost no rows of their own.
+  std::string steps;
 };
+
+// Appends one step record to a run's `steps` ("" or a JSON array). `input`, `verdict` and
+// `explanation` are JSON text or "" to leave them out; `output` is JSON text.
+void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, std::string_view input,
+                 std::string_view output, std::string_view verdict = {}, std::string_view explanation = {});
 
 struct RunCount {
   std::string workflow;
@@ -58,9 +69,10 @@ struct RunCount {
   std::int64_t count = 0;
 };
 
+// One step record, read from a run's steps.
 struct StepRow {
   std::string run_id;
-  int seq = 0;            // order within the run
+  int seq = 0;            // order within the run, from 1
   std::string path;       // "check/then/send", "lines/2/tag"
   std::string kind;       // if, switch, action, wait, foreach, set, emit, stop
   Millis time = 0;
@@ -121,6 +133,12 @@ class Store {
   Status hold();
   Status release_hold();
 
+  // Whether the next commits wait for the disk (synchronous=FULL, the default for files) or
+  // only for the write to reach the operating system (NORMAL: survives a crash of the process,
+  // a power cut may lose the last commits; a later FULL commit makes them durable too, as the
+  // write-ahead log is synced whole). Call outside a transaction; nothing for ":memory:".
+  Status sync_commits(bool full);
+
   // Transactions and savepoints (nested units inside one transaction).
   Status begin();
   Status commit();
@@ -157,8 +175,7 @@ class Store {
   // How many runs each (workflow, status) has, without reading the runs.
   Result<std::vector<RunCount>> run_counts();
 
-  // steps
-  Status step_add(const StepRow& row);
+  // The step records of a run (none when there is no such run).
   Result<std::vector<StepRow>> steps_of(const std::string& run_id);
 
   // timers
@@ -190,12 +207,15 @@ class Store {
   explicit Store(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
   Status migrate();
+  Status fold_steps();
   Result<sqlite3_stmt*> prepare(const char* sql);
   Error error(const char* what) const;
 
   sqlite3* db_ = nullptr;
   int version_ = 0;
   bool held_ = false;
+  bool file_ = false;
+  bool full_sync_ = true;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
 };
 

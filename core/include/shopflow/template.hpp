@@ -21,6 +21,11 @@ enum class Mode { Lax, Strict };
 // Returns the source of the named template for {% render %} / {% include %}, or nullptr.
 using PartialSource = std::function<const std::string*(const std::string& name)>;
 
+// Partials parsed once and kept across renders, for callers whose partial sources never change
+// (the engine: a bundle's templates). Not for use by two threads at once.
+struct PartialCache;
+std::shared_ptr<PartialCache> make_partial_cache();
+
 struct Limits {
   size_t max_output_bytes = 1 << 20;
   size_t max_loop_iterations = 100'000;  // summed over all loops of one render
@@ -42,6 +47,8 @@ struct Options {
   bool strict_variables = true;
   // Shopify's shop "money with currency" format, for `money_with_currency`.
   std::string money_with_currency_format = "${{amount}} USD";
+  // Unset: each render parses the partials it uses.
+  std::shared_ptr<PartialCache> partial_cache;
 };
 
 struct Document;  // parsed form, private to template.cpp

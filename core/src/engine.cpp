@@ -63,6 +63,7 @@ struct RunState {
   int seq = 0;               // step records written so far
   int depth = 0;             // emit depth of the triggering event
   Json wait;                 // while waiting: {"step", "path", "kind"}
+  std::string stored_status; // the status in the store ("" for a run not stored yet)
 };
 
 const char* kind_name(StepKind k) {
@@ -160,10 +161,35 @@ struct Engine::Impl {
   std::vector<TableChange> changes;
   std::map<BranchKey, size_t> branches;
 
+  // Runs by (workflow, status), kept as runs are saved: the store's figures as of the last
+  // commit, plus this transaction's changes until it commits (or is dropped on a rollback).
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts, count_changes;
+  void count(const std::string& workflow, const std::string& from, const std::string& to) {
+    if (from == to) return;
+    if (!from.empty()) --count_changes[{workflow, from}];
+    if (!to.empty()) ++count_changes[{workflow, to}];
+  }
+  Status commit() {
+    auto s = store->commit();
+    if (!s) {
+      rollback();
+      return s;
+    }
+    for (const auto& [k, n] : count_changes) counts[k] += n;
+    count_changes.clear();
+    return {};
+  }
+  void rollback() {
+    (void)store->rollback();
+    count_changes.clear();
+  }
+
   void took(const Workflow& wf, std::string branch) {
     if (options.record_branches) ++branches[BranchKey{wf.id, std::move(branch)}];
   }
   std::string source;
+  // The workflows each event type triggers, in bundle order.
+  std::map<std::string, std::vector<const Workflow*>> triggered;
   // The event waits that correlate on a value, by the event type they wait for.
   std::map<std::string, std::vector<const Step*>> correlating;
   // The event being ingested, so it is not parsed back from the inbox.
@@ -264,11 +290,14 @@ struct Engine::Impl {
       Json state = {{"vars", rs.ctx["vars"]}, {"seq", rs.seq}};
       rs.row.state = state.dump();
     }
+    count(rs.row.workflow, rs.stored_status, rs.row.status);
+    rs.stored_status = rs.row.status;
     return store->run_put(rs.row);
   }
 
   Result<bool> load(const RunRow& row, RunState* rs) {
     rs->row = row;
+    rs->stored_status = row.status;
     rs->wf = bundle.find_workflow(row.workflow);
     auto state = parse_json(row.state, "run state");
     if (!state || !rs->wf) return false;
@@ -660,6 +689,7 @@ struct Engine::Impl {
     r.wait_key.clear();
     r.updated = now;
     if (auto s = store->timers_delete_for_run(r.id); !s) return s;
+    count(r.workflow, row.status, r.status);
     return store->run_put(r);
   }
 
@@ -747,15 +777,15 @@ struct Engine::Impl {
 
   // Starts the runs of the workflows this event triggers, in workflow order.
   Status start_runs(const InboxRow& row, const Json& ev, Millis now) {
-    Json ctx;
-    bool built = false;
-    for (const Workflow& wf : bundle.workflows) {
-      if (wf.trigger.event != row.type) continue;
-      if (!built) {
-        ctx = {{"event", ev}, {"trigger", ev}, {"steps", Json::object()}, {"vars", Json::object()},
-               {"now", format_instant(now)}};
-        built = true;
-      }
+    auto found = triggered.find(row.type);
+    if (found == triggered.end()) return {};
+    const std::vector<const Workflow*>& wfs = found->second;
+    Json ctx = {{"event", ev}, {"trigger", ev}, {"steps", Json::object()}, {"vars", Json::object()},
+                {"now", format_instant(now)}};
+    for (size_t i = 0; i < wfs.size(); ++i) {
+      const Workflow& wf = *wfs[i];
+      // The last run takes the data itself; the others a copy each.
+      auto data = [&]() { return i + 1 == wfs.size() ? std::move(ctx) : Json(ctx); };
       std::string run_id = wf.id + ":" + row.id;
       if (wf.trigger.has_filter) {
         Json tree;
@@ -777,9 +807,9 @@ struct Engine::Impl {
         took(wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
         if (!passes) continue;
         Json verdict = true;
-        if (auto s = start(wf, run_id, row.id, ctx, row.depth, &verdict, &tree, now, true); !s) return s;
+        if (auto s = start(wf, run_id, row.id, data(), row.depth, &verdict, &tree, now, true); !s) return s;
       } else {
-        if (auto s = start(wf, run_id, row.id, ctx, row.depth, nullptr, nullptr, now, true); !s) return s;
+        if (auto s = start(wf, run_id, row.id, data(), row.depth, nullptr, nullptr, now, true); !s) return s;
       }
     }
     return {};
@@ -932,10 +962,14 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     }
   }
   for (const Workflow& wf : impl->bundle.workflows) {
+    if (!wf.trigger.event.empty()) impl->triggered[wf.trigger.event].push_back(&wf);
     for (const Step& step : wf.steps) {
       if (step.kind == StepKind::Wait && step.wait == WaitKind::Event) impl->wait_types.insert(step.wait_event);
     }
   }
+  auto stored_counts = st->run_counts();
+  if (!stored_counts) return stored_counts.error();
+  for (const RunCount& c : stored_counts.value()) impl->counts[{c.workflow, c.status}] = c.count;
   auto stored_waits = st->waiting_event_types();
   if (!stored_waits) return stored_waits.error();
   impl->wait_types.insert(stored_waits.value().begin(), stored_waits.value().end());
@@ -983,14 +1017,14 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     row.body = ev.dump();
     auto r = st.inbox_insert(row);
     if (!r) {
-      (void)st.rollback();
+      impl_->rollback();
       for (const Event& x : events) impl_->accepted.erase(x.id);
       return r.error();
     }
     if (r.value() && impl_->accepted.size() < Impl::kMaxAccepted) impl_->accepted.emplace(e.id, std::move(ev));
     out.push_back(r.value());
   }
-  if (auto s = st.commit(); !s) {
+  if (auto s = impl_->commit(); !s) {
     for (const Event& x : events) impl_->accepted.erase(x.id);
     return s.error();
   }
@@ -1007,10 +1041,10 @@ Result<size_t> Engine::process_pending(Millis now, size_t limit) {
     size_t batch = limit - total < 1024 ? limit - total : 1024;
     auto n = impl_->drain(now, batch);
     if (!n) {
-      (void)st.rollback();
+      impl_->rollback();
       return n.error();
     }
-    if (auto s = st.commit(); !s) return s.error();
+    if (auto s = impl_->commit(); !s) return s.error();
     total += n.value();
     if (n.value() < batch) break;
   }
@@ -1034,7 +1068,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
   row.processed = at_once;
   auto ins = st.inbox_insert(row);
   if (!ins) {
-    (void)st.rollback();
+    impl_->rollback();
     return ins.error();
   }
   if (ins.value()) {
@@ -1051,11 +1085,11 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
     }
     impl_->fast_id.clear();
     if (!handled) {
-      (void)st.rollback();
+      impl_->rollback();
       return handled.error();
     }
   }
-  if (auto s = st.commit(); !s) return s.error();
+  if (auto s = impl_->commit(); !s) return s.error();
   return ins.value();
 }
 
@@ -1068,7 +1102,7 @@ Result<size_t> Engine::advance(Millis now) {
   while (fired < impl_->options.limits.max_fires_per_advance) {
     auto t = st.timer_next();
     if (!t) {
-      (void)st.rollback();
+      impl_->rollback();
       return t.error();
     }
     if (!t.value() || t.value()->due > now) break;
@@ -1079,12 +1113,12 @@ Result<size_t> Engine::advance(Millis now) {
       if (!n) s = n.error();
     }
     if (!s) {
-      (void)st.rollback();
+      impl_->rollback();
       return s.error();
     }
     ++fired;
   }
-  if (auto s = st.commit(); !s) return s.error();
+  if (auto s = impl_->commit(); !s) return s.error();
   return fired;
 }
 
@@ -1101,7 +1135,13 @@ Result<std::vector<RunRow>> Engine::runs(std::int64_t after, size_t limit) { ret
 Result<std::vector<EffectRow>> Engine::effects(std::int64_t after, size_t limit) {
   return impl_->store->effects(limit, after);
 }
-Result<std::vector<RunCount>> Engine::run_counts() { return impl_->store->run_counts(); }
+Result<std::vector<RunCount>> Engine::run_counts() {
+  std::vector<RunCount> out;
+  for (const auto& [k, n] : impl_->counts) {
+    if (n > 0) out.push_back(RunCount{k.first, k.second, n});
+  }
+  return out;
+}
 Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) { return impl_->store->steps_of(run_id); }
 Result<std::vector<EffectRow>> Engine::effects() { return impl_->store->effects(); }
 Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
@@ -1155,9 +1195,7 @@ Status Engine::begin_outcomes() {
 }
 
 Status Engine::commit_outcomes() {
-  auto s = impl_->store->commit();
-  if (!s) (void)impl_->store->rollback();
-  return s;
+  return impl_->commit();
 }
 
 Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {

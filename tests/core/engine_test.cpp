@@ -284,6 +284,36 @@ TEST_CASE("an ingested event queues behind events accepted before it; alone, it 
   CHECK(e->runs().value()[2].status == "stopped");
 }
 
+TEST_CASE("run counts are kept as runs change and agree with the store's") {
+  auto e = engine_of(bundle_of(kAbandoned));
+  auto same = [&]() {
+    auto kept = e->run_counts().value();
+    auto stored = e->store().run_counts().value();
+    REQUIRE(kept.size() == stored.size());
+    for (size_t i = 0; i < kept.size(); ++i) {
+      CHECK(kept[i].workflow == stored[i].workflow);
+      CHECK(kept[i].status == stored[i].status);
+      CHECK(kept[i].count == stored[i].count);
+    }
+    return kept;
+  };
+  REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"email", "a@x.com"}}), kT0).ok());
+  REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}, {"email", "b@x.com"}}), kT0).ok());
+  auto c = same();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].status == "waiting");
+  CHECK(c[0].count == 2);
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "1"}}), kT0 + kHour).ok());
+  REQUIRE(e->advance(kT0 + 5 * kHour).ok());
+  c = same();
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].status == "completed");
+  CHECK(c[1].status == "stopped");
+  // A duplicate changes nothing.
+  REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}}), kT0 + 6 * kHour).ok());
+  same();
+}
+
 TEST_CASE("a held store keeps one transaction: what the engine does inside is there after the hold") {
   auto e = engine_of(bundle_of(kAbandoned));
   REQUIRE(e->store().hold().ok());

@@ -112,7 +112,9 @@ class Engine {
   // A page of runs or effects in creation order: up to `limit` after seq `after`.
   Result<std::vector<RunRow>> runs(std::int64_t after, size_t limit);
   Result<std::vector<EffectRow>> effects(std::int64_t after, size_t limit);
-  Result<std::vector<RunCount>> run_counts();   // runs per (workflow, status): cheap, for metrics
+  // Runs per (workflow, status), by workflow then status: counted from the store when the
+  // engine opens, then kept as runs change, so metrics read them without a query.
+  Result<std::vector<RunCount>> run_counts();
   Result<std::vector<StepRow>> steps(const std::string& run_id);
   Result<std::vector<EffectRow>> effects();
   Result<std::vector<TableRow>> table_rows(const std::string& table = "");

@@ -129,6 +129,8 @@ struct HttpServer::Impl {
   Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
     auto store = Store::open(opts.db_path);
     if (!store) return Error{"cannot open the store " + opts.db_path + ": " + store.error().message, "", 0, 0};
+    // The pipeline's own connection checkpoints the log; the engine's commits never do.
+    if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
@@ -171,6 +173,9 @@ Status HttpServer::open() {
   auto engine = s.open_engine(s.opts.bundle);
   if (!engine) return engine.error();
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms);
+  auto checkpointer = Store::open(s.opts.db_path);
+  if (!checkpointer) return Error{"cannot open the store " + s.opts.db_path + ": " + checkpointer.error().message, "", 0, 0};
+  s.pipeline->set_checkpointer(std::move(checkpointer.value()));
 
   s.http.set_tcp_nodelay(true);
   // A store sends webhooks over long-lived connections: reuse them (the library's default

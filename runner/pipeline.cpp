@@ -22,9 +22,25 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
 
 Pipeline::~Pipeline() { stop(); }
 
+void Pipeline::set_checkpointer(std::unique_ptr<Store> store) { checkpointer_ = std::move(store); }
+
 void Pipeline::start() {
   engine_thread_ = std::thread([this] { engine_loop(); });
   dispatch_thread_ = std::thread([this] { dispatch_loop(); });
+  if (checkpointer_) checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
+}
+
+// Copies the write-ahead log into the database now and then, so that no commit of the engine
+// thread has to (a checkpoint writes and syncs megabytes).
+void Pipeline::checkpoint_loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (engine_cv_.wait_for(lock, std::chrono::milliseconds(opts_.checkpoint_every_ms), [&] { return stopping_; }))
+        return;
+    }
+    if (auto st = checkpointer_->checkpoint(); !st) log_warn("checkpoint failed", {{"error", st.error().message}});
+  }
 }
 
 void Pipeline::stop() {
@@ -37,6 +53,7 @@ void Pipeline::stop() {
   dispatch_cv_.notify_all();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
   if (engine_thread_.joinable()) engine_thread_.join();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 SubmitResult Pipeline::submit(std::vector<Event> events) {

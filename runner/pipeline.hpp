@@ -41,6 +41,7 @@ struct PipelineOptions {
   size_t process_slice = 16;       // events run per transaction; a waiting request goes between
   Millis idle_tick_ms = 250;       // longest sleep when nothing is due
   size_t dispatch_batch = 64;
+  Millis checkpoint_every_ms = 250;
 };
 
 class Pipeline {
@@ -48,6 +49,10 @@ class Pipeline {
   Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> deliverer, Metrics& metrics, ClockFn clock,
            PipelineOptions options = {});
   ~Pipeline();
+
+  // A second connection to the engine's store, whose log this pipeline then checkpoints on a
+  // thread of its own (the engine's store should have auto_checkpoint(false)). Before start().
+  void set_checkpointer(std::unique_ptr<Store> store);
 
   void start();
   // Stops taking work, finishes every submitted commit, and joins the threads.
@@ -77,6 +82,7 @@ class Pipeline {
   void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
   void hand_out_effects(Millis now);
   void update_gauges();
+  void checkpoint_loop();
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Engine> next_engine_;
@@ -94,7 +100,8 @@ class Pipeline {
   std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
-  std::thread engine_thread_, dispatch_thread_;
+  std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;
+  std::unique_ptr<Store> checkpointer_;
   Millis last_gauges_ = 0;
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
 };

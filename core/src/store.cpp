@@ -232,6 +232,19 @@ Status Store::sync_commits(bool full) {
   return {};
 }
 
+Status Store::auto_checkpoint(bool on) {
+  if (!file_) return {};
+  if (sqlite3_wal_autocheckpoint(db_, on ? 1000 : 0) != SQLITE_OK) return error("checkpoint");
+  return {};
+}
+
+Status Store::checkpoint() {
+  if (!file_) return {};
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return error("checkpoint");
+  return {};
+}
+
 Status Store::hold() {
   if (held_) return {};
   if (auto st = exec("PRAGMA journal_mode=OFF; BEGIN"); !st) return st;

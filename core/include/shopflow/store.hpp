@@ -139,6 +139,14 @@ class Store {
   // write-ahead log is synced whole). Call outside a transaction; nothing for ":memory:".
   Status sync_commits(bool full);
 
+  // Checkpoints of the write-ahead log (files only; nothing for ":memory:"). By default a
+  // commit that grows the log past 1,000 pages copies it into the database there and then,
+  // holding that commit up; with auto_checkpoint(false) commits never do, and checkpoint(),
+  // called from another connection on a thread of its own, does it without holding anyone up
+  // (it copies what no reader still needs and returns).
+  Status auto_checkpoint(bool on);
+  Status checkpoint();
+
   // Transactions and savepoints (nested units inside one transaction).
   Status begin();
   Status commit();

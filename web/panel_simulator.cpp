@@ -5,7 +5,9 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
+#include <vector>
 
 #include "panels.hpp"
 #include "ui_util.hpp"
@@ -61,7 +63,7 @@ void explanation_tree(const Json& node, int depth) {
 }
 
 void timeline(StudioState& state) {
-  const SimSession& s = state.sim;
+  SimSession& s = state.sim;
   ImVec2 origin = ImGui::GetCursorScreenPos();
   float w = ImGui::GetContentRegionAvail().x, h = 34;
   ImGui::Dummy(ImVec2(w, h));
@@ -76,19 +78,34 @@ void timeline(StudioState& state) {
     return origin.x + 6 + static_cast<float>(std::clamp(f, 0.0, 1.0)) * (w - 12);
   };
   dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), IM_COL32(80, 86, 96, 255));
-  for (const SimMark& m : s.marks) {
-    float x = x_of(m.time);
-    if (m.is_event) dl->AddLine(ImVec2(x, origin.y + 4), ImVec2(x, origin.y + h / 2), IM_COL32(100, 160, 255, 255), 2);
-    else dl->AddCircleFilled(ImVec2(x, origin.y + h / 2), 2.5f, IM_COL32(170, 170, 170, 255));
-  }
+  // One mark per pixel column at most, however many events, timers and effects fall there:
+  // the drawing costs the width of the timeline, not the length of the simulation.
+  const size_t columns = static_cast<size_t>(std::max(1.0f, w));
+  std::vector<std::uint8_t> seen(columns, 0);  // bit 0 event, 1 timer, 2 effect shown, 3 effect hidden
+  auto column_of = [&](Millis t) { return std::min(columns - 1, static_cast<size_t>(std::max(0.0f, x_of(t) - origin.x))); };
+  for (const SimMark& m : s.marks) seen[column_of(m.time)] |= m.is_event ? 1 : 2;
   if (s.has_trace) {
-    for (const auto& e : s.trace.json["effects"]) {
-      auto t = parse_instant(e.value("time", std::string()));
-      if (!t) continue;
-      float x = x_of(t.value());
-      bool shown = s.effect_filter.empty() || e.value("type", std::string()) == s.effect_filter;
-      dl->AddLine(ImVec2(x, origin.y + h / 2), ImVec2(x, origin.y + h - 4), shown ? IM_COL32(255, 170, 60, 255) : IM_COL32(120, 100, 70, 255), 2);
+    if (s.effect_times.size() != s.trace.json["effects"].size()) {
+      s.effect_times.clear();
+      for (const auto& e : s.trace.json["effects"]) {
+        auto t = parse_instant(e.value("time", std::string()));
+        s.effect_times.push_back(t ? t.value() : s.from);
+      }
     }
+    size_t i = 0;
+    for (const auto& e : s.trace.json["effects"]) {
+      bool shown = s.effect_filter.empty() || e.value("type", std::string()) == s.effect_filter;
+      seen[column_of(s.effect_times[i++])] |= shown ? 4 : 8;
+    }
+  }
+  for (size_t c = 0; c < columns; ++c) {
+    if (!seen[c]) continue;
+    float x = origin.x + static_cast<float>(c);
+    if (seen[c] & 1) dl->AddLine(ImVec2(x, origin.y + 4), ImVec2(x, origin.y + h / 2), IM_COL32(100, 160, 255, 255), 2);
+    if (seen[c] & 2) dl->AddCircleFilled(ImVec2(x, origin.y + h / 2), 2.5f, IM_COL32(170, 170, 170, 255));
+    if (seen[c] & 12)
+      dl->AddLine(ImVec2(x, origin.y + h / 2), ImVec2(x, origin.y + h - 4),
+                  (seen[c] & 4) ? IM_COL32(255, 170, 60, 255) : IM_COL32(120, 100, 70, 255), 2);
   }
   float cx = x_of(s.clock);
   dl->AddLine(ImVec2(cx, origin.y), ImVec2(cx, origin.y + h), IM_COL32(255, 230, 120, 255), 1.5f);
@@ -167,21 +184,30 @@ void ledger(StudioState& state) {
     ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, 110);
     ImGui::TableSetupColumn("params", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
+    // Only the rows in view are drawn.
+    std::vector<const Json*> rows;
     for (const auto& e : t.json["effects"]) {
-      if (!s.effect_filter.empty() && e.value("type", std::string()) != s.effect_filter) continue;
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(e.value("time", std::string()).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(e.value("type", std::string()).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(e.value("run", std::string()).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(e.value("step", std::string()).c_str());
-      ImGui::TableNextColumn();
-      std::string p = short_json(e["params"], 200);
-      ImGui::TextUnformatted(p.c_str());
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", e["params"].dump(2).c_str());
+      if (s.effect_filter.empty() || e.value("type", std::string()) == s.effect_filter) rows.push_back(&e);
+    }
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(rows.size()));
+    while (clipper.Step()) {
+      for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+        const Json& e = *rows[static_cast<size_t>(row)];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(e.value("time", std::string()).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(e.value("type", std::string()).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(e.value("run", std::string()).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(e.value("step", std::string()).c_str());
+        ImGui::TableNextColumn();
+        std::string p = short_json(e["params"], 200);
+        ImGui::TextUnformatted(p.c_str());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", e["params"].dump(2).c_str());
+      }
     }
     ImGui::EndTable();
   }
@@ -192,16 +218,20 @@ void runs(StudioState& state) {
   const Json& runs_json = s.trace.json["runs"];
   float h = ImGui::GetContentRegionAvail().y;
   ImGui::BeginChild("runlist", ImVec2(330, h), true);
-  for (int i = 0; i < static_cast<int>(runs_json.size()); ++i) {
-    const Json& r = runs_json[static_cast<size_t>(i)];
-    std::string st = r.value("status", std::string());
-    ImVec4 col = st == "failed" ? kBad : (st == "completed" ? kGood : (st == "waiting" ? kWarn : kDim));
-    ImGui::PushID(i);
-    ImGui::PushStyleColor(ImGuiCol_Text, col);
-    std::string label = r.value("id", std::string()) + "  " + st;
-    if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
-    ImGui::PopStyleColor();
-    ImGui::PopID();
+  ImGuiListClipper clipper;  // only the runs in view are drawn
+  clipper.Begin(static_cast<int>(runs_json.size()));
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const Json& r = runs_json[static_cast<size_t>(i)];
+      std::string st = r.value("status", std::string());
+      ImVec4 col = st == "failed" ? kBad : (st == "completed" ? kGood : (st == "waiting" ? kWarn : kDim));
+      ImGui::PushID(i);
+      ImGui::PushStyleColor(ImGuiCol_Text, col);
+      std::string label = r.value("id", std::string()) + "  " + st;
+      if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
+      ImGui::PopStyleColor();
+      ImGui::PopID();
+    }
   }
   ImGui::EndChild();
   ImGui::SameLine();

@@ -28,6 +28,7 @@ struct SimMark {
 };
 
 struct SimSession {
+  std::vector<Millis> effect_times;  // the trace's effects' times, parsed once for the timeline
   SimPhase phase = SimPhase::Idle;
   std::unique_ptr<Engine> engine;
   Bundle bundle;                 // what the engine runs (copied at start)
@@ -47,7 +48,7 @@ struct SimSession {
   Trace trace;                   // complete once phase is Done
 
   // Panel choices.
-  float budget_ms = 8.0f;        // simulation time per frame
+  float budget_ms = 16.0f;       // simulation time per frame
   int selected_run = -1;         // index into trace.json["runs"]
   std::string effect_filter;     // effect type shown in the ledger, "" = all
   bool auto_rerun = true;        // simulate again after each edit once a run has finished

@@ -148,7 +148,7 @@ Status TraceBuilder::add_run(const RunRow& r) {
   return {};
 }
 
-Result<bool> TraceBuilder::step(size_t max_runs) {
+Result<bool> TraceBuilder::step(size_t max_items) {
   if (!started_) {
     // The document so far, up to its runs: {"bundle":...,"events":{...},"runs":[
     std::string head = trace_.json.dump();
@@ -158,37 +158,37 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
     if (!document_) trace_.json = Json();
     started_ = true;
   }
-  // Runs are read a page at a time, never all at once.
+  // Runs, then effects, are read a page at a time, never all at once; a call adds at most
+  // `max_items` of them.
   constexpr size_t kPage = 512;
   size_t taken = 0;
-  while (!runs_done_ && taken < max_runs) {
-    const size_t want = std::min(kPage, max_runs - taken);
+  while (!runs_done_ && taken < max_items) {
+    const size_t want = std::min(kPage, max_items - taken);
     auto page = engine_.runs(last_run_, want);
     if (!page) return page.error();
-    if (page.value().size() < want) runs_done_ = true;
+    if (page.value().size() < want) {
+      runs_done_ = true;
+    }
     for (const RunRow& r : page.value()) {
       if (auto s = add_run(r); !s) return s.error();
       last_run_ = r.seq;
       ++taken;
     }
+    if (runs_done_) emit("],\"effects\":[");
   }
-  if (!runs_done_) return false;
-  emit("]");
-
   std::string& out = piece_;
-  out.clear();
-  append_key(out, "effects");
-  const size_t begin = out.size();
-  out += '[';
-  bool first = true;
-  for (std::int64_t after = 0;;) {
-    auto effects = engine_.effects(after, kPage);
+  while (runs_done_ && !effects_done_ && taken < max_items) {
+    const size_t want = std::min(kPage, max_items - taken);
+    auto effects = engine_.effects(last_effect_, want);
     if (!effects) return effects.error();
+    if (effects.value().size() < want) effects_done_ = true;
     for (const EffectRow& e : effects.value()) {
-      after = e.seq;
+      last_effect_ = e.seq;
+      ++taken;
       ++trace_.effects_by_type[e.type];
-      if (!first) out += ',';
-      first = false;
+      out.clear();
+      if (effects_added_++ > 0) out += ',';
+      const size_t begin = out.size();
       out += '{';
       append_key(out, "id", true);
       append_json_string(out, e.id);
@@ -205,23 +205,20 @@ Result<bool> TraceBuilder::step(size_t max_runs) {
       append_key(out, "params");
       append_stored(out, e.params);
       out += '}';
-    }
-    if (effects.value().size() < kPage) break;
-    // Without a document, the text goes out as it is written.
-    if (!document_) {
       emit(out);
-      out.clear();
+      if (document_) effects_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
     }
   }
-  out += ']';
-  emit(out);
+  if (!effects_done_) return false;
+  emit("]");
+  out.clear();
+  out.shrink_to_fit();
+
   Json& t = trace_.json;
   if (document_) {
     t["runs"] = std::move(runs_json_);
-    t["effects"] = Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end());
+    t["effects"] = std::move(effects_json_);
   }
-  out.clear();
-  out.shrink_to_fit();
 
   trace_.branches = engine_.branches_taken();
   Json changes = Json::array();

@@ -85,9 +85,9 @@ class TraceBuilder {
  public:
   // `document`: build Trace::json (else Trace::text).
   TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true);
-  // Adds up to `max_runs` runs (with their step records) to the document; true once it is
-  // complete (effects, tables, counts and hash included).
-  Result<bool> step(size_t max_runs);
+  // Adds up to `max_items` runs (with their step records) or effects to the document; true
+  // once it is complete (tables, counts and hash included).
+  Result<bool> step(size_t max_items);
   // The finished trace (after step() returned true).
   Trace take() { return std::move(trace_); }
 
@@ -98,10 +98,13 @@ class TraceBuilder {
   bool document_;
   Trace trace_;
   bool started_ = false;
-  bool runs_done_ = false;
-  std::int64_t last_run_ = 0;  // the seq of the last run added (runs are read a page at a time)
-  size_t added_ = 0;           // runs added
+  bool runs_done_ = false, effects_done_ = false;
+  std::int64_t last_run_ = 0;     // the seq of the last run added (runs are read a page at a time)
+  std::int64_t last_effect_ = 0;  // and of the last effect
+  size_t added_ = 0;              // runs added
+  size_t effects_added_ = 0;
   Json runs_json_ = Json::array();
+  Json effects_json_ = Json::array();
   std::string piece_;  // the text of the part being added
   // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
   // bytes as json.dump(), without dumping the whole document at the end).

@@ -252,31 +252,6 @@ std::vector<std::string_view> awk_split(std::string_view s) {
 
 // [SECTION] JSON output
 
-void json_string(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 void json_into(std::string& out, const Value& v, int depth) {
   if (depth > 200) fail("value nested too deeply for json");
   switch (v.kind) {
@@ -293,7 +268,7 @@ void json_into(std::string& out, const Value& v, int depth) {
       }
       break;
     }
-    case Kind::Str: json_string(out, v.s); break;
+    case Kind::Str: append_json_string(out, v.s); break;
     case Kind::Blank:
     case Kind::Empty: out += "\"\""; break;
     case Kind::Arr:

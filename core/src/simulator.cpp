@@ -63,6 +63,12 @@ void append_key(std::string& out, const char* key, bool first = false) {
   out += "\":";
 }
 
+// Appends `,"key":"value"` (without the comma for the first member).
+void append_field(std::string& out, const char* key, std::string_view value, bool first = false) {
+  append_key(out, key, first);
+  append_json_string(out, value);
+}
+
 // A stored record's JSON text as it stands in the document (it is a dump already); null for "".
 void append_stored(std::string& out, const std::string& json_text) { out += json_text.empty() ? "null" : json_text; }
 
@@ -114,30 +120,15 @@ Status TraceBuilder::add_run(const RunRow& r) {
   if (added_++ > 0) out += ',';
   const size_t begin = out.size();
   out += '{';
-  append_key(out, "id", true);
-  append_json_string(out, r.id);
-  append_key(out, "workflow");
-  append_json_string(out, r.workflow);
-  append_key(out, "event");
-  append_json_string(out, r.event_id);
-  append_key(out, "status");
-  append_json_string(out, r.status);
-  append_key(out, "started");
-  append_json_string(out, format_instant(r.started));
-  append_key(out, "updated");
-  append_json_string(out, format_instant(r.updated));
-  if (!r.error.empty()) {
-    append_key(out, "error");
-    append_json_string(out, r.error);
-  }
-  if (!r.error_step.empty()) {
-    append_key(out, "error_step");
-    append_json_string(out, r.error_step);
-  }
-  if (!r.wait_event.empty()) {
-    append_key(out, "waiting_for");
-    append_json_string(out, r.wait_event);
-  }
+  append_field(out, "id", r.id, true);
+  append_field(out, "workflow", r.workflow);
+  append_field(out, "event", r.event_id);
+  append_field(out, "status", r.status);
+  append_field(out, "started", format_instant(r.started));
+  append_field(out, "updated", format_instant(r.updated));
+  if (!r.error.empty()) append_field(out, "error", r.error);
+  if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
+  if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
   if (include_steps_) {
     append_key(out, "steps");
     out += r.steps.empty() ? std::string_view("[]") : std::string_view(r.steps);  // stored as the trace has them
@@ -190,18 +181,12 @@ Result<bool> TraceBuilder::step(size_t max_items) {
       if (effects_added_++ > 0) out += ',';
       const size_t begin = out.size();
       out += '{';
-      append_key(out, "id", true);
-      append_json_string(out, e.id);
-      append_key(out, "type");
-      append_json_string(out, e.type);
-      append_key(out, "workflow");
-      append_json_string(out, workflow_of(e.run_id));
-      append_key(out, "run");
-      append_json_string(out, e.run_id);
-      append_key(out, "step");
-      append_json_string(out, e.path);
-      append_key(out, "time");
-      append_json_string(out, format_instant(e.created));
+      append_field(out, "id", e.id, true);
+      append_field(out, "type", e.type);
+      append_field(out, "workflow", workflow_of(e.run_id));
+      append_field(out, "run", e.run_id);
+      append_field(out, "step", e.path);
+      append_field(out, "time", format_instant(e.created));
       append_key(out, "params");
       append_stored(out, e.params);
       out += '}';

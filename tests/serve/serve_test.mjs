@@ -32,6 +32,13 @@ await t.test('a structured CloudEvent is accepted (202) and its workflow deliver
   assert.equal(email.params.to, 'buyer-o-1@example.com');
   assert.equal(email.params.subject, 'Order #o-1 confirmed');
   assert.equal(email.id, 'confirm:o-1/email');
+  // The run's step records, as `shopflow runs --steps` shows them: the decision and its why.
+  const steps = JSON.parse(runner.cli('runs', '--db', runner.db, '--steps', 'confirm:o-1', '--json'));
+  assert.deepEqual(steps.map((s) => s.path), ['big', 'big/then/tag-big', 'email']);
+  assert.equal(steps[0].kind, 'if');
+  assert.equal(steps[0].verdict, true);
+  assert.ok(steps[0].explanation, 'the condition has its explanation');
+  assert.equal(steps[2].output.effect_id, 'confirm:o-1/email');
 });
 
 await t.test('the same event id twice starts one run', async () => {

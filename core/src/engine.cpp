@@ -718,12 +718,13 @@ struct Engine::Impl {
   }
 
   // [SECTION] events
-  Status handle(const InboxRow& row, const Json& ev, Millis now) {
+  // `spent`: the caller needs `ev` no more, so the runs may take it instead of a copy.
+  Status handle(const InboxRow& row, const Json& ev, Millis now, Json* spent = nullptr) {
     // Waiting runs first: they were there before this event.
     if (wait_types.count(row.type)) {
       if (auto s = resume_waiting(row, ev, now); !s) return s;
     }
-    return start_runs(row, ev, now);
+    return start_runs(row, ev, now, spent);
   }
 
   // Resumes the runs waiting for this event whose match holds, oldest first. Only those whose
@@ -776,12 +777,17 @@ struct Engine::Impl {
   }
 
   // Starts the runs of the workflows this event triggers, in workflow order.
-  Status start_runs(const InboxRow& row, const Json& ev, Millis now) {
+  Status start_runs(const InboxRow& row, const Json& ev, Millis now, Json* spent) {
     auto found = triggered.find(row.type);
     if (found == triggered.end()) return {};
     const std::vector<const Workflow*>& wfs = found->second;
-    Json ctx = {{"event", ev}, {"trigger", ev}, {"steps", Json::object()}, {"vars", Json::object()},
+    Json ctx = {{"event", ev}, {"trigger", nullptr}, {"steps", Json::object()}, {"vars", Json::object()},
                 {"now", format_instant(now)}};
+    if (spent) {
+      ctx["trigger"] = std::move(*spent);
+    } else {
+      ctx["trigger"] = ev;
+    }
     for (size_t i = 0; i < wfs.size(); ++i) {
       const Workflow& wf = *wfs[i];
       // The last run takes the data itself; the others a copy each.
@@ -1075,7 +1081,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
     Status handled;
     const size_t emitted_before = impl_->emitted;
     if (at_once) {
-      handled = impl_->handle(row, impl_->fast_event, now);
+      handled = impl_->handle(row, impl_->fast_event, now, &impl_->fast_event);
     } else {
       impl_->fast_id = event.id;
     }

@@ -266,8 +266,7 @@ void Pipeline::dispatch_loop() {
       out.type = effect.type;
       out.params = Json::parse(effect.params, nullptr, false);
       out.run_id = effect.run_id;
-      auto colon = effect.run_id.find_first_of(":@");
-      out.workflow = effect.run_id.substr(0, colon);
+      out.workflow = std::string(workflow_of_run(effect.run_id));
       out.attempt = effect.attempts + 1;
       outs.push_back(std::move(out));
     }

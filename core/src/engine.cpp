@@ -1154,6 +1154,8 @@ Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { ret
 
 const std::map<BranchKey, size_t>& Engine::branches_taken() const { return impl_->branches; }
 
+std::string_view workflow_of_run(std::string_view run_id) { return run_id.substr(0, run_id.find_first_of(":@")); }
+
 std::vector<BranchKey> branches_of(const Bundle& bundle) {
   std::vector<BranchKey> out;
   for (const Workflow& wf : bundle.workflows) {

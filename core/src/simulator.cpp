@@ -72,11 +72,6 @@ void append_field(std::string& out, const char* key, std::string_view value, boo
 // A stored record's JSON text as it stands in the document (it is a dump already); null for "".
 void append_stored(std::string& out, const std::string& json_text) { out += json_text.empty() ? "null" : json_text; }
 
-// The workflow of a run, from its id ("<workflow>:<event id>" or "<workflow>@<time>"; workflow
-// ids have neither character).
-std::string_view workflow_of(const std::string& run_id) {
-  return std::string_view(run_id).substr(0, run_id.find_first_of(":@"));
-}
 
 }  // namespace
 
@@ -183,7 +178,7 @@ Result<bool> TraceBuilder::step(size_t max_items) {
       out += '{';
       append_field(out, "id", e.id, true);
       append_field(out, "type", e.type);
-      append_field(out, "workflow", workflow_of(e.run_id));
+      append_field(out, "workflow", workflow_of_run(e.run_id));
       append_field(out, "run", e.run_id);
       append_field(out, "step", e.path);
       append_field(out, "time", format_instant(e.created));

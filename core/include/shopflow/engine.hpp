@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shopflow/bundle.hpp"
@@ -68,6 +69,10 @@ struct BranchKey {
   std::string branch;
   bool operator<(const BranchKey& o) const { return workflow != o.workflow ? workflow < o.workflow : branch < o.branch; }
 };
+
+// The workflow of a run, from the run's id ("<workflow>:<event id>" or "<workflow>@<time>";
+// workflow ids have neither character).
+std::string_view workflow_of_run(std::string_view run_id);
 
 // Every branch of every workflow of the bundle, in document order.
 std::vector<BranchKey> branches_of(const Bundle& bundle);

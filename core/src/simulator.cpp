@@ -72,7 +72,6 @@ void append_field(std::string& out, const char* key, std::string_view value, boo
 // A stored record's JSON text as it stands in the document (it is a dump already); null for "".
 void append_stored(std::string& out, const std::string& json_text) { out += json_text.empty() ? "null" : json_text; }
 
-
 }  // namespace
 
 TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document)

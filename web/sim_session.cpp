@@ -1,5 +1,5 @@
 // The step-wise simulation: the loop of shopflow::simulate(), one event or timer per step,
-// then the same TraceBuilder, a few runs per step.
+// then the same TraceBuilder, a few runs or effects per step.
 #include "sim_session.hpp"
 
 #include <algorithm>
@@ -18,8 +18,8 @@ double now_ms() {
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Runs added to the trace document per step: a few milliseconds of work in the browser.
-constexpr size_t kTraceRunsPerStep = 50;
+// Runs or effects added to the trace document per step: a few milliseconds of work in the browser.
+constexpr size_t kTraceItemsPerStep = 50;
 
 void fail(SimSession& s, const Error& e) {
   s.phase = SimPhase::Failed;
@@ -110,12 +110,12 @@ bool sim_step(SimSession& s) {
     s.marks.push_back(SimMark{s.clock, true, e.type});
     return true;
   }
-  // The events are all in: the trace document, a few runs per step so no frame waits long.
+  // The events are all in: the trace document, a few runs or effects per step so no frame waits long.
   if (!s.builder) {
     SimEnd end{s.from, s.until, s.input.size(), s.handled, s.duplicates, s.order.size() - s.next};
     s.builder = std::make_unique<TraceBuilder>(engine, s.bundle, s.options.include_steps, end);
   }
-  auto built = s.builder->step(kTraceRunsPerStep);
+  auto built = s.builder->step(kTraceItemsPerStep);
   if (!built) {
     fail(s, built.error());
     return false;

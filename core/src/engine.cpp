@@ -781,6 +781,7 @@ struct Engine::Impl {
     auto found = triggered.find(row.type);
     if (found == triggered.end()) return {};
     const std::vector<const Workflow*>& wfs = found->second;
+    // `event` is copied before `trigger` may take `spent`, which can be `ev` itself.
     Json ctx = {{"event", ev}, {"trigger", nullptr}, {"steps", Json::object()}, {"vars", Json::object()},
                 {"now", format_instant(now)}};
     if (spent) {
@@ -958,19 +959,16 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     }
     return out;
   };
-  // Runs that wait under a correlation the bundle no longer uses are looked at for every event.
+  // What each event type triggers and which waits listen for it. Runs that wait under a
+  // correlation the bundle no longer uses are looked at for every event.
   std::string signature;
-  for (const Workflow& wf : impl->bundle.workflows) {
-    for (const Step& step : wf.steps) {
-      if (step.correlate_event.empty()) continue;
-      impl->correlating[step.wait_event].push_back(&step);
-      signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
-    }
-  }
   for (const Workflow& wf : impl->bundle.workflows) {
     if (!wf.trigger.event.empty()) impl->triggered[wf.trigger.event].push_back(&wf);
     for (const Step& step : wf.steps) {
       if (step.kind == StepKind::Wait && step.wait == WaitKind::Event) impl->wait_types.insert(step.wait_event);
+      if (step.correlate_event.empty()) continue;
+      impl->correlating[step.wait_event].push_back(&step);
+      signature += wf.id + "/" + step.path + ":" + step.correlate_event + "=" + step.correlate_own + ";";
     }
   }
   auto stored_counts = st->run_counts();

@@ -31,7 +31,8 @@ bool is_loopback(const std::string& host) {
 
 void reply_json(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  // Replacing what is not UTF-8: messages may quote what the request sent.
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n", "application/json");
 }
 
 void declare_metrics(Metrics& m) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "webhooks.hpp"
 
@@ -75,8 +76,8 @@ Decoded binary(const HttpInput& in, const EventLimits& limits) {
       auto data = parse_json(*in.body, "the request body");
       if (!data) return malformed(data.error());
       doc["data"] = std::move(data.value());
-    } else if (mt.rfind("text/", 0) == 0) {
-      doc["data"] = *in.body;
+    } else if (mt.rfind("text/", 0) == 0 && invalid_utf8_at(*in.body) == std::string_view::npos) {
+      doc["data"] = *in.body;  // text in another charset travels as bytes, below
     } else {
       std::string b64 = base64_encode(*in.body);
       doc["data_base64"] = b64;
@@ -119,6 +120,20 @@ Decoded webhook_event(const HttpInput& in, const std::string& id, const std::str
   Decoded out;
   out.events.push_back(std::move(ev.value()));
   return out;
+}
+
+// Webhook headers become event attributes, and those are JSON strings: UTF-8 only. Names the
+// first header that is not.
+std::optional<Decoded> headers_not_utf8(const HttpInput& in, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    std::string v = in.header(lower(name));
+    size_t bad = invalid_utf8_at(v);
+    if (bad != std::string_view::npos) {
+      return Decoded::refuse(400, "invalid_header", std::string("header ") + name + " is not valid UTF-8 (byte " +
+                                                        std::to_string(bad + 1) + " of " + std::to_string(v.size()) + ")");
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -167,6 +182,10 @@ Decoded decode_shopify(const HttpInput& in, const WebhookSecrets& secrets, const
   if (!verify_hmac_base64(secrets.shopify, *in.body, sig)) {
     return Decoded::refuse(401, "bad_signature", "X-Shopify-Hmac-Sha256 does not match the body");
   }
+  if (auto bad = headers_not_utf8(in, {"X-Shopify-Topic", "X-Shopify-Event-Id", "X-Shopify-Webhook-Id",
+                                       "X-Shopify-Shop-Domain", "X-Shopify-Triggered-At"})) {
+    return *bad;
+  }
   std::string topic = in.header("x-shopify-topic");
   if (topic.empty()) return Decoded::refuse(400, "invalid_event", "missing X-Shopify-Topic header");
   std::string id = in.header("x-shopify-event-id");
@@ -194,6 +213,9 @@ Decoded decode_woocommerce(const HttpInput& in, const WebhookSecrets& secrets, c
     return Decoded::refuse(401, "bad_signature", "X-WC-Webhook-Signature does not match the body");
   }
   if (topic.empty()) return Decoded::refuse(400, "invalid_event", "missing X-WC-Webhook-Topic header");
+  if (auto bad = headers_not_utf8(in, {"X-WC-Webhook-Topic", "X-WC-Webhook-Delivery-ID", "X-WC-Webhook-Source"})) {
+    return *bad;
+  }
   std::string id = in.header("x-wc-webhook-delivery-id");
   if (id.empty()) {
     return Decoded::refuse(400, "invalid_event",

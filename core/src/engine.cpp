@@ -218,6 +218,13 @@ struct Engine::Impl {
           std::string where = e.line > 0 ? " at line " + std::to_string(e.line) : "";
           return Error{"template" + where + ": " + e.message, "", 0, 0};
         }
+        // What a run computes is stored and sent as JSON, which is UTF-8; base64_decode can
+        // give other bytes.
+        if (size_t bad = invalid_utf8_at(r.value()); bad != std::string_view::npos) {
+          return Error{"template: its text is not valid UTF-8 (byte " + std::to_string(bad + 1) + " of " +
+                           std::to_string(r.value().size()) + "); base64_decode gives bytes, not text",
+                       "", 0, 0};
+        }
         return Json(std::move(r.value()));
       }
       case Computed::Kind::Logic: {

@@ -20,6 +20,14 @@ size_t depth_of(const Json& v, size_t limit, size_t here = 0) {
 
 Error err(const std::string& pointer, std::string message) { return Error{std::move(message), pointer, 0, 0}; }
 
+// Attributes often come from HTTP headers (binary mode, webhooks), which may carry any bytes.
+Result<bool> check_utf8(const std::string& value, const char* key) {
+  size_t bad = invalid_utf8_at(value);
+  if (bad == std::string_view::npos) return true;
+  return err(std::string("/") + key, std::string("\"") + key + "\" is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                                         " of " + std::to_string(value.size()) + ")");
+}
+
 bool valid_media_type(const std::string& s) {
   // type "/" subtype, optionally followed by ";" parameters (RFC 2046 / RFC 7231).
   auto slash = s.find('/');
@@ -53,6 +61,7 @@ Result<bool> optional_string(const Json& doc, const char* key, std::string* out)
   if (!it->is_string()) return err(at, std::string("\"") + key + "\" must be a string");
   if (it->get_ref<const std::string&>().empty())
     return err(at, std::string("\"") + key + "\" must not be empty; leave it out instead");
+  if (auto u = check_utf8(it->get_ref<const std::string&>(), key); !u) return u.error();
   *out = it->get<std::string>();
   return true;
 }
@@ -88,6 +97,7 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
     }
     if (!it->is_string()) return err(at, std::string("\"") + r.key + "\" must be a string");
     if (it->get_ref<const std::string&>().empty()) return err(at, std::string("\"") + r.key + "\" must not be empty");
+    if (auto u = check_utf8(it->get_ref<const std::string&>(), r.key); !u) return u.error();
     *r.out = it->get<std::string>();
   }
   if (e.specversion != "1.0")
@@ -111,6 +121,7 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
   if (data != doc.end() && has_b64) return err("/data_base64", "an event carries \"data\" or \"data_base64\", not both");
   if (has_b64) {
     if (!b64->is_string()) return err("/data_base64", "\"data_base64\" must be a base64 string");
+    if (auto u = check_utf8(b64->get_ref<const std::string&>(), "data_base64"); !u) return u.error();
     e.data_base64 = b64->get<std::string>();
   }
   if (data != doc.end()) {
@@ -132,6 +143,9 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
     if (v.is_null()) continue;
     if (!(v.is_string() || v.is_boolean() || v.is_number_integer()))
       return err(at, "extension \"" + it.key() + "\" must be a string, a boolean or an integer");
+    if (v.is_string()) {
+      if (auto u = check_utf8(v.get_ref<const std::string&>(), it.key().c_str()); !u) return u.error();
+    }
     if (v.is_number_integer()) {
       auto n = v.is_number_unsigned() ? static_cast<long long>(v.get<unsigned long long>()) : v.get<long long>();
       if (n < -2147483648LL || n > 2147483647LL)

@@ -17,7 +17,39 @@ std::string tidy_parse_message(const std::string& what) {
   return msg;
 }
 
+// The length of the UTF-8 sequence at s[i] (lead byte >= 0x80), or 0 when it is not one: its
+// length from the lead byte, then continuation bytes, no overlong forms, no surrogates,
+// nothing past U+10FFFF.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
+  for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  if (ok && n >= 3) {
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xE0) ok = c1 >= 0xA0;
+    else if (c == 0xED) ok = c1 < 0xA0;
+    else if (c == 0xF0) ok = c1 >= 0x90;
+    else if (c == 0xF4) ok = c1 < 0x90;
+  }
+  return ok ? n : 0;
+}
+
 }  // namespace
+
+size_t invalid_utf8_at(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
@@ -45,18 +77,8 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    // A multi-byte sequence: its length from the lead byte, then continuation bytes, no
-    // overlong forms, no surrogates, nothing past U+10FFFF.
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n >= 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xE0) ok = c1 >= 0xA0;
-      else if (c == 0xED) ok = c1 < 0xA0;
-      else if (c == 0xF0) ok = c1 >= 0x90;
-      else if (c == 0xF4) ok = c1 < 0x90;
-    }
+    const size_t n = utf8_sequence_length(s, i);
+    const bool ok = n > 0;
     if (ok) {
       out.append(s.data() + i, n);
       i += n;

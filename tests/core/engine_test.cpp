@@ -160,6 +160,23 @@ TEST_CASE("a runtime error fails only its run, naming the step") {
   CHECK(e->effects().value().size() == 3);  // bad's first step stands; good's two
 }
 
+TEST_CASE("a template whose text is not UTF-8 fails its run instead of the engine") {
+  // base64_decode of binary data gives bytes that no JSON document can hold.
+  const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#a", "message": "{{ event.data.note | base64_decode }}"}}]}])";
+  auto e = engine_of(bundle_of(wfs));
+  REQUIRE(e->ingest(event("binary", "order.created", kT0, {{"note", "/w=="}}), kT0).ok());
+  REQUIRE(e->ingest(event("text", "order.created", kT0, {{"note", "aGVsbG8="}}), kT0).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "failed");
+  CHECK(runs[0].error_step == "say");
+  CHECK(runs[0].error.find("not valid UTF-8 (byte 1 of 1)") != std::string::npos);
+  CHECK(runs[1].status == "completed");
+  REQUIRE(e->effects().value().size() == 1);
+  CHECK(Json::parse(e->effects().value()[0].params)["message"] == "hello");
+}
+
 TEST_CASE("limits: foreach length and steps per run") {
   const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
       {"id": "each", "foreach": {"var": "event.data.items"}, "steps": [{"id": "s", "set": {"x": 1}}]}]}])";

@@ -139,6 +139,17 @@ TEST_CASE("Shopify webhooks: verified over the raw body, mapped, deduplicated on
   CHECK(decode_shopify(unsigned_req.input(), secrets, limits).refusal.code == "bad_signature");
   CHECK(decode_shopify(shopify("").input(), WebhookSecrets{}, limits).refusal.code == "not_configured");
 
+  // Headers become event attributes, which are UTF-8: other bytes are a 400 naming the header.
+  for (const char* name : {"x-shopify-webhook-id", "x-shopify-topic", "x-shopify-shop-domain"}) {
+    CAPTURE(name);
+    Request latin1 = shopify("shpss_secret");
+    latin1.headers[name] = "caf\xe9";
+    auto bad = decode_shopify(latin1.input(), secrets, limits);
+    CHECK(bad.refusal.status == 400);
+    CHECK(bad.refusal.code == "invalid_header");
+    CHECK(bad.refusal.message.find("not valid UTF-8 (byte 4 of 4)") != std::string::npos);
+  }
+
   // The signature is checked before the body is parsed: a signed non-JSON body is a 400.
   Request signed_garbage = shopify("shpss_secret", "{not json");
   auto g = decode_shopify(signed_garbage.input(), secrets, limits);

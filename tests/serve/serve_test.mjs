@@ -75,6 +75,17 @@ await t.test('Shopify webhook: verified, mapped to order.created, deduplicated o
   assert.equal(res.status, 401);
   res = await runner.post('/webhooks/shopify', body.replace('20.00', '0.01'), headers);
   assert.equal(res.status, 401, 'a body changed after signing is refused');
+  // Header bytes that are not UTF-8 cannot become an event id: a 400 naming the header, and the
+  // runner goes on.
+  res = await runner.post('/webhooks/shopify', body, { ...headers, 'X-Shopify-Webhook-Id': 'caf\xe9' });
+  assert.equal(res.status, 400);
+  assert.deepEqual((await res.json()).error,
+    { code: 'invalid_header', message: 'header X-Shopify-Webhook-Id is not valid UTF-8 (byte 4 of 4)' });
+  res = await runner.post('/v1/events', '{}', { ...auth, 'Content-Type': 'application/json', 'ce-specversion': '1.0',
+    'ce-id': 'caf\xe9', 'ce-source': '/test', 'ce-type': 'order.created' });
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).error.message, /^header ce-id: "id" is not valid UTF-8/);
+  assert.equal((await fetch(`${runner.url}/healthz`)).status, 200);
 });
 
 await t.test('WooCommerce webhook and its creation ping', async () => {

@@ -111,14 +111,35 @@ std::string format_instant(Millis ms) {
   int y;
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
-  char buf[40];
-  int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60), s = static_cast<int>(rem % 60);
-  if (frac != 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, frac);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, h, mi, s);
+  const int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60), s = static_cast<int>(rem % 60);
+  if (y < 0 || y > 9999) {
+    char buf[48];
+    if (frac != 0) {
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, frac);
+    } else {
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, h, mi, s);
+    }
+    return buf;
   }
-  return buf;
+  // The common case digit by digit: traces and step records format a time for every record.
+  char buf[24] = "0000-00-00T00:00:00";
+  auto put = [&buf](size_t at, unsigned v, size_t width) {
+    for (size_t i = width; i-- > 0; v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, static_cast<unsigned>(y), 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, static_cast<unsigned>(h), 2);
+  put(14, static_cast<unsigned>(mi), 2);
+  put(17, static_cast<unsigned>(s), 2);
+  size_t n = 19;
+  if (frac != 0) {
+    buf[n] = '.';
+    put(n + 1, static_cast<unsigned>(frac), 3);
+    n += 4;
+  }
+  buf[n++] = 'Z';
+  return std::string(buf, n);
 }
 
 Result<Millis> parse_duration(std::string_view s) {

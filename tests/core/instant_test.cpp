@@ -31,6 +31,10 @@ TEST_CASE("instants parse with offsets and fractions, and format back in UTC") {
   CHECK(format_instant(1772357400000) == "2026-03-01T09:30:00Z");
   CHECK(format_instant(1772357400250) == "2026-03-01T09:30:00.250Z");
   CHECK(format_instant(-1000) == "1969-12-31T23:59:59Z");
+  CHECK(format_instant(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(format_instant(5) == "1970-01-01T00:00:00.005Z");
+  CHECK(format_instant(253402300799000) == "9999-12-31T23:59:59Z");
+  CHECK(format_instant(253402300800000) == "10000-01-01T00:00:00Z");
 }
 
 TEST_CASE("bad instants are refused with a reason") {

@@ -94,6 +94,61 @@ CREATE INDEX runs_waiting_key ON runs (wait_event, wait_key, seq) WHERE wait_eve
     R"sql(
 ALTER TABLE runs ADD COLUMN steps TEXT NOT NULL DEFAULT '';
 )sql",
+    // Cheaper writes, the same rows. Sequence numbers are plain rowids: AUTOINCREMENT kept a
+    // counter row that every insert updated, and these tables never delete rows. Handled events
+    // and delivered effects leave the status indexes, which then hold only work still to do.
+    R"sql(
+CREATE TABLE inbox_v4 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  depth INTEGER NOT NULL DEFAULT 0,
+  processed INTEGER NOT NULL DEFAULT 0);
+INSERT INTO inbox_v4 SELECT seq, id, type, time_ms, body, depth, processed FROM inbox;
+DROP TABLE inbox;
+ALTER TABLE inbox_v4 RENAME TO inbox;
+CREATE INDEX inbox_pending ON inbox (seq) WHERE processed = 0;
+CREATE TABLE runs_v4 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  workflow TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  error_step TEXT NOT NULL DEFAULT '',
+  wait_event TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  wait_key TEXT,
+  steps TEXT NOT NULL DEFAULT '');
+INSERT INTO runs_v4 SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event,
+  state, wait_key, steps FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v4 RENAME TO runs;
+CREATE INDEX runs_waiting ON runs (wait_event, seq) WHERE wait_event <> '';
+CREATE INDEX runs_waiting_key ON runs (wait_event, wait_key, seq) WHERE wait_event <> '';
+CREATE TABLE outbox_v4 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  type TEXT NOT NULL,
+  params TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '');
+INSERT INTO outbox_v4 SELECT seq, id, run_id, path, type, params, status, attempts, created_ms, next_attempt_ms,
+  last_error FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v4 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox (next_attempt_ms, seq) WHERE status = 'pending';
+CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
+)sql",
 };
 
 // SQLite's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
@@ -689,6 +744,12 @@ Result<std::vector<EffectRow>> Store::effects_pending(Millis now, size_t limit) 
   }
   if (rc != SQLITE_DONE) return error("outbox");
   return out;
+}
+
+Result<std::int64_t> Store::effects_count() {
+  SHOPFLOW_STMT(q, "SELECT count(*) FROM outbox");
+  if (q.step() != SQLITE_ROW) return error("outbox");
+  return q.int64(0);
 }
 
 Result<std::int64_t> Store::effects_dead_count() {

@@ -131,7 +131,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
   }
   {
     auto s = std::move(Store::open(path.string()).value());
-    CHECK(s->schema_version() == 3);
+    CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     auto steps = s->steps_of("w:e1").value();
     REQUIRE(steps.size() == 2);
     CHECK(steps[0].path == "check");
@@ -143,6 +143,86 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
     CHECK(steps[1].output == R"({"effect_id":"w:e1/check/then/mail"})");
     CHECK(steps[1].time == 1772442000000);
     CHECK(s->runs().value()[0].steps.rfind("[{\"path\":\"check\"", 0) == 0);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+#endif
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("a schema 3 store keeps its rows and their order when its tables are rebuilt") {
+  auto path = std::filesystem::temp_directory_path() / "shopflow-store-v3.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  {
+    // The tables as schema 3 left them (AUTOINCREMENT keys, whole-table status indexes), with
+    // gaps in their sequence numbers.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+    const char* v3 = R"sql(
+      CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+        time_ms INTEGER NOT NULL, body TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0,
+        processed INTEGER NOT NULL DEFAULT 0);
+      CREATE INDEX inbox_pending ON inbox (processed, seq);
+      CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workflow TEXT NOT NULL,
+        event_id TEXT NOT NULL, status TEXT NOT NULL, started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+        error TEXT NOT NULL DEFAULT '', error_step TEXT NOT NULL DEFAULT '', wait_event TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL, wait_key TEXT, steps TEXT NOT NULL DEFAULT '');
+      CREATE INDEX runs_waiting ON runs (wait_event, seq) WHERE wait_event <> '';
+      CREATE INDEX runs_waiting_key ON runs (wait_event, wait_key, seq) WHERE wait_event <> '';
+      CREATE TABLE timers (seq INTEGER PRIMARY KEY AUTOINCREMENT, due_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+        run_id TEXT NOT NULL DEFAULT '', workflow TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '');
+      CREATE INDEX timers_due ON timers (due_ms, seq);
+      CREATE INDEX timers_run ON timers (run_id);
+      CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, run_id TEXT NOT NULL,
+        path TEXT NOT NULL, type TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '');
+      CREATE INDEX outbox_pending ON outbox (status, next_attempt_ms, seq);
+      CREATE TABLE rows (tbl TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;
+      INSERT INTO inbox VALUES (3, 'e1', 'order.created', 1000, '{}', 0, 1), (7, 'e2', 'order.created', 2000, '{}', 0, 0);
+      INSERT INTO runs (seq, id, workflow, event_id, status, started_ms, updated_ms, wait_event, state, wait_key)
+        VALUES (4, 'w:e1', 'w', 'e1', 'waiting', 1000, 1000, 'order.paid', '{}', 'event.data.id=1');
+      INSERT INTO outbox (seq, id, run_id, path, type, params, status, created_ms, next_attempt_ms) VALUES
+        (5, 'w:e1/a', 'w:e1', 'a', 'notify', '{}', 'delivered', 1000, 1000),
+        (9, 'w:e1/b', 'w:e1', 'b', 'notify', '{}', 'pending', 1000, 1000),
+        (11, 'w:e1/c', 'w:e1', 'c', 'notify', '{}', 'dead', 1000, 1000);)sql";
+    char* err = nullptr;
+    CHECK_MESSAGE(sqlite3_exec(db, v3, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  {
+    auto s = std::move(Store::open(path.string()).value());
+    CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
+    auto pending = s->inbox_pending(10).value();
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].seq == 7);
+    CHECK(s->inbox_count(false).value() == 2);
+    // New rows come after the old ones.
+    CHECK(s->inbox_insert(shopflow::InboxRow{0, "e3", "order.created", 3000, "{}", 0, false}).value());
+    pending = s->inbox_pending(10).value();
+    REQUIRE(pending.size() == 2);
+    CHECK(pending[1].seq > 7);
+    auto waiting = s->runs_waiting_for("order.paid", nullptr).value();
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].wait_key == "event.data.id=1");
+    CHECK(s->effects_pending(1000, 10).value().size() == 1);
+    CHECK(s->effects_dead_count().value() == 1);
+    auto all = s->effects().value();
+    REQUIRE(all.size() == 3);
+    CHECK(all[2].seq == 11);
+  }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%AUTOINCREMENT%' AND name <> 'timers'",
+                               -1, &q, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(q, 0) == 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }

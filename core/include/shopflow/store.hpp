@@ -27,7 +27,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -200,6 +200,7 @@ class Store {
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
   Result<std::vector<EffectRow>> effects_dead();
   Result<std::int64_t> effects_dead_count();
+  Result<std::int64_t> effects_count();
   // Sets status/attempts/next_attempt/last_error; false when no such effect.
   Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt, Millis next_attempt,
                              const std::string& last_error);

@@ -45,6 +45,7 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shopflow::use_huge_pages(argv);
   shopflow::keep_freed_memory();
   if (argc < 2) {
     usage(stderr);

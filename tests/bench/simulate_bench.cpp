@@ -42,7 +42,8 @@ long peak_rss_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  shopflow::keep_freed_memory();  // as the shopflow program does
+  shopflow::use_huge_pages(argv);  // as the shopflow program does
+  shopflow::keep_freed_memory();
   size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
   auto loaded = shopflow::load_bundle(kBundle);
   if (!loaded || !loaded.value().ok()) {

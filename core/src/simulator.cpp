@@ -133,6 +133,12 @@ Status TraceBuilder::add_run(const RunRow& r) {
   return {};
 }
 
+void TraceBuilder::reserve_like(size_t bytes, size_t done, size_t left) {
+  if (document_ || done == 0) return;
+  const size_t want = trace_.text.size() + (bytes / done + 1) * left + left / 16 * (bytes / done) + 4096;
+  trace_.text.reserve(want);
+}
+
 Result<bool> TraceBuilder::step(size_t max_items) {
   if (!started_) {
     // The document so far, up to its runs: {"bundle":...,"events":{...},"runs":[
@@ -154,10 +160,18 @@ Result<bool> TraceBuilder::step(size_t max_items) {
     if (page.value().size() < want) {
       runs_done_ = true;
     }
+    const size_t before = trace_.text.size();
     for (const RunRow& r : page.value()) {
       if (auto s = add_run(r); !s) return s.error();
       last_run_ = r.seq;
       ++taken;
+    }
+    if (last_run_ != 0 && added_ == page.value().size() && !runs_done_) {  // the first page
+      auto counts = engine_.run_counts();
+      if (!counts) return counts.error();
+      size_t total = 0;
+      for (const RunCount& c : counts.value()) total += static_cast<size_t>(c.count);
+      if (total > added_) reserve_like(trace_.text.size() - before, added_, total - added_);
     }
     if (runs_done_) emit("],\"effects\":[");
   }
@@ -167,6 +181,8 @@ Result<bool> TraceBuilder::step(size_t max_items) {
     auto effects = engine_.effects(last_effect_, want);
     if (!effects) return effects.error();
     if (effects.value().size() < want) effects_done_ = true;
+    const size_t before = trace_.text.size();
+    const bool first_page = effects_added_ == 0;
     for (const EffectRow& e : effects.value()) {
       last_effect_ = e.seq;
       ++taken;
@@ -186,6 +202,12 @@ Result<bool> TraceBuilder::step(size_t max_items) {
       out += '}';
       emit(out);
       if (document_) effects_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
+    }
+    if (first_page && !effects_done_ && effects_added_ > 0) {
+      auto total = engine_.store().effects_count();
+      if (!total) return total.error();
+      const auto n = static_cast<size_t>(total.value());
+      if (n > effects_added_) reserve_like(trace_.text.size() - before, effects_added_, n - effects_added_);
     }
   }
   if (!effects_done_) return false;

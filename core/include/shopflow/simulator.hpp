@@ -110,6 +110,9 @@ class TraceBuilder {
   // bytes as json.dump(), without dumping the whole document at the end).
   std::uint64_t hash_ = 14695981039346656037ULL;
   Status add_run(const RunRow& r);
+  // Makes room in Trace::text for `left` more items like the `done` just written in `bytes`,
+  // so that a long trace is not copied each time its text outgrows its buffer.
+  void reserve_like(size_t bytes, size_t done, size_t left);
   // Adds text to the document: hashed, and kept as Trace::text when there is no Json document.
   void emit(std::string_view bytes);
 };

@@ -269,6 +269,7 @@ struct Engine::Impl {
   Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
                 const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
     ++rs.seq;
+    if (!options.record_steps) return {};
     std::string in = input_text ? std::move(*input_text) : input ? input->dump() : std::string();
     append_step(rs.row.steps, path, kind_name(kind), now, in, output.dump(), verdict ? verdict->dump() : std::string(),
                 explanation && !explanation->is_null() ? explanation->dump() : std::string());

@@ -262,6 +262,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   EngineOptions eo;
   eo.limits = options.limits;
   eo.explain = options.explain;
+  eo.record_steps = options.include_steps;  // nothing else reads them in a simulation
   eo.record_tables = true;
   eo.record_branches = options.record_branches;
   eo.request = mock_request_port(options.http_mocks, bundle.http_mocks);

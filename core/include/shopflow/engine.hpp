@@ -46,17 +46,17 @@ struct EngineLimits {
   EventLimits event;
 };
 
-// Performs an http.request synchronously: gets {"method", "url", "headers", "body"} and returns
-// the response {"status", "headers", "body"}, which becomes the step's output. An Error fails
-// the run. The simulator answers from the bundle's mocks; the runner makes the call.
-// Performs an http.request step: gets its parameters plus "idempotency_key" (the effect id,
-// run id / step path) and returns {"status", "headers", "body"}. An Error fails the run.
+// Performs an http.request step: gets its parameters ("method", "url", "headers", "body") plus
+// "idempotency_key" (the effect id: run id / step path) and returns the response {"status",
+// "headers", "body"}, which becomes the step's output. An Error fails the run. The simulator
+// answers from the bundle's mocks; the runner makes the call.
 using RequestPort = std::function<Result<Json>(const Json& request)>;
 
 struct EngineOptions {
   EngineLimits limits;
   RequestPort request;        // unset: http.request steps fail their run
   bool explain = true;        // record each condition's verdict tree (costs time)
+  bool record_steps = true;   // keep each run's step records (steps(), `shopflow runs --steps`)
   bool record_tables = false; // keep a log of table changes for table_changes()
   bool record_branches = false;  // count the branches taken, for branches_taken()
 };

@@ -99,20 +99,62 @@ Json effect_json(const EffectRow& e) {
               {"params", parsed(e.params)}};
 }
 
-void print_effects(const std::vector<EffectRow>& rows, bool json) {
-  if (json) {
-    Json out = Json::array();
-    for (const auto& e : rows) out.push_back(effect_json(e));
-    std::printf("%s\n", out.dump(2).c_str());
+// Prints a listing as it is read, so that a store of millions of rows lists in little memory:
+// a JSON array (the bytes Json::dump(2) would give) or a table with a closing count.
+class Listing {
+ public:
+  Listing(bool json, const char* noun) : json_(json), noun_(noun) {}
+  void header(const char* line) {
+    if (!json_) std::fputs(line, stdout);
+  }
+  void add_json(const Json& item) {
+    std::string text = item.dump(2);
+    std::string indented;
+    indented.reserve(text.size() + 64);
+    for (char c : text) {
+      indented += c;
+      if (c == '\n') indented += "  ";
+    }
+    std::printf("%s\n  %s", n_ == 0 ? "[" : ",", indented.c_str());
+    ++n_;
+  }
+  void counted() { ++n_; }
+  void finish() {
+    if (json_) {
+      std::printf(n_ == 0 ? "[]\n" : "\n]\n");
+    } else {
+      std::printf("%zu %s%s\n", n_, noun_, n_ == 1 ? "" : "s");
+    }
+  }
+  bool json() const { return json_; }
+
+ private:
+  bool json_;
+  const char* noun_;
+  size_t n_ = 0;
+};
+
+void print_effect(Listing& out, const EffectRow& e) {
+  if (out.json()) {
+    out.add_json(effect_json(e));
     return;
   }
-  std::printf("%-10s %-22s %8s  %s\n", "STATUS", "TYPE", "ATTEMPTS", "ID");
-  for (const auto& e : rows) {
-    std::printf("%-10s %-22s %8d  %s\n", e.status.c_str(), e.type.c_str(), e.attempts, e.id.c_str());
-    if (!e.last_error.empty()) std::printf("%43s last error: %s\n", "", e.last_error.c_str());
-  }
-  std::printf("%zu effect%s\n", rows.size(), rows.size() == 1 ? "" : "s");
+  std::printf("%-10s %-22s %8d  %s\n", e.status.c_str(), e.type.c_str(), e.attempts, e.id.c_str());
+  if (!e.last_error.empty()) std::printf("%43s last error: %s\n", "", e.last_error.c_str());
+  out.counted();
 }
+
+const char* kEffectsHeader = "STATUS     TYPE                   ATTEMPTS  ID\n";
+
+void print_effects(const std::vector<EffectRow>& rows, bool json) {
+  Listing out(json, "effect");
+  out.header(kEffectsHeader);
+  for (const auto& e : rows) print_effect(out, e);
+  out.finish();
+}
+
+// Rows are read this many at a time.
+constexpr size_t kPage = 500;
 
 Millis now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -158,32 +200,32 @@ int cmd_runs(int argc, char** argv) {
     }
     return 0;
   }
-  auto runs = store->runs();
-  if (!runs) {
-    std::fprintf(stderr, "shopflow runs: %s\n", runs.error().message.c_str());
-    return 1;
-  }
-  std::vector<RunRow> rows;
-  for (auto& r : runs.value()) {
-    if ((a.workflow.empty() || r.workflow == a.workflow) && (a.status.empty() || r.status == a.status)) rows.push_back(r);
-  }
-  if (a.json) {
-    Json out = Json::array();
-    for (const auto& r : rows) {
-      out.push_back(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
-                         {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
-                         {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
+  Listing out(a.json, "run");
+  out.header("STATUS     WORKFLOW                 STARTED                  RUN\n");
+  for (std::int64_t after = 0;;) {
+    auto page = store->runs(kPage, after);
+    if (!page) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "shopflow runs: %s\n", page.error().message.c_str());
+      return 1;
     }
-    std::printf("%s\n", out.dump(2).c_str());
-    return 0;
+    for (const RunRow& r : page.value()) {
+      after = r.seq;
+      if (!(a.workflow.empty() || r.workflow == a.workflow) || !(a.status.empty() || r.status == a.status)) continue;
+      if (out.json()) {
+        out.add_json(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
+                          {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
+                          {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
+        continue;
+      }
+      std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
+                  r.id.c_str());
+      if (!r.error.empty()) std::printf("%60s error at %s: %s\n", "", r.error_step.c_str(), r.error.c_str());
+      out.counted();
+    }
+    if (page.value().size() < kPage) break;
   }
-  std::printf("%-10s %-24s %-24s %s\n", "STATUS", "WORKFLOW", "STARTED", "RUN");
-  for (const auto& r : rows) {
-    std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
-                r.id.c_str());
-    if (!r.error.empty()) std::printf("%60s error at %s: %s\n", "", r.error_step.c_str(), r.error.c_str());
-  }
-  std::printf("%zu run%s\n", rows.size(), rows.size() == 1 ? "" : "s");
+  out.finish();
   return 0;
 }
 
@@ -198,16 +240,22 @@ int cmd_effects(int argc, char** argv) {
   if (!parse_args("effects", usage, argc, argv, &a, &rc)) return rc;
   auto store = open_store("effects", a.db);
   if (!store) return 1;
-  auto effects = store->effects();
-  if (!effects) {
-    std::fprintf(stderr, "shopflow effects: %s\n", effects.error().message.c_str());
-    return 1;
+  Listing out(a.json, "effect");
+  out.header(kEffectsHeader);
+  for (std::int64_t after = 0;;) {
+    auto page = store->effects(kPage, after);
+    if (!page) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "shopflow effects: %s\n", page.error().message.c_str());
+      return 1;
+    }
+    for (const EffectRow& e : page.value()) {
+      after = e.seq;
+      if ((a.status.empty() || e.status == a.status) && (a.type.empty() || e.type == a.type)) print_effect(out, e);
+    }
+    if (page.value().size() < kPage) break;
   }
-  std::vector<EffectRow> rows;
-  for (auto& e : effects.value()) {
-    if ((a.status.empty() || e.status == a.status) && (a.type.empty() || e.type == a.type)) rows.push_back(e);
-  }
-  print_effects(rows, a.json);
+  out.finish();
   return 0;
 }
 

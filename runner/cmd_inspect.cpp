@@ -153,8 +153,25 @@ void print_effects(const std::vector<EffectRow>& rows, bool json) {
   out.finish();
 }
 
-// Rows are read this many at a time.
-constexpr size_t kPage = 500;
+// Calls `each` on every row `fetch(limit, after)` gives, reading them a page at a time in
+// their order; false (after saying why) when reading fails.
+template <typename Fetch, typename Each>
+bool each_row(const char* cmd, Fetch fetch, Each each) {
+  constexpr size_t kPage = 500;
+  for (std::int64_t after = 0;;) {
+    auto page = fetch(kPage, after);
+    if (!page) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "shopflow %s: %s\n", cmd, page.error().message.c_str());
+      return false;
+    }
+    for (const auto& row : page.value()) {
+      after = row.seq;
+      each(row);
+    }
+    if (page.value().size() < kPage) return true;
+  }
+}
 
 Millis now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -202,29 +219,20 @@ int cmd_runs(int argc, char** argv) {
   }
   Listing out(a.json, "run");
   out.header("STATUS     WORKFLOW                 STARTED                  RUN\n");
-  for (std::int64_t after = 0;;) {
-    auto page = store->runs(kPage, after);
-    if (!page) {
-      std::fflush(stdout);
-      std::fprintf(stderr, "shopflow runs: %s\n", page.error().message.c_str());
-      return 1;
+  bool read = each_row("runs", [&](size_t n, std::int64_t after) { return store->runs(n, after); }, [&](const RunRow& r) {
+    if (!(a.workflow.empty() || r.workflow == a.workflow) || !(a.status.empty() || r.status == a.status)) return;
+    if (out.json()) {
+      out.add_json(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
+                        {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
+                        {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
+      return;
     }
-    for (const RunRow& r : page.value()) {
-      after = r.seq;
-      if (!(a.workflow.empty() || r.workflow == a.workflow) || !(a.status.empty() || r.status == a.status)) continue;
-      if (out.json()) {
-        out.add_json(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
-                          {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
-                          {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
-        continue;
-      }
-      std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
-                  r.id.c_str());
-      if (!r.error.empty()) std::printf("%60s error at %s: %s\n", "", r.error_step.c_str(), r.error.c_str());
-      out.counted();
-    }
-    if (page.value().size() < kPage) break;
-  }
+    std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
+                r.id.c_str());
+    if (!r.error.empty()) std::printf("%60s error at %s: %s\n", "", r.error_step.c_str(), r.error.c_str());
+    out.counted();
+  });
+  if (!read) return 1;
   out.finish();
   return 0;
 }
@@ -242,19 +250,12 @@ int cmd_effects(int argc, char** argv) {
   if (!store) return 1;
   Listing out(a.json, "effect");
   out.header(kEffectsHeader);
-  for (std::int64_t after = 0;;) {
-    auto page = store->effects(kPage, after);
-    if (!page) {
-      std::fflush(stdout);
-      std::fprintf(stderr, "shopflow effects: %s\n", page.error().message.c_str());
-      return 1;
-    }
-    for (const EffectRow& e : page.value()) {
-      after = e.seq;
-      if ((a.status.empty() || e.status == a.status) && (a.type.empty() || e.type == a.type)) print_effect(out, e);
-    }
-    if (page.value().size() < kPage) break;
-  }
+  bool read = each_row("effects", [&](size_t n, std::int64_t after) { return store->effects(n, after); },
+                       [&](const EffectRow& e) {
+                         if ((a.status.empty() || e.status == a.status) && (a.type.empty() || e.type == a.type))
+                           print_effect(out, e);
+                       });
+  if (!read) return 1;
   out.finish();
   return 0;
 }

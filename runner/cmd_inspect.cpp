@@ -146,13 +146,6 @@ void print_effect(Listing& out, const EffectRow& e) {
 
 const char* kEffectsHeader = "STATUS     TYPE                   ATTEMPTS  ID\n";
 
-void print_effects(const std::vector<EffectRow>& rows, bool json) {
-  Listing out(json, "effect");
-  out.header(kEffectsHeader);
-  for (const auto& e : rows) print_effect(out, e);
-  out.finish();
-}
-
 // Calls `each` on every row `fetch(limit, after)` gives, reading them a page at a time in
 // their order; false (after saying why) when reading fails.
 template <typename Fetch, typename Each>
@@ -280,17 +273,29 @@ int cmd_dead_letters(int argc, char** argv) {
   }
   auto store = open_store("dead-letters", a.db);
   if (!store) return 1;
-  auto dead = store->effects_dead();
-  if (!dead) {
-    std::fprintf(stderr, "shopflow dead-letters: %s\n", dead.error().message.c_str());
-    return 1;
-  }
+  auto dead_pages = [&](size_t n, std::int64_t after) { return store->effects_dead(n, after); };
   if (action == "list") {
-    print_effects(dead.value(), a.json);
+    Listing out(a.json, "effect");
+    out.header(kEffectsHeader);
+    if (!each_row("dead-letters", dead_pages, [&](const EffectRow& e) { print_effect(out, e); })) return 1;
+    out.finish();
     return 0;
   }
+  auto change = [&](const std::string& id) -> bool {
+    auto r = action == "retry" ? store->effect_update(id, "pending", false, now_ms(), "")
+                               : store->effect_update(id, "discarded", false, 0, "discarded by hand");
+    if (!r) {
+      std::fprintf(stderr, "shopflow dead-letters: %s\n", r.error().message.c_str());
+      return false;
+    }
+    std::printf("%s %s\n", action == "retry" ? "retrying" : "discarded", id.c_str());
+    return true;
+  };
   if (a.all && action == "retry") {
-    for (const auto& e : dead.value()) ids.push_back(e.id);
+    // A page at a time: each retried letter leaves the dead ones, the next page starts after it.
+    bool ok = true;
+    bool read = each_row("dead-letters", dead_pages, [&](const EffectRow& e) { ok = ok && change(e.id); });
+    return read && ok ? 0 : 1;
   }
   if (ids.empty()) {
     std::fprintf(stderr, "shopflow dead-letters %s: which effects? (give their ids%s)\n", action.c_str(),
@@ -299,20 +304,17 @@ int cmd_dead_letters(int argc, char** argv) {
   }
   int failures = 0;
   for (const auto& id : ids) {
-    bool is_dead = false;
-    for (const auto& e : dead.value()) is_dead = is_dead || e.id == id;
-    if (!is_dead) {
+    auto e = store->effect_get(id);
+    if (!e) {
+      std::fprintf(stderr, "shopflow dead-letters: %s\n", e.error().message.c_str());
+      return 1;
+    }
+    if (!e.value() || e.value()->status != "dead") {
       std::fprintf(stderr, "shopflow dead-letters: %s is not a dead letter\n", id.c_str());
       ++failures;
       continue;
     }
-    auto r = action == "retry" ? store->effect_update(id, "pending", false, now_ms(), "")
-                               : store->effect_update(id, "discarded", false, 0, "discarded by hand");
-    if (!r) {
-      std::fprintf(stderr, "shopflow dead-letters: %s\n", r.error().message.c_str());
-      return 1;
-    }
-    std::printf("%s %s\n", action == "retry" ? "retrying" : "discarded", id.c_str());
+    if (!change(id)) return 1;
   }
   return failures ? 1 : 0;
 }

@@ -758,10 +758,11 @@ Result<std::int64_t> Store::effects_dead_count() {
   return q.int64(0);
 }
 
-Result<std::vector<EffectRow>> Store::effects_dead() {
-  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE status = 'dead' ORDER BY seq");
+Result<std::vector<EffectRow>> Store::effects_dead(size_t limit, std::int64_t after) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE status = 'dead' AND seq > ?2 ORDER BY seq LIMIT ?1");
   if (!p) return p.error();
   Stmt q(p.value());
+  q.bind(1, sql_limit(limit)).bind(2, after);
   std::vector<EffectRow> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -770,6 +771,19 @@ Result<std::vector<EffectRow>> Store::effects_dead() {
   }
   if (rc != SQLITE_DONE) return error("outbox");
   return out;
+}
+
+Result<std::optional<EffectRow>> Store::effect_get(const std::string& id) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS " FROM outbox WHERE id = ?1");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, id);
+  int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<EffectRow>();
+  if (rc != SQLITE_ROW) return error("outbox");
+  EffectRow e;
+  read_effect(p.value(), &e);
+  return std::optional<EffectRow>(std::move(e));
 }
 
 Result<bool> Store::effect_update(const std::string& id, const std::string& status, bool count_attempt,

@@ -169,6 +169,36 @@ await t.test('SIGHUP with a broken bundle is refused and logged; the old bundle 
   assert.equal(exit.code, 0, 'SIGTERM stops cleanly');
 });
 
+await t.test('dead letters: listed, retried and discarded by id or all at once', async () => {
+  // Every effect goes to a port where nothing listens, with one attempt: each becomes a dead letter.
+  const dir = tempDir('dead');
+  const config = path.join(dir, 'deploy.json');
+  fs.writeFileSync(config, JSON.stringify({ delivery: { default: { adapter: 'http', url: 'http://127.0.0.1:9/effects' } },
+    retry: { max_attempts: 1 } }));
+  const r = new Runner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN }, args: ['--config', config] });
+  await r.start();
+  for (const id of ['d-1', 'd-2', 'd-3']) {  // big orders: an email and a tag each
+    assert.equal((await r.post('/v1/events', JSON.stringify(orderEvent(id, { total_price: '149.90' })), ce)).status, 202);
+  }
+  const dead = () => JSON.parse(r.cli('dead-letters', '--db', r.db, '--json'));
+  const letters = await r.until('six dead letters', () => (dead().length === 6 ? dead() : null));
+  assert.ok(letters.every((e) => e.status === 'dead' && e.attempts === 1 && e.last_error));
+  await r.kill('SIGTERM');  // so that a retried letter is not delivered (and dead) again meanwhile
+  const table = r.cli('dead-letters', '--db', r.db);
+  assert.match(table, /^STATUS +TYPE +ATTEMPTS +ID\n/);
+  assert.match(table, /\n6 effects\n$/);
+  assert.throws(() => r.cli('dead-letters', '--db', r.db, 'retry', 'no-such-effect'), /is not a dead letter/);
+  assert.equal(r.cli('dead-letters', '--db', r.db, 'discard', letters[0].id).trim(), `discarded ${letters[0].id}`);
+  assert.equal(r.cli('dead-letters', '--db', r.db, 'retry', letters[1].id).trim(), `retrying ${letters[1].id}`);
+  assert.throws(() => r.cli('dead-letters', '--db', r.db, 'retry', letters[1].id), /is not a dead letter/);
+  const all = r.cli('dead-letters', '--db', r.db, 'retry', '--all').trim().split('\n');
+  assert.deepEqual(all, letters.slice(2).map((e) => `retrying ${e.id}`));
+  assert.equal(dead().length, 0);
+  const statuses = r.effects().filter((e) => e.id.includes(':d-')).map((e) => e.status);
+  assert.equal(statuses.filter((s) => s === 'discarded').length, 1);
+  assert.equal(statuses.filter((s) => s === 'pending').length, 5);
+});
+
 await t.test('a timer set before a restart fires after it', async () => {
   const ev = { specversion: '1.0', id: 'p-1', source: '/s', type: 'order.paid', data: { id: 901 } };
   const res = await runner.post('/v1/events', JSON.stringify(ev), ce);

@@ -198,7 +198,9 @@ class Store {
   // Effects in creation order: up to `limit` of those after seq `after` (0: from the first).
   Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0);
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
-  Result<std::vector<EffectRow>> effects_dead();
+  // Dead letters in creation order: up to `limit` of those after seq `after`.
+  Result<std::vector<EffectRow>> effects_dead(size_t limit = SIZE_MAX, std::int64_t after = 0);
+  Result<std::optional<EffectRow>> effect_get(const std::string& id);
   Result<std::int64_t> effects_dead_count();
   Result<std::int64_t> effects_count();
   // Sets status/attempts/next_attempt/last_error; false when no such effect.

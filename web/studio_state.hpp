@@ -75,6 +75,10 @@ struct StudioState {
   BundleCheck check;       // `doc` checked: the compiled bundle and its problems
   int revision = 0;        // incremented by every edit
   int saved_revision = 0;  // revision last written to browser storage
+  // Whether the document differs from the file it was opened from, as of `edited_revision`:
+  // comparing means writing out the whole bundle, samples included, so once per edit.
+  bool edited = false;
+  int edited_revision = -1;
   std::string notice;      // one line shown in the bundle panel ("exported ...", "restored ...")
 
   int workflow = 0;          // index of the workflow shown in the graph

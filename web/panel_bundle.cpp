@@ -71,11 +71,7 @@ void draw_bundle_panel(StudioState& state) {
   note_widget(state, "bundle.revert");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Revert to the saved example: forget the edits kept in this browser");
 
-  if (state.edited_revision != state.revision) {
-    state.edited = state.loaded && bundle_text(state) != state.file.text;
-    state.edited_revision = state.revision;
-  }
-  ImGui::TextColored(kDim, "%s", state.edited ? "Edited; kept in this browser." : "Unchanged.");
+  ImGui::TextColored(kDim, "%s", bundle_edited(state) ? "Edited; kept in this browser." : "Unchanged.");
   if (!state.notice.empty()) text_wrapped_colored(kDim, state.notice);
   ImGui::Separator();
 

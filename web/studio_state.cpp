@@ -56,9 +56,20 @@ void commit_edit(StudioState& state) {
   ++state.revision;
 }
 
-std::string bundle_text(const StudioState& state) {
+const std::string& bundle_text(const StudioState& state) {
   if (!state.loaded) return state.file.text;
-  return state.doc.dump(2) + "\n";
+  if (state.text_revision != state.revision) {
+    state.text = state.doc.dump(2) + "\n";
+    state.text_edited = state.text != state.file.text;
+    state.text_revision = state.revision;
+  }
+  return state.text;
+}
+
+bool bundle_edited(const StudioState& state) {
+  if (!state.loaded) return false;
+  bundle_text(state);  // brings text_edited up to date
+  return state.text_edited;
 }
 
 const std::vector<Event>& sample_events(const StudioState& state) { return state.check.bundle.sample_events; }

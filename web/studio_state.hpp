@@ -75,10 +75,11 @@ struct StudioState {
   BundleCheck check;       // `doc` checked: the compiled bundle and its problems
   int revision = 0;        // incremented by every edit
   int saved_revision = 0;  // revision last written to browser storage
-  // Whether the document differs from the file it was opened from, as of `edited_revision`:
-  // comparing means writing out the whole bundle, samples included, so once per edit.
-  bool edited = false;
-  int edited_revision = -1;
+  // bundle_text() and bundle_edited() as of `text_revision`: writing out the whole bundle,
+  // samples included, takes tens of milliseconds, so it is done once per revision.
+  mutable std::string text;
+  mutable bool text_edited = false;
+  mutable int text_revision = -1;
   std::string notice;      // one line shown in the bundle panel ("exported ...", "restored ...")
 
   int workflow = 0;          // index of the workflow shown in the graph
@@ -115,7 +116,9 @@ void load_edited_text(StudioState& state, const std::string& text);
 void commit_edit(StudioState& state);
 
 // The edited bundle as text: pretty-printed (2 spaces), keys in document order.
-std::string bundle_text(const StudioState& state);
+const std::string& bundle_text(const StudioState& state);
+// Whether the edited bundle differs from the file it was opened from.
+bool bundle_edited(const StudioState& state);
 
 // The sample events of the current bundle, or none when it does not load.
 const std::vector<Event>& sample_events(const StudioState& state);

@@ -72,10 +72,29 @@ TEST_CASE("timers come out in due order and table rows round-trip") {
   CHECK_FALSE(s->row_get("inventory", "SKU-1").value().has_value());
 }
 
+// Natively, stores are files too.
 #ifndef __EMSCRIPTEN__
+namespace {
+
+void remove_store(const std::filesystem::path& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+// Runs SQL on a store file behind Store's back: to build what an older version left.
+void exec_raw(const std::filesystem::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  CHECK_MESSAGE(sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
 TEST_CASE("a file store keeps its state across reopening") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-store-test.db";
-  std::filesystem::remove(path);
+  remove_store(path);
   {
     auto s = std::move(Store::open(path.string()).value());
     REQUIRE(s->begin().ok());
@@ -90,16 +109,12 @@ TEST_CASE("a file store keeps its state across reopening") {
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     CHECK(s->inbox_count(false).value() == 1);
   }
-  std::filesystem::remove(path);
-  std::filesystem::remove(path.string() + "-wal");
-  std::filesystem::remove(path.string() + "-shm");
+  remove_store(path);
 }
-#endif
 
-#ifndef __EMSCRIPTEN__
 TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-store-v2.db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  remove_store(path);
   {
     // A store as schema 2 left it: step records in a table of their own.
     auto s = std::move(Store::open(path.string()).value());
@@ -112,8 +127,6 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
     REQUIRE(s->run_put(r).ok());
   }
   {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
     const char* v2 = R"sql(
       CREATE TABLE steps (run_id TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL,
         time_ms INTEGER NOT NULL, input TEXT NOT NULL, output TEXT NOT NULL, verdict TEXT NOT NULL,
@@ -124,10 +137,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
         '{"op":">","result":true}');
       ALTER TABLE runs DROP COLUMN steps;
       UPDATE schema_version SET version = 2;)sql";
-    char* err = nullptr;
-    CHECK_MESSAGE(sqlite3_exec(db, v2, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
-    sqlite3_free(err);
-    sqlite3_close(db);
+    exec_raw(path, v2);
   }
   {
     auto s = std::move(Store::open(path.string()).value());
@@ -144,19 +154,15 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
     CHECK(steps[1].time == 1772442000000);
     CHECK(s->runs().value()[0].steps.rfind("[{\"path\":\"check\"", 0) == 0);
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  remove_store(path);
 }
-#endif
 
-#ifndef __EMSCRIPTEN__
 TEST_CASE("a schema 3 store keeps its rows and their order when its tables are rebuilt") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-store-v3.db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  remove_store(path);
   {
     // The tables as schema 3 left them (AUTOINCREMENT keys, whole-table status indexes), with
     // gaps in their sequence numbers.
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
     const char* v3 = R"sql(
       CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3);
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -187,10 +193,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
         (5, 'w:e1/a', 'w:e1', 'a', 'notify', '{}', 'delivered', 1000, 1000),
         (9, 'w:e1/b', 'w:e1', 'b', 'notify', '{}', 'pending', 1000, 1000),
         (11, 'w:e1/c', 'w:e1', 'c', 'notify', '{}', 'dead', 1000, 1000);)sql";
-    char* err = nullptr;
-    CHECK_MESSAGE(sqlite3_exec(db, v3, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
-    sqlite3_free(err);
-    sqlite3_close(db);
+    exec_raw(path, v3);
   }
   {
     auto s = std::move(Store::open(path.string()).value());
@@ -224,7 +227,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
     sqlite3_finalize(q);
     sqlite3_close(db);
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  remove_store(path);
 }
 #endif
 

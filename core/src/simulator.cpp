@@ -211,28 +211,56 @@ Result<bool> TraceBuilder::step(size_t max_items) {
     }
   }
   if (!effects_done_) return false;
-  emit("]");
-  out.clear();
-  out.shrink_to_fit();
-
-  Json& t = trace_.json;
-  if (document_) {
-    t["runs"] = std::move(runs_json_);
-    t["effects"] = std::move(effects_json_);
+  if (!changes_started_) {
+    emit("],\"tables\":{\"changes\":[");
+    changes_ = engine_.take_table_changes();
+    if (document_) changes_json_.get_ref<Json::array_t&>().reserve(changes_.size());
+    changes_started_ = true;
   }
+  for (; next_change_ < changes_.size() && taken < max_items; ++next_change_, ++taken) add_change(changes_[next_change_]);
+  if (next_change_ < changes_.size()) return false;
+  if (auto s = finish(); !s) return s.error();
+  return true;
+}
+
+void TraceBuilder::add_change(TableChange& c) {
+  std::string& out = piece_;
+  out.clear();
+  if (next_change_ > 0) out += ',';
+  out += '{';
+  append_field(out, "time", format_instant(c.time), true);
+  append_field(out, "run", c.run_id);
+  append_field(out, "table", c.table);
+  append_field(out, "key", c.key);
+  append_key(out, "value");
+  out += c.value.dump();
+  out += '}';
+  emit(out);
+  if (!document_) return;
+  // Built from the change itself (it is ours to move from), not parsed back from its text.
+  Json o = Json::object();
+  auto& members = o.get_ref<Json::object_t&>();
+  members.reserve(5);
+  members.emplace("time", format_instant(c.time));
+  members.emplace("run", std::move(c.run_id));
+  members.emplace("table", std::move(c.table));
+  members.emplace("key", std::move(c.key));
+  members.emplace("value", std::move(c.value));
+  changes_json_.push_back(std::move(o));
+}
+
+Status TraceBuilder::finish() {
+  piece_.clear();
+  piece_.shrink_to_fit();
+  changes_.clear();
+  changes_.shrink_to_fit();
 
   trace_.branches = engine_.branches_taken();
-  Json changes = Json::array();
-  for (const TableChange& c : engine_.take_table_changes()) {
-    changes.push_back({{"time", format_instant(c.time)}, {"run", c.run_id}, {"table", c.table}, {"key", c.key},
-                       {"value", c.value}});
-  }
   Json final_rows = Json::object();
   for (const TableDef& td : bundle_.tables) final_rows[td.name] = Json::object();
   auto rows = engine_.table_rows();
   if (!rows) return rows.error();
   for (const TableRow& r : rows.value()) final_rows[r.table][r.key] = parse_or_null(r.value);
-  Json tables = {{"changes", std::move(changes)}, {"final", std::move(final_rows)}};
   Json counts = Json::object();
   for (const auto& c : trace_.counts) {
     counts[c.workflow] = {{"started", c.started}, {"completed", c.completed}, {"waiting", c.waiting},
@@ -240,20 +268,34 @@ Result<bool> TraceBuilder::step(size_t max_items) {
   }
   Json by_type = Json::object();
   for (const auto& [type, n] : trace_.effects_by_type) by_type[type] = n;
-  Json all_counts = {{"runs", std::move(counts)}, {"effects", std::move(by_type)}};
-  emit(",\"tables\":");
-  emit(tables.dump());
-  emit(",\"counts\":");
-  emit(all_counts.dump());
-  emit("}");
+  emit("],\"final\":");
+  emit(final_rows.dump());
+  emit("},\"counts\":{\"runs\":");
+  emit(counts.dump());
+  emit(",\"effects\":");
+  emit(by_type.dump());
+  emit("}}");
   if (document_) {
+    // An ordered object is a vector of (const key, value) pairs: growing it copies every member
+    // (an initializer list copies too), so each object gets its room before its parts move in.
+    Json tables = Json::object();
+    tables.get_ref<Json::object_t&>().reserve(2);
+    tables["changes"] = std::move(changes_json_);
+    tables["final"] = std::move(final_rows);
+    Json all_counts = Json::object();
+    all_counts["runs"] = std::move(counts);
+    all_counts["effects"] = std::move(by_type);
+    Json& t = trace_.json;
+    t.get_ref<Json::object_t&>().reserve(t.size() + 4);
+    t["runs"] = std::move(runs_json_);
+    t["effects"] = std::move(effects_json_);
     t["tables"] = std::move(tables);
     t["counts"] = std::move(all_counts);
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_));
   trace_.hash = hex;
-  return true;
+  return {};
 }
 
 Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {

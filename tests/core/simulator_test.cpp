@@ -93,12 +93,16 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
 }
 
 TEST_CASE("the trace as text escapes every string as the JSON document does") {
-  // Quotes, backslashes, control characters and non-ASCII text in ids, effect parameters and
-  // run errors (a request with no mock fails its run, naming the URL).
+  // Quotes, backslashes, control characters and non-ASCII text in ids, effect parameters,
+  // run errors (a request with no mock fails its run, naming the URL) and table keys and rows.
   auto r = shopflow::load_bundle(R"({"format": "shopflow.bundle/1", "name": "esc", "version": "1",
+    "tables": {"notes": {"key": "text", "rows": []}},
     "workflows": [{"id": "w", "trigger": {"event": "order.created"}, "steps": [
       {"id": "say", "action": "notify", "params": {"channel": "ops", "message": "{{ event.data.note }}"}},
-      {"id": "call", "action": "http.request", "params": {"method": "GET", "url": "https://x.test/{{ event.data.note }}"}}]}]})");
+      {"id": "call", "action": "http.request", "params": {"method": "GET", "url": "https://x.test/{{ event.data.note }}"}}]},
+      {"id": "keep", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "set", "action": "table.set", "params": {"table": "notes", "key": "{{ event.data.note }}",
+        "value": {"seen": "{{ event.id }}"}}}]}]})");
   REQUIRE(r.ok());
   REQUIRE(r.value().ok());
   const shopflow::Bundle& b = r.value().bundle;
@@ -119,6 +123,8 @@ TEST_CASE("the trace as text escapes every string as the JSON document does") {
   REQUIRE(d.ok());
   REQUIRE(t.ok());
   CHECK(d.value().failed == events.size());
+  CHECK(d.value().json["tables"]["changes"].size() == events.size());
+  CHECK(d.value().json["tables"]["final"]["notes"].size() == events.size());
   CHECK(t.value().text == d.value().json.dump());
   CHECK(t.value().hash == d.value().hash);
 }

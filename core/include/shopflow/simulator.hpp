@@ -85,8 +85,8 @@ class TraceBuilder {
  public:
   // `document`: build Trace::json (else Trace::text).
   TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true);
-  // Adds up to `max_items` runs (with their step records) or effects to the document; true
-  // once it is complete (tables, counts and hash included).
+  // Adds up to `max_items` runs (with their step records), effects or table changes to the
+  // document; true once it is complete (final tables, counts and hash included).
   Result<bool> step(size_t max_items);
   // The finished trace (after step() returned true).
   Trace take() { return std::move(trace_); }
@@ -98,18 +98,23 @@ class TraceBuilder {
   bool document_;
   Trace trace_;
   bool started_ = false;
-  bool runs_done_ = false, effects_done_ = false;
+  bool runs_done_ = false, effects_done_ = false, changes_started_ = false;
   std::int64_t last_run_ = 0;     // the seq of the last run added (runs are read a page at a time)
   std::int64_t last_effect_ = 0;  // and of the last effect
   size_t added_ = 0;              // runs added
   size_t effects_added_ = 0;
   Json runs_json_ = Json::array();
   Json effects_json_ = Json::array();
+  std::vector<TableChange> changes_;  // the engine's table changes, added a bounded number at a time
+  size_t next_change_ = 0;
+  Json changes_json_ = Json::array();
   std::string piece_;  // the text of the part being added
   // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
   // bytes as json.dump(), without dumping the whole document at the end).
   std::uint64_t hash_ = 14695981039346656037ULL;
   Status add_run(const RunRow& r);
+  void add_change(TableChange& c);
+  Status finish();
   // Makes room in Trace::text for `left` more items like the `done` just written in `bytes`,
   // so that a long trace is not copied each time its text outgrows its buffer.
   void reserve_like(size_t bytes, size_t done, size_t left);

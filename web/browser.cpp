@@ -187,6 +187,19 @@ STUDIO_EXPORT const char* studio_status_json() {
   return g_out.c_str();
 }
 
+// The frames drawn since the last call, [simulate, UI, render] ms, draw calls and vertices each; clears the log.
+STUDIO_EXPORT const char* studio_frame_log_json() {
+  using namespace shopflow;
+  using namespace shopflow::studio;
+  Json out = Json::array();
+  if (g_state) {
+    for (const auto& f : g_state->frame_log) out.push_back({f.sim, f.ui, f.render, f.draw_calls, f.vertices});
+    g_state->frame_log.clear();
+  }
+  g_out = out.dump();
+  return g_out.c_str();
+}
+
 STUDIO_EXPORT int studio_load_bundle_text(const char* path, const char* text) {
   using namespace shopflow::studio;
   if (!g_state) return 0;

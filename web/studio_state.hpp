@@ -103,6 +103,14 @@ struct StudioState {
   std::map<std::string, std::vector<float>> widgets;
 
   int frames = 0;  // frames drawn so far; the tests wait for the first
+
+  // Where each recent frame's time went, in ms: simulating, building the UI, handing the draw
+  // lists to WebGL; and what it drew. The benchmark reads and clears it (window.shopflow.frameLog()).
+  struct FrameTimes {
+    float sim = 0, ui = 0, render = 0;
+    int draw_calls = 0, vertices = 0;
+  };
+  std::vector<FrameTimes> frame_log;
 };
 
 // Loads bundle text into the state: parses, checks, and keeps the result or the error. The

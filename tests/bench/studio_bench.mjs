@@ -80,14 +80,19 @@ try {
   await frames(3);
   await click('tab.Simulator');
   await frames(2);
+  await page.evaluate(() => window.shopflow.frameLog());
   // Frames of the idle page, for comparison (software WebGL in headless Chromium is slow).
   const idle = await page.evaluate(() => new Promise((done) => {
     const gaps = []; let last = performance.now();
     const tick = (t) => { gaps.push(t - last); last = t; if (gaps.length < 30) requestAnimationFrame(tick); else done(gaps); };
     requestAnimationFrame(tick);
   }));
+  const idleLog = await page.evaluate(() => window.shopflow.frameLog());
   idle.sort((a, b) => a - b);
-  console.log(`idle frames: median ${idle[Math.floor(idle.length / 2)].toFixed(1)} ms, longest ${idle[idle.length - 1].toFixed(1)} ms`);
+  const own = idleLog.map((f) => f[0] + f[1] + f[2]).sort((a, b) => a - b);
+  console.log(`idle frames: median ${idle[Math.floor(idle.length / 2)].toFixed(1)} ms, longest ${idle[idle.length - 1].toFixed(1)} ms; ` +
+    `the studio's part: median ${own[Math.floor(own.length / 2)].toFixed(1)} ms, ${idleLog[idleLog.length - 1][3]} draw calls, ` +
+    `${idleLog[idleLog.length - 1][4]} vertices`);
   // Watch every animation frame from now on.
   await page.evaluate(() => {
     window.__gaps = [];
@@ -96,12 +101,14 @@ try {
     requestAnimationFrame(tick);
   });
   const revision = (await status()).revision;
+  await page.evaluate(() => window.shopflow.frameLog());
   const t = Date.now();
   await click('sim.run');
   await page.waitForFunction((r) => { const s = window.shopflow.status().sim; return s.phase === 'done' && s.revision >= r; },
     revision, { timeout: 300000, polling: 20 });
   const took = Date.now() - t;
   const gaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
+  const log = await page.evaluate(() => window.shopflow.frameLog());
   const sim = (await status()).sim;
   const sorted = [...gaps].sort((a, b) => a - b);
   const longest = sorted[sorted.length - 1];
@@ -110,6 +117,21 @@ try {
     `(${sim.counts ? Object.entries(sim.counts.effects || {}).map(([k, v]) => `${v} ${k}`).join(', ') : ''})`);
   const top = gaps.map((g, i) => [g, i]).sort((a, b) => b[0] - a[0]).slice(0, 4);
   console.log(`longest frames: ${top.map(([g, i]) => `${g.toFixed(0)} ms (frame ${i + 1} of ${gaps.length})`).join(', ')}`);
+  // Where the studio's own time went (the rest of a frame is the browser's: WebGL, compositing).
+  const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : 0; };
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  console.log(`studio's share per frame (${log.length} frames): simulate median ${med(log.map((f) => f[0])).toFixed(1)} ms, ` +
+    `UI median ${med(log.map((f) => f[1])).toFixed(1)} ms (longest ${Math.max(...log.map((f) => f[1])).toFixed(0)}), ` +
+    `WebGL calls median ${med(log.map((f) => f[2])).toFixed(1)} ms; totals ${(sum(log.map((f) => f[0])) / 1000).toFixed(2)} / ` +
+    `${(sum(log.map((f) => f[1])) / 1000).toFixed(2)} / ${(sum(log.map((f) => f[2])) / 1000).toFixed(2)} s`);
+  const slow = log.map((f, i) => [f, i]).filter(([f]) => f[0] + f[1] + f[2] > 40).slice(0, 8);
+  if (slow.length) {
+    console.log(`studio frames over 40 ms: ${slow.map(([f, i]) => `#${i + 1} ${f.map((x) => x.toFixed(0)).join('/')}`).join(', ')}`);
+  }
+  if (process.env.STUDIO_BENCH_DEBUG) {
+    const f = (e) => (e ? e.slice(0, 3).map((x) => x.toFixed(0)).join('/') : '-');
+    gaps.forEach((g, i) => { if (g > 50) console.log(`gap ${g.toFixed(0)} ms at ${i}: studio ${f(log[i - 2])} ${f(log[i - 1])} ${f(log[i])}`); });
+  }
   console.log(`frames while it ran: ${gaps.length}, median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, ` +
     `longest ${longest.toFixed(1)} ms, ${over} over 50 ms (target: none)`);
 } finally {

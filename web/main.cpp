@@ -103,14 +103,56 @@ void draw_layout(StudioState& state) {
   ImGui::End();
 }
 
-// Runs the simulator once over no events, a few frames after the page starts: the browser
-// compiles SQLite's and the engine's code in tiers, and a first Run that meets it cold spent
-// 170 ms in a single frame creating its store.
-void warm_up(const StudioState& state) {
-  if (state.loaded && state.check.ok()) {
-    (void)shopflow::simulate(state.check.bundle, {});
-  } else {
-    (void)shopflow::Store::open(":memory:");
+// Simulates a few hundred of the bundle's sample events in the background, a few
+// milliseconds per frame, from the third frame on. The browser compiles WebAssembly in tiers:
+// code starts unoptimized, and functions that turn out hot (SQLite's, the engine's, the
+// languages') are recompiled optimized on other threads. Met for the first time by a Run, that
+// recompilation took most of both cores for a second or two, and frames took 100 ms. The
+// warm-up stops when the user starts a simulation, whose first frames then run optimized code,
+// and starts again when another bundle is opened.
+constexpr size_t kWarmUpEvents = 400;
+constexpr double kWarmUpSliceMs = 4.0;
+
+void warm_up(StudioState& state) {
+  using namespace shopflow::studio;
+  SimSession& w = state.warm_up;
+  // Again for each bundle opened: its workflows may use code the last one did not.
+  if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running) {
+    sim_reset(w);
+    state.warm_up_for = state.file.path;
+    state.warm_up_done = false;
+  }
+  if (state.warm_up_done) return;
+  if (state.sim.phase == SimPhase::Running) {
+    sim_reset(w);
+    state.warm_up_done = true;
+    return;
+  }
+  if (w.phase == SimPhase::Idle) {
+    if (!state.loaded || !state.check.ok() || sample_events(state).empty()) {
+      (void)shopflow::Store::open(":memory:");
+      state.warm_up_done = true;
+      return;
+    }
+    const auto& samples = sample_events(state);
+    std::vector<shopflow::Event> events;
+    if (samples.size() >= kWarmUpEvents) {
+      events.assign(samples.begin(), samples.begin() + kWarmUpEvents);
+    } else {
+      events = shopflow::repeat_events(samples, kWarmUpEvents / samples.size(), 24 * 3600 * 1000LL);
+    }
+    sim_start(w, state.check.bundle, events, state.revision);
+    if (w.phase == SimPhase::Failed) {
+      state.warm_up_done = true;
+      return;
+    }
+    w.phase = SimPhase::Running;
+  }
+  sim_slice(w, kWarmUpSliceMs);
+  if (w.phase != SimPhase::Running) {
+    state.warm_up_ms = w.elapsed_ms;
+    sim_reset(w);
+    state.warm_up_done = true;
   }
 }
 
@@ -119,7 +161,7 @@ double now_ms() { return emscripten_get_now(); }
 void frame() {
   double t0 = now_ms();
   fit_canvas();
-  if (g_state.frames == 3) warm_up(g_state);
+  if (g_state.frames >= 3) warm_up(g_state);
   glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();

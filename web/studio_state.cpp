@@ -91,6 +91,7 @@ std::string status_json(const StudioState& state) {
   for (const auto& [name, r] : state.widgets) widgets[name] = r;
   const char* tabs[] = {"simulator", "tests", "compare", "data"};
   Json out = {{"frames", state.frames},
+              {"warmedUp", state.warm_up_done},
               {"loaded", state.loaded},
               {"path", state.file.path},
               {"bundle", state.check.bundle.name},

@@ -95,6 +95,11 @@ struct StudioState {
   std::string generate_every = "PT1H";
 
   SimSession sim;
+  // A short simulation in the background after the page starts (main.cpp: warm_up).
+  SimSession warm_up;
+  bool warm_up_done = false;
+  std::string warm_up_for;  // path of the bundle it simulates
+  double warm_up_ms = 0;  // time it took, summed over its slices
   TestsState tests;
   CompareState compare;
 

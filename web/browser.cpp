@@ -3,6 +3,7 @@
 #include "browser.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -57,8 +58,8 @@ EM_JS(char*, js_storage_get, (const char* key), {
   return p;
 });
 
-EM_JS(void, js_storage_set, (const char* key, const char* value), {
-  try { window.localStorage.setItem(UTF8ToString(key), UTF8ToString(value)); } catch (e) { console.warn('studio: cannot save: ' + e); }
+EM_JS(int, js_storage_set, (const char* key, const char* value), {
+  try { window.localStorage.setItem(UTF8ToString(key), UTF8ToString(value)); return 1; } catch (e) { console.warn('studio: cannot save: ' + e); return 0; }
 });
 
 EM_JS(void, js_storage_remove, (const char* key), {
@@ -71,7 +72,7 @@ EM_JS(void, js_storage_remove, (const char* key), {
 static void js_download_text(const char*, const char*) {}
 static void js_open_file_picker(int) {}
 static char* js_storage_get(const char*) { return nullptr; }
-static void js_storage_set(const char*, const char*) {}
+static int js_storage_set(const char*, const char*) { return 0; }
 static void js_storage_remove(const char*) {}
 #define STUDIO_EXPORT
 #endif
@@ -115,15 +116,35 @@ std::optional<std::string> storage_get(const std::string& key) {
   return s;
 }
 
-void storage_set(const std::string& key, const std::string& value) { js_storage_set(key.c_str(), value.c_str()); }
+bool storage_set(const std::string& key, const std::string& value) { return js_storage_set(key.c_str(), value.c_str()) == 1; }
 
 void storage_remove(const std::string& key) { js_storage_remove(key.c_str()); }
 
+namespace {
+// Whether the edit started from a file packaged with the page, which need not be stored.
+bool from_example(const StudioState& state) {
+  return state.selected_example >= 0 && state.file.path == "/workflows/" + state.examples[state.selected_example];
+}
+}  // namespace
+
 void save_work(StudioState& state) {
-  Json saved = {{"path", state.file.path}, {"example", state.selected_example >= 0 ? state.examples[state.selected_example] : ""},
-                {"saved", state.file.text}, {"edited", bundle_text(state)}};
-  storage_set(kStorageKey, saved.dump());
+  // Compact, and without the packaged example it started from: a bundle with a day of sample
+  // events is megabytes, and browsers keep about 5 MB per site.
+  Json saved = Json::object();
+  saved["path"] = state.file.path;
+  saved["example"] = state.selected_example >= 0 ? state.examples[state.selected_example] : "";
+  if (!from_example(state)) saved["saved"] = state.file.text;
+  saved["edited"] = state.doc.dump();
+  std::string text = saved.dump();
   state.saved_revision = state.revision;
+  state.not_kept.clear();
+  if (!storage_set(kStorageKey, text)) {
+    storage_remove(kStorageKey);  // an older edit must not come back on the next visit
+    char mb[32];
+    std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(text.size()) / 1048576.0);
+    state.not_kept = std::string("Edited; not kept in this browser: ") + mb +
+                     " does not fit its storage. Export the bundle to keep it.";
+  }
 }
 
 bool restore_work(StudioState& state) {
@@ -136,7 +157,9 @@ bool restore_work(StudioState& state) {
   for (int i = 0; i < static_cast<int>(state.examples.size()); ++i) {
     if (state.examples[i] == example) state.selected_example = i;
   }
-  load_bundle_text(state, w.value("path", std::string("restored")), w.value("saved", std::string()));
+  std::string path = w.value("path", std::string("restored"));
+  std::string saved = w.contains("saved") ? w.value("saved", std::string()) : read_packaged_file(path);
+  load_bundle_text(state, path, saved);
   load_edited_text(state, w.value("edited", std::string()));
   state.saved_revision = state.revision;
   state.notice = "Restored your edit from this browser's storage.";

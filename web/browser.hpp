@@ -33,13 +33,15 @@ void open_file_picker(PickPurpose purpose);
 
 // localStorage. get: nullopt when absent or when storage is unavailable.
 std::optional<std::string> storage_get(const std::string& key);
-void storage_set(const std::string& key, const std::string& value);
+// set: false when the browser refused (storage full or unavailable).
+bool storage_set(const std::string& key, const std::string& value);
 void storage_remove(const std::string& key);
 
 // The localStorage key of the studio's saved work.
 inline constexpr const char* kStorageKey = "shopflow.studio.v1";
 
-// Saves the edited bundle (and the version it started from) to localStorage.
+// Saves the edited bundle (and the version it started from, unless a packaged example) to
+// localStorage; when it does not fit, says so in state.not_kept.
 void save_work(StudioState& state);
 
 // Restores saved work; false when there is none (or it is unreadable).

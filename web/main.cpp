@@ -158,6 +158,25 @@ void warm_up(StudioState& state) {
 
 double now_ms() { return emscripten_get_now(); }
 
+// Keeps the edit in browser storage once it has stood still for a moment, not at every
+// keystroke: with a day of sample events, writing the bundle out takes a good part of a second.
+// Leaving the page saves what is still pending (on_leave).
+constexpr double kSaveAfterMs = 400.0;
+
+void save_when_settled(StudioState& state, double now) {
+  if (!state.loaded || state.revision == state.saved_revision) return;
+  if (state.revision != state.edit_revision) {
+    state.edit_revision = state.revision;
+    state.edit_ms = now;
+  }
+  if (now - state.edit_ms >= kSaveAfterMs) shopflow::studio::save_work(state);
+}
+
+const char* on_leave(int, const void*, void*) {
+  if (g_state.loaded && g_state.revision != g_state.saved_revision) shopflow::studio::save_work(g_state);
+  return nullptr;  // no "leave this page?" question
+}
+
 void frame() {
   double t0 = now_ms();
   fit_canvas();
@@ -171,7 +190,7 @@ void frame() {
   shopflow::studio::simulator_tick(g_state);
   double t1 = now_ms();
   draw_layout(g_state);
-  if (g_state.loaded && g_state.revision != g_state.saved_revision) shopflow::studio::save_work(g_state);
+  save_when_settled(g_state, t0);
 
   ImGui::Render();
   double t2 = now_ms();
@@ -261,6 +280,7 @@ int main() {
     g_state.saved_revision = g_state.revision;
   }
 
+  emscripten_set_beforeunload_callback(nullptr, on_leave);
   emscripten_set_main_loop(frame, 0, true);
   return 0;
 }

@@ -71,7 +71,13 @@ void draw_bundle_panel(StudioState& state) {
   note_widget(state, "bundle.revert");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Revert to the saved example: forget the edits kept in this browser");
 
-  ImGui::TextColored(kDim, "%s", bundle_edited(state) ? "Edited; kept in this browser." : "Unchanged.");
+  if (!bundle_edited(state)) {
+    ImGui::TextColored(kDim, "Unchanged.");
+  } else if (!state.not_kept.empty()) {
+    text_wrapped_colored(kWarn, state.not_kept);
+  } else {
+    ImGui::TextColored(kDim, "%s", state.revision == state.saved_revision ? "Edited; kept in this browser." : "Edited.");
+  }
   if (!state.notice.empty()) text_wrapped_colored(kDim, state.notice);
   ImGui::Separator();
 

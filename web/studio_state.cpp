@@ -103,6 +103,7 @@ std::string status_json(const StudioState& state) {
               {"error", state.load_error},
               {"revision", state.revision},
               {"savedRevision", state.saved_revision},
+              {"notKept", state.not_kept},
               {"workflow", state.workflow},
               {"selected", state.selected},
               {"tab", tabs[static_cast<int>(state.tab)]},

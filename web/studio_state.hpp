@@ -75,6 +75,7 @@ struct StudioState {
   BundleCheck check;       // `doc` checked: the compiled bundle and its problems
   int revision = 0;        // incremented by every edit
   int saved_revision = 0;  // revision last written to browser storage
+  std::string not_kept;    // why the last write to browser storage failed, "" when it worked
   // bundle_text() and bundle_edited() as of `text_revision`: writing out the whole bundle,
   // samples included, takes tens of milliseconds, so it is done once per revision.
   mutable std::string text;
@@ -108,6 +109,8 @@ struct StudioState {
   std::map<std::string, std::vector<float>> widgets;
 
   int frames = 0;  // frames drawn so far; the tests wait for the first
+  int edit_revision = -1;  // the last revision seen by the saver, and when it was first seen (ms)
+  double edit_ms = 0;
 
   // Where each recent frame's time went, in ms: simulating, building the UI, handing the draw
   // lists to WebGL; and what it drew. The benchmark reads and clears it (window.shopflow.frameLog()).

@@ -215,6 +215,21 @@ try {
     await click('bundle.revert');
     const reverted = await page.evaluate(() => window.shopflow.bundleText());
     check('Revert brings back the example as shipped', () => assert.deepEqual(JSON.parse(reverted), JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'))));
+
+    // A bundle too large for the browser's storage (about 5 MB a site) is not kept, the page
+    // says so, and no older edit is left to come back on the next visit.
+    const big = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));
+    const samples = big.samples.events;
+    big.samples.events = Array.from({ length: 12000 }, (_, i) => ({ ...samples[i % samples.length], id: `big-${i}` }));
+    assert.equal(await page.evaluate((t) => window.shopflow.loadBundleText('import:big.json', t), JSON.stringify(big)), true);
+    await page.waitForFunction(() => { const s = window.shopflow.status(); return s.savedRevision === s.revision; }, null, { timeout: 60000 });
+    const notKept = await status();
+    const stored = await page.evaluate(() => window.localStorage.getItem('shopflow.studio.v1'));
+    check('a bundle too large for browser storage is reported, and nothing stale is kept', () => {
+      assert.match(notKept.notKept, /not kept in this browser: [0-9.]+ MB does not fit its storage/);
+      assert.equal(stored, null);
+    });
+    await shot('not-kept');
   });
 
   // [3b] More events, generated from the samples in the Data panel, simulate like the samples.

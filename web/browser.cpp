@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "shopflow/simulator.hpp"
 #include "studio_state.hpp"
@@ -125,23 +126,73 @@ namespace {
 bool from_example(const StudioState& state) {
   return state.selected_example >= 0 && state.file.path == "/workflows/" + state.examples[state.selected_example];
 }
+
+// The work is kept under three keys, so that an edit writes only what it changed: the sample
+// events (megabytes with a day of them) and the file the edit started from (unless a packaged
+// example) are written when they change, the rest of the bundle at every save. In the bundle
+// the samples' place holds kSamplesStored, so that restoring puts them back in their place.
+constexpr const char* kSamplesKey = "shopflow.studio.v1.samples";
+constexpr const char* kFileKey = "shopflow.studio.v1.file";
+constexpr const char* kSamplesStored = "(kept under shopflow.studio.v1.samples)";
+
+void forget_work(StudioState& state) {
+  storage_remove(kStorageKey);
+  storage_remove(kSamplesKey);
+  storage_remove(kFileKey);
+  state.stored_file_serial = state.stored_samples_serial = -1;
+}
 }  // namespace
 
 void save_work(StudioState& state) {
-  // Compact, and without the packaged example it started from: a bundle with a day of sample
-  // events is megabytes, and browsers keep about 5 MB per site.
+  state.saved_revision = state.revision;
+  // The same file and samples did not fit last time: they would not now either, and trying
+  // costs a good part of a second per edit.
+  if (!state.not_kept.empty() && state.not_kept_serials == std::make_pair(state.file_serial, state.samples_serial)) return;
+  state.not_kept.clear();
+  size_t bytes = 0;
+  bool ok = true;
+  const bool example = from_example(state);
+  if (!example && state.stored_file_serial != state.file_serial) {
+    ok = storage_set(kFileKey, state.file.text);
+    bytes += state.file.text.size();
+    if (ok) state.stored_file_serial = state.file_serial;
+  }
+  Json edited = Json::object();
+  for (auto it = state.doc.begin(); ok && it != state.doc.end(); ++it) {
+    if (it.key() != "samples") {
+      edited[it.key()] = it.value();
+      continue;
+    }
+    edited["samples"] = kSamplesStored;
+    if (state.stored_samples_serial != state.samples_serial) {
+      std::string samples = it.value().dump();
+      ok = storage_set(kSamplesKey, samples);
+      bytes += samples.size();
+      if (ok) state.stored_samples_serial = state.samples_serial;
+    }
+  }
+  // Nothing stale left behind to fill the storage.
+  if (ok && example && state.stored_file_serial != -1) {
+    storage_remove(kFileKey);
+    state.stored_file_serial = -1;
+  }
+  if (ok && !edited.contains("samples") && state.stored_samples_serial != -1) {
+    storage_remove(kSamplesKey);
+    state.stored_samples_serial = -1;
+  }
   Json saved = Json::object();
   saved["path"] = state.file.path;
   saved["example"] = state.selected_example >= 0 ? state.examples[state.selected_example] : "";
-  if (!from_example(state)) saved["saved"] = state.file.text;
-  saved["edited"] = state.doc.dump();
+  saved["file"] = example ? "example" : "stored";
+  saved["edited"] = std::move(edited);
   std::string text = saved.dump();
-  state.saved_revision = state.revision;
-  state.not_kept.clear();
-  if (!storage_set(kStorageKey, text)) {
-    storage_remove(kStorageKey);  // an older edit must not come back on the next visit
+  bytes += text.size();
+  if (ok) ok = storage_set(kStorageKey, text);
+  if (!ok) {
+    forget_work(state);  // an older edit must not come back on the next visit
+    state.not_kept_serials = {state.file_serial, state.samples_serial};
     char mb[32];
-    std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(text.size()) / 1048576.0);
+    std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(bytes) / 1048576.0);
     state.not_kept = std::string("Edited; not kept in this browser: ") + mb +
                      " does not fit its storage. Export the bundle to keep it.";
   }
@@ -152,22 +203,47 @@ bool restore_work(StudioState& state) {
   if (!text) return false;
   auto j = parse_json(*text, "saved work");
   if (!j || !j.value().is_object()) return false;
-  const Json& w = j.value();
+  Json& w = j.value();
   std::string example = w.value("example", std::string());
   for (int i = 0; i < static_cast<int>(state.examples.size()); ++i) {
     if (state.examples[i] == example) state.selected_example = i;
   }
   std::string path = w.value("path", std::string("restored"));
-  std::string saved = w.contains("saved") ? w.value("saved", std::string()) : read_packaged_file(path);
-  load_bundle_text(state, path, saved);
-  load_edited_text(state, w.value("edited", std::string()));
+  std::optional<std::string> file;
+  const bool file_stored = !w.contains("saved") && w.value("file", std::string()) == "stored";
+  if (w.contains("saved")) {
+    file = w.value("saved", std::string());  // written by an earlier version: one key, texts
+  } else if (file_stored) {
+    file = storage_get(kFileKey);
+  } else {
+    file = read_packaged_file(path);
+  }
+  if (!file) return false;
+  Json edited = std::move(w["edited"]);
+  const bool samples_stored = edited.is_object() && edited.contains("samples") && edited["samples"] == kSamplesStored;
+  if (samples_stored) {
+    auto samples = storage_get(kSamplesKey);
+    if (!samples) return false;
+    auto parsed = parse_json(*samples, "saved samples");
+    if (!parsed) return false;
+    edited["samples"] = std::move(parsed.value());
+  }
+  load_bundle_text(state, path, *file);
+  if (edited.is_string()) {
+    load_edited_text(state, edited.get<std::string>());
+  } else {
+    load_edited_doc(state, std::move(edited));
+  }
+  // Where storage already holds the current file and samples, the next save skips them.
+  if (file_stored) state.stored_file_serial = state.file_serial;
+  if (samples_stored) state.stored_samples_serial = state.samples_serial;
   state.saved_revision = state.revision;
   state.notice = "Restored your edit from this browser's storage.";
   return true;
 }
 
 void revert_to_saved(StudioState& state) {
-  storage_remove(kStorageKey);
+  forget_work(state);
   std::string path = state.file.path;
   std::string text = state.file.text;
   if (state.selected_example >= 0 && path.rfind("/workflows/", 0) == 0) text = read_packaged_file(path);
@@ -267,7 +343,7 @@ STUDIO_EXPORT const char* studio_simulate_json() {
   } else if (!g_state->check.ok()) {
     out["error"] = "the bundle has problems";
   } else {
-    auto t = simulate(g_state->check.bundle, g_state->check.bundle.sample_events);
+    auto t = simulate(g_state->check.bundle, sample_events(*g_state));
     if (!t) {
       out["error"] = t.error().to_string();
     } else {

@@ -135,13 +135,13 @@ void warm_up(StudioState& state) {
       return;
     }
     const auto& samples = sample_events(state);
-    std::vector<shopflow::Event> events;
+    auto events = std::make_shared<std::vector<shopflow::Event>>();
     if (samples.size() >= kWarmUpEvents) {
-      events.assign(samples.begin(), samples.begin() + kWarmUpEvents);
+      events->assign(samples.begin(), samples.begin() + kWarmUpEvents);
     } else {
-      events = shopflow::repeat_events(samples, kWarmUpEvents / samples.size(), 24 * 3600 * 1000LL);
+      *events = shopflow::repeat_events(samples, kWarmUpEvents / samples.size(), 24 * 3600 * 1000LL);
     }
-    sim_start(w, state.check.bundle, events, state.revision);
+    sim_start(w, state.check.bundle, std::move(events), state.revision);
     if (w.phase == SimPhase::Failed) {
       state.warm_up_done = true;
       return;

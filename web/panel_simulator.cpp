@@ -17,7 +17,7 @@ namespace shopflow::studio {
 namespace {
 
 void start(StudioState& state) {
-  sim_start(state.sim, state.check.bundle, sample_events(state), state.revision);
+  sim_start(state.sim, state.check.bundle, shared_sample_events(state), state.revision);
   if (state.sim.phase == SimPhase::Paused) state.sim.phase = SimPhase::Running;
 }
 
@@ -272,8 +272,12 @@ void runs(StudioState& state) {
 
 void simulator_tick(StudioState& state) {
   SimSession& s = state.sim;
-  if (s.auto_rerun && state.loaded && state.check.ok() && s.phase == SimPhase::Done && s.revision != state.revision) start(state);
+  if (s.auto_rerun && state.loaded && state.check.ok() && s.phase == SimPhase::Done && s.revision != state.revision) {
+    start(state);  // opening a store and an engine is this frame's share; simulating starts next frame
+    return;
+  }
   if (s.phase == SimPhase::Running) sim_slice(s, s.budget_ms);
+  if (!s.discard.empty()) sim_discard_some(s, 2.0);
 }
 
 void draw_simulator_panel(StudioState& state) {
@@ -293,7 +297,7 @@ void draw_simulator_panel(StudioState& state) {
   ImGui::SameLine();
   if (ImGui::Button("Step")) {
     if (s.phase == SimPhase::Idle || s.phase == SimPhase::Done || s.phase == SimPhase::Failed) {
-      sim_start(s, state.check.bundle, sample_events(state), state.revision);
+      sim_start(s, state.check.bundle, shared_sample_events(state), state.revision);
     } else {
       s.phase = SimPhase::Paused;
       sim_step(s);

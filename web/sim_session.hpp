@@ -32,7 +32,8 @@ struct SimSession {
   SimPhase phase = SimPhase::Idle;
   std::unique_ptr<Engine> engine;
   Bundle bundle;                 // what the engine runs (copied at start)
-  std::vector<Event> input;      // the events as given
+  // The events as given, shared with the studio's state (a day of them is megabytes to copy).
+  std::shared_ptr<const std::vector<Event>> input = std::make_shared<const std::vector<Event>>();
   std::vector<size_t> order;     // indexes into input, stable-sorted by time
   SimOptions options;
   Millis from = 0, until = 0, clock = 0;
@@ -47,6 +48,10 @@ struct SimSession {
   bool has_trace = false;
   Trace trace;                   // complete once phase is Done
 
+  // Trace documents of earlier runs, freed a little per frame (sim_discard_some): freeing the
+  // trace of 10,000 events at once took a tenth of a second. Kept across sim_reset.
+  std::vector<Json> discard;
+
   // Panel choices.
   float budget_ms = 16.0f;       // simulation time per frame
   int selected_run = -1;         // index into trace.json["runs"]
@@ -54,9 +59,10 @@ struct SimSession {
   bool auto_rerun = true;        // simulate again after each edit once a run has finished
 };
 
-// Opens a fresh engine on an in-memory store over `bundle` (which must have no problems) and
-// `events`; phase becomes Paused (ready to step) or Failed with `error`.
-void sim_start(SimSession& s, const Bundle& bundle, const std::vector<Event>& events, int revision);
+// Opens a fresh engine on an in-memory store over `bundle` (which must have no problems; its own
+// sample events are not used) and `events`; phase becomes Paused (ready to step) or Failed with
+// `error`.
+void sim_start(SimSession& s, const Bundle& bundle, std::shared_ptr<const std::vector<Event>> events, int revision);
 
 // Does one unit of work: feeds one event, or fires the timers due next. Builds the trace when
 // nothing is left. Returns false once the session is Done or Failed.
@@ -65,8 +71,11 @@ bool sim_step(SimSession& s);
 // Steps until `budget_ms` have passed (measured by the caller's clock) or the run ends.
 void sim_slice(SimSession& s, double budget_ms);
 
-// Forgets the run (phase Idle).
+// Forgets the run (phase Idle); its trace goes to `discard`.
 void sim_reset(SimSession& s);
+
+// Frees parts of the discarded traces until `budget_ms` have passed or none is left.
+void sim_discard_some(SimSession& s, double budget_ms);
 
 // Fraction of the events fed in so far, 0..1.
 float sim_progress(const SimSession& s);

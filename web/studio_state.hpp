@@ -72,15 +72,28 @@ struct StudioState {
   bool loaded = false;
   std::string load_error;  // JSON syntax error of the current file, "" when none
   Json doc;                // the bundle document being edited
-  BundleCheck check;       // `doc` checked: the compiled bundle and its problems
+  BundleCheck check;       // `doc` checked: the compiled bundle and its problems (samples apart)
+  // The checked sample events, moved out of `check` and shared with simulations (sample_events()).
+  std::shared_ptr<const std::vector<Event>> samples = std::make_shared<const std::vector<Event>>();
   int revision = 0;        // incremented by every edit
   int saved_revision = 0;  // revision last written to browser storage
   std::string not_kept;    // why the last write to browser storage failed, "" when it worked
-  // bundle_text() and bundle_edited() as of `text_revision`: writing out the whole bundle,
-  // samples included, takes tens of milliseconds, so it is done once per revision.
+  std::pair<int, int> not_kept_serials{-1, -1};  // file_serial and samples_serial it failed with
+  Json file_doc;           // the file as opened, parsed (what "Edited" compares with)
+  // The sample events as last checked in full, when they had no problems (recheck).
+  Json checked_samples;
+  bool samples_checked = false;
+  // Counters that tell browser storage what to write again (save_work): the file opened, and
+  // the sample events (each full check may have seen new ones); and what it last wrote.
+  int file_serial = 0, samples_serial = 0;
+  int stored_file_serial = -1, stored_samples_serial = -1;
+  // bundle_text() as of `text_revision` and bundle_edited() as of `edited_revision`: writing
+  // out or comparing the whole bundle, samples included, takes milliseconds, so each is done
+  // once per revision.
   mutable std::string text;
-  mutable bool text_edited = false;
   mutable int text_revision = -1;
+  mutable bool edited = false;
+  mutable int edited_revision = -1;
   std::string notice;      // one line shown in the bundle panel ("exported ...", "restored ...")
 
   int workflow = 0;          // index of the workflow shown in the graph
@@ -127,6 +140,7 @@ void load_bundle_text(StudioState& state, std::string path, std::string text);
 
 // Replaces the edited document (keeps the saved version), e.g. when restoring from storage.
 void load_edited_text(StudioState& state, const std::string& text);
+void load_edited_doc(StudioState& state, Json doc);
 
 // Call after changing state.doc: re-checks it, bumps the revision, keeps the selection valid.
 void commit_edit(StudioState& state);
@@ -138,6 +152,8 @@ bool bundle_edited(const StudioState& state);
 
 // The sample events of the current bundle, or none when it does not load.
 const std::vector<Event>& sample_events(const StudioState& state);
+// The same, shared (simulations hold on to them while the bundle is edited).
+std::shared_ptr<const std::vector<Event>> shared_sample_events(const StudioState& state);
 
 // A short JSON summary the page exposes to JavaScript (tests read it).
 std::string status_json(const StudioState& state);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from './serve_static.mjs';
 import { launchBrowser } from './browser.mjs';
+import { selectAll } from './imgui_input.mjs';
 
 const [siteDir, shotDir, shopflowBin] = process.argv.slice(2);
 if (!siteDir || !fs.existsSync(path.join(siteDir, 'index.html'))) {
@@ -73,14 +74,7 @@ try {
   };
   const typeInto = async (name, text) => {
     await click(name);
-    // Select all, holding the keys over a frame: ImGui 1.86 reads key state once per frame,
-    // so a press and release between two frames is not seen.
-    await page.keyboard.down('Control');
-    await page.keyboard.down('a');
-    await frames(1);
-    await page.keyboard.up('a');
-    await page.keyboard.up('Control');
-    await frames(1);
+    await selectAll(page, frames);
     await page.keyboard.type(text, { delay: 20 });
     await frames(3);
   };
@@ -230,6 +224,23 @@ try {
       assert.equal(stored, null);
     });
     await shot('not-kept');
+
+    // An imported bundle with 3,000 sample events fits: after a reload it is back, file and
+    // samples included (they are kept under keys of their own, written when they change).
+    big.samples.events = big.samples.events.slice(0, 3000);
+    assert.equal(await page.evaluate((t) => window.shopflow.loadBundleText('import:medium.json', t), JSON.stringify(big)), true);
+    await page.waitForFunction(() => { const s = window.shopflow.status(); return s.savedRevision === s.revision; }, null, { timeout: 60000 });
+    const mediumText = await page.evaluate(() => window.shopflow.bundleText());
+    await page.reload();
+    await page.waitForFunction(() => window.shopflow && window.shopflow.status().frames > 2, null, { timeout: 60000 });
+    const medium = await status();
+    const mediumBack = await page.evaluate(() => window.shopflow.bundleText());
+    check('an imported bundle with 3,000 sample events is back after a reload', () => {
+      assert.equal(medium.notKept, '');
+      assert.equal(medium.path, 'import:medium.json');
+      assert.equal(medium.sampleEvents, 3000);
+      assert.equal(mediumBack, mediumText);
+    });
   });
 
   // [3b] More events, generated from the samples in the Data panel, simulate like the samples.

@@ -10,6 +10,7 @@ packages=(
   g++ cmake make pkg-config nlohmann-json3-dev libsqlite3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
   libcurl4-openssl-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
+  wrk         # the load generator of tests/bench/http_bench.sh
 )
 missing=()
 for p in "${packages[@]}"; do

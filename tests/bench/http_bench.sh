@@ -16,6 +16,7 @@ bundle=${BUNDLE:-$root/workflows/order-processing.json}
 body=$root/tests/bench/order.json
 secret=bench-secret
 
+command -v wrk >/dev/null || cmake/setup.sh  # installs wrk with the rest
 command -v wrk >/dev/null || { echo "http_bench: needs wrk (apt-get install wrk)"; exit 1; }
 echo "== building the release preset"
 cmake --preset release > "$work/configure.log" 2>&1

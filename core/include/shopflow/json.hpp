@@ -1,18 +1,75 @@
 // The JSON value type of the core.
 //
 // Documents keep the order of their keys (bundles round-trip through the studio and diff
-// cleanly), so the core uses nlohmann's ordered_json everywhere under one name.
+// cleanly), so the core uses an ordered JSON type everywhere under one name.
 #pragma once
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <string_view>
 
 #include "shopflow/result.hpp"
 
 namespace shopflow {
 
-using Json = nlohmann::ordered_json;
+// The members of a JSON object, in document order: nlohmann's ordered_map, which keeps
+// (const key, value) pairs in a vector, except that it grows that vector itself. The vector
+// would copy every pair when it grows (a pair with a const key cannot be moved), and with it
+// each member's whole value: building or parsing an object of large members was quadratic
+// in copies. Here growing copies the keys and moves the values.
+template <class Key, class T, class IgnoredLess = std::less<Key>,
+          class Allocator = std::allocator<std::pair<const Key, T>>>
+struct JsonObjectMembers : nlohmann::ordered_map<Key, T, IgnoredLess, Allocator> {
+  using Base = nlohmann::ordered_map<Key, T, IgnoredLess, Allocator>;
+  using Base::Base;
+
+  template <class... Args>
+  auto emplace(Args&&... args) {
+    make_room(1);
+    return Base::emplace(std::forward<Args>(args)...);
+  }
+  template <class K>
+  T& operator[](K&& key) {
+    make_room(1);
+    return Base::operator[](std::forward<K>(key));
+  }
+  template <class K>
+  const T& operator[](K&& key) const {
+    return Base::operator[](std::forward<K>(key));
+  }
+  template <class Value>
+  auto insert(Value&& value) {
+    make_room(1);
+    return Base::insert(std::forward<Value>(value));
+  }
+  template <class It>
+  void insert(It first, It last) {
+    if constexpr (std::is_base_of_v<std::forward_iterator_tag, typename std::iterator_traits<It>::iterator_category>) {
+      make_room(static_cast<size_t>(std::distance(first, last)));
+    }
+    for (; first != last; ++first) insert(*first);
+  }
+
+ private:
+  void make_room(size_t more) {
+    if (this->size() + more <= this->capacity()) return;
+    typename Base::Container grown;
+    grown.reserve(std::max({size_t{4}, 2 * this->capacity(), this->size() + more}));
+    for (auto& member : *this) {
+      grown.emplace_back(std::piecewise_construct, std::forward_as_tuple(member.first),
+                         std::forward_as_tuple(std::move(member.second)));
+    }
+    static_cast<typename Base::Container&>(*this).swap(grown);
+  }
+};
+
+// Documents keep their keys in order (see above).
+using Json = nlohmann::basic_json<JsonObjectMembers>;
 
 // Parses JSON text. On failure the Error names the line and column of the first bad byte and
 // what the parser expected there; `what` names the input in the message ("bundle", "event").

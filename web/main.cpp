@@ -150,7 +150,6 @@ void warm_up(StudioState& state) {
   }
   sim_slice(w, kWarmUpSliceMs);
   if (w.phase != SimPhase::Running) {
-    state.warm_up_ms = w.elapsed_ms;
     sim_reset(w);
     state.warm_up_done = true;
   }
@@ -205,18 +204,6 @@ void frame() {
   if (g_state.frame_log.size() < 100000) {
     int calls = 0;
     for (int i = 0; i < draw->CmdListsCount; ++i) calls += draw->CmdLists[i]->CmdBuffer.Size;
-    static int dbg = 0;
-    if (++dbg % 120 == 0) {
-      for (int i = 0; i < draw->CmdListsCount; ++i) {
-        const ImDrawList* l = draw->CmdLists[i];
-        double area = 0;
-        for (int k = 0; k + 2 < l->IdxBuffer.Size; k += 3) {
-          ImVec2 a = l->VtxBuffer[l->IdxBuffer[k]].pos, b = l->VtxBuffer[l->IdxBuffer[k + 1]].pos, c = l->VtxBuffer[l->IdxBuffer[k + 2]].pos;
-          area += std::fabs((b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y)) / 2;
-        }
-        std::printf("list %d: %s vtx %d area %.2f canvases\n", i, l->_OwnerName ? l->_OwnerName : "?", l->VtxBuffer.Size, area / (draw->DisplaySize.x * draw->DisplaySize.y));
-      }
-    }
     g_state.frame_log.push_back({static_cast<float>(t1 - t0), static_cast<float>(t2 - t1),
                                  static_cast<float>(now_ms() - t2), calls, draw->TotalVtxCount});
   }

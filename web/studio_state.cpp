@@ -17,7 +17,10 @@ bool is_sample_problem(const Problem& p) { return p.pointer.rfind("/samples", 0)
 // checking those is nearly all the work (0.1 s natively for 10,000): when the samples equal the
 // ones last checked, and those had no problems, the rest is checked and their events kept.
 void recheck(StudioState& state) {
-  const Json* samples = state.doc.is_object() && state.doc.contains("samples") ? &state.doc["samples"] : nullptr;
+  const Json* samples = nullptr;
+  if (state.doc.is_object()) {
+    if (auto it = state.doc.find("samples"); it != state.doc.end()) samples = &*it;
+  }
   if (samples && state.samples_checked && *samples == state.checked_samples) {
     Json rest = Json::object();
     for (auto it = state.doc.begin(); it != state.doc.end(); ++it) {
@@ -65,6 +68,9 @@ void load_edited_text(StudioState& state, const std::string& text) {
     state.loaded = false;
     state.doc = Json();
     state.check = BundleCheck{};
+    state.samples = std::make_shared<const std::vector<Event>>();
+    state.samples_checked = false;
+    state.checked_samples = Json();
     ++state.revision;
     return;
   }

@@ -113,7 +113,6 @@ struct StudioState {
   SimSession warm_up;
   bool warm_up_done = false;
   std::string warm_up_for;  // path of the bundle it simulates
-  double warm_up_ms = 0;  // time it took, summed over its slices
   TestsState tests;
   CompareState compare;
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 
 #include "browser.hpp"
 #include "panels.hpp"
@@ -176,7 +177,7 @@ const char* on_leave(int, const void*, void*) {
   return nullptr;  // no "leave this page?" question
 }
 
-void frame() {
+void draw_frame() {
   double t0 = now_ms();
   fit_canvas();
   if (g_state.frames >= 3) warm_up(g_state);
@@ -206,6 +207,17 @@ void frame() {
     for (int i = 0; i < draw->CmdListsCount; ++i) calls += draw->CmdLists[i]->CmdBuffer.Size;
     g_state.frame_log.push_back({static_cast<float>(t1 - t0), static_cast<float>(t2 - t1),
                                  static_cast<float>(now_ms() - t2), calls, draw->TotalVtxCount});
+  }
+}
+
+// One frame. An exception that escapes it ends the page's main loop: it is named on the
+// console (the browser test fails on console errors) before it goes on.
+void frame() {
+  try {
+    draw_frame();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "studio: frame %d failed: %s\n", g_state.frames, e.what());
+    throw;
   }
 }
 

@@ -120,12 +120,14 @@ void warm_up(StudioState& state) {
   // Again for each bundle opened: its workflows may use code the last one did not.
   if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running) {
     sim_reset(w);
+    w.discard.clear();  // a few hundred events' trace: freed at once
     state.warm_up_for = state.file.path;
     state.warm_up_done = false;
   }
   if (state.warm_up_done) return;
   if (state.sim.phase == SimPhase::Running) {
     sim_reset(w);
+    w.discard.clear();  // a few hundred events' trace: freed at once
     state.warm_up_done = true;
     return;
   }
@@ -152,6 +154,7 @@ void warm_up(StudioState& state) {
   sim_slice(w, kWarmUpSliceMs);
   if (w.phase != SimPhase::Running) {
     sim_reset(w);
+    w.discard.clear();  // a few hundred events' trace: freed at once
     state.warm_up_done = true;
   }
 }

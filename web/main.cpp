@@ -114,28 +114,28 @@ void draw_layout(StudioState& state) {
 constexpr size_t kWarmUpEvents = 400;
 constexpr double kWarmUpSliceMs = 4.0;
 
+// Ends (done) or restarts (not done) the warm-up, dropping its run: a few hundred events'
+// trace is freed at once, not left on the session's list to free frame by frame.
+void reset_warm_up(StudioState& state, bool done) {
+  shopflow::studio::sim_reset(state.warm_up);
+  state.warm_up.discard.clear();
+  state.warm_up_done = done;
+}
+
 void warm_up(StudioState& state) {
   using namespace shopflow::studio;
   SimSession& w = state.warm_up;
   // Again for each bundle opened: its workflows may use code the last one did not.
   if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running) {
-    sim_reset(w);
-    w.discard.clear();  // a few hundred events' trace: freed at once
+    reset_warm_up(state, false);
     state.warm_up_for = state.file.path;
-    state.warm_up_done = false;
   }
   if (state.warm_up_done) return;
-  if (state.sim.phase == SimPhase::Running) {
-    sim_reset(w);
-    w.discard.clear();  // a few hundred events' trace: freed at once
-    state.warm_up_done = true;
-    return;
-  }
+  if (state.sim.phase == SimPhase::Running) return reset_warm_up(state, true);
   if (w.phase == SimPhase::Idle) {
     if (!state.loaded || !state.check.ok() || sample_events(state).empty()) {
       (void)shopflow::Store::open(":memory:");
-      state.warm_up_done = true;
-      return;
+      return reset_warm_up(state, true);
     }
     const auto& samples = sample_events(state);
     auto events = std::make_shared<std::vector<shopflow::Event>>();
@@ -145,18 +145,11 @@ void warm_up(StudioState& state) {
       *events = shopflow::repeat_events(samples, kWarmUpEvents / samples.size(), 24 * 3600 * 1000LL);
     }
     sim_start(w, state.check.bundle, std::move(events), state.revision);
-    if (w.phase == SimPhase::Failed) {
-      state.warm_up_done = true;
-      return;
-    }
+    if (w.phase == SimPhase::Failed) return reset_warm_up(state, true);
     w.phase = SimPhase::Running;
   }
   sim_slice(w, kWarmUpSliceMs);
-  if (w.phase != SimPhase::Running) {
-    sim_reset(w);
-    w.discard.clear();  // a few hundred events' trace: freed at once
-    state.warm_up_done = true;
-  }
+  if (w.phase != SimPhase::Running) reset_warm_up(state, true);
 }
 
 double now_ms() { return emscripten_get_now(); }

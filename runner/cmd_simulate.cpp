@@ -1,9 +1,12 @@
 // `shopflow simulate BUNDLE [--events FILE.jsonl] [--from TIME] [--until TIME] [--trace OUT.json]`:
 // runs a bundle over events on a simulated clock (the core's simulate()) and prints a summary.
 // Exit codes: 0 simulated, 1 the bundle has problems, 2 unreadable input or bad usage.
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -90,7 +93,8 @@ int cmd_simulate(int argc, char** argv) {
     return 1;
   }
   const Bundle& bundle = loaded.value().bundle;
-  std::vector<Event> events = bundle.sample_events;
+  const std::vector<Event>* events = &bundle.sample_events;
+  std::vector<Event> given;
   if (!events_path.empty()) {
     auto ev_text = read_input(events_path);
     if (!ev_text) return 2;
@@ -99,23 +103,42 @@ int cmd_simulate(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", events_path.c_str(), parsed.error().to_string().c_str());
       return 2;
     }
-    events = std::move(parsed.value());
-  } else if (events.empty()) {
+    given = std::move(parsed.value());
+    events = &given;
+  } else if (events->empty()) {
     std::fprintf(stderr, "shopflow simulate: the bundle has no samples.events; give events with --events FILE.jsonl\n");
   }
-  opts.document = false;  // the trace is written as text; no need to hold it as a JSON tree
-  auto trace = simulate(bundle, events, opts);
+  // The trace goes to its file as it is built (opened first, so that a path that cannot be
+  // written fails before the simulation, not after); without --trace only its hash is kept.
+  opts.document = false;
+  std::FILE* out = nullptr;
+  if (!trace_path.empty()) {
+    out = std::fopen(trace_path.c_str(), "wb");
+    if (!out) {
+      std::fprintf(stderr, "shopflow simulate: cannot write %s: %s\n", trace_path.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::setvbuf(out, nullptr, _IOFBF, 1 << 20);
+    opts.write_text = [out](std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), out); };
+  } else {
+    opts.write_text = [](std::string_view) {};
+  }
+  auto trace = simulate(bundle, *events, opts);
+  if (out) {
+    const bool written = trace && std::fputc('\n', out) != EOF && std::fflush(out) == 0 && !std::ferror(out);
+    const int write_errno = errno;
+    std::fclose(out);
+    if (!written) {
+      std::remove(trace_path.c_str());  // no half trace left behind
+      if (trace) {
+        std::fprintf(stderr, "shopflow simulate: cannot write %s: %s\n", trace_path.c_str(), std::strerror(write_errno));
+        return 2;
+      }
+    }
+  }
   if (!trace) {
     std::fprintf(stderr, "shopflow simulate: %s\n", trace.error().to_string().c_str());
     return 2;
-  }
-  if (!trace_path.empty()) {
-    std::ofstream out(trace_path, std::ios::binary);
-    out << trace.value().text << '\n';
-    if (!out) {
-      std::fprintf(stderr, "shopflow simulate: cannot write %s\n", trace_path.c_str());
-      return 2;
-    }
   }
   if (hash_only) {
     std::printf("%s\n", trace.value().hash.c_str());

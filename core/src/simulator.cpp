@@ -74,8 +74,13 @@ void append_stored(std::string& out, const std::string& json_text) { out += json
 
 }  // namespace
 
-TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document)
-    : engine_(engine), bundle_(bundle), include_steps_(include_steps), document_(document) {
+TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document,
+                           std::function<void(std::string_view)> write_text)
+    : engine_(engine),
+      bundle_(bundle),
+      include_steps_(include_steps),
+      document_(document),
+      write_text_(document ? nullptr : std::move(write_text)) {
   trace_.events = end.handled;
   trace_.duplicates = end.duplicates;
   trace_.after_until = end.after_until;
@@ -96,7 +101,11 @@ void TraceBuilder::emit(std::string_view bytes) {
     hash_ ^= c;
     hash_ *= 1099511628211ULL;
   }
-  if (!document_) trace_.text.append(bytes);
+  if (write_text_) {
+    write_text_(bytes);
+  } else if (!document_) {
+    trace_.text.append(bytes);
+  }
 }
 
 Status TraceBuilder::add_run(const RunRow& r) {
@@ -134,7 +143,7 @@ Status TraceBuilder::add_run(const RunRow& r) {
 }
 
 void TraceBuilder::reserve_like(size_t bytes, size_t done, size_t left) {
-  if (document_ || done == 0) return;
+  if (document_ || write_text_ || done == 0) return;
   const size_t want = trace_.text.size() + (bytes / done + 1) * left + left / 16 * (bytes / done) + 4096;
   trace_.text.reserve(want);
 }
@@ -348,7 +357,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   }
   if (auto s = engine.store().release_hold(); !s) return s.error();
   SimEnd end{from, until, input.size(), handled, duplicates, events.size() - i};
-  TraceBuilder builder(engine, bundle, options.include_steps, end, options.document);
+  TraceBuilder builder(engine, bundle, options.include_steps, end, options.document, options.write_text);
   auto built = builder.step(SIZE_MAX);
   if (!built) return built.error();
   return builder.take();

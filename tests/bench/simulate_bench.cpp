@@ -2,11 +2,15 @@
 // workflow of a condition, a template and two effects; and peak memory. Not a test: run it
 // from a release build (cmake --preset release; cmake --build --preset release --target
 // shopflow_bench_simulate). Built natively and, under Emscripten, as a Node program.
-// Usage: shopflow_bench_simulate [EVENTS] [lean]   (lean: only the lean-trace run)
+// Usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE]
+//   --lean        only the lean-trace run
+//   --trace FILE  write each trace to FILE as `shopflow simulate --trace` does (default: the
+//                 trace is only hashed, as `shopflow simulate` without --trace does)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #ifndef __EMSCRIPTEN__
@@ -44,7 +48,22 @@ long peak_rss_kb() {
 int main(int argc, char** argv) {
   shopflow::use_huge_pages(argv);  // as the shopflow program does
   shopflow::keep_freed_memory();
-  size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
+  size_t n = 100000;
+  bool lean_only = false;
+  const char* trace_path = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--lean") {
+      lean_only = true;
+    } else if (arg == "--trace" && i + 1 < argc) {
+      trace_path = argv[++i];
+    } else if (!arg.empty() && arg[0] != '-') {
+      n = std::strtoul(argv[i], nullptr, 10);
+    } else {
+      std::fprintf(stderr, "usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE]\n");
+      return 2;
+    }
+  }
   auto loaded = shopflow::load_bundle(kBundle);
   if (!loaded || !loaded.value().ok()) {
     std::fprintf(stderr, "bench bundle does not load\n");
@@ -78,8 +97,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto run = [&](const char* what, shopflow::SimOptions opts) {
+    size_t bytes = 0;
+    std::FILE* out = trace_path ? std::fopen(trace_path, "wb") : nullptr;
+    if (trace_path && !out) {
+      std::fprintf(stderr, "cannot write %s\n", trace_path);
+      std::exit(1);
+    }
+    if (out) std::setvbuf(out, nullptr, _IOFBF, 1 << 20);
+    opts.write_text = [&](std::string_view piece) {
+      bytes += piece.size();
+      if (out) std::fwrite(piece.data(), 1, piece.size(), out);
+    };
     auto start = Clock::now();
     auto trace = shopflow::simulate(bundle, events.value(), opts);
+    if (out) std::fclose(out);
     auto end = Clock::now();
     if (!trace) {
       std::fprintf(stderr, "%s\n", trace.error().to_string().c_str());
@@ -90,12 +121,11 @@ int main(int argc, char** argv) {
     for (const auto& [type, count] : trace.value().effects_by_type) effects += count;
     std::printf("simulate (%s): %zu events in %.2f s = %.0f events/s; %zu runs, %zu effects, trace %zu bytes\n", what,
                 events.value().size(), s, static_cast<double>(events.value().size()) / s,
-                trace.value().counts.empty() ? size_t{0} : trace.value().counts[0].started, effects,
-                trace.value().text.size());
+                trace.value().counts.empty() ? size_t{0} : trace.value().counts[0].started, effects, bytes);
   };
   double parse_s = std::chrono::duration<double>(b - a).count();
   std::printf("parse JSONL: %zu events in %.2f s = %.0f events/s\n", n, parse_s, static_cast<double>(n) / parse_s);
-  // As `shopflow simulate` does: the trace as text, the document it writes with --trace.
+  // As `shopflow simulate` does: the trace as text, written to a file with --trace.
   shopflow::SimOptions lean;
   lean.explain = false;
   lean.include_steps = false;
@@ -103,7 +133,7 @@ int main(int argc, char** argv) {
   run("lean trace: no verdict trees, no step records in the trace", lean);
   shopflow::SimOptions full;
   full.document = false;
-  if (argc <= 2 || std::string(argv[2]) != "lean") run("full trace: verdict trees and every step record", full);
+  if (!lean_only) run("full trace: verdict trees and every step record", full);
   long rss = peak_rss_kb();
   if (rss >= 0) std::printf("peak memory (max RSS): %.1f MB\n", static_cast<double>(rss) / 1024.0);
   return 0;

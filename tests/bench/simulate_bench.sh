@@ -2,6 +2,8 @@
 # The simulator's speed, native and WebAssembly side by side in one run: events per second for
 # `simulate` on a 100,000-event order stream through a workflow of a condition, a template and
 # two effects, and the peak memory of each process. Prints the figures and the WASM/native ratio.
+# The trace is built and hashed as `shopflow simulate` does without --trace (pass --trace FILE to
+# build/*/tests/shopflow_bench_simulate to time writing it too).
 #   tests/bench/simulate_bench.sh [EVENTS]      (default 100000)
 # Builds the release preset (native) and the wasm preset's benchmark target as needed.
 set -euo pipefail

@@ -38,6 +38,10 @@ expect "a schedule fires every weekday" 0 $? "$out" "morning-reorder        5   
 printf '{"type": "checkout.created", "time": "2026-04-01T08:00:00Z"}\n{"type": 7}\n' > "$tmp/bad.jsonl"
 out=$("$bin" simulate "$ac" --events "$tmp/bad.jsonl" 2>&1); expect "a bad event line is named" 2 $? "$out" "line 2"
 out=$("$bin" simulate "$ac" --until tomorrow 2>&1); expect "a bad --until" 2 $? "$out" "is not a date-time"
+out=$("$bin" simulate "$ac" --trace "$tmp/no-such-dir/trace.json" 2>&1)
+expect "a trace path that cannot be written fails before simulating" 2 $? "$out" \
+  "cannot write $tmp/no-such-dir/trace.json: No such file or directory"
+check "nothing simulated for it" bash -c "! grep -q 'Simulated' <<<'$out'"
 out=$("$bin" simulate 2>&1); expect "no bundle given" 2 $? "$out" "which bundle?"
 out=$("$bin" simulate --help 2>&1); expect "simulate --help" 0 $? "$out" "Usage: shopflow simulate"
 

@@ -89,6 +89,15 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
     CHECK(t.value().text == a.value().json.dump());
     CHECK(t.value().hash == a.value().hash);
     CHECK(shopflow::summarize(t.value()) == s);
+    // Handed out piece by piece (what `shopflow simulate --trace` writes to its file), the text
+    // is the same, and the trace holds none of it.
+    std::string written;
+    as_text.write_text = [&](std::string_view piece) { written += piece; };
+    auto w = shopflow::simulate(b, b.sample_events, as_text);
+    REQUIRE(w.ok());
+    CHECK(w.value().text.empty());
+    CHECK(written == t.value().text);
+    CHECK(w.value().hash == a.value().hash);
   }
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ struct SimOptions {
   bool record_branches = false; // fill Trace::branches
   bool document = true;         // build Trace::json; false: only Trace::text, the same document as
                                 // compact JSON text (much faster and smaller for long simulations)
+  // Without `document`: receives the trace text piece by piece, in order, as it is built, and
+  // Trace::text stays empty, so a long trace is never held whole (a file, or only its hash).
+  std::function<void(std::string_view)> write_text;
   std::vector<HttpMock> http_mocks;  // tried before the bundle's mocks (a test's own answers)
   EngineLimits limits;
 };
@@ -51,7 +55,8 @@ struct FailedRun {
 
 struct Trace {
   Json json;            // the whole trace document (SimOptions::document)
-  std::string text;     // the same document as json.dump() gives (without SimOptions::document)
+  std::string text;     // the same document as json.dump() gives (without SimOptions::document
+                        // and SimOptions::write_text)
   std::string hash;     // FNV-1a 64 of json.dump(), 16 hex digits
   Millis from = 0, until = 0;  // the simulated clock's start and end
   size_t events = 0;    // events handled
@@ -83,8 +88,9 @@ struct SimEnd {
 // builds it in one go.
 class TraceBuilder {
  public:
-  // `document`: build Trace::json (else Trace::text).
-  TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true);
+  // `document`: build Trace::json (else Trace::text, or hand the text to `write_text` when set).
+  TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true,
+               std::function<void(std::string_view)> write_text = {});
   // Adds up to `max_items` runs (with their step records), effects or table changes to the
   // document; true once it is complete (final tables, counts and hash included).
   Result<bool> step(size_t max_items);
@@ -96,6 +102,7 @@ class TraceBuilder {
   const Bundle& bundle_;
   bool include_steps_;
   bool document_;
+  std::function<void(std::string_view)> write_text_;
   Trace trace_;
   bool started_ = false;
   bool runs_done_ = false, effects_done_ = false, changes_started_ = false;
@@ -118,7 +125,8 @@ class TraceBuilder {
   // Makes room in Trace::text for `left` more items like the `done` just written in `bytes`,
   // so that a long trace is not copied each time its text outgrows its buffer.
   void reserve_like(size_t bytes, size_t done, size_t left);
-  // Adds text to the document: hashed, and kept as Trace::text when there is no Json document.
+  // Adds text to the document: hashed, and kept as Trace::text (or written) when there is no
+  // Json document.
   void emit(std::string_view bytes);
 };
 

@@ -365,10 +365,14 @@ Status Store::commit() {
   if (q.step() != SQLITE_DONE) return error("commit");
   return {};
 }
-Status Store::rollback() { return held_ ? Status{} : exec("ROLLBACK"); }
+Status Store::rollback() {
+  next_timer_.reset();
+  return held_ ? Status{} : exec("ROLLBACK");
+}
 Status Store::savepoint() { return exec("SAVEPOINT run"); }
 Status Store::release() { return exec("RELEASE run"); }
 Status Store::rollback_to_savepoint() {
+  next_timer_.reset();
   if (auto st = exec("ROLLBACK TO run"); !st) return st;
   return exec("RELEASE run");
 }
@@ -635,6 +639,7 @@ Result<std::vector<StepRow>> Store::steps_of(const std::string& run_id) {
 }
 
 Status Store::timer_add(TimerRow& r) {
+  next_timer_.reset();
   SHOPFLOW_STMT(q, "INSERT INTO timers (due_ms, kind, run_id, workflow, path) VALUES (?1, ?2, ?3, ?4, ?5)");
   q.bind(1, r.due).bind(2, r.kind).bind(3, r.run_id).bind(4, r.workflow).bind(5, r.path);
   if (q.step() != SQLITE_DONE) return error("timers");
@@ -643,6 +648,7 @@ Status Store::timer_add(TimerRow& r) {
 }
 
 Result<std::optional<TimerRow>> Store::timer_next() {
+  if (next_timer_) return *next_timer_;
   SHOPFLOW_STMT(q, "SELECT seq, due_ms, kind, run_id, workflow, path FROM timers ORDER BY due_ms, seq LIMIT 1");
   int rc = q.step();
   if (rc == SQLITE_ROW) {
@@ -653,13 +659,16 @@ Result<std::optional<TimerRow>> Store::timer_next() {
     r.run_id = q.text(3);
     r.workflow = q.text(4);
     r.path = q.text(5);
-    return std::optional<TimerRow>(std::move(r));
+    next_timer_.emplace(std::move(r));
+    return *next_timer_;
   }
   if (rc != SQLITE_DONE) return error("timers");
-  return std::optional<TimerRow>();
+  next_timer_.emplace();
+  return *next_timer_;
 }
 
 Status Store::timer_delete(std::int64_t seq) {
+  next_timer_.reset();
   SHOPFLOW_STMT(q, "DELETE FROM timers WHERE seq = ?1");
   q.bind(1, seq);
   if (q.step() != SQLITE_DONE) return error("timers");
@@ -667,6 +676,7 @@ Status Store::timer_delete(std::int64_t seq) {
 }
 
 Status Store::timers_delete_for_run(const std::string& run_id) {
+  next_timer_.reset();
   SHOPFLOW_STMT(q, "DELETE FROM timers WHERE run_id = ?1 AND kind = 'wait'");
   q.bind(1, run_id);
   if (q.step() != SQLITE_DONE) return error("timers");

@@ -228,6 +228,9 @@ class Store {
   bool file_ = false;
   bool full_sync_ = true;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+  // timer_next()'s answer, kept until the timers change or a transaction rolls back: the
+  // simulator asks before every event, and most events add or remove no timer.
+  std::optional<std::optional<TimerRow>> next_timer_;
 };
 
 }  // namespace shopflow

@@ -126,12 +126,13 @@ void warm_up(StudioState& state) {
   using namespace shopflow::studio;
   SimSession& w = state.warm_up;
   // Again for each bundle opened: its workflows may use code the last one did not.
-  if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running) {
+  if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running &&
+      !compare_running(state)) {
     reset_warm_up(state, false);
     state.warm_up_for = state.file.path;
   }
   if (state.warm_up_done) return;
-  if (state.sim.phase == SimPhase::Running) return reset_warm_up(state, true);
+  if (state.sim.phase == SimPhase::Running || compare_running(state)) return reset_warm_up(state, true);
   if (w.phase == SimPhase::Idle) {
     if (!state.loaded || !state.check.ok() || sample_events(state).empty()) {
       (void)shopflow::Store::open(":memory:");
@@ -184,6 +185,8 @@ void draw_frame() {
 
   g_state.widgets.clear();
   shopflow::studio::simulator_tick(g_state);
+  // A comparison gets what is left of the frame's simulation budget (the Run's slider).
+  shopflow::studio::compare_tick(g_state, std::max(2.0, g_state.sim.budget_ms - (now_ms() - t0)));
   double t1 = now_ms();
   draw_layout(g_state);
   save_when_settled(g_state, t0);

@@ -16,6 +16,9 @@ void draw_compare_panel(StudioState& state);    // panel_compare.cpp: saved vs e
 
 // Advances a running simulation by one frame's slice (called every frame, panel shown or not).
 void simulator_tick(StudioState& state);
+// Advances a running comparison by up to `budget_ms` (called every frame, panel shown or not).
+void compare_tick(StudioState& state, double budget_ms);
+bool compare_running(const StudioState& state);
 
 // Selects the step (and its workflow) a JSON Pointer concerns, e.g. a problem's pointer.
 void select_pointer(StudioState& state, const std::string& pointer);

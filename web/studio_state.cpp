@@ -54,7 +54,7 @@ void load_bundle_text(StudioState& state, std::string path, std::string text) {
   state.graph = GraphView{};
   state.inspector = InspectorState{};
   state.tests = TestsState{};
-  state.compare = CompareState{};
+  state.compare = CompareState{};  // a comparison of another file is of no use (its traces go at once)
   sim_reset(state.sim);
   load_edited_text(state, state.file.text);
   state.file_doc = state.loaded ? state.doc : Json();
@@ -149,7 +149,8 @@ std::string status_json(const StudioState& state) {
               {"tests", {{"ran", state.tests.ran}, {"count", state.tests.outcomes.size()},
                          {"passed", std::count_if(state.tests.outcomes.begin(), state.tests.outcomes.end(),
                                                   [](const TestOutcome& o) { return o.passed; })}}},
-              {"compare", {{"ran", state.compare.ran}, {"lines", state.compare.lines}}},
+              {"compare", {{"ran", state.compare.ran}, {"done", state.compare.done},
+                           {"revision", state.compare.revision}, {"lines", state.compare.lines}}},
               {"widgets", widgets}};
   return out.dump();
 }

@@ -55,9 +55,16 @@ struct TestsState {
   double ms = 0;
 };
 
+struct CompareJob;  // panel_compare.cpp
+
+// Compare: both versions simulated over the same events, a slice per frame (compare_tick), then
+// what differs. The results below are those of `revision` once `done`.
 struct CompareState {
-  bool ran = false;
+  bool ran = false;                   // asked for (and redone after each edit while the panel is open)
   int revision = -1;                  // the edited revision compared
+  bool done = false;                  // both simulations ended and the results are in
+  SimSession saved_run, edited_run;   // the two simulations (the saved one first)
+  std::shared_ptr<CompareJob> job;    // comparing their traces, once both have ended
   std::string error;
   Json saved_counts, edited_counts;   // trace["counts"] of each side
   std::map<std::string, long> effect_delta;  // edited - saved, by effect type (only non-zero)

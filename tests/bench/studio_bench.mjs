@@ -3,7 +3,8 @@
 //   - time from navigation to the first frame drawn, and to the end of the page's warm-up;
 //   - simulating 10,000 events with the Simulator panel's Run button: the time it takes, and
 //     the longest gap between two animation frames while it runs (target: none over 50 ms);
-//   - typing into the inspector with those events loaded: the longest frame.
+//   - typing into the inspector with those events loaded: the longest frame;
+//   - Compare (saved vs edited) over those events: the time it takes and the longest frame.
 // Not a test: prints figures. Usage: node tests/bench/studio_bench.mjs [SITE_DIR] [EVENTS]
 // (default build/wasm/web/site, 10000). Build the wasm preset first.
 import fs from 'node:fs';
@@ -171,6 +172,33 @@ try {
   console.log(`typing a wait with ${events.length} sample events loaded: ${editGaps.length} frames, longest ` +
     `${Math.max(...editGaps).toFixed(0)} ms, ${editGaps.filter((g) => g > 50).length} over 50 ms; the studio's ` +
     `longest UI part ${Math.max(...editLog.map((f) => f[1])).toFixed(0)} ms`);
+
+  // [5] Compare: the saved and the edited version each simulated over the 10,000 events, then
+  // what differs (the edit above moved the first reminder from 4 to 2 hours).
+  await click('tab.Compare');
+  await frames(2);
+  await page.evaluate(() => {
+    window.__gaps = []; window.__stop = false;
+    let last = performance.now();
+    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  });
+  await page.evaluate(() => window.shopflow.frameLog());
+  const ct = Date.now();
+  await click('compare.run');
+  await page.waitForFunction(() => { const c = window.shopflow.status().compare; return c.ran && c.done; }, null,
+    { timeout: 300000, polling: 20 });
+  const compareTook = Date.now() - ct;
+  const cmpGaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
+  const cmpLog = await page.evaluate(() => window.shopflow.frameLog());
+  const cmp = (await status()).compare;
+  const cmpTop = cmpLog.map((f, i) => [f, i]).sort((a, b) => (b[0][0] + b[0][1]) - (a[0][0] + a[0][1])).slice(0, 3);
+  console.log(`compare saved vs edited over ${events.length} events: ${compareTook} ms, ${cmp.lines.length} changes listed; ` +
+    `${cmpGaps.length} frames, longest ${Math.max(...cmpGaps).toFixed(0)} ms, ${cmpGaps.filter((g) => g > 50).length} over 50 ms; ` +
+    `the studio's longest parts (simulate/UI ms): ${cmpTop.map(([f]) => `${f[0].toFixed(0)}/${f[1].toFixed(0)}`).join(', ')}`);
+  if (process.env.STUDIO_BENCH_DEBUG) {
+    console.log(cmpLog.map((f, i) => [f, i]).filter(([f]) => f[0] + f[1] > 25).map(([f, i]) => `#${i} ${f[0].toFixed(0)}/${f[1].toFixed(0)}`).join(' '));
+  }
 } finally {
   await browser.close();
   server.close();

@@ -169,6 +169,7 @@ try {
 
     await click('tab.Compare');
     await click('compare.run');
+    await waitFor(() => window.shopflow.status().compare.done, null);
     await shot('compare');
     const cmp = await status();
     check('Compare lists what changed', () => assert.ok(cmp.compare.lines.length > 0));

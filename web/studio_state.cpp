@@ -46,6 +46,11 @@ void recheck(StudioState& state) {
 }  // namespace
 
 void load_bundle_text(StudioState& state, std::string path, std::string text) {
+  // The Open list names the example this is, or none (an imported or generated bundle).
+  state.selected_example = -1;
+  for (size_t i = 0; i < state.examples.size(); ++i) {
+    if (path == "/workflows/" + state.examples[i]) state.selected_example = static_cast<int>(i);
+  }
   state.file = BundleFile{std::move(path), std::move(text)};
   ++state.file_serial;
   state.workflow = 0;

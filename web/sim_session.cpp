@@ -89,6 +89,7 @@ void sim_start(SimSession& s, const Bundle& bundle, std::shared_ptr<const std::v
   eo.limits = s.options.limits;
   eo.explain = s.options.explain;
   eo.record_tables = true;
+  eo.keep_handled_events = false;  // as simulate(): the store is thrown away with the run
   // The mocks live in the engine's own copy of the bundle, which outlives this callback.
   eo.request = mock_request_port({}, bundle.http_mocks);
   auto opened = Engine::open(s.bundle, std::move(store.value()), std::move(eo));

@@ -1073,10 +1073,10 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
   row.type = event.type;
   row.time = event.has_time ? event.time_ms : now;
   impl_->fast_event = event_to_json(event);
-  row.body = impl_->fast_event.dump();
   // With nothing older pending, the event is handled at once and stored as handled; else it
-  // queues behind the others.
+  // queues behind the others (and its body is read back when its turn comes).
   const bool at_once = impl_->inbox_clear;
+  if (!at_once || impl_->options.keep_handled_events) row.body = impl_->fast_event.dump();
   row.processed = at_once;
   auto ins = st.inbox_insert(row);
   if (!ins) {

@@ -316,6 +316,7 @@ Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, co
   eo.record_steps = options.include_steps;  // nothing else reads them in a simulation
   eo.record_tables = true;
   eo.record_branches = options.record_branches;
+  eo.keep_handled_events = false;  // the store is thrown away with the simulation
   eo.request = mock_request_port(options.http_mocks, bundle.http_mocks);
   auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();

@@ -93,6 +93,22 @@ TEST_CASE("a duplicate event id starts nothing") {
   CHECK(e->runs().value().size() == 1);
 }
 
+TEST_CASE("without keeping handled events, a duplicate id still starts nothing, and queued events still run") {
+  shopflow::EngineOptions o;
+  o.keep_handled_events = false;  // as a simulation's throwaway store
+  auto e = engine_of(bundle_of(kAbandoned), ":memory:", o);
+  CHECK(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).value() == true);
+  CHECK(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).value() == false);
+  CHECK(e->store().inbox_count(false).value() == 1);
+  // Accepted (queued) events keep their bodies: they are read back when they run.
+  REQUIRE(e->accept({event("c2", "checkout.created", kT0, {{"checkout", "2"}})}).ok());
+  CHECK(e->process_pending(kT0).value() == 1);
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].id == "remind:c2");
+  CHECK(runs[1].status == "waiting");
+}
+
 TEST_CASE("filters, if/else, switch, foreach, set, emit and table actions") {
   const char* wfs = R"([
     {"id": "route", "trigger": {"event": "order.paid", "filter": {">": [{"var": "event.data.total"}, 0]}}, "steps": [

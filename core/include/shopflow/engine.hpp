@@ -59,6 +59,9 @@ struct EngineOptions {
   bool record_steps = true;   // keep each run's step records (steps(), `shopflow runs --steps`)
   bool record_tables = false; // keep a log of table changes for table_changes()
   bool record_branches = false;  // count the branches taken, for branches_taken()
+  // Keep the body of an event ingest() handles as it arrives. A throwaway store (a simulation's)
+  // never reads it back: it needs the event's id, to start nothing twice, and nothing else.
+  bool keep_handled_events = true;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

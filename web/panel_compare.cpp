@@ -289,7 +289,7 @@ void draw_compare_panel(StudioState& state) {
     float progress = (sim_progress(c.saved_run) + (first ? 0.0f : sim_progress(c.edited_run))) / 2.0f;
     char label[96];
     std::snprintf(label, sizeof label, "simulating the %s version: %zu of %zu events", first ? "saved" : "edited",
-                  s.next, s.order.size());
+                  s.next, s.total);
     ImGui::ProgressBar(progress, ImVec2(-1, 0), label);
     return;
   }

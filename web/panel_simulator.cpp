@@ -315,7 +315,7 @@ void draw_simulator_panel(StudioState& state) {
   ImGui::Checkbox("re-run on edit", &s.auto_rerun);
   ImGui::SameLine();
   char prog[64];
-  std::snprintf(prog, sizeof prog, "%zu / %zu events", s.next, s.order.size());
+  std::snprintf(prog, sizeof prog, "%zu / %zu events", s.next, s.total);
   ImGui::ProgressBar(sim_progress(s), ImVec2(-1, 0), prog);
 
   if (!can) {

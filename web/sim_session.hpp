@@ -1,11 +1,9 @@
 // A simulation that advances a little every frame, so the studio never freezes on a long one.
 //
-// It drives the core's Engine with exactly the loop of shopflow::simulate() (simulator.cpp):
-// the clock jumps to the next due timer or event, timers due at an event's millisecond fire
-// first. When the events are used up it builds the same trace document, so its hash equals
-// `shopflow simulate --hash` (the browser test checks this against the core's simulate()).
-// The core has no step-wise simulation API yet; when it gets one this file shrinks to a call.
-// Used by the Simulator panel and the page's test API.
+// It steps the core's Simulation, the one shopflow::simulate() runs to its end, so its trace and
+// hash equal `shopflow simulate --hash` (the browser test checks this). Around it: the phase the
+// panels show, the timeline's marks, and freeing old traces a little per frame.
+// Used by the Simulator and Compare panels, the page's warm-up and its test API.
 #pragma once
 
 #include <memory>
@@ -13,7 +11,6 @@
 #include <vector>
 
 #include "shopflow/bundle.hpp"
-#include "shopflow/engine.hpp"
 #include "shopflow/simulator.hpp"
 
 namespace shopflow::studio {
@@ -30,21 +27,16 @@ struct SimMark {
 struct SimSession {
   std::vector<Millis> effect_times;  // the trace's effects' times, parsed once for the timeline
   SimPhase phase = SimPhase::Idle;
-  std::unique_ptr<Engine> engine;
-  Bundle bundle;                 // what the engine runs (copied at start)
-  // The events as given, shared with the studio's state (a day of them is megabytes to copy).
-  std::shared_ptr<const std::vector<Event>> input = std::make_shared<const std::vector<Event>>();
-  std::vector<size_t> order;     // indexes into input, stable-sorted by time
+  std::unique_ptr<Simulation> run;
   SimOptions options;
+  // Where the run stands (copied from `run` after each step, kept once it is gone).
   Millis from = 0, until = 0, clock = 0;
-  size_t next = 0;               // next event (index into order)
-  size_t handled = 0, duplicates = 0;
+  size_t next = 0, total = 0;    // events fed in so far, of `total`
   std::vector<SimMark> marks;
   std::string error;             // store error that ended the run (phase Failed)
   double elapsed_ms = 0;         // time spent simulating, summed over slices
   int revision = -1;             // the studio's bundle revision this run simulates
 
-  std::unique_ptr<TraceBuilder> builder;  // the trace being built, after the last event
   bool has_trace = false;
   Trace trace;                   // complete once phase is Done
 
@@ -59,9 +51,8 @@ struct SimSession {
   bool auto_rerun = true;        // simulate again after each edit once a run has finished
 };
 
-// Opens a fresh engine on an in-memory store over `bundle` (which must have no problems; its own
-// sample events are not used) and `events`; phase becomes Paused (ready to step) or Failed with
-// `error`.
+// Opens a Simulation of `bundle` (which must have no problems; its own sample events are not
+// used) over `events`; phase becomes Paused (ready to step) or Failed with `error`.
 void sim_start(SimSession& s, const Bundle& bundle, std::shared_ptr<const std::vector<Event>> events, int revision);
 
 // Does one unit of work: feeds one event, or fires the timers due next. Builds the trace when

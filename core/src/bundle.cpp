@@ -930,6 +930,21 @@ class Checker {
 
 }  // namespace
 
+Bundle Bundle::runnable_copy() const {
+  Bundle b;
+  b.name = name;
+  b.version = version;
+  b.description = description;
+  b.money_format = money_format;
+  b.money_with_currency_format = money_with_currency_format;
+  b.workflows = workflows;
+  b.templates = templates;
+  b.tables = tables;
+  b.http_mocks = http_mocks;
+  b.tests = tests;
+  return b;
+}
+
 const Workflow* Bundle::find_workflow(std::string_view id) const {
   for (const auto& w : workflows) {
     if (w.id == id) return &w;

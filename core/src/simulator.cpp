@@ -307,61 +307,87 @@ Status TraceBuilder::finish() {
   return {};
 }
 
-Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {
+Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
+                                                      std::shared_ptr<const std::vector<Event>> events,
+                                                      SimOptions options) {
+  std::unique_ptr<Simulation> sim(new Simulation());
+  sim->options_ = std::move(options);
+  sim->events_ = std::move(events);
+  const SimOptions& o = sim->options_;
   auto store = Store::open(":memory:");
   if (!store) return store.error();
   EngineOptions eo;
-  eo.limits = options.limits;
-  eo.explain = options.explain;
-  eo.record_steps = options.include_steps;  // nothing else reads them in a simulation
+  eo.limits = o.limits;
+  eo.explain = o.explain;
+  eo.record_steps = o.include_steps;  // nothing else reads them in a simulation
   eo.record_tables = true;
-  eo.record_branches = options.record_branches;
+  eo.record_branches = o.record_branches;
   eo.keep_handled_events = false;  // the store is thrown away with the simulation
-  eo.request = mock_request_port(options.http_mocks, bundle.http_mocks);
-  auto opened = Engine::open(bundle, std::move(store.value()), std::move(eo));
+  eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
+  auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
-  Engine& engine = *opened.value();
+  sim->engine_ = std::move(opened.value());
   // A throwaway store: one transaction for the whole simulation, no rollback journal.
-  if (auto s = engine.store().hold(); !s) return s.error();
+  if (auto s = sim->engine_->store().hold(); !s) return s.error();
+  const std::vector<Event>& input = *sim->events_;
+  sim->order_.reserve(input.size());
+  for (const Event& e : input) sim->order_.push_back(&e);
+  std::stable_sort(sim->order_.begin(), sim->order_.end(),
+                   [](const Event* a, const Event* b) { return a->time_ms < b->time_ms; });
+  const auto& order = sim->order_;
+  sim->until_ = o.until ? *o.until : (order.empty() ? o.from.value_or(0) : order.back()->time_ms) + kDefaultSimulationTail;
+  sim->from_ = o.from ? *o.from : (order.empty() ? sim->until_ : order.front()->time_ms);
+  sim->clock_ = sim->from_;
+  return sim;
+}
 
-  std::vector<const Event*> events;
-  events.reserve(input.size());
-  for (const Event& e : input) events.push_back(&e);
-  std::stable_sort(events.begin(), events.end(), [](const Event* a, const Event* b) { return a->time_ms < b->time_ms; });
-  Millis until = options.until ? *options.until
-                               : (events.empty() ? options.from.value_or(0) : events.back()->time_ms) + kDefaultSimulationTail;
-  Millis from = options.from ? *options.from : (events.empty() ? until : events.front()->time_ms);
-
-  size_t handled = 0, duplicates = 0;
-  Millis clock = from;
-  size_t i = 0;
-  for (;;) {
-    auto due = engine.next_due(clock);
+Result<Simulation::Did> Simulation::step(size_t trace_items) {
+  if (finished_) return Did::Finished;
+  Engine& engine = *engine_;
+  if (!builder_) {
+    auto due = engine.next_due(clock_);
     if (!due) return due.error();
-    Millis next_event = i < events.size() ? events[i]->time_ms : std::numeric_limits<Millis>::max();
-    if (due.value() && *due.value() <= until && *due.value() <= next_event) {
-      clock = std::max(clock, *due.value());
-      auto n = engine.advance(clock);
+    Millis next_event = next_ < order_.size() ? order_[next_]->time_ms : std::numeric_limits<Millis>::max();
+    if (due.value() && *due.value() <= until_ && *due.value() <= next_event) {
+      clock_ = std::max(clock_, *due.value());
+      auto n = engine.advance(clock_);
       if (!n) return n.error();
-      continue;
+      return Did::Timers;
     }
-    if (i < events.size() && next_event <= until) {
-      clock = std::max(clock, next_event);
-      auto r = engine.ingest(*events[i], clock);
+    if (next_ < order_.size() && next_event <= until_) {
+      clock_ = std::max(clock_, next_event);
+      auto r = engine.ingest(*order_[next_], clock_);
       if (!r) return r.error();
-      ++handled;
-      if (!r.value()) ++duplicates;
-      ++i;
-      continue;
+      ++handled_;
+      if (!r.value()) ++duplicates_;
+      ++next_;
+      return Did::Event;
     }
-    break;
+    // The events are all in (or past the end): the trace.
+    if (auto s = engine.store().release_hold(); !s) return s.error();
+    SimEnd end{from_, until_, events_->size(), handled_, duplicates_, order_.size() - next_};
+    builder_ = std::make_unique<TraceBuilder>(engine, engine.bundle(), options_.include_steps, end, options_.document,
+                                              options_.write_text);
   }
-  if (auto s = engine.store().release_hold(); !s) return s.error();
-  SimEnd end{from, until, input.size(), handled, duplicates, events.size() - i};
-  TraceBuilder builder(engine, bundle, options.include_steps, end, options.document, options.write_text);
-  auto built = builder.step(SIZE_MAX);
+  auto built = builder_->step(trace_items);
   if (!built) return built.error();
-  return builder.take();
+  if (!built.value()) return Did::Trace;
+  trace_ = builder_->take();
+  builder_.reset();
+  finished_ = true;
+  return Did::Finished;
+}
+
+Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {
+  // The events are the caller's for the length of this call: shared without an owner.
+  std::shared_ptr<const std::vector<Event>> events(std::shared_ptr<const void>(), &input);
+  auto sim = Simulation::open(bundle, std::move(events), options);
+  if (!sim) return sim.error();
+  for (;;) {
+    auto did = sim.value()->step();
+    if (!did) return did.error();
+    if (did.value() == Simulation::Did::Finished) return sim.value()->take_trace();
+  }
 }
 
 namespace {

@@ -158,6 +158,9 @@ struct Bundle {
 
   const Workflow* find_workflow(std::string_view id) const;
   const TableDef* find_table(std::string_view name) const;
+  // A copy without sample_events and source, which running it does not need (with a day of
+  // sample events they are megabytes).
+  Bundle runnable_copy() const;
 };
 
 struct BundleCheck {

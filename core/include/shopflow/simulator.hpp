@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,6 +129,43 @@ class TraceBuilder {
   // Adds text to the document: hashed, and kept as Trace::text (or written) when there is no
   // Json document.
   void emit(std::string_view bytes);
+};
+
+// A simulation advanced a step at a time: the studio spreads one over its frames, simulate()
+// runs one to its end. The clock jumps to the next due timer or event (timers due at an event's
+// millisecond fire first); once the events are used up (or later than `until`) the trace is
+// built, a bounded number of runs, effects or table changes per step.
+class Simulation {
+ public:
+  enum class Did { Event, Timers, Trace, Finished };  // what a step did
+
+  // Opens an engine over `bundle` (which must have no problems; its own sample events are not
+  // used) on a fresh in-memory store. The events are shared, not copied.
+  static Result<std::unique_ptr<Simulation>> open(const Bundle& bundle, std::shared_ptr<const std::vector<Event>> events,
+                                                  SimOptions options = {});
+  // One unit of work: feeds one event, fires the timers due next, or adds up to `trace_items`
+  // items to the trace. Finished once the trace is complete (then take_trace()).
+  Result<Did> step(size_t trace_items = SIZE_MAX);
+  Trace take_trace() { return std::move(trace_); }
+
+  Millis from() const { return from_; }
+  Millis until() const { return until_; }
+  Millis clock() const { return clock_; }
+  size_t fed() const { return next_; }              // events fed in so far
+  size_t feedable() const { return order_.size(); }  // events to feed in (all given)
+  const Event* last_event() const { return next_ ? order_[next_ - 1] : nullptr; }
+
+ private:
+  Simulation() = default;
+  SimOptions options_;
+  std::shared_ptr<const std::vector<Event>> events_;
+  std::vector<const Event*> order_;  // stable-sorted by time
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<TraceBuilder> builder_;
+  Millis from_ = 0, until_ = 0, clock_ = 0;
+  size_t next_ = 0, handled_ = 0, duplicates_ = 0;
+  bool finished_ = false;
+  Trace trace_;
 };
 
 // A readable summary: runs by workflow and status, effects by type, failed runs with reasons.

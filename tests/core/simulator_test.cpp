@@ -64,6 +64,40 @@ TEST_CASE("a broken expectation fails with a readable diff") {
   CHECK(d.find("table recovery, key \"reminders\": /sent: expected 7, got 2") != std::string::npos);
 }
 
+TEST_CASE("a Simulation stepped a little at a time gives simulate()'s trace") {
+  for (const auto& path : example_bundles()) {
+    CAPTURE(path.string());
+    auto b = load(path);
+    auto whole = shopflow::simulate(b, b.sample_events);
+    REQUIRE(whole.ok());
+    auto events = std::make_shared<const std::vector<shopflow::Event>>(b.sample_events);
+    auto sim = shopflow::Simulation::open(b, events);
+    REQUIRE(sim.ok());
+    shopflow::Simulation& s = *sim.value();
+    CHECK(s.feedable() == events->size());
+    size_t fed = 0, trace_steps = 0;
+    shopflow::Millis last_clock = s.clock();
+    for (;;) {
+      auto did = s.step(3);  // three trace items a step: the trace is built over many steps
+      REQUIRE(did.ok());
+      CHECK(s.clock() >= last_clock);  // the clock never goes back
+      last_clock = s.clock();
+      if (did.value() == shopflow::Simulation::Did::Event) {
+        ++fed;
+        CHECK(s.last_event() != nullptr);
+      }
+      if (did.value() == shopflow::Simulation::Did::Trace) ++trace_steps;
+      if (did.value() == shopflow::Simulation::Did::Finished) break;
+    }
+    CHECK(fed == s.fed());
+    CHECK(s.step().value() == shopflow::Simulation::Did::Finished);  // and stays so
+    auto t = s.take_trace();
+    CHECK(t.hash == whole.value().hash);
+    CHECK(t.json == whole.value().json);
+    if (whole.value().json["runs"].size() > 3) CHECK(trace_steps > 0);
+  }
+}
+
 TEST_CASE("simulating the samples twice gives the same trace, and the summary counts runs") {
   for (const auto& path : example_bundles()) {
     CAPTURE(path.string());

@@ -1,24 +1,48 @@
 // The Tests panel: runs the bundle's own self-tests (its "tests" section) with the core's
-// run_tests() — the same function `shopflow test` calls — and shows pass/fail with the
-// difference between what was expected and what happened.
+// run_test() — what `shopflow test` runs for each — a few per frame, and shows pass/fail with
+// the difference between what was expected and what happened.
 #include <imgui.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "panels.hpp"
 #include "ui_util.hpp"
 
 namespace shopflow::studio {
 
+namespace {
+
+// Time given to the tests per frame: at least one test runs each frame.
+constexpr double kTestsSliceMs = 12.0;
+
+void run_some(StudioState& state) {
+  TestsState& t = state.tests;
+  const auto& tests = state.check.bundle.tests;
+  const auto start = std::chrono::steady_clock::now();
+  double spent = 0;
+  while (t.next < tests.size() && spent < kTestsSliceMs) {
+    t.outcomes.push_back(run_test(state.check.bundle, tests[t.next++]));
+    spent = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  t.ms += spent;
+  if (t.next >= tests.size()) {
+    t.running = false;
+    t.ran = true;
+  }
+}
+
+}  // namespace
+
 void draw_tests_panel(StudioState& state) {
   TestsState& t = state.tests;
   bool can = state.loaded && state.check.ok();
   ImGui::BeginDisabled(!can);
-  if (ImGui::Button("Run tests")) {
-    auto start = std::chrono::steady_clock::now();
-    t.outcomes = run_tests(state.check.bundle);
-    t.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    t.ran = true;
+  // Edited while they run: the run starts over on the new version.
+  if (ImGui::Button("Run tests") || (t.running && t.revision != state.revision)) {
+    t = TestsState{};
+    t.running = true;
+    t.revision = state.revision;
   }
   note_widget(state, "tests.run");
   ImGui::EndDisabled();
@@ -27,6 +51,15 @@ void draw_tests_panel(StudioState& state) {
   if (!can) {
     ImGui::TextColored(kWarn, "%s", state.loaded ? "Fix the bundle's problems to run its tests." : "No bundle loaded.");
     return;
+  }
+  if (t.running) {
+    run_some(state);
+    if (t.running) {
+      char label[64];
+      std::snprintf(label, sizeof label, "test %zu of %zu", t.next, n);
+      ImGui::ProgressBar(n ? static_cast<float>(t.next) / static_cast<float>(n) : 0.0f, ImVec2(-1, 0), label);
+      return;
+    }
   }
   if (!t.ran) {
     ImGui::TextDisabled("%zu test%s in this bundle", n, n == 1 ? "" : "s");

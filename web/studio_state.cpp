@@ -151,7 +151,7 @@ std::string status_json(const StudioState& state) {
               {"selected", state.selected},
               {"tab", tabs[static_cast<int>(state.tab)]},
               {"sim", sim},
-              {"tests", {{"ran", state.tests.ran}, {"count", state.tests.outcomes.size()},
+              {"tests", {{"ran", state.tests.ran}, {"running", state.tests.running}, {"count", state.tests.outcomes.size()},
                          {"passed", std::count_if(state.tests.outcomes.begin(), state.tests.outcomes.end(),
                                                   [](const TestOutcome& o) { return o.passed; })}}},
               {"compare", {{"ran", state.compare.ran}, {"done", state.compare.done},

@@ -49,8 +49,10 @@ struct InspectorState {
 };
 
 struct TestsState {
-  bool ran = false;
-  int revision = -1;  // the revision tested
+  bool ran = false;      // a run of the tests finished
+  bool running = false;  // tests run a few per frame until all have (a bundle may have many)
+  size_t next = 0;       // the next test to run
+  int revision = -1;     // the revision tested
   std::vector<TestOutcome> outcomes;
   double ms = 0;
 };

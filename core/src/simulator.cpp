@@ -643,31 +643,34 @@ void check_expectations(const Json& expect, const Trace& trace, std::vector<std:
 
 }  // namespace
 
+TestOutcome run_test(const Bundle& bundle, const BundleTest& t, std::map<BranchKey, size_t>* taken) {
+  TestOutcome o;
+  o.name = t.name;
+  SimOptions opts;
+  opts.from = t.from;
+  opts.until = t.until;
+  opts.record_branches = taken != nullptr;
+  opts.http_mocks = t.http_mocks;
+  auto trace = simulate(bundle, t.events, opts);
+  if (!trace) {
+    o.diff = "  the simulation failed: " + trace.error().to_string();
+    return o;
+  }
+  o.trace_hash = trace.value().hash;
+  if (taken) {
+    for (const auto& [k, n] : trace.value().branches) (*taken)[k] += n;
+  }
+  std::vector<std::string> diffs;
+  check_expectations(t.expect, trace.value(), &diffs);
+  o.passed = diffs.empty();
+  for (const auto& d : diffs) o.diff += d + "\n";
+  return o;
+}
+
 std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCoverage>* coverage) {
   std::vector<TestOutcome> out;
   std::map<BranchKey, size_t> taken;
-  for (const BundleTest& t : bundle.tests) {
-    TestOutcome o;
-    o.name = t.name;
-    SimOptions opts;
-    opts.from = t.from;
-    opts.until = t.until;
-    opts.record_branches = coverage != nullptr;
-    opts.http_mocks = t.http_mocks;
-    auto trace = simulate(bundle, t.events, opts);
-    if (!trace) {
-      o.diff = "  the simulation failed: " + trace.error().to_string();
-      out.push_back(std::move(o));
-      continue;
-    }
-    o.trace_hash = trace.value().hash;
-    for (const auto& [k, n] : trace.value().branches) taken[k] += n;
-    std::vector<std::string> diffs;
-    check_expectations(t.expect, trace.value(), &diffs);
-    o.passed = diffs.empty();
-    for (const auto& d : diffs) o.diff += d + "\n";
-    out.push_back(std::move(o));
-  }
+  for (const BundleTest& t : bundle.tests) out.push_back(run_test(bundle, t, coverage ? &taken : nullptr));
   if (coverage) {
     coverage->clear();
     for (BranchKey& k : branches_of(bundle)) {

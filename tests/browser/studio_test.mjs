@@ -176,6 +176,7 @@ try {
 
     await click('tab.Tests');
     await click('tests.run');
+    await waitFor(() => window.shopflow.status().tests.ran, null);
     await shot('tests');
     const tests = await status();
     check('Tests ran every self-test', () => { assert.equal(tests.tests.ran, true); assert.ok(tests.tests.count > 0); });

@@ -187,6 +187,8 @@ struct BranchCoverage {
 // Runs every test of the bundle. A test whose simulation fails is a failed test. With
 // `coverage`, also reports every branch of every workflow and how often the tests took it.
 std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCoverage>* coverage = nullptr);
+// One of the bundle's tests; `taken` (when given) counts the branches its runs took.
+TestOutcome run_test(const Bundle& bundle, const BundleTest& test, std::map<BranchKey, size_t>* taken = nullptr);
 
 // Events from JSON Lines: one event per non-empty line (lenient form, see parse_event; each
 // needs a time). The Error names the line.

@@ -32,7 +32,7 @@ import resource, subprocess, sys
 out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout
 sys.stdout.write(out)
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"peak RSS of the process: {rss / 1024:.1f} MB")
+print(f"peak RSS of the process (Node and the store-alone run included): {rss / 1024:.1f} MB")
 PY
 }
 
@@ -51,4 +51,6 @@ for kind in lean full; do
     printf "%-5s trace: native %8d events/s, wasm %8d events/s, wasm takes %.2fx native time (target <= 2x)\n", k, n, w, n / w }'
 done
 grep "^store alone" <<<"$native" | sed 's/^/native /'
+mem() { grep "^peak memory before" <<<"$1" | sed -E 's/.*: ([0-9.]+ MB)/\1/'; }
+echo "peak memory of the simulations: native $(mem "$native") (max RSS), wasm $(mem "$wasm") (WebAssembly memory)"
 echo "target: >= 100000 events/s natively for this workflow"

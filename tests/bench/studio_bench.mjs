@@ -87,6 +87,21 @@ try {
     await frames(1);
     await page.mouse.click(x + w / 2, y + h / 2);
   };
+  // Records the gap between animation frames from now on, and clears the page's frame log.
+  const watchFrames = async () => {
+    await page.evaluate(() => {
+      window.__gaps = []; window.__stop = false;
+      let last = performance.now();
+      const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    });
+    await page.evaluate(() => window.shopflow.frameLog());
+  };
+  // Stops recording: the gaps, and the page's frame log since watchFrames().
+  const stopWatching = async () => ({
+    gaps: await page.evaluate(() => { window.__stop = true; return window.__gaps; }),
+    log: await page.evaluate(() => window.shopflow.frameLog()),
+  });
   await frames(3);
   await click('tab.Simulator');
   await frames(2);
@@ -103,22 +118,14 @@ try {
   console.log(`idle frames: median ${idle[Math.floor(idle.length / 2)].toFixed(1)} ms, longest ${idle[idle.length - 1].toFixed(1)} ms; ` +
     `the studio's part: median ${own[Math.floor(own.length / 2)].toFixed(1)} ms, ${idleLog[idleLog.length - 1][3]} draw calls, ` +
     `${idleLog[idleLog.length - 1][4]} vertices`);
-  // Watch every animation frame from now on.
-  await page.evaluate(() => {
-    window.__gaps = [];
-    let last = performance.now();
-    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  });
   const revision = (await status()).revision;
-  await page.evaluate(() => window.shopflow.frameLog());
+  await watchFrames();
   const t = Date.now();
   await click('sim.run');
   await page.waitForFunction((r) => { const s = window.shopflow.status().sim; return s.phase === 'done' && s.revision >= r; },
     revision, { timeout: 300000, polling: 20 });
   const took = Date.now() - t;
-  const gaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
-  const log = await page.evaluate(() => window.shopflow.frameLog());
+  const { gaps, log } = await stopWatching();
   const sim = (await status()).sim;
   const sorted = [...gaps].sort((a, b) => a - b);
   const longest = sorted[sorted.length - 1];
@@ -155,17 +162,10 @@ try {
   await page.mouse.click(wx + ww / 2, wy + wh / 2);
   await frames(2);
   await selectAll(page, frames);
-  await page.evaluate(() => {
-    window.__gaps = []; window.__stop = false;
-    let last = performance.now();
-    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  });
-  await page.evaluate(() => window.shopflow.frameLog());
+  await watchFrames();
   await page.keyboard.type('PT2H', { delay: 50 });
   await frames(10);
-  const editGaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
-  const editLog = await page.evaluate(() => window.shopflow.frameLog());
+  const { gaps: editGaps, log: editLog } = await stopWatching();
   if (process.env.STUDIO_BENCH_DEBUG) console.log(editLog.filter((f) => f[0] + f[1] + f[2] > 30).map((f) => f.slice(0, 3).map((x) => x.toFixed(0)).join('/')).join(' '));
   const edited = await page.evaluate(() => window.shopflow.bundleText());
   if (!/"timeout": "PT2H"/.test(edited)) throw new Error('the typed wait did not reach the bundle');
@@ -177,20 +177,13 @@ try {
   // what differs (the edit above moved the first reminder from 4 to 2 hours).
   await click('tab.Compare');
   await frames(2);
-  await page.evaluate(() => {
-    window.__gaps = []; window.__stop = false;
-    let last = performance.now();
-    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  });
-  await page.evaluate(() => window.shopflow.frameLog());
+  await watchFrames();
   const ct = Date.now();
   await click('compare.run');
   await page.waitForFunction(() => { const c = window.shopflow.status().compare; return c.ran && c.done; }, null,
     { timeout: 300000, polling: 20 });
   const compareTook = Date.now() - ct;
-  const cmpGaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
-  const cmpLog = await page.evaluate(() => window.shopflow.frameLog());
+  const { gaps: cmpGaps, log: cmpLog } = await stopWatching();
   const cmp = (await status()).compare;
   const cmpTop = cmpLog.map((f, i) => [f, i]).sort((a, b) => (b[0][0] + b[0][1]) - (a[0][0] + a[0][1])).slice(0, 3);
   console.log(`compare saved vs edited over ${events.length} events: ${compareTook} ms, ${cmp.lines.length} changes listed; ` +

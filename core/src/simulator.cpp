@@ -358,14 +358,13 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
       clock_ = std::max(clock_, next_event);
       auto r = engine.ingest(*order_[next_], clock_);
       if (!r) return r.error();
-      ++handled_;
       if (!r.value()) ++duplicates_;
       ++next_;
       return Did::Event;
     }
     // The events are all in (or past the end): the trace.
     if (auto s = engine.store().release_hold(); !s) return s.error();
-    SimEnd end{from_, until_, events_->size(), handled_, duplicates_, order_.size() - next_};
+    SimEnd end{from_, until_, events_->size(), next_, duplicates_, order_.size() - next_};
     builder_ = std::make_unique<TraceBuilder>(engine, engine.bundle(), options_.include_steps, end, options_.document,
                                               options_.write_text);
   }

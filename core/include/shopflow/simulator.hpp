@@ -163,7 +163,7 @@ class Simulation {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TraceBuilder> builder_;
   Millis from_ = 0, until_ = 0, clock_ = 0;
-  size_t next_ = 0, handled_ = 0, duplicates_ = 0;
+  size_t next_ = 0, duplicates_ = 0;  // events fed in (each handled), and of those duplicates
   bool finished_ = false;
   Trace trace_;
 };

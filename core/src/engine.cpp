@@ -845,7 +845,7 @@ struct Engine::Impl {
       const size_t emitted_before = emitted;
       for (const InboxRow& row : pending.value()) {
         Json parsed;
-        const Json* ev = nullptr;
+        Json* ev = nullptr;  // spent once handled: the runs may take it instead of a copy
         auto cached = accepted.find(row.id);
         if (!fast_id.empty() && row.id == fast_id) {
           ev = &fast_event;
@@ -858,7 +858,7 @@ struct Engine::Impl {
           parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
           ev = &parsed;
         }
-        if (auto s = handle(row, *ev, now); !s) return s.error();
+        if (auto s = handle(row, *ev, now, ev); !s) return s.error();
         if (auto s = store->inbox_mark_processed(row.seq); !s) return s.error();
         ++done;
       }

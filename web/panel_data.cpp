@@ -4,7 +4,9 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "shopflow/instant.hpp"
 #include "shopflow/simulator.hpp"
@@ -129,7 +131,10 @@ void draw_data_panel(StudioState& state) {
     ImGui::TextDisabled("No bundle loaded.");
     return;
   }
-  const auto& events = sample_events(state);
+  // Held for the whole panel: Add (generate_row) replaces the state's sample events, and the
+  // detail view below would otherwise read the freed ones.
+  const std::shared_ptr<const std::vector<Event>> held = shared_sample_events(state);
+  const std::vector<Event>& events = *held;
   ImGui::Text("Sample events: %zu", events.size());
   ImGui::SameLine();
   if (ImGui::SmallButton("Add events from a file (JSON Lines)...")) open_file_picker(PickPurpose::Events);

@@ -271,4 +271,12 @@ bool move_step(Json& doc, std::string* pointer, int delta) {
   return true;
 }
 
+Json without_member(const Json& doc, const std::string& key) {
+  Json out = Json::object();
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.key() != key) out[it.key()] = it.value();
+  }
+  return out;
+}
+
 }  // namespace shopflow::studio

@@ -46,6 +46,9 @@ std::string insert_step(Json& doc, const std::string& list_pointer, size_t index
 // Removes the step at `pointer`. False when there is none.
 bool remove_step(Json& doc, const std::string& pointer);
 
+// A copy of the object `doc` without its member `key` (e.g. a bundle without its samples).
+Json without_member(const Json& doc, const std::string& key);
+
 // Moves the step at `*pointer` by `delta` places within its list, updating `*pointer`.
 // False when it cannot move (at an end).
 bool move_step(Json& doc, std::string* pointer, int delta);

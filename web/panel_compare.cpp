@@ -4,11 +4,11 @@
 // decisions that flipped, and effects that appear or disappear.
 #include <imgui.h>
 
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
 
+#include "doc_edit.hpp"
 #include "panels.hpp"
 #include "ui_util.hpp"
 
@@ -47,11 +47,7 @@ void start(StudioState& state) {
     c.done = true;
     return;
   }
-  Json saved_doc = Json::object();
-  for (auto it = state.file_doc.begin(); it != state.file_doc.end(); ++it) {
-    if (it.key() != "samples") saved_doc[it.key()] = it.value();
-  }
-  BundleCheck saved = check_bundle(saved_doc);
+  BundleCheck saved = check_bundle(without_member(state.file_doc, "samples"));
   if (!saved.ok()) {
     c.error = "the saved version has problems; nothing to compare with";
     c.done = true;
@@ -202,11 +198,6 @@ void drop_job(CompareState& c) {
   c.job.reset();
 }
 
-double now_ms() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 bool compare_running(const StudioState& state) {
@@ -256,9 +247,9 @@ void compare_tick(StudioState& state, double budget_ms) {
     }
     return;
   }
-  const double start = now_ms();
+  const double start = slice_clock_ms();
   for (size_t n = 1; advance(*c.job, c); ++n) {
-    if (n % 32 == 0 && now_ms() - start >= budget_ms) return;
+    if (n % 32 == 0 && slice_clock_ms() - start >= budget_ms) return;
   }
   drop_job(c);
   c.done = true;

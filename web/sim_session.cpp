@@ -6,13 +6,13 @@
 
 namespace shopflow::studio {
 
-namespace {
-
-double now_ms() {
+double slice_clock_ms() {
   // The browser's performance clock through libc; only used to size slices, never by the core.
   using namespace std::chrono;
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
+
+namespace {
 
 // Runs or effects added to the trace document per step: a few milliseconds of work in the browser.
 constexpr size_t kTraceItemsPerStep = 50;
@@ -57,7 +57,7 @@ bool free_one(Json& j) {
 }  // namespace
 
 void sim_discard_some(SimSession& s, double budget_ms) {
-  double start = now_ms();
+  double start = slice_clock_ms();
   while (!s.discard.empty()) {
     for (int i = 0; i < 64; ++i) {
       if (!free_one(s.discard.back())) {
@@ -65,7 +65,7 @@ void sim_discard_some(SimSession& s, double budget_ms) {
         break;
       }
     }
-    if (now_ms() - start >= budget_ms) return;
+    if (slice_clock_ms() - start >= budget_ms) return;
   }
 }
 
@@ -113,11 +113,11 @@ bool sim_step(SimSession& s) {
 }
 
 void sim_slice(SimSession& s, double budget_ms) {
-  double start = now_ms();
+  double start = slice_clock_ms();
   while (sim_step(s)) {
-    if (now_ms() - start >= budget_ms) break;
+    if (slice_clock_ms() - start >= budget_ms) break;
   }
-  s.elapsed_ms += now_ms() - start;
+  s.elapsed_ms += slice_clock_ms() - start;
 }
 
 float sim_progress(const SimSession& s) {

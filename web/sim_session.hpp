@@ -68,6 +68,9 @@ void sim_reset(SimSession& s);
 // Frees parts of the discarded traces until `budget_ms` have passed or none is left.
 void sim_discard_some(SimSession& s, double budget_ms);
 
+// A monotonic clock in milliseconds, for sizing the work done per frame.
+double slice_clock_ms();
+
 // Fraction of the events fed in so far, 0..1.
 float sim_progress(const SimSession& s);
 

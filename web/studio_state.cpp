@@ -22,11 +22,7 @@ void recheck(StudioState& state) {
     if (auto it = state.doc.find("samples"); it != state.doc.end()) samples = &*it;
   }
   if (samples && state.samples_checked && *samples == state.checked_samples) {
-    Json rest = Json::object();
-    for (auto it = state.doc.begin(); it != state.doc.end(); ++it) {
-      if (it.key() != "samples") rest[it.key()] = it.value();
-    }
-    state.check = check_bundle(rest);
+    state.check = check_bundle(without_member(state.doc, "samples"));
   } else {
     state.check = check_bundle(state.doc);
     state.samples = std::make_shared<const std::vector<Event>>(std::move(state.check.bundle.sample_events));

@@ -104,15 +104,16 @@ void draw_layout(StudioState& state) {
   ImGui::End();
 }
 
-// Simulates a few hundred of the bundle's sample events in the background, a few
-// milliseconds per frame, from the third frame on. The browser compiles WebAssembly in tiers:
-// code starts unoptimized, and functions that turn out hot (SQLite's, the engine's, the
-// languages') are recompiled optimized on other threads. Met for the first time by a Run, that
-// recompilation took most of both cores for a second or two, and frames took 100 ms. The
-// warm-up stops when the user starts a simulation, whose first frames then run optimized code,
-// and starts again when another bundle is opened.
-constexpr size_t kWarmUpEvents = 400;
-constexpr double kWarmUpSliceMs = 4.0;
+// Simulates 2,000 of the bundle's sample events (repeated when it has fewer) in the
+// background, 8 ms per frame, from the third frame on. The browser compiles WebAssembly in
+// tiers: code starts unoptimized, and functions that turn out hot (SQLite's, the engine's, the
+// languages') are recompiled optimized on both cores. Met for the first time by a Run, that
+// recompilation took both cores for a second, and frames took 100 ms. With 400 warm-up
+// events a Run over 10,000 still set off 1.1 s of it; with 2,000, about half of that. The
+// warm-up stops when the user starts a simulation and starts again when another bundle is
+// opened.
+constexpr size_t kWarmUpEvents = 2000;
+constexpr double kWarmUpSliceMs = 8.0;
 
 // Ends (done) or restarts (not done) the warm-up, dropping its run: a few hundred events'
 // trace is freed at once, not left on the session's list to free frame by frame.
@@ -155,6 +156,8 @@ void warm_up(StudioState& state) {
 
 double now_ms() { return emscripten_get_now(); }
 
+constexpr int kDrawEveryWhileSimulating = 4;
+
 // Keeps the edit in browser storage once it has stood still for a moment, not at every
 // keystroke: with a day of sample events, writing the bundle out takes a good part of a second.
 // Leaving the page saves what is still pending (on_leave).
@@ -184,21 +187,24 @@ void draw_frame() {
   ImGui::NewFrame();
 
   g_state.widgets.clear();
-  shopflow::studio::simulator_tick(g_state);
-  // A comparison gets what is left of the frame's simulation budget (the Run's slider).
-  shopflow::studio::compare_tick(g_state, std::max(2.0, g_state.sim.budget_ms - (now_ms() - t0)));
+  // While a simulation runs (Run or Compare) a frame either simulates or draws. What changes on
+  // screen is a progress bar and a clock, so every fourth frame is drawn; the others give the
+  // simulation the frame's budget (the Run's slider). A drawn frame simulates almost nothing:
+  // with software WebGL the browser reads each drawn frame back from the GPU process before
+  // the next one starts, and that wait is already most of a frame.
+  const bool simulating = g_state.sim.phase == shopflow::studio::SimPhase::Running ||
+                          shopflow::studio::compare_running(g_state);
+  const bool draws = !simulating || g_state.frames % kDrawEveryWhileSimulating == 0;
+  const double budget = simulating && draws ? 0.0 : g_state.sim.budget_ms;
+  shopflow::studio::simulator_tick(g_state, budget);
+  // A comparison gets what is left of the frame's simulation budget.
+  shopflow::studio::compare_tick(g_state, std::max(0.0, budget - (now_ms() - t0)));
   double t1 = now_ms();
   draw_layout(g_state);
   save_when_settled(g_state, t0);
 
   ImGui::Render();
   double t2 = now_ms();
-  // While a simulation runs the page draws every other frame: what changes is a progress bar
-  // and a clock, and a frame that draws nothing costs the browser nothing (with software WebGL
-  // each drawn frame is read back from the GPU process, on the cores the simulation uses).
-  const bool simulating = g_state.sim.phase == shopflow::studio::SimPhase::Running ||
-                          shopflow::studio::compare_running(g_state);
-  const bool draws = !simulating || g_state.frames % 2 == 0;
   ++g_state.frames;
   if (!draws) {
     if (g_state.frame_log.size() < 100000) {

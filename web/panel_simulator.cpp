@@ -270,13 +270,13 @@ void runs(StudioState& state) {
 
 }  // namespace
 
-void simulator_tick(StudioState& state) {
+void simulator_tick(StudioState& state, double budget_ms) {
   SimSession& s = state.sim;
   if (s.auto_rerun && state.loaded && state.check.ok() && s.phase == SimPhase::Done && s.revision != state.revision) {
     start(state);  // opening a store and an engine is this frame's share; simulating starts next frame
     return;
   }
-  if (s.phase == SimPhase::Running) sim_slice(s, s.budget_ms);
+  if (s.phase == SimPhase::Running) sim_slice(s, budget_ms);
   if (!s.discard.empty()) sim_discard_some(s, 2.0);
 }
 

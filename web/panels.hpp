@@ -14,8 +14,8 @@ void draw_simulator_panel(StudioState& state);  // panel_simulator.cpp: run, clo
 void draw_tests_panel(StudioState& state);      // panel_tests.cpp: the bundle's self-tests
 void draw_compare_panel(StudioState& state);    // panel_compare.cpp: saved vs edited over the same events
 
-// Advances a running simulation by one frame's slice (called every frame, panel shown or not).
-void simulator_tick(StudioState& state);
+// Advances a running simulation by up to `budget_ms` (called every frame, panel shown or not).
+void simulator_tick(StudioState& state, double budget_ms);
 // Advances a running comparison by up to `budget_ms` (called every frame, panel shown or not).
 void compare_tick(StudioState& state, double budget_ms);
 bool compare_running(const StudioState& state);

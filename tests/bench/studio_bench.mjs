@@ -19,6 +19,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '../..');
 const siteDir = process.argv[2] || path.join(root, 'build/wasm/web/site');
 const count = Number(process.argv[3] || 10000);
+// A frame "longer than 50 ms" is one that took more than three 60 Hz display intervals
+// (3 x 16.7 ms). Animation-frame timestamps are coarsened (to 0.1 ms, with jitter), so a
+// frame of exactly three intervals can read 50.1 ms: it is counted as 50 ms, not over.
+const kLongFrameMs = 50.5;
 if (!fs.existsSync(path.join(siteDir, 'index.html'))) {
   console.error(`studio_bench: no studio at ${siteDir} (cmake --preset wasm && cmake --build --preset wasm)`);
   process.exit(2);
@@ -129,7 +133,7 @@ try {
   const sim = (await status()).sim;
   const sorted = [...gaps].sort((a, b) => a - b);
   const longest = sorted[sorted.length - 1];
-  const over = gaps.filter((g) => g > 50).length;
+  const over = gaps.filter((g) => g > kLongFrameMs).length;
   console.log(`simulate ${events.length} events in the browser: ${took} ms with the Run button ` +
     `(${sim.counts ? Object.entries(sim.counts.effects || {}).map(([k, v]) => `${v} ${k}`).join(', ') : ''})`);
   const top = gaps.map((g, i) => [g, i]).sort((a, b) => b[0] - a[0]).slice(0, 4);
@@ -147,7 +151,7 @@ try {
   }
   if (process.env.STUDIO_BENCH_DEBUG) {
     const f = (e) => (e ? e.slice(0, 3).map((x) => x.toFixed(0)).join('/') : '-');
-    gaps.forEach((g, i) => { if (g > 50) console.log(`gap ${g.toFixed(0)} ms at ${i}: studio ${f(log[i - 2])} ${f(log[i - 1])} ${f(log[i])}`); });
+    gaps.forEach((g, i) => { if (g > kLongFrameMs) console.log(`gap ${g.toFixed(0)} ms at ${i}: studio ${f(log[i - 2])} ${f(log[i - 1])} ${f(log[i])}`); });
   }
   console.log(`frames while it ran: ${gaps.length}, median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, ` +
     `longest ${longest.toFixed(1)} ms, ${over} over 50 ms (target: none)`);
@@ -170,7 +174,7 @@ try {
   const edited = await page.evaluate(() => window.shopflow.bundleText());
   if (!/"timeout": "PT2H"/.test(edited)) throw new Error('the typed wait did not reach the bundle');
   console.log(`typing a wait with ${events.length} sample events loaded: ${editGaps.length} frames, longest ` +
-    `${Math.max(...editGaps).toFixed(0)} ms, ${editGaps.filter((g) => g > 50).length} over 50 ms; the studio's ` +
+    `${Math.max(...editGaps).toFixed(0)} ms, ${editGaps.filter((g) => g > kLongFrameMs).length} over 50 ms; the studio's ` +
     `longest UI part ${Math.max(...editLog.map((f) => f[1])).toFixed(0)} ms`);
 
   // [5] Compare: the saved and the edited version each simulated over the 10,000 events, then
@@ -187,7 +191,7 @@ try {
   const cmp = (await status()).compare;
   const cmpTop = cmpLog.map((f, i) => [f, i]).sort((a, b) => (b[0][0] + b[0][1]) - (a[0][0] + a[0][1])).slice(0, 3);
   console.log(`compare saved vs edited over ${events.length} events: ${compareTook} ms, ${cmp.lines.length} changes listed; ` +
-    `${cmpGaps.length} frames, longest ${Math.max(...cmpGaps).toFixed(0)} ms, ${cmpGaps.filter((g) => g > 50).length} over 50 ms; ` +
+    `${cmpGaps.length} frames, longest ${Math.max(...cmpGaps).toFixed(0)} ms, ${cmpGaps.filter((g) => g > kLongFrameMs).length} over 50 ms; ` +
     `the studio's longest parts (simulate/UI ms): ${cmpTop.map(([f]) => `${f[0].toFixed(0)}/${f[1].toFixed(0)}`).join(', ')}`);
   if (process.env.STUDIO_BENCH_DEBUG) {
     console.log(cmpLog.map((f, i) => [f, i]).filter(([f]) => f[0] + f[1] > 25).map(([f, i]) => `#${i} ${f[0].toFixed(0)}/${f[1].toFixed(0)}`).join(' '));

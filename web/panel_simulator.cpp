@@ -229,6 +229,7 @@ void runs(StudioState& state) {
       ImGui::PushStyleColor(ImGuiCol_Text, col);
       std::string label = r.value("id", std::string()) + "  " + st;
       if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
+      note_widget(state, "run:" + r.value("id", std::string()));
       ImGui::PopStyleColor();
       ImGui::PopID();
     }
@@ -252,7 +253,9 @@ void runs(StudioState& state) {
         ImGui::PushID(k++);
         std::string head = st.value("time", std::string()) + "  " + st.value("kind", std::string()) + "  " + st.value("path", std::string());
         if (st.contains("verdict")) head += "  -> " + short_json(st["verdict"], 60);
-        if (ImGui::TreeNodeEx("step", ImGuiTreeNodeFlags_SpanAvailWidth, "%s", head.c_str())) {
+        const bool open = ImGui::TreeNodeEx("step", ImGuiTreeNodeFlags_SpanAvailWidth, "%s", head.c_str());
+        note_widget(state, "run.step:" + st.value("path", std::string()));
+        if (open) {
           if (st.contains("input")) ImGui::TextWrapped("input: %s", short_json(st["input"], 400).c_str());
           if (st.contains("output") && !st["output"].is_null()) ImGui::TextWrapped("output: %s", short_json(st["output"], 400).c_str());
           if (st.contains("explanation")) {

@@ -125,6 +125,10 @@ std::string status_json(const StudioState& state) {
     sim["traceHash"] = s.trace.hash;
     sim["counts"] = s.trace.json["counts"];
     sim["revision"] = s.revision;
+    const Json& runs = s.trace.json["runs"];
+    sim["selectedRun"] = s.selected_run >= 0 && static_cast<size_t>(s.selected_run) < runs.size()
+                             ? runs[static_cast<size_t>(s.selected_run)].value("id", std::string())
+                             : std::string();
   }
   Json widgets = Json::object();
   for (const auto& [name, r] : state.widgets) widgets[name] = r;
@@ -151,7 +155,8 @@ std::string status_json(const StudioState& state) {
                          {"passed", std::count_if(state.tests.outcomes.begin(), state.tests.outcomes.end(),
                                                   [](const TestOutcome& o) { return o.passed; })}}},
               {"compare", {{"ran", state.compare.ran}, {"done", state.compare.done},
-                           {"revision", state.compare.revision}, {"lines", state.compare.lines}}},
+                           {"revision", state.compare.revision}, {"lines", state.compare.lines},
+                           {"effectDelta", state.compare.effect_delta}}},
               {"widgets", widgets}};
   return out.dump();
 }

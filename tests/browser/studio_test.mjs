@@ -2,9 +2,10 @@
 // WebAssembly core, draws frames, and reports the bundle it shows through window.shopflow.
 // Then, for each example bundle, it simulates (counts and trace hash; identical to the native
 // `shopflow simulate --hash` when the runner is given), and drives the UI like a user — mouse
-// clicks and typing, using the page's widget rectangles only to know where to click: edit a
-// condition and a wait duration and see the effect counts change, export and validate the
-// file, reload and find the edit kept, revert. Screenshots of each panel go to SCREENSHOT_DIR.
+// clicks and typing, using the page's widget rectangles only to know where to click: see why a
+// cart got a reminder, change the wait from 4 to 2 hours and see one more reminder (Compare
+// too), run the tests, export and validate the file, edit a condition and see the counts
+// change, reload and find the edits kept, revert. Screenshots of each panel go to SCREENSHOT_DIR.
 // Usage: node studio_test.mjs SITE_DIR SCREENSHOT_DIR [SHOPFLOW_BINARY]
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -141,38 +142,39 @@ try {
     await click('sim.tab.runs');
     await shot('simulator-runs');
 
-    // Select the "ordered-early" if step in the graph and change its condition's value.
-    await click('node:/workflows/0/steps/1');
-    const sel = await status();
-    check('the graph click selected the if step', () => assert.equal(sel.selected, '/workflows/0/steps/1'));
-    const valueWidget = Object.keys(sel.widgets).find((k) => k.startsWith('cond:/workflows/0/steps/1/if') && k.endsWith('.value'));
-    assert.ok(valueWidget, 'the condition builder shows a value field');
-    await typeInto(valueWidget, 'nothing');
-    await shot('inspector-condition');
-    const afterCond = await status();
-    check('the condition edit keeps the bundle valid', () => assert.equal(afterCond.problems, 0));
-    await waitSimDone(afterCond.revision);
-    const condEmails = emails(await status());
-    check(`changing the condition changes the email count (${baseEmails} -> ${condEmails})`, () => assert.notEqual(condEmails, baseEmails));
+    // Why did Ada's cart get a reminder? Her run, and the decision before the first email.
+    await click('run:remind-abandoned-checkout:chk-1001');
+    await click('run.step:ordered-early');
+    await frames(3);
+    await shot('simulator-why');
+    const why = await status();
+    check('the run of a cart that got a reminder is selected, its decision opened', () => {
+      assert.equal(why.sim.selectedRun, 'remind-abandoned-checkout:chk-1001');
+      assert.ok(why.widgets['run.step:first-reminder'], 'the run lists the reminder it sent');
+    });
 
-    // The first wait: 4 hours -> 30 minutes.
+    // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
+    // now gets a reminder too.
     await click('node:/workflows/0/steps/0');
-    await typeInto('wait.timeout', 'PT30M');
+    await typeInto('wait.timeout', 'PT2H');
     await shot('inspector-wait');
     const afterWait = await status();
     check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
     await waitSimDone(afterWait.revision);
     const waitEmails = emails(await status());
-    check(`changing the wait changes the email count (${condEmails} -> ${waitEmails})`, () => assert.notEqual(waitEmails, condEmails));
-    const text = await page.evaluate(() => window.shopflow.bundleText());
-    check('the edited bundle holds the new timeout and value', () => { assert.match(text, /"timeout": "PT30M"/); assert.match(text, /"nothing"/); });
+    check(`a 2-hour wait sends one more reminder (${baseEmails} -> ${waitEmails})`, () => assert.equal(waitEmails, baseEmails + 1));
 
     await click('tab.Compare');
     await click('compare.run');
     await waitFor(() => window.shopflow.status().compare.done, null);
     await shot('compare');
     const cmp = await status();
-    check('Compare lists what changed', () => assert.ok(cmp.compare.lines.length > 0));
+    check('Compare says the change sends 1 email.send more, and lists it', () => {
+      assert.deepEqual(cmp.compare.effectDelta, { 'email.send': 1 });
+      assert.ok(cmp.compare.lines.some((l) => l.startsWith('+ email.send') && l.includes('chk-1005')), cmp.compare.lines.join('\n'));
+    });
+    let text = await page.evaluate(() => window.shopflow.bundleText());
+    check('the edited bundle holds the 2-hour wait', () => assert.match(text, /"timeout": "PT2H"/));
 
     await click('tab.Tests');
     await click('tests.run');
@@ -198,6 +200,24 @@ try {
       try { execFileSync(runner, ['validate', exported], { stdio: 'pipe' }); } catch (e) { code = e.status; }
       check('shopflow validate accepts the exported file', () => assert.equal(code, 0));
     }
+
+    // A condition's value, through the condition builder: the "ordered-early" if step now
+    // compares with a value no wait gives, and the effect counts change.
+    await click('tab.Simulator');
+    await click('node:/workflows/0/steps/1');
+    const sel = await status();
+    check('the graph click selected the if step', () => assert.equal(sel.selected, '/workflows/0/steps/1'));
+    const valueWidget = Object.keys(sel.widgets).find((k) => k.startsWith('cond:/workflows/0/steps/1/if') && k.endsWith('.value'));
+    assert.ok(valueWidget, 'the condition builder shows a value field');
+    await typeInto(valueWidget, 'nothing');
+    await shot('inspector-condition');
+    const afterCond = await status();
+    check('the condition edit keeps the bundle valid', () => assert.equal(afterCond.problems, 0));
+    await waitSimDone(afterCond.revision);
+    const condEmails = emails(await status());
+    check(`changing the condition changes the email count (${waitEmails} -> ${condEmails})`, () => assert.notEqual(condEmails, waitEmails));
+    text = await page.evaluate(() => window.shopflow.bundleText());
+    check('the edited bundle holds the new timeout and value', () => { assert.match(text, /"timeout": "PT2H"/); assert.match(text, /"nothing"/); });
 
     // Reload: the edit is still there.
     await page.reload();

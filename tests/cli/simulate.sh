@@ -9,7 +9,7 @@ ac="$src/workflows/abandoned-checkout.json"
 
 out=$("$bin" simulate "$ac" --trace "$tmp/trace.json" 2>&1)
 expect "samples: a summary by workflow and effect type" 0 $? "$out" \
-  "Simulated 6 events" "remind-abandoned-checkout        3          1        0       0        2" \
+  "Simulated 8 events" "remind-abandoned-checkout        4          1        0       0        3" \
   "email.send               3" "Trace hash: " "Trace written to"
 check "the trace has step outputs and verdicts" \
   bash -c "grep -q '\"resumed_by\":\"timeout\"' '$tmp/trace.json' && grep -q '\"verdict\":false' '$tmp/trace.json'"

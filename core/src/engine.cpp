@@ -8,6 +8,7 @@
 #include "shopflow/engine.hpp"
 
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <unordered_map>
 
@@ -151,6 +152,47 @@ Result<Json> add_amount(const Json& current, const Json& amount) {
 
 }  // namespace
 
+// A set of event ids that only grows: open addressing over the ids' hashes (one probe into a
+// flat table per id, most of the time), the ids themselves in insertion order. A simulation
+// adds one id per event; a node-based set cost a cache miss per node and per bucket.
+class IdSet {
+ public:
+  // Whether `id` is new; remembers it.
+  bool insert(const std::string& id) {
+    if ((ids_.size() + 1) * 4 > slots_.size() * 3) grow();
+    const std::uint64_t h = std::hash<std::string>{}(id);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.index == 0) {
+        ids_.push_back(id);
+        s = Slot{h, ids_.size()};
+        return true;
+      }
+      if (s.hash == h && ids_[s.index - 1] == id) return false;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    size_t index = 0;  // into ids_, plus one; 0: empty
+  };
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.index == 0) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].index != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::vector<std::string> ids_;
+};
+
 struct Engine::Impl {
   Bundle bundle;
   std::unique_ptr<Store> store;
@@ -200,6 +242,11 @@ struct Engine::Impl {
   std::unordered_map<std::string, Json> accepted;
   static constexpr size_t kMaxAccepted = 20000;
   size_t emitted = 0;  // events emitted by runs so far
+  // Without keep_handled_events (a throwaway store): the id of every event taken so far. An
+  // event handled as it arrives leaves no inbox row then, so these ids start nothing twice.
+  IdSet taken_ids;
+  // Whether an event with this id is new, and remembers it (throwaway stores only).
+  bool take_id(const std::string& id) { return taken_ids.insert(id); }
   // True while every inbox event is known to be handled (after a drain that emptied it; an
   // accept() makes it false): ingest() may then handle its event at once, without the queue.
   bool inbox_clear = false;
@@ -604,8 +651,10 @@ struct Engine::Impl {
         in.depth = rs.depth + 1;
         Json ev = {{"id", in.id}, {"type", in.type}, {"source", source}, {"time", format_instant(now)}, {"data", data}};
         in.body = ev.dump();
-        auto ins = store->inbox_insert(in);
-        if (!ins) return ins.error();
+        if (options.keep_handled_events || take_id(in.id)) {
+          auto ins = store->inbox_insert(in);
+          if (!ins) return ins.error();
+        }
         ++emitted;
         Json out = {{"event_id", in.id}, {"type", in.type}};
         rs.ctx["steps"][st.id] = out;
@@ -1025,6 +1074,10 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     row.id = e.id;
     row.type = e.type;
     row.time = e.time_ms;
+    if (!impl_->options.keep_handled_events && !impl_->take_id(e.id)) {
+      out.push_back(false);
+      continue;
+    }
     Json ev = event_to_json(e);
     row.body = ev.dump();
     auto r = st.inbox_insert(row);
@@ -1072,18 +1125,31 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
   row.id = event.id;
   row.type = event.type;
   row.time = event.has_time ? event.time_ms : now;
-  impl_->fast_event = event_to_json(event);
   // With nothing older pending, the event is handled at once and stored as handled; else it
-  // queues behind the others (and its body is read back when its turn comes).
+  // queues behind the others (and its body is read back when its turn comes). A throwaway
+  // store keeps no row for an event handled at once: its id is remembered in memory.
   const bool at_once = impl_->inbox_clear;
-  if (!at_once || impl_->options.keep_handled_events) row.body = impl_->fast_event.dump();
-  row.processed = at_once;
-  auto ins = st.inbox_insert(row);
-  if (!ins) {
-    impl_->rollback();
-    return ins.error();
+  const bool keep = impl_->options.keep_handled_events;
+  bool fresh = true;
+  if (!keep) {
+    fresh = impl_->take_id(event.id);
+    if (!fresh) {
+      if (auto s = impl_->commit(); !s) return s.error();
+      return false;
+    }
   }
-  if (ins.value()) {
+  impl_->fast_event = event_to_json(event);
+  if (keep || !at_once) {
+    row.body = impl_->fast_event.dump();
+    row.processed = at_once;
+    auto ins = st.inbox_insert(row);
+    if (!ins) {
+      impl_->rollback();
+      return ins.error();
+    }
+    fresh = ins.value();
+  }
+  if (fresh) {
     Status handled;
     const size_t emitted_before = impl_->emitted;
     if (at_once) {
@@ -1102,7 +1168,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
     }
   }
   if (auto s = impl_->commit(); !s) return s.error();
-  return ins.value();
+  return fresh;
 }
 
 Result<size_t> Engine::advance(Millis now) {

@@ -4,7 +4,7 @@
 # two effects, and the peak memory of each process. Prints the figures and the WASM/native ratio.
 # The trace is built and hashed as `shopflow simulate` does without --trace (pass --trace FILE to
 # build/*/tests/shopflow_bench_simulate to time writing it too). Also prints, as a floor, how fast
-# the store alone writes the same rows (inbox, run and effect rows per event) with nothing else.
+# the store alone writes the same rows (run and effect rows per event) with nothing else.
 #   tests/bench/simulate_bench.sh [EVENTS]      (default 100000)
 # Builds the release preset (native) and the wasm preset's benchmark target as needed.
 set -euo pipefail

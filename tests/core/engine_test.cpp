@@ -99,14 +99,38 @@ TEST_CASE("without keeping handled events, a duplicate id still starts nothing, 
   auto e = engine_of(bundle_of(kAbandoned), ":memory:", o);
   CHECK(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).value() == true);
   CHECK(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).value() == false);
-  CHECK(e->store().inbox_count(false).value() == 1);
-  // Accepted (queued) events keep their bodies: they are read back when they run.
-  REQUIRE(e->accept({event("c2", "checkout.created", kT0, {{"checkout", "2"}})}).ok());
+  // An event handled as it arrives (nothing older queued) leaves no inbox row; its id is
+  // remembered all the same.
+  const auto rows = e->store().inbox_count(false).value();
+  CHECK(e->ingest(event("c3", "checkout.created", kT0, {{"checkout", "3"}}), kT0).value() == true);
+  CHECK(e->store().inbox_count(false).value() == rows);
+  CHECK(e->ingest(event("c3", "checkout.created", kT0, {{"checkout", "3"}}), kT0).value() == false);
+  auto again = e->accept({event("c1", "checkout.created", kT0, {{"checkout", "1"}}),
+                          event("c2", "checkout.created", kT0, {{"checkout", "2"}})});
+  REQUIRE(again.ok());
+  CHECK(again.value() == std::vector<bool>{false, true});
+  // Accepted (queued) events go through the inbox: they are read back when they run, and an
+  // event arriving with the id of a queued one is a duplicate too.
+  CHECK(e->store().inbox_count(true).value() == 1);
+  CHECK(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}}), kT0).value() == false);
   CHECK(e->process_pending(kT0).value() == 1);
   auto runs = e->runs().value();
-  REQUIRE(runs.size() == 2);
-  CHECK(runs[1].id == "remind:c2");
-  CHECK(runs[1].status == "waiting");
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[2].id == "remind:c2");
+  CHECK(runs[2].status == "waiting");
+}
+
+TEST_CASE("without keeping handled events, ids are remembered across thousands of events") {
+  shopflow::EngineOptions o;
+  o.keep_handled_events = false;
+  auto e = engine_of(bundle_of(kAbandoned), ":memory:", o);
+  for (int i = 0; i < 5000; ++i) {
+    REQUIRE(e->ingest(event("n" + std::to_string(i), "note.added", kT0, {}), kT0).value() == true);
+  }
+  for (int i : {0, 1, 767, 768, 2500, 4999}) {
+    CHECK_MESSAGE(e->ingest(event("n" + std::to_string(i), "note.added", kT0, {}), kT0).value() == false, i);
+  }
+  CHECK(e->ingest(event("n5000", "note.added", kT0, {}), kT0).value() == true);
 }
 
 TEST_CASE("filters, if/else, switch, foreach, set, emit and table actions") {

@@ -59,8 +59,10 @@ struct EngineOptions {
   bool record_steps = true;   // keep each run's step records (steps(), `shopflow runs --steps`)
   bool record_tables = false; // keep a log of table changes for table_changes()
   bool record_branches = false;  // count the branches taken, for branches_taken()
-  // Keep the body of an event ingest() handles as it arrives. A throwaway store (a simulation's)
-  // never reads it back: it needs the event's id, to start nothing twice, and nothing else.
+  // Keep an inbox row for an event ingest() handles as it arrives. A throwaway store (a
+  // simulation's, fresh and dropped at the end) never reads it back: without it the engine
+  // remembers the ids of the events it took in memory, to start nothing twice, and queued and
+  // emitted events still go through the inbox.
   bool keep_handled_events = true;
 };
 

@@ -106,6 +106,10 @@ else()
     "${_imgui_dir}/imgui_widgets.cpp" "${_imgui_dir}/imgui_demo.cpp"
     "${_imgui_dir}/backends/imgui_impl_glfw.cpp" "${_imgui_dir}/backends/imgui_impl_opengl3.cpp")
   target_include_directories(shopflow_imgui SYSTEM PUBLIC "${_imgui_dir}" "${_imgui_dir}/backends")
+  # The OpenGL backend's state queries go through the studio's shopflow_gl_get_integerv, which
+  # answers the ones that would wait for Chrome's GPU process (web/main.cpp says why).
+  set_source_files_properties("${_imgui_dir}/backends/imgui_impl_opengl3.cpp" PROPERTIES
+                              COMPILE_DEFINITIONS "glGetIntegerv=shopflow_gl_get_integerv")
   target_compile_options(shopflow_imgui PRIVATE -w -sUSE_GLFW=3)
   target_link_options(shopflow_imgui INTERFACE -sUSE_GLFW=3 -sMIN_WEBGL_VERSION=2 -sMAX_WEBGL_VERSION=2
                                                -sFULL_ES3=1)

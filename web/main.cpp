@@ -27,6 +27,32 @@ using shopflow::studio::StudioState;
 
 StudioState g_state;
 GLFWwindow* g_window = nullptr;
+GLint g_viewport[4] = {0, 0, 0, 0};  // as draw_frame() last set it
+
+}  // namespace
+
+// ImGui's OpenGL backend saves the GL state before each frame it draws and puts it back after
+// (its glGetIntegerv calls come here: cmake/Dependencies.cmake). Chrome's WebGL answers the
+// viewport, scissor and blend questions only once the GPU process has done all that is queued:
+// eight waits a drawn frame, 7 ms of it on average and up to 14 ms. Nothing else draws on this
+// context, so the answers are known without asking: the viewport draw_frame() set, and WebGL's
+// initial scissor and blend state, which the backend then puts back (with the scissor test and
+// blending off, as glIsEnabled, answered without a wait, tells it).
+extern "C" void shopflow_gl_get_integerv(GLenum pname, GLint* data) {
+  switch (pname) {
+    case GL_VIEWPORT:
+    case GL_SCISSOR_BOX: std::copy(g_viewport, g_viewport + 4, data); return;
+    case GL_BLEND_SRC_RGB:
+    case GL_BLEND_SRC_ALPHA: *data = GL_ONE; return;
+    case GL_BLEND_DST_RGB:
+    case GL_BLEND_DST_ALPHA: *data = GL_ZERO; return;
+    case GL_BLEND_EQUATION_RGB:
+    case GL_BLEND_EQUATION_ALPHA: *data = GL_FUNC_ADD; return;
+    default: glGetIntegerv(pname, data);
+  }
+}
+
+namespace {
 
 // Keeps the GLFW window (and so the canvas) the size the page gives the canvas.
 void fit_canvas() {
@@ -215,6 +241,8 @@ void draw_frame() {
   int w = 0, h = 0;
   glfwGetFramebufferSize(g_window, &w, &h);
   glViewport(0, 0, w, h);
+  g_viewport[2] = w;
+  g_viewport[3] = h;
   glClearColor(kBackground.x, kBackground.y, kBackground.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImDrawData* draw = ImGui::GetDrawData();

@@ -130,15 +130,16 @@ void draw_layout(StudioState& state) {
   ImGui::End();
 }
 
-// Simulates 2,000 of the bundle's sample events (repeated when it has fewer) in the
+// Simulates the bundle's first 400 sample events (repeated when it has fewer) five times in the
 // background, 8 ms per frame, from the third frame on. The browser compiles WebAssembly in
 // tiers: code starts unoptimized, and functions that turn out hot (SQLite's, the engine's, the
 // languages') are recompiled optimized on both cores. Met for the first time by a Run, that
-// recompilation took both cores for a second, and frames took 100 ms. With 400 warm-up
-// events a Run over 10,000 still set off 1.1 s of it; with 2,000, about half of that. The
-// warm-up stops when the user starts a simulation and starts again when another bundle is
-// opened.
-constexpr size_t kWarmUpEvents = 2000;
+// recompilation took both cores for a second, and frames took 100 ms. Each warm-up simulation
+// opens its own store as a Run does, so SQLite's statement compiler gets hot too (V8's log
+// showed it among the functions optimized at a Run's start). The warm-up stops when the user
+// starts a simulation and starts again when another bundle is opened.
+constexpr size_t kWarmUpEvents = 400;
+constexpr int kWarmUpRuns = 5;  // each opens its own store, as a Run does
 constexpr double kWarmUpSliceMs = 8.0;
 
 // Ends (done) or restarts (not done) the warm-up, dropping its run: a few hundred events'
@@ -147,6 +148,7 @@ void reset_warm_up(StudioState& state, bool done) {
   shopflow::studio::sim_reset(state.warm_up);
   state.warm_up.discard.clear();
   state.warm_up_done = done;
+  state.warm_up_runs = 0;
 }
 
 void warm_up(StudioState& state) {
@@ -177,7 +179,11 @@ void warm_up(StudioState& state) {
     w.phase = SimPhase::Running;
   }
   sim_slice(w, kWarmUpSliceMs);
-  if (w.phase != SimPhase::Running) reset_warm_up(state, true);
+  if (w.phase != SimPhase::Running) {
+    const int runs = state.warm_up_runs + 1;
+    reset_warm_up(state, runs >= kWarmUpRuns);
+    state.warm_up_runs = runs;
+  }
 }
 
 double now_ms() { return emscripten_get_now(); }

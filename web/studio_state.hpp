@@ -121,6 +121,7 @@ struct StudioState {
   // A short simulation in the background after the page starts (main.cpp: warm_up).
   SimSession warm_up;
   bool warm_up_done = false;
+  int warm_up_runs = 0;     // simulations of it finished
   std::string warm_up_for;  // path of the bundle it simulates
   TestsState tests;
   CompareState compare;

@@ -150,8 +150,6 @@ Result<Json> add_amount(const Json& current, const Json& amount) {
   return Json(s);
 }
 
-}  // namespace
-
 // A set of event ids that only grows: open addressing over the ids' hashes (one probe into a
 // flat table per id, most of the time), the ids themselves in insertion order. A simulation
 // adds one id per event; a node-based set cost a cache miss per node and per bucket.
@@ -192,6 +190,8 @@ class IdSet {
   std::vector<Slot> slots_;
   std::vector<std::string> ids_;
 };
+
+}  // namespace
 
 struct Engine::Impl {
   Bundle bundle;

@@ -493,13 +493,17 @@ void switch_form(StudioState& state, Json& step, const std::string& ptr) {
 
 void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const std::string& kind) {
   std::string p = ptr;
-  if (ImGui::Button("Up") && move_step(state.doc, &p, -1)) {
+  const bool up = ImGui::Button("Up");
+  note_widget(state, "inspector.up");
+  if (up && move_step(state.doc, &p, -1)) {
     state.selected = p;
     commit_edit(state);
     return;
   }
   ImGui::SameLine();
-  if (ImGui::Button("Down") && move_step(state.doc, &p, +1)) {
+  const bool down = ImGui::Button("Down");
+  note_widget(state, "inspector.down");
+  if (down && move_step(state.doc, &p, +1)) {
     state.selected = p;
     commit_edit(state);
     return;
@@ -509,7 +513,9 @@ void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const st
   note_widget(state, "inspector.add_after");
   if (ImGui::BeginPopup("add-after")) {
     for (const char* k : kKinds) {
-      if (ImGui::MenuItem(k)) {
+      const bool picked = ImGui::MenuItem(k);
+      note_widget(state, std::string("inspector.add_after.") + k);
+      if (picked) {
         std::string np = insert_step(state.doc, parent_pointer(ptr), last_index(ptr) + 1, new_step(k, wf));
         if (!np.empty()) {
           state.selected = np;
@@ -544,7 +550,9 @@ void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const st
   }
   ImGui::SameLine();
   ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.2f, 0.2f, 1.0f));
-  if (ImGui::Button("Delete")) {
+  const bool remove = ImGui::Button("Delete");
+  note_widget(state, "inspector.delete");
+  if (remove) {
     if (remove_step(state.doc, ptr)) {
       state.selected.clear();
       commit_edit(state);

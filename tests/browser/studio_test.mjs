@@ -232,6 +232,38 @@ try {
     const reverted = await page.evaluate(() => window.shopflow.bundleText());
     check('Revert brings back the example as shipped', () => assert.deepEqual(JSON.parse(reverted), JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'))));
 
+    // Reorder, add and remove steps from the inspector: the bundle's steps follow.
+    const stepIds = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps.map((st) => st.id);
+    const before = await stepIds();
+    await click('node:/workflows/0/steps/0');
+    await click('inspector.down');
+    await frames(2);
+    let ids = await stepIds();
+    const moved = await status();
+    check('Down moves the selected step one place later, and it stays selected', () => {
+      assert.deepEqual(ids, [before[1], before[0], ...before.slice(2)]);
+      assert.equal(moved.selected, '/workflows/0/steps/1');
+    });
+    await click('inspector.up');
+    await frames(2);
+    ids = await stepIds();
+    check('Up moves it back', () => assert.deepEqual(ids, before));
+    await click('inspector.add_after');
+    await click('inspector.add_after.set');
+    await frames(2);
+    ids = await stepIds();
+    const added = await status();
+    await shot('inspector-added-step');
+    check('Add after... puts a new step after the selected one, and selects it', () => {
+      assert.equal(ids.length, before.length + 1);
+      assert.deepEqual([ids[0], ...ids.slice(2)], before);
+      assert.equal(added.selected, '/workflows/0/steps/1');
+    });
+    await click('inspector.delete');
+    await frames(2);
+    ids = await stepIds();
+    check('Delete removes the selected step', () => assert.deepEqual(ids, before));
+
     // A bundle too large for the browser's storage (about 5 MB a site) is not kept, the page
     // says so, and no older edit is left to come back on the next visit.
     const big = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));

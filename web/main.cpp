@@ -148,7 +148,6 @@ void reset_warm_up(StudioState& state, bool done) {
   shopflow::studio::sim_reset(state.warm_up);
   state.warm_up.discard.clear();
   state.warm_up_done = done;
-  state.warm_up_runs = 0;
 }
 
 void warm_up(StudioState& state) {
@@ -158,6 +157,7 @@ void warm_up(StudioState& state) {
   if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running &&
       !compare_running(state)) {
     reset_warm_up(state, false);
+    state.warm_up_runs = 0;
     state.warm_up_for = state.file.path;
   }
   if (state.warm_up_done) return;
@@ -180,9 +180,8 @@ void warm_up(StudioState& state) {
   }
   sim_slice(w, kWarmUpSliceMs);
   if (w.phase != SimPhase::Running) {
-    const int runs = state.warm_up_runs + 1;
-    reset_warm_up(state, runs >= kWarmUpRuns);
-    state.warm_up_runs = runs;
+    ++state.warm_up_runs;
+    reset_warm_up(state, state.warm_up_runs >= kWarmUpRuns);
   }
 }
 

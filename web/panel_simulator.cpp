@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <string>
 #include <set>
 #include <vector>
 
@@ -117,6 +120,72 @@ void timeline(StudioState& state) {
   }
 }
 
+// The numeric fields of the table rows the simulation changed, each as a series of values by
+// time (a row's first value is the one its first change gave it).
+std::vector<TableSeries> table_series(const Json& changes) {
+  std::vector<TableSeries> out;
+  std::map<std::string, size_t> index;
+  for (const auto& c : changes) {
+    const Json& row = c["value"];
+    if (!row.is_object()) continue;
+    auto t = parse_instant(c.value("time", std::string()));
+    if (!t) continue;
+    const std::string prefix = c.value("table", std::string()) + "[" + c.value("key", std::string()) + "].";
+    for (auto f = row.begin(); f != row.end(); ++f) {
+      double v = 0;
+      if (f.value().is_number()) {
+        v = f.value().get<double>();
+      } else if (f.value().is_string()) {
+        const std::string& text = f.value().get_ref<const std::string&>();
+        char* end = nullptr;
+        v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) continue;
+      } else {
+        continue;
+      }
+      const std::string label = prefix + f.key();
+      auto [it, fresh] = index.emplace(label, out.size());
+      if (fresh) out.push_back(TableSeries{label, {}});
+      out[it->second].points.emplace_back(t.value(), v);
+    }
+  }
+  return out;
+}
+
+// One series as a step line over the simulated time, with its lowest and highest values.
+void series_plot(StudioState& state, const TableSeries& sr, Millis from, Millis until) {
+  ImGui::TextUnformatted(sr.label.c_str());
+  ImGui::SameLine(260);
+  ImVec2 origin = ImGui::GetCursorScreenPos();
+  const float w = std::max(120.0f, ImGui::GetContentRegionAvail().x - 170), h = 26;
+  ImGui::Dummy(ImVec2(w, h));
+  note_widget(state, "sim.plot:" + sr.label);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 2);
+  double lo = sr.points.front().second, hi = lo;
+  for (const auto& [at, v] : sr.points) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const double span = until > from ? static_cast<double>(until - from) : 1.0;
+  auto x_of = [&](Millis at) {
+    return origin.x + 2 + static_cast<float>(std::clamp((at - from) / span, 0.0, 1.0)) * (w - 4);
+  };
+  auto y_of = [&](double v) {
+    return origin.y + h - 3 - (hi > lo ? static_cast<float>((v - lo) / (hi - lo)) : 0.5f) * (h - 6);
+  };
+  ImVec2 prev(x_of(sr.points.front().first), y_of(sr.points.front().second));
+  for (size_t i = 1; i < sr.points.size(); ++i) {
+    ImVec2 next(x_of(sr.points[i].first), y_of(sr.points[i].second));
+    dl->AddLine(prev, ImVec2(next.x, prev.y), IM_COL32(120, 200, 140, 255), 1.5f);
+    dl->AddLine(ImVec2(next.x, prev.y), next, IM_COL32(120, 200, 140, 255), 1.5f);
+    prev = next;
+  }
+  dl->AddLine(prev, ImVec2(origin.x + w - 2, prev.y), IM_COL32(120, 200, 140, 255), 1.5f);
+  ImGui::SameLine();
+  ImGui::TextDisabled("%g .. %g (%zu changes)", lo, hi, sr.points.size());
+}
+
 void summary(StudioState& state) {
   const Trace& t = state.sim.trace;
   if (ImGui::BeginTable("counts", 6, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
@@ -159,6 +228,18 @@ void summary(StudioState& state) {
       for (auto row = tb.value().begin(); row != tb.value().end(); ++row) {
         ImGui::BulletText("%s[%s] = %s", tb.key().c_str(), row.key().c_str(), short_json(row.value()).c_str());
       }
+    }
+    SimSession& s = state.sim;
+    if (!s.series_built) {
+      s.series = table_series(changes);
+      s.series_built = true;
+    }
+    if (!s.series.empty()) {
+      constexpr size_t kShown = 24;
+      ImGui::Spacing();
+      ImGui::Text("Table values over time (%s to %s):", format_instant(s.from).c_str(), format_instant(s.until).c_str());
+      for (size_t i = 0; i < s.series.size() && i < kShown; ++i) series_plot(state, s.series[i], s.from, s.until);
+      if (s.series.size() > kShown) ImGui::TextDisabled("and %zu more", s.series.size() - kShown);
     }
   }
 }

@@ -24,8 +24,16 @@ struct SimMark {
   std::string label;     // event type, or "timer"
 };
 
+// A numeric field of a table row over a simulation: "stock[DESK-TRAY].BER", its values by time.
+struct TableSeries {
+  std::string label;
+  std::vector<std::pair<Millis, double>> points;
+};
+
 struct SimSession {
   std::vector<Millis> effect_times;  // the trace's effects' times, parsed once for the timeline
+  bool series_built = false;         // `series` read from the trace's table changes (once)
+  std::vector<TableSeries> series;
   SimPhase phase = SimPhase::Idle;
   std::unique_ptr<Simulation> run;
   SimOptions options;

@@ -137,6 +137,8 @@ try {
     const baseEmails = emails(base);
     check('abandoned-checkout: the samples send reminder emails', () => assert.ok(baseEmails > 0));
     await shot('simulator');
+    const plotted = Object.keys((await status()).widgets).filter((k) => k.startsWith('sim.plot:'));
+    check('the Summary plots the table values over time', () => assert.ok(plotted.includes('sim.plot:recovery[reminders].sent'), plotted.join(', ')));
     await click('sim.tab.ledger');
     await shot('simulator-ledger');
     await click('sim.tab.runs');

@@ -1,6 +1,7 @@
 // JSON parsing with positions a user can find, and JSON Pointer building.
 #include "shopflow/json.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -51,10 +52,25 @@ size_t invalid_utf8_at(std::string_view s) {
   return std::string_view::npos;
 }
 
+namespace {
+
+// Bytes that a JSON string holds as they are: printable ASCII other than '"' and '\\'.
+constexpr bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
+    // A run of bytes that need no escaping goes in at once.
+    size_t j = i;
+    while (j < s.size() && plain_byte(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) {
+      out.append(s.data() + i, j - i);
+      i = j;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -65,21 +81,17 @@ void append_json_string(std::string& out, std::string_view s) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
+        default: {
+          static constexpr char kHex[] = "0123456789abcdef";
+          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+          out.append(esc, sizeof esc);
+        }
       }
       ++i;
       continue;
     }
     const size_t n = utf8_sequence_length(s, i);
-    const bool ok = n > 0;
-    if (ok) {
+    if (n > 0) {
       out.append(s.data() + i, n);
       i += n;
     } else {
@@ -88,6 +100,57 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+void append_json(std::string& out, const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      const auto& members = j.get_ref<const Json::object_t&>();
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : members) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, key);
+        out += ':';
+        append_json(out, value);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      const auto& items = j.get_ref<const Json::array_t&>();
+      out += '[';
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += ',';
+        append_json(out, items[i]);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string: append_json_string(out, j.get_ref<const std::string&>()); return;
+    case Json::value_t::null: out += "null"; return;
+    case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case Json::value_t::number_integer: {
+      char buf[24];
+      const int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(j.get<std::int64_t>()));
+      out.append(buf, static_cast<size_t>(n));
+      return;
+    }
+    case Json::value_t::number_unsigned: {
+      char buf[24];
+      const int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(j.get<std::uint64_t>()));
+      out.append(buf, static_cast<size_t>(n));
+      return;
+    }
+    default: out += j.dump(); return;  // floats (their shortest form is nlohmann's), binary
+  }
+}
+
+std::string json_text(const Json& j) {
+  std::string out;
+  append_json(out, j);
+  return out;
 }
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {

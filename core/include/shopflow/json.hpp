@@ -79,6 +79,13 @@ Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
 // JSON text without building a Json first; bytes that are not UTF-8 become U+FFFD.
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends `j` as compact JSON text: the same bytes as j.dump() (strings as append_json_string
+// writes them), without dump()'s per-character output adapter. For the text the engine stores
+// and the trace holds, written for every run and effect.
+void append_json(std::string& out, const Json& j);
+// `j` as compact JSON text (append_json into a new string).
+std::string json_text(const Json& j);
+
 // The offset of the first byte of `s` that is not part of well-formed UTF-8, or npos when all
 // of it is. JSON strings are UTF-8: text from outside a JSON document (an HTTP header, a raw
 // body) is checked with this before it goes into one.

@@ -697,6 +697,7 @@ Result<Json> run(const Node* root, const std::string& base, const Json& data, co
   detail::Frame top;
   top.kind = detail::Frame::Kind::Data;
   top.value = &data;
+  if (!options.root_aliases.empty()) top.aliases = &options.root_aliases;
   c.top = &top;
   detail::Explainer ex;
   if (tree) c.ex = &ex;

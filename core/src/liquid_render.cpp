@@ -110,6 +110,11 @@ Value Renderer::find_variable(std::string_view name, bool& found) {
     for (const auto& kv : data->get_ref<const Json::object_t&>()) {
       if (kv.first.size() == name.size() && kv.first == name) return Value::from_json(kv.second);
     }
+    for (const auto& [alias, target] : options().root_aliases) {
+      if (alias != name) continue;
+      auto it = data->find(target);
+      if (it != data->end()) return Value::from_json(*it);
+    }
   }
   found = false;
   return Value::nil();

@@ -101,6 +101,8 @@ struct Frame {
   std::size_t index = 0;              // Iteration
   bool has_index = false;             // Iteration: false for try's scope
   const Frame* parent = nullptr;
+  // The evaluation's data (the outermost frame): EvalOptions::root_aliases, or null.
+  const std::vector<std::pair<std::string, std::string>>* aliases = nullptr;
 };
 
 struct Explainer;

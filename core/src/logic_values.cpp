@@ -222,6 +222,33 @@ const Json* child(const Json& j, const PathSeg& seg) {
   return nullptr;
 }
 
+// The member that `seg` names through an alias, when the data has no member of that name.
+const Json* aliased_member(const Json& data, const PathSeg& seg,
+                           const std::vector<std::pair<std::string, std::string>>& aliases) {
+  if (seg.is_index || data.contains(seg.key)) return nullptr;
+  for (const auto& [name, target] : aliases) {
+    if (name != seg.key) continue;
+    auto it = data.find(target);
+    return it == data.end() ? nullptr : &*it;
+  }
+  return nullptr;
+}
+
+// `data` with the members its aliases answer for; null when no alias adds one.
+Json with_aliases(const Json& data, const std::vector<std::pair<std::string, std::string>>& aliases) {
+  bool adds = false;
+  for (const auto& [name, target] : aliases) adds = adds || (!data.contains(name) && data.contains(target));
+  if (!adds) return Json();
+  Json out = Json::object();
+  for (auto it = data.begin(); it != data.end(); ++it) {
+    out[it.key()] = it.value();
+    for (const auto& [name, target] : aliases) {
+      if (target == it.key() && !data.contains(name)) out[name] = it.value();
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_nan(double d) { return d != d; }
@@ -396,7 +423,22 @@ void resolve(const Frame* f, int climb, const std::vector<PathSeg>& segs, Value&
   std::size_t k = 0;
   const Json* cur = nullptr;
   switch (f->kind) {
-    case Frame::Kind::Data: cur = f->value; break;
+    case Frame::Kind::Data:
+      cur = f->value;
+      if (f->aliases && cur->is_object()) {
+        if (segs.empty()) {
+          // The whole data: with each alias it answers for, placed after the member it reads.
+          if (Json with = with_aliases(*cur, *f->aliases); !with.is_null()) {
+            out.set(std::move(with));
+            *found = true;
+            return;
+          }
+        } else if (const Json* aliased = aliased_member(*cur, segs[0], *f->aliases)) {
+          cur = aliased;
+          k = 1;
+        }
+      }
+      break;
     case Frame::Kind::Iteration:
       if (!f->has_index) return;
       if (segs.empty()) {

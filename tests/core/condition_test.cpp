@@ -449,3 +449,27 @@ TEST_CASE("JSON Logic: truthiness and the operator catalog") {
     CHECK_FALSE(info.group.empty());
   }
 }
+
+TEST_CASE("a root alias reads another member where the data has none of its own") {
+  EvalOptions o;
+  o.root_aliases = {{"trigger", "event"}};
+  const Json data = J(R"({"event": {"id": "e1", "data": {"total": "12.50"}}, "vars": {}})");
+  auto eval = [&](const char* rule, const Json& d) {
+    auto r = compiled(rule).evaluate(d, o);
+    REQUIRE_MESSAGE(r.ok(), rule << ": " << (r.ok() ? "" : r.error().to_string()));
+    return r.value();
+  };
+  CHECK(eval(R"({"var": "trigger.data.total"})", data) == "12.50");
+  CHECK(eval(R"({"var": "trigger"})", data) == data["event"]);
+  CHECK(eval(R"({"missing": ["trigger.id", "trigger.nope"]})", data) == J(R"(["trigger.nope"])"));
+  CHECK(eval(R"({"exists": ["trigger", "id"]})", data) == true);
+  // The whole data shows the alias after the member it reads, as if it were there.
+  CHECK(eval(R"({"var": ""})", data).dump() ==
+        R"({"event":{"id":"e1","data":{"total":"12.50"}},"trigger":{"id":"e1","data":{"total":"12.50"}},"vars":{}})");
+  // A member of its own wins; without aliases the name is simply missing.
+  const Json own = J(R"({"event": {"id": "e1"}, "trigger": {"id": "t1"}})");
+  CHECK(eval(R"({"var": "trigger.id"})", own) == "t1");
+  auto plain = compiled(R"({"var": "trigger.id"})").evaluate(data);
+  REQUIRE(plain.ok());
+  CHECK(plain.value().is_null());
+}

@@ -304,3 +304,19 @@ TEST_CASE("liquid: the data document is looked up, not copied") {
   REQUIRE(r);
   CHECK(r.value() == "100");
 }
+
+TEST_CASE("a root alias reads another member where the data has none of its own") {
+  liquid::Options o;
+  o.root_aliases = {{"trigger", "event"}};
+  const Json data = Json::parse(R"({"event": {"id": "e1", "time": "2026-03-02T09:00:00Z"}})");
+  CHECK(render("{{ trigger.id }} at {{ trigger.time }}", data, o) == "e1 at 2026-03-02T09:00:00Z");
+  CHECK(render("{% if trigger %}yes{% endif %}", data, o) == "yes");
+  CHECK(render("{{ trigger.id }}", Json::parse(R"({"event": {"id": "e1"}, "trigger": {"id": "t1"}})"), o) == "t1");
+  CHECK(render("[{{ trigger.id }}]", data) == "[]");
+  liquid::Options shared = o;
+  shared.partials = [](const std::string& name) -> const std::string* {
+    static const std::string body = "{{ trigger.id }}";
+    return name == "p" ? &body : nullptr;
+  };
+  CHECK(render("{% include 'p' %}", data, shared) == "e1");
+}

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shopflow/json.hpp"
@@ -37,6 +38,10 @@ struct EvalOptions {
   size_t max_depth = 128;         // nesting of the rule
   size_t max_size = 1'000'000;    // elements of an array / bytes of a string an operator may build
   LogSink log;                    // unset: `log` only passes its value through
+  // Names that the data's top level answers with another of its members when it has no member
+  // of that name itself: {"trigger", "event"} makes {"var": "trigger.id"} read event.id where
+  // the data has no "trigger" (the engine's event runs, whose trigger is their event).
+  std::vector<std::pair<std::string, std::string>> root_aliases;
 };
 
 struct Node;  // compiled form, private to condition.cpp and logic_*.cpp

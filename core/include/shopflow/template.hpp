@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "shopflow/json.hpp"
 #include "shopflow/result.hpp"
@@ -49,6 +51,10 @@ struct Options {
   std::string money_with_currency_format = "${{amount}} USD";
   // Unset: each render parses the partials it uses.
   std::shared_ptr<PartialCache> partial_cache;
+  // Names that the outermost scope answers with another of the data's members when the data
+  // has no member of that name: {"trigger", "event"} makes {{ trigger.id }} read event.id
+  // where the data has no "trigger" (the engine's event runs, whose trigger is their event).
+  std::vector<std::pair<std::string, std::string>> root_aliases;
 };
 
 struct Document;  // parsed form, private to template.cpp

@@ -226,8 +226,12 @@ struct Engine::Impl {
     count_changes.clear();
   }
 
-  void took(const Workflow& wf, std::string branch) {
-    if (options.record_branches) ++branches[BranchKey{wf.id, std::move(branch)}];
+  // Counts a branch taken: `path` + `suffix` (only when counting, so runs build no text for it).
+  void took(const Workflow& wf, std::string_view path, std::string_view suffix = {}) {
+    if (!options.record_branches) return;
+    std::string branch(path);
+    branch += suffix;
+    ++branches[BranchKey{wf.id, std::move(branch)}];
   }
   std::string source;
   // The workflows each event type triggers, in bundle order.
@@ -317,9 +321,9 @@ struct Engine::Impl {
                 const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
     ++rs.seq;
     if (!options.record_steps) return {};
-    std::string in = input_text ? std::move(*input_text) : input ? input->dump() : std::string();
-    append_step(rs.row.steps, path, kind_name(kind), now, in, output.dump(), verdict ? verdict->dump() : std::string(),
-                explanation && !explanation->is_null() ? explanation->dump() : std::string());
+    std::string in = input_text ? std::move(*input_text) : input ? json_text(*input) : std::string();
+    append_step(rs.row.steps, path, kind_name(kind), now, in, json_text(output), verdict ? json_text(*verdict) : std::string(),
+                explanation && !explanation->is_null() ? json_text(*explanation) : std::string());
     return {};
   }
 
@@ -338,12 +342,22 @@ struct Engine::Impl {
       for (const auto& f : rs.stack) stack.push_back(frame_to_json(f));
       Json state = {{"ctx", rs.ctx}, {"stack", std::move(stack)}, {"count", rs.count},
                     {"seq", rs.seq}, {"depth", rs.depth}, {"wait", rs.wait}};
-      rs.row.state = state.dump();
+      rs.row.state = json_text(state);
     } else {
       rs.row.wait_event.clear();
       rs.row.wait_key.clear();
-      Json state = {{"vars", rs.ctx["vars"]}, {"seq", rs.seq}};
-      rs.row.state = state.dump();
+      // {"vars": ..., "seq": n}, written without building it.
+      std::string& state = rs.row.state;
+      state.assign("{\"vars\":");
+      auto vars = rs.ctx.find("vars");
+      if (vars == rs.ctx.end()) {
+        state += "null";
+      } else {
+        append_json(state, *vars);
+      }
+      state += ",\"seq\":";
+      state += std::to_string(rs.seq);
+      state += '}';
     }
     count(rs.row.workflow, rs.stored_status, rs.row.status);
     rs.stored_status = rs.row.status;
@@ -390,13 +404,14 @@ struct Engine::Impl {
         e.run_id = rs.row.id;
         e.path = path;
         e.type = st.action;
-        e.params = params.dump();
+        e.params = json_text(params);
         e.created = now;
         e.next_attempt = now;
         auto ins = store->effect_insert(e);
         if (!ins) return ins.error();
         params_text = std::move(e.params);
-        output = {{"effect_id", effect_id}};
+        output = Json::object();
+        output.get_ref<Json::object_t&>().emplace("effect_id", effect_id);
         break;
       }
       case ActionKind::Request: {
@@ -411,7 +426,7 @@ struct Engine::Impl {
         e.run_id = rs.row.id;
         e.path = path;
         e.type = st.action;
-        e.params = params.dump();
+        e.params = json_text(params);
         e.status = "delivered";
         e.attempts = 1;
         e.created = now;
@@ -435,7 +450,7 @@ struct Engine::Impl {
         } else if (st.spec->kind == ActionKind::TableSet) {
           value = params["value"];
           if (value.is_object() && !td->key_field.empty() && !value.contains(td->key_field)) value[td->key_field] = k;
-          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
+          if (auto st2 = store->row_put(td->name, key, json_text(value)); !st2) return st2.error();
         } else {
           // table.merge and table.add change the current row (a new one starts with its key).
           auto cur = store->row_get(td->name, key);
@@ -467,18 +482,18 @@ struct Engine::Impl {
             if (!sum) return fail(rs, path, "table.add " + td->name + "/" + key + "/" + fname + ": " + sum.error().message);
             value[fname] = std::move(sum.value());
           }
-          if (auto st2 = store->row_put(td->name, key, value.dump()); !st2) return st2.error();
+          if (auto st2 = store->row_put(td->name, key, json_text(value)); !st2) return st2.error();
         }
         if (options.record_tables) changes.push_back(TableChange{now, rs.row.id, td->name, key, value});
         output = {{"table", td->name}, {"key", key}, {"value", value}};
         break;
       }
     }
-    rs.ctx["steps"][st.id] = output;
     if (auto s = record(rs, path, st.kind, now, params_text.empty() ? &params : nullptr, output, nullptr, nullptr,
                         params_text.empty() ? nullptr : &params_text);
         !s)
       return s.error();
+    rs.ctx["steps"][st.id] = std::move(output);
     return Flow::Continue;
   }
 
@@ -523,7 +538,7 @@ struct Engine::Impl {
         due = t.value();
         if (due <= now) {  // the deadline has passed already: nothing to wait for
           Json out = {{"resumed_by", "timeout"}};
-          took(*rs.wf, st.path + ": timed out");
+          took(*rs.wf, st.path, ": timed out");
           rs.ctx["steps"][st.id] = out;
           if (auto s = record(rs, path, st.kind, now, nullptr, out); !s) return s.error();
           return Flow::Continue;
@@ -558,11 +573,12 @@ struct Engine::Impl {
         auto v = evaluate(st.logic, rs.ctx, &tree);
         if (!v) return fail(rs, path, v.error().message);
         bool yes = logic::truthy(v.value());
-        took(*rs.wf, st.path + (yes ? ": then" : ": else"));
-        Json out = {{"result", yes}};
+        took(*rs.wf, st.path, yes ? ": then" : ": else");
+        Json out = Json::object();
+        out.get_ref<Json::object_t&>().emplace("result", yes);
         Json verdict = yes;
-        rs.ctx["steps"][st.id] = out;
         if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
+        rs.ctx["steps"][st.id] = std::move(out);
         rs.stack.push_back(Frame{yes ? st.then_list : st.else_list, 0, path + (yes ? "/then/" : "/else/"), false, 0, {}, 0, {}});
         return Flow::Continue;
       }
@@ -581,7 +597,7 @@ struct Engine::Impl {
             if (logic::truthy(w.value())) chosen = i;
           }
         }
-        took(*rs.wf, st.path + (chosen == SIZE_MAX ? std::string(": default") : ": case " + std::to_string(chosen)));
+        took(*rs.wf, st.path, chosen == SIZE_MAX ? std::string(": default") : ": case " + std::to_string(chosen));
         Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
         Json verdict = out["case"];
         rs.ctx["steps"][st.id] = out;
@@ -650,7 +666,7 @@ struct Engine::Impl {
         in.time = now;
         in.depth = rs.depth + 1;
         Json ev = {{"id", in.id}, {"type", in.type}, {"source", source}, {"time", format_instant(now)}, {"data", data}};
-        in.body = ev.dump();
+        in.body = json_text(ev);
         if (options.keep_handled_events || take_id(in.id)) {
           auto ins = store->inbox_insert(in);
           if (!ins) return ins.error();
@@ -726,7 +742,7 @@ struct Engine::Impl {
     const Step& st = rs.wf->steps[rs.wait["step"].get<size_t>()];
     std::string path = rs.wait["path"].get<std::string>();
     if (st.kind == StepKind::Wait && st.wait == WaitKind::Event)
-      took(*rs.wf, st.path + (output.value("resumed_by", std::string()) == "event" ? ": event arrived" : ": timed out"));
+      took(*rs.wf, st.path, output.value("resumed_by", std::string()) == "event" ? ": event arrived" : ": timed out");
     rs.ctx["steps"][st.id] = output;
     rs.ctx["now"] = format_instant(now);
     rs.wait = Json();
@@ -811,11 +827,23 @@ struct Engine::Impl {
       }
       const Step& st = rs.wf->steps[rs.wait["step"].get<size_t>()];
       if (st.has_logic) {
+        // In the match, `event` is the arriving event and `trigger` the run's own: a run whose
+        // trigger reads its event (see start_runs) lends it to `trigger` meanwhile.
+        const bool lends = !rs.ctx.contains("trigger");
+        if (lends) {
+          Json lent = std::move(rs.ctx["event"]);  // taken first: adding "trigger" may move the members
+          rs.ctx["trigger"] = std::move(lent);
+        }
         Json own = ev;
         std::swap(rs.ctx["event"], own);
         rs.ctx["now"] = format_instant(now);
         auto m = evaluate(st.logic, rs.ctx, nullptr);
         std::swap(rs.ctx["event"], own);
+        if (lends) {
+          Json back = std::move(rs.ctx["trigger"]);
+          rs.ctx.erase("trigger");
+          rs.ctx["event"] = std::move(back);
+        }
         if (!m) {
           std::string path = rs.wait["path"].get<std::string>();
           fail(rs, path, "match: " + m.error().message);
@@ -838,14 +866,20 @@ struct Engine::Impl {
     auto found = triggered.find(row.type);
     if (found == triggered.end()) return {};
     const std::vector<const Workflow*>& wfs = found->second;
-    // `event` is copied before `trigger` may take `spent`, which can be `ev` itself.
-    Json ctx = {{"event", ev}, {"trigger", nullptr}, {"steps", Json::object()}, {"vars", Json::object()},
-                {"now", format_instant(now)}};
+    // An event run's `trigger` is its event: the data has no member of its own for it, and
+    // lookups of `trigger` read `event` (the root alias set in open()), so the event is not
+    // copied twice. `event` takes `spent` (which can be `ev` itself) when the caller is done with it.
+    Json ctx = Json::object();
+    auto& members = ctx.get_ref<Json::object_t&>();
+    members.reserve(4);
     if (spent) {
-      ctx["trigger"] = std::move(*spent);
+      members.emplace("event", std::move(*spent));
     } else {
-      ctx["trigger"] = ev;
+      members.emplace("event", Json(ev));
     }
+    members.emplace("steps", Json::object());
+    members.emplace("vars", Json::object());
+    members.emplace("now", format_instant(now));
     for (size_t i = 0; i < wfs.size(); ++i) {
       const Workflow& wf = *wfs[i];
       // The last run takes the data itself; the others a copy each.
@@ -994,6 +1028,9 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
   impl->options = std::move(options);
   impl->tpl = template_options(impl->bundle);
   impl->tpl.partial_cache = liquid::make_partial_cache();  // the bundle's templates never change
+  // An event run's data holds its event once, as `event`; `trigger` reads it (see start_runs).
+  impl->tpl.root_aliases = {{"trigger", "event"}};
+  impl->eval.root_aliases = {{"trigger", "event"}};
   impl->source = "shopflow:" + impl->bundle.name;
   Store* st = impl->store.get();
   impl->eval.table_lookup = [st](const std::string& table, const Json& key) -> std::optional<Json> {
@@ -1047,7 +1084,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     if (auto s = st->begin(); !s) return s.error();
     for (const TableDef& t : impl->bundle.tables) {
       for (const auto& [key, row] : t.rows) {
-        if (auto s = st->row_put(t.name, key, row.dump()); !s) {
+        if (auto s = st->row_put(t.name, key, json_text(row)); !s) {
           (void)st->rollback();
           return s.error();
         }
@@ -1079,7 +1116,7 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
       continue;
     }
     Json ev = event_to_json(e);
-    row.body = ev.dump();
+    row.body = json_text(ev);
     auto r = st.inbox_insert(row);
     if (!r) {
       impl_->rollback();
@@ -1140,7 +1177,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
   }
   impl_->fast_event = event_to_json(event);
   if (keep || !at_once) {
-    row.body = impl_->fast_event.dump();
+    row.body = json_text(impl_->fast_event);
     row.processed = at_once;
     auto ins = st.inbox_insert(row);
     if (!ins) {

@@ -242,7 +242,7 @@ void TraceBuilder::add_change(TableChange& c) {
   append_field(out, "table", c.table);
   append_field(out, "key", c.key);
   append_key(out, "value");
-  out += c.value.dump();
+  append_json(out, c.value);
   out += '}';
   emit(out);
   if (!document_) return;

@@ -65,6 +65,7 @@ struct RunState {
   int depth = 0;             // emit depth of the triggering event
   Json wait;                 // while waiting: {"step", "path", "kind"}
   std::string stored_status; // the status in the store ("" for a run not stored yet)
+  Millis ctx_now = INT64_MIN; // the time ctx's "now" holds (INT64_MIN: not known)
 };
 
 const char* kind_name(StepKind k) {
@@ -690,7 +691,10 @@ struct Engine::Impl {
 
   // Runs steps until the run waits, stops, fails or completes, then saves it.
   Status run(RunState& rs, Millis now) {
-    rs.ctx["now"] = format_instant(now);
+    if (rs.ctx_now != now) {
+      rs.ctx["now"] = format_instant(now);
+      rs.ctx_now = now;
+    }
     rs.row.status = "running";
     Flow flow = Flow::Continue;
     while (!rs.stack.empty() && flow == Flow::Continue) {
@@ -745,6 +749,7 @@ struct Engine::Impl {
       took(*rs.wf, st.path, output.value("resumed_by", std::string()) == "event" ? ": event arrived" : ": timed out");
     rs.ctx["steps"][st.id] = output;
     rs.ctx["now"] = format_instant(now);
+    rs.ctx_now = now;
     rs.wait = Json();
     rs.row.wait_event.clear();
     rs.row.wait_key.clear();
@@ -781,6 +786,7 @@ struct Engine::Impl {
     rs.row.event_id = event_id;
     rs.row.started = now;
     rs.ctx = std::move(ctx);
+    rs.ctx_now = now;  // both callers' data say "now" is `now`
     rs.depth = depth;
     rs.stack.push_back(Frame{0, 0, "", false, 0, {}, 0, {}});
     if (filter_verdict) {

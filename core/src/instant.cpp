@@ -103,7 +103,7 @@ Result<Millis> parse_instant(std::string_view s) {
   return Millis{secs * 1000 + ms};
 }
 
-std::string format_instant(Millis ms) {
+void append_instant(std::string& out, Millis ms) {
   std::int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   int frac = static_cast<int>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
@@ -119,7 +119,8 @@ std::string format_instant(Millis ms) {
     } else {
       std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, h, mi, s);
     }
-    return buf;
+    out += buf;
+    return;
   }
   // The common case digit by digit: traces and step records format a time for every record.
   char buf[24] = "0000-00-00T00:00:00";
@@ -139,7 +140,13 @@ std::string format_instant(Millis ms) {
     n += 4;
   }
   buf[n++] = 'Z';
-  return std::string(buf, n);
+  out.append(buf, n);
+}
+
+std::string format_instant(Millis ms) {
+  std::string out;
+  append_instant(out, ms);
+  return out;
 }
 
 Result<Millis> parse_duration(std::string_view s) {

@@ -69,8 +69,13 @@ void append_field(std::string& out, const char* key, std::string_view value, boo
   append_json_string(out, value);
 }
 
-// A stored record's JSON text as it stands in the document (it is a dump already); null for "".
-void append_stored(std::string& out, const std::string& json_text) { out += json_text.empty() ? "null" : json_text; }
+// Appends `,"key":"<instant>"` (an instant's text needs no escaping).
+void append_time(std::string& out, const char* key, Millis ms) {
+  append_key(out, key);
+  out += '"';
+  append_instant(out, ms);
+  out += '"';
+}
 
 }  // namespace
 
@@ -108,7 +113,7 @@ void TraceBuilder::emit(std::string_view bytes) {
   }
 }
 
-Status TraceBuilder::add_run(const RunRow& r) {
+void TraceBuilder::add_run(const RunView& r) {
   for (auto& c : trace_.counts) {
     if (c.workflow != r.workflow) continue;
     ++c.started;
@@ -117,9 +122,9 @@ Status TraceBuilder::add_run(const RunRow& r) {
     else if (r.status == "failed") ++c.failed;
     else if (r.status == "stopped") ++c.stopped;
   }
-  if (r.status == "failed" && trace_.failed++ < 10) trace_.first_failures.push_back(FailedRun{r.id, r.error});
+  if (r.status == "failed" && trace_.failed++ < 10)
+    trace_.first_failures.push_back(FailedRun{std::string(r.id), std::string(r.error)});
   std::string& out = piece_;
-  out.clear();
   if (added_++ > 0) out += ',';
   const size_t begin = out.size();
   out += '{';
@@ -127,19 +132,35 @@ Status TraceBuilder::add_run(const RunRow& r) {
   append_field(out, "workflow", r.workflow);
   append_field(out, "event", r.event_id);
   append_field(out, "status", r.status);
-  append_field(out, "started", format_instant(r.started));
-  append_field(out, "updated", format_instant(r.updated));
+  append_time(out, "started", r.started);
+  append_time(out, "updated", r.updated);
   if (!r.error.empty()) append_field(out, "error", r.error);
   if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
   if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
   if (include_steps_) {
     append_key(out, "steps");
-    out += r.steps.empty() ? std::string_view("[]") : std::string_view(r.steps);  // stored as the trace has them
+    out += r.steps.empty() ? std::string_view("[]") : r.steps;  // stored as the trace has them
   }
   out += '}';
-  emit(out);
   if (document_) runs_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
-  return {};
+}
+
+void TraceBuilder::add_effect(const EffectView& e) {
+  ++trace_.effects_by_type[std::string(e.type)];
+  std::string& out = piece_;
+  if (effects_added_++ > 0) out += ',';
+  const size_t begin = out.size();
+  out += '{';
+  append_field(out, "id", e.id, true);
+  append_field(out, "type", e.type);
+  append_field(out, "workflow", workflow_of_run(e.run_id));
+  append_field(out, "run", e.run_id);
+  append_field(out, "step", e.path);
+  append_time(out, "time", e.created);
+  append_key(out, "params");
+  out += e.params.empty() ? std::string_view("null") : e.params;  // stored as JSON text
+  out += '}';
+  if (document_) effects_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
 }
 
 void TraceBuilder::reserve_like(size_t bytes, size_t done, size_t left) {
@@ -162,61 +183,44 @@ Result<bool> TraceBuilder::step(size_t max_items) {
   // `max_items` of them.
   constexpr size_t kPage = 512;
   size_t taken = 0;
+  // A page's text is added and hashed in one piece.
   while (!runs_done_ && taken < max_items) {
     const size_t want = std::min(kPage, max_items - taken);
-    auto page = engine_.runs(last_run_, want);
-    if (!page) return page.error();
-    if (page.value().size() < want) {
-      runs_done_ = true;
-    }
-    const size_t before = trace_.text.size();
-    for (const RunRow& r : page.value()) {
-      if (auto s = add_run(r); !s) return s.error();
+    piece_.clear();
+    auto page = engine_.store().each_run(last_run_, want, include_steps_, [&](const RunView& r) {
+      add_run(r);
       last_run_ = r.seq;
-      ++taken;
-    }
-    if (last_run_ != 0 && added_ == page.value().size() && !runs_done_) {  // the first page
+    });
+    if (!page) return page.error();
+    taken += page.value();
+    if (page.value() < want) runs_done_ = true;
+    emit(piece_);
+    if (last_run_ != 0 && added_ == page.value() && !runs_done_) {  // the first page
       auto counts = engine_.run_counts();
       if (!counts) return counts.error();
       size_t total = 0;
       for (const RunCount& c : counts.value()) total += static_cast<size_t>(c.count);
-      if (total > added_) reserve_like(trace_.text.size() - before, added_, total - added_);
+      if (total > added_) reserve_like(piece_.size(), added_, total - added_);
     }
     if (runs_done_) emit("],\"effects\":[");
   }
-  std::string& out = piece_;
   while (runs_done_ && !effects_done_ && taken < max_items) {
     const size_t want = std::min(kPage, max_items - taken);
-    auto effects = engine_.effects(last_effect_, want);
-    if (!effects) return effects.error();
-    if (effects.value().size() < want) effects_done_ = true;
-    const size_t before = trace_.text.size();
     const bool first_page = effects_added_ == 0;
-    for (const EffectRow& e : effects.value()) {
+    piece_.clear();
+    auto page = engine_.store().each_effect(last_effect_, want, [&](const EffectView& e) {
+      add_effect(e);
       last_effect_ = e.seq;
-      ++taken;
-      ++trace_.effects_by_type[e.type];
-      out.clear();
-      if (effects_added_++ > 0) out += ',';
-      const size_t begin = out.size();
-      out += '{';
-      append_field(out, "id", e.id, true);
-      append_field(out, "type", e.type);
-      append_field(out, "workflow", workflow_of_run(e.run_id));
-      append_field(out, "run", e.run_id);
-      append_field(out, "step", e.path);
-      append_field(out, "time", format_instant(e.created));
-      append_key(out, "params");
-      append_stored(out, e.params);
-      out += '}';
-      emit(out);
-      if (document_) effects_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
-    }
+    });
+    if (!page) return page.error();
+    taken += page.value();
+    if (page.value() < want) effects_done_ = true;
+    emit(piece_);
     if (first_page && !effects_done_ && effects_added_ > 0) {
       auto total = engine_.store().effects_count();
       if (!total) return total.error();
       const auto n = static_cast<size_t>(total.value());
-      if (n > effects_added_) reserve_like(trace_.text.size() - before, effects_added_, n - effects_added_);
+      if (n > effects_added_) reserve_like(piece_.size(), effects_added_, n - effects_added_);
     }
   }
   if (!effects_done_) return false;

@@ -599,6 +599,46 @@ void append_step(std::string& steps, std::string_view path, std::string_view kin
   steps += "}]";
 }
 
+namespace {
+std::string_view column_view(sqlite3_stmt* s, int col) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, col)))
+           : std::string_view();
+}
+}  // namespace
+
+Result<size_t> Store::each_run(std::int64_t after, size_t limit, bool with_steps,
+                               const std::function<void(const RunView&)>& fn) {
+  auto p = with_steps ? prepare("SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
+                                "wait_event, steps FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1")
+                      : prepare("SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
+                                "wait_event, '' FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1");
+  if (!p) return p.error();
+  sqlite3_stmt* s = p.value();
+  Stmt q(s);
+  q.bind(1, sql_limit(limit)).bind(2, after);
+  size_t n = 0;
+  int rc;
+  RunView v;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    v.seq = sqlite3_column_int64(s, 0);
+    v.id = column_view(s, 1);
+    v.workflow = column_view(s, 2);
+    v.event_id = column_view(s, 3);
+    v.status = column_view(s, 4);
+    v.started = sqlite3_column_int64(s, 5);
+    v.updated = sqlite3_column_int64(s, 6);
+    v.error = column_view(s, 7);
+    v.error_step = column_view(s, 8);
+    v.wait_event = column_view(s, 9);
+    v.steps = column_view(s, 10);
+    fn(v);
+    ++n;
+  }
+  if (rc != SQLITE_DONE) return error("runs");
+  return n;
+}
+
 Result<std::vector<RunCount>> Store::run_counts() {
   SHOPFLOW_STMT(q, "SELECT workflow, status, count(*) FROM runs GROUP BY workflow, status ORDER BY workflow, status");
   std::vector<RunCount> out;
@@ -754,6 +794,30 @@ Result<std::vector<EffectRow>> Store::effects_pending(Millis now, size_t limit) 
   }
   if (rc != SQLITE_DONE) return error("outbox");
   return out;
+}
+
+Result<size_t> Store::each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn) {
+  auto p = prepare("SELECT seq, id, run_id, path, type, params, created_ms FROM outbox WHERE seq > ?2 ORDER BY seq LIMIT ?1");
+  if (!p) return p.error();
+  sqlite3_stmt* s = p.value();
+  Stmt q(s);
+  q.bind(1, sql_limit(limit)).bind(2, after);
+  size_t n = 0;
+  int rc;
+  EffectView v;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    v.seq = sqlite3_column_int64(s, 0);
+    v.id = column_view(s, 1);
+    v.run_id = column_view(s, 2);
+    v.path = column_view(s, 3);
+    v.type = column_view(s, 4);
+    v.params = column_view(s, 5);
+    v.created = sqlite3_column_int64(s, 6);
+    fn(v);
+    ++n;
+  }
+  if (rc != SQLITE_DONE) return error("outbox");
+  return n;
 }
 
 Result<std::int64_t> Store::effects_count() {

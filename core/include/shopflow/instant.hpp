@@ -23,6 +23,8 @@ Result<Millis> parse_instant(std::string_view text);
 
 // Formats as "2026-03-01T09:30:00Z", with ".250" milliseconds only when non-zero.
 std::string format_instant(Millis ms);
+// Appends format_instant(ms) to `out`.
+void append_instant(std::string& out, Millis ms);
 
 // Parses an ISO 8601 duration with days, hours, minutes and seconds ("PT4H", "P1D", "P2W",
 // "PT1H30M", "PT0.5S"); years and months are refused (their length varies).

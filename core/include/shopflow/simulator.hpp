@@ -116,11 +116,13 @@ class TraceBuilder {
   std::vector<TableChange> changes_;  // the engine's table changes, added a bounded number at a time
   size_t next_change_ = 0;
   Json changes_json_ = Json::array();
-  std::string piece_;  // the text of the part being added
+  std::string piece_;  // the text of the part being added (a page of runs or effects)
   // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
   // bytes as json.dump(), without dumping the whole document at the end).
   std::uint64_t hash_ = 14695981039346656037ULL;
-  Status add_run(const RunRow& r);
+  // Add a run's or an effect's text to piece_ (and its Json to the document).
+  void add_run(const RunView& r);
+  void add_effect(const EffectView& e);
   void add_change(TableChange& c);
   Status finish();
   // Makes room in Trace::text for `left` more items like the `done` just written in `bytes`,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +109,20 @@ struct EffectRow {
   std::string last_error;
 };
 
+// A run or an effect as the simulation trace reads it: views into the store's row, valid only
+// while the callback that receives it runs.
+struct RunView {
+  std::int64_t seq = 0;
+  std::string_view id, workflow, event_id, status, error, error_step, wait_event;
+  std::string_view steps;  // "" unless asked for
+  Millis started = 0, updated = 0;
+};
+struct EffectView {
+  std::int64_t seq = 0;
+  std::string_view id, run_id, path, type, params;
+  Millis created = 0;
+};
+
 struct TableRow {
   std::string table;
   std::string key;
@@ -180,6 +195,11 @@ class Store {
   Status runs_forget_wait_keys();
   // Runs in creation order: up to `limit` of those after seq `after` (0: from the first).
   Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX, std::int64_t after = 0);
+  // Calls `fn` for each of up to `limit` runs after seq `after`, in creation order, with views
+  // of the columns the trace shows (no state; the step records only `with_steps`), copying
+  // nothing. Returns how many it called `fn` for.
+  Result<size_t> each_run(std::int64_t after, size_t limit, bool with_steps,
+                          const std::function<void(const RunView&)>& fn);
   // How many runs each (workflow, status) has, without reading the runs.
   Result<std::vector<RunCount>> run_counts();
 
@@ -198,6 +218,8 @@ class Store {
   // Effects in creation order: up to `limit` of those after seq `after` (0: from the first).
   Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0);
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
+  // As each_run(), for effects: views of the columns the trace shows.
+  Result<size_t> each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn);
   // Dead letters in creation order: up to `limit` of those after seq `after`.
   Result<std::vector<EffectRow>> effects_dead(size_t limit = SIZE_MAX, std::int64_t after = 0);
   Result<std::optional<EffectRow>> effect_get(const std::string& id);

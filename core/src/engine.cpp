@@ -406,6 +406,7 @@ struct Engine::Impl {
         e.path = path;
         e.type = st.action;
         e.params = json_text(params);
+        if (options.effects_delivered) e.status = "delivered";
         e.created = now;
         e.next_attempt = now;
         auto ins = store->effect_insert(e);

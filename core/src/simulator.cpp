@@ -327,6 +327,7 @@ Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
   eo.record_tables = true;
   eo.record_branches = o.record_branches;
   eo.keep_handled_events = false;  // the store is thrown away with the simulation
+  eo.effects_delivered = true;     // to the simulated outside world: the trace
   eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();

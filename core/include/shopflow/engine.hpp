@@ -64,6 +64,10 @@ struct EngineOptions {
   // remembers the ids of the events it took in memory, to start nothing twice, and queued and
   // emitted events still go through the inbox.
   bool keep_handled_events = true;
+  // Store effects as delivered when they are made. For a simulation, whose outside world is
+  // its trace: nothing delivers from its outbox, so its effects need no place in the index of
+  // work still to do.
+  bool effects_delivered = false;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

@@ -192,10 +192,12 @@ Result<Event> parse_event(const Json& doc, const std::string& default_id, const 
 
 Json event_to_json(const Event& e) {
   Json j = Json::object();
-  j["id"] = e.id;
-  j["type"] = e.type;
-  j["source"] = e.source;
-  if (e.has_time) j["time"] = e.time;
+  auto& members = j.get_ref<Json::object_t&>();
+  members.reserve(5 + e.extensions.size());  // id, type, source, time, data; more are rare
+  members.emplace("id", Json(e.id));
+  members.emplace("type", Json(e.type));
+  members.emplace("source", Json(e.source));
+  if (e.has_time) members.emplace("time", Json(e.time));
   if (!e.subject.empty()) j["subject"] = e.subject;
   if (!e.datacontenttype.empty()) j["datacontenttype"] = e.datacontenttype;
   if (!e.dataschema.empty()) j["dataschema"] = e.dataschema;

@@ -55,7 +55,15 @@ size_t invalid_utf8_at(std::string_view s) {
 namespace {
 
 // Bytes that a JSON string holds as they are: printable ASCII other than '"' and '\\'.
-constexpr bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+constexpr bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+struct PlainBytes {
+  bool of[256] = {};
+  constexpr PlainBytes() {
+    for (int c = 0; c < 256; ++c) of[c] = plain(static_cast<unsigned char>(c));
+  }
+};
+constexpr PlainBytes kPlain;
+inline bool plain_byte(unsigned char c) { return kPlain.of[c]; }
 
 }  // namespace
 

@@ -121,6 +121,7 @@ void TraceBuilder::add_run(const RunView& r) {
     else if (r.status == "waiting") ++c.waiting;
     else if (r.status == "failed") ++c.failed;
     else if (r.status == "stopped") ++c.stopped;
+    break;  // workflow ids are unique
   }
   if (r.status == "failed" && trace_.failed++ < 10)
     trace_.first_failures.push_back(FailedRun{std::string(r.id), std::string(r.error)});
@@ -146,7 +147,11 @@ void TraceBuilder::add_run(const RunView& r) {
 }
 
 void TraceBuilder::add_effect(const EffectView& e) {
-  ++trace_.effects_by_type[std::string(e.type)];
+  if (!last_count_ || e.type != last_type_) {  // effects of one type tend to come in runs
+    last_type_.assign(e.type);
+    last_count_ = &trace_.effects_by_type[last_type_];
+  }
+  ++*last_count_;
   std::string& out = piece_;
   if (effects_added_++ > 0) out += ',';
   const size_t begin = out.size();

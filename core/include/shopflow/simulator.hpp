@@ -111,6 +111,8 @@ class TraceBuilder {
   std::int64_t last_effect_ = 0;  // and of the last effect
   size_t added_ = 0;              // runs added
   size_t effects_added_ = 0;
+  std::string last_type_;         // the type of the last effect added, and its count
+  size_t* last_count_ = nullptr;
   Json runs_json_ = Json::array();
   Json effects_json_ = Json::array();
   std::vector<TableChange> changes_;  // the engine's table changes, added a bounded number at a time

@@ -529,3 +529,32 @@ TEST_CASE("runs waiting under a correlation the reloaded bundle changed are stil
   std::filesystem::remove(path);
 }
 #endif
+
+TEST_CASE("trigger is the run's own event: in a wait's match, after the wait resumes, and through a restart") {
+  const std::string path = (std::filesystem::temp_directory_path() / "shopflow-trigger-test.db").string();
+  std::filesystem::remove(path);
+  const char* flow = R"([{"id": "follow", "trigger": {"event": "checkout.created"}, "steps": [
+    {"id": "wait", "wait": {"event": "order.created", "timeout": "PT4H",
+       "match": {"and": [{"==": [{"var": "event.data.checkout"}, {"var": "trigger.data.checkout"}]},
+                         {"!=": [{"var": "event.id"}, {"var": "trigger.id"}]}]}}},
+    {"id": "note", "action": "notify", "params": {"channel": "ops",
+       "message": "{{ trigger.id }}/{{ event.id }} ordered as {{ steps.wait.event.id }}; {{ trigger.data.checkout }}"}},
+    {"id": "same", "if": {"==": [{"var": "trigger.id"}, {"var": "event.id"}]},
+     "then": [{"id": "tag", "action": "order.tag", "params": {"order_id": "{{ trigger.data.checkout }}", "tags": "same"}}]}]}])";
+  const shopflow::Bundle b = bundle_of(flow);
+  {
+    auto e = engine_of(b, path);
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "7"}}), kT0).ok());
+  }
+  auto e = engine_of(b, path);  // the waiting run comes back from the file
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "7"}}), kT0 + kHour).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 1);
+  CHECK_MESSAGE(runs[0].status == "completed", runs[0].error);
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 2);
+  CHECK(Json::parse(effects[0].params)["message"] == "c1/c1 ordered as o1; 7");
+  CHECK(effects[1].type == "order.tag");
+  e.reset();
+  std::filesystem::remove(path);
+}

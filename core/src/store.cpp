@@ -607,20 +607,30 @@ std::string_view column_view(sqlite3_stmt* s, int col) {
 }
 }  // namespace
 
-Result<size_t> Store::each_run(std::int64_t after, size_t limit, bool with_steps,
-                               const std::function<void(const RunView&)>& fn) {
-  auto p = with_steps ? prepare("SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
-                                "wait_event, steps FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1")
-                      : prepare("SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
-                                "wait_event, '' FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1");
+Result<size_t> Store::each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,
+                                    const std::function<void(sqlite3_stmt*)>& row) {
+  auto p = prepare(sql);
   if (!p) return p.error();
-  sqlite3_stmt* s = p.value();
-  Stmt q(s);
+  Stmt q(p.value());
   q.bind(1, sql_limit(limit)).bind(2, after);
   size_t n = 0;
   int rc;
-  RunView v;
   while ((rc = q.step()) == SQLITE_ROW) {
+    row(p.value());
+    ++n;
+  }
+  if (rc != SQLITE_DONE) return error(what);
+  return n;
+}
+
+Result<size_t> Store::each_run(std::int64_t after, size_t limit, bool with_steps,
+                               const std::function<void(const RunView&)>& fn) {
+  const char* sql = with_steps ? "SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
+                                 "wait_event, steps FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1"
+                               : "SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, "
+                                 "wait_event, '' FROM runs WHERE seq > ?2 ORDER BY seq LIMIT ?1";
+  RunView v;
+  return each_page_row(sql, after, limit, "runs", [&](sqlite3_stmt* s) {
     v.seq = sqlite3_column_int64(s, 0);
     v.id = column_view(s, 1);
     v.workflow = column_view(s, 2);
@@ -633,10 +643,7 @@ Result<size_t> Store::each_run(std::int64_t after, size_t limit, bool with_steps
     v.wait_event = column_view(s, 9);
     v.steps = column_view(s, 10);
     fn(v);
-    ++n;
-  }
-  if (rc != SQLITE_DONE) return error("runs");
-  return n;
+  });
 }
 
 Result<std::vector<RunCount>> Store::run_counts() {
@@ -797,27 +804,19 @@ Result<std::vector<EffectRow>> Store::effects_pending(Millis now, size_t limit) 
 }
 
 Result<size_t> Store::each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn) {
-  auto p = prepare("SELECT seq, id, run_id, path, type, params, created_ms FROM outbox WHERE seq > ?2 ORDER BY seq LIMIT ?1");
-  if (!p) return p.error();
-  sqlite3_stmt* s = p.value();
-  Stmt q(s);
-  q.bind(1, sql_limit(limit)).bind(2, after);
-  size_t n = 0;
-  int rc;
   EffectView v;
-  while ((rc = q.step()) == SQLITE_ROW) {
-    v.seq = sqlite3_column_int64(s, 0);
-    v.id = column_view(s, 1);
-    v.run_id = column_view(s, 2);
-    v.path = column_view(s, 3);
-    v.type = column_view(s, 4);
-    v.params = column_view(s, 5);
-    v.created = sqlite3_column_int64(s, 6);
-    fn(v);
-    ++n;
-  }
-  if (rc != SQLITE_DONE) return error("outbox");
-  return n;
+  return each_page_row("SELECT seq, id, run_id, path, type, params, created_ms FROM outbox WHERE seq > ?2 ORDER BY seq "
+                       "LIMIT ?1",
+                       after, limit, "outbox", [&](sqlite3_stmt* s) {
+                         v.seq = sqlite3_column_int64(s, 0);
+                         v.id = column_view(s, 1);
+                         v.run_id = column_view(s, 2);
+                         v.path = column_view(s, 3);
+                         v.type = column_view(s, 4);
+                         v.params = column_view(s, 5);
+                         v.created = sqlite3_column_int64(s, 6);
+                         fn(v);
+                       });
 }
 
 Result<std::int64_t> Store::effects_count() {

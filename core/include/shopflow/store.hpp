@@ -242,6 +242,10 @@ class Store {
   Status migrate();
   Status fold_steps();
   Result<sqlite3_stmt*> prepare(const char* sql);
+  // Runs a cached query with ?1 = LIMIT and ?2 = the seq to start after, calling `row` for each
+  // result row; returns how many. `what` names the table in an error.
+  Result<size_t> each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,
+                               const std::function<void(sqlite3_stmt*)>& row);
   Error error(const char* what) const;
 
   sqlite3* db_ = nullptr;

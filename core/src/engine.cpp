@@ -65,8 +65,14 @@ struct RunState {
   int depth = 0;             // emit depth of the triggering event
   Json wait;                 // while waiting: {"step", "path", "kind"}
   std::string stored_status; // the status in the store ("" for a run not stored yet)
-  Millis ctx_now = INT64_MIN; // the time ctx's "now" holds (INT64_MIN: not known)
 };
+
+// {key: value}, built without an initializer list (which copies the value).
+Json object_with(const char* key, Json value) {
+  Json out = Json::object();
+  out.get_ref<Json::object_t&>().emplace(key, std::move(value));
+  return out;
+}
 
 const char* kind_name(StepKind k) {
   switch (k) {
@@ -412,8 +418,7 @@ struct Engine::Impl {
         auto ins = store->effect_insert(e);
         if (!ins) return ins.error();
         params_text = std::move(e.params);
-        output = Json::object();
-        output.get_ref<Json::object_t&>().emplace("effect_id", effect_id);
+        output = object_with("effect_id", effect_id);
         break;
       }
       case ActionKind::Request: {
@@ -576,8 +581,7 @@ struct Engine::Impl {
         if (!v) return fail(rs, path, v.error().message);
         bool yes = logic::truthy(v.value());
         took(*rs.wf, st.path, yes ? ": then" : ": else");
-        Json out = Json::object();
-        out.get_ref<Json::object_t&>().emplace("result", yes);
+        Json out = object_with("result", yes);
         Json verdict = yes;
         if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
         rs.ctx["steps"][st.id] = std::move(out);
@@ -690,12 +694,9 @@ struct Engine::Impl {
     }
   }
 
-  // Runs steps until the run waits, stops, fails or completes, then saves it.
+  // Runs steps until the run waits, stops, fails or completes, then saves it. Its callers
+  // (start and resume) have set the data's "now" to `now`.
   Status run(RunState& rs, Millis now) {
-    if (rs.ctx_now != now) {
-      rs.ctx["now"] = format_instant(now);
-      rs.ctx_now = now;
-    }
     rs.row.status = "running";
     Flow flow = Flow::Continue;
     while (!rs.stack.empty() && flow == Flow::Continue) {
@@ -750,7 +751,6 @@ struct Engine::Impl {
       took(*rs.wf, st.path, output.value("resumed_by", std::string()) == "event" ? ": event arrived" : ": timed out");
     rs.ctx["steps"][st.id] = output;
     rs.ctx["now"] = format_instant(now);
-    rs.ctx_now = now;
     rs.wait = Json();
     rs.row.wait_event.clear();
     rs.row.wait_key.clear();
@@ -786,8 +786,7 @@ struct Engine::Impl {
     rs.row.workflow = wf.id;
     rs.row.event_id = event_id;
     rs.row.started = now;
-    rs.ctx = std::move(ctx);
-    rs.ctx_now = now;  // both callers' data say "now" is `now`
+    rs.ctx = std::move(ctx);  // its "now" is `now` (both callers set it)
     rs.depth = depth;
     rs.stack.push_back(Frame{0, 0, "", false, 0, {}, 0, {}});
     if (filter_verdict) {
@@ -836,21 +835,17 @@ struct Engine::Impl {
       if (st.has_logic) {
         // In the match, `event` is the arriving event and `trigger` the run's own: a run whose
         // trigger reads its event (see start_runs) lends it to `trigger` meanwhile.
+        Json own = std::move(rs.ctx["event"]);
+        rs.ctx["event"] = ev;
         const bool lends = !rs.ctx.contains("trigger");
-        if (lends) {
-          Json lent = std::move(rs.ctx["event"]);  // taken first: adding "trigger" may move the members
-          rs.ctx["trigger"] = std::move(lent);
-        }
-        Json own = ev;
-        std::swap(rs.ctx["event"], own);
+        if (lends) rs.ctx["trigger"] = std::move(own);
         rs.ctx["now"] = format_instant(now);
         auto m = evaluate(st.logic, rs.ctx, nullptr);
-        std::swap(rs.ctx["event"], own);
         if (lends) {
-          Json back = std::move(rs.ctx["trigger"]);
+          own = std::move(rs.ctx["trigger"]);
           rs.ctx.erase("trigger");
-          rs.ctx["event"] = std::move(back);
         }
+        rs.ctx["event"] = std::move(own);
         if (!m) {
           std::string path = rs.wait["path"].get<std::string>();
           fail(rs, path, "match: " + m.error().message);
@@ -1253,10 +1248,6 @@ Result<std::optional<Millis>> Engine::next_due(Millis now) {
 }
 
 Result<std::vector<RunRow>> Engine::runs() { return impl_->store->runs(); }
-Result<std::vector<RunRow>> Engine::runs(std::int64_t after, size_t limit) { return impl_->store->runs(limit, after); }
-Result<std::vector<EffectRow>> Engine::effects(std::int64_t after, size_t limit) {
-  return impl_->store->effects(limit, after);
-}
 Result<std::vector<RunCount>> Engine::run_counts() {
   std::vector<RunCount> out;
   for (const auto& [k, n] : impl_->counts) {

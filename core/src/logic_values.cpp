@@ -222,10 +222,10 @@ const Json* child(const Json& j, const PathSeg& seg) {
   return nullptr;
 }
 
-// The member that `seg` names through an alias, when the data has no member of that name.
+// The member that `seg` names through an alias (for data with no member of that name).
 const Json* aliased_member(const Json& data, const PathSeg& seg,
                            const std::vector<std::pair<std::string, std::string>>& aliases) {
-  if (seg.is_index || data.contains(seg.key)) return nullptr;
+  if (seg.is_index) return nullptr;
   for (const auto& [name, target] : aliases) {
     if (name != seg.key) continue;
     auto it = data.find(target);
@@ -433,8 +433,12 @@ void resolve(const Frame* f, int climb, const std::vector<PathSeg>& segs, Value&
             *found = true;
             return;
           }
-        } else if (const Json* aliased = aliased_member(*cur, segs[0], *f->aliases)) {
-          cur = aliased;
+        } else {
+          // The first segment is looked up once: in the data, else through an alias.
+          const Json* first = child(*cur, segs[0]);
+          if (!first) first = aliased_member(*cur, segs[0], *f->aliases);
+          if (!first) return;
+          cur = first;
           k = 1;
         }
       }

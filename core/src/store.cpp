@@ -151,6 +151,13 @@ CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
 )sql",
 };
 
+// A text column of the current row, as a view valid until the statement steps or resets.
+std::string_view column_view(sqlite3_stmt* s, int col) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, col)))
+           : std::string_view();
+}
+
 // SQLite's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
 std::int64_t sql_limit(size_t n) {
   const std::uint64_t wide = n;
@@ -176,11 +183,7 @@ class Store::Stmt {
     return *this;
   }
   int step() { return sqlite3_step(s_); }
-  std::string text(int col) const {
-    const unsigned char* t = sqlite3_column_text(s_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
-             : std::string();
-  }
+  std::string text(int col) const { return std::string(column_view(s_, col)); }
   std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
 
  private:
@@ -439,10 +442,7 @@ Result<std::int64_t> Store::inbox_count(bool only_pending) {
 
 namespace {
 void read_run(sqlite3_stmt* s, RunRow* r) {
-  auto text = [s](int c) {
-    const unsigned char* t = sqlite3_column_text(s, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, c))) : std::string();
-  };
+  auto text = [s](int c) { return std::string(column_view(s, c)); };
   r->seq = sqlite3_column_int64(s, 0);
   r->id = text(1);
   r->workflow = text(2);
@@ -599,14 +599,6 @@ void append_step(std::string& steps, std::string_view path, std::string_view kin
   steps += "}]";
 }
 
-namespace {
-std::string_view column_view(sqlite3_stmt* s, int col) {
-  const unsigned char* t = sqlite3_column_text(s, col);
-  return t ? std::string_view(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, col)))
-           : std::string_view();
-}
-}  // namespace
-
 Result<size_t> Store::each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,
                                     const std::function<void(sqlite3_stmt*)>& row) {
   auto p = prepare(sql);
@@ -740,10 +732,7 @@ Result<bool> Store::schedule_timer_exists(const std::string& workflow) {
 
 namespace {
 void read_effect(sqlite3_stmt* s, EffectRow* r) {
-  auto text = [s](int c) {
-    const unsigned char* t = sqlite3_column_text(s, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, c))) : std::string();
-  };
+  auto text = [s](int c) { return std::string(column_view(s, c)); };
   r->seq = sqlite3_column_int64(s, 0);
   r->id = text(1);
   r->run_id = text(2);

@@ -123,9 +123,6 @@ class Engine {
 
   // Reads.
   Result<std::vector<RunRow>> runs();           // every run, with its saved state (can be large)
-  // A page of runs or effects in creation order: up to `limit` after seq `after`.
-  Result<std::vector<RunRow>> runs(std::int64_t after, size_t limit);
-  Result<std::vector<EffectRow>> effects(std::int64_t after, size_t limit);
   // Runs per (workflow, status), by workflow then status: counted from the store when the
   // engine opens, then kept as runs change, so metrics read them without a query.
   Result<std::vector<RunCount>> run_counts();

@@ -1,6 +1,7 @@
 // JSON parsing with positions a user can find, and JSON Pointer building.
 #include "shopflow/json.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -141,14 +142,14 @@ void append_json(std::string& out, const Json& j) {
     case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
     case Json::value_t::number_integer: {
       char buf[24];
-      const int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(j.get<std::int64_t>()));
-      out.append(buf, static_cast<size_t>(n));
+      const auto end = std::to_chars(buf, buf + sizeof buf, j.get<std::int64_t>()).ptr;
+      out.append(buf, static_cast<size_t>(end - buf));
       return;
     }
     case Json::value_t::number_unsigned: {
       char buf[24];
-      const int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(j.get<std::uint64_t>()));
-      out.append(buf, static_cast<size_t>(n));
+      const auto end = std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>()).ptr;
+      out.append(buf, static_cast<size_t>(end - buf));
       return;
     }
     default: out += j.dump(); return;  // floats (their shortest form is nlohmann's), binary
@@ -159,6 +160,70 @@ std::string json_text(const Json& j) {
   std::string out;
   append_json(out, j);
   return out;
+}
+
+namespace {
+
+// The size of `s` as append_json_string writes it.
+size_t json_string_size(std::string_view s) {
+  size_t n = 2;
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (plain_byte(c)) {
+      ++n;
+      ++i;
+    } else if (c < 0x80) {
+      const bool short_escape = c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t';
+      n += short_escape ? 2 : 6;
+      ++i;
+    } else if (const size_t k = utf8_sequence_length(s, i); k > 0) {
+      n += k;
+      i += k;
+    } else {
+      n += 3;  // U+FFFD
+      ++i;
+    }
+  }
+  return n;
+}
+
+size_t decimal_digits(std::uint64_t v) {
+  size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t json_text_size(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      const auto& members = j.get_ref<const Json::object_t&>();
+      size_t n = 2 + (members.empty() ? 0 : members.size() - 1);  // braces and commas
+      for (const auto& [key, value] : members) n += json_string_size(key) + 1 + json_text_size(value);
+      return n;
+    }
+    case Json::value_t::array: {
+      const auto& items = j.get_ref<const Json::array_t&>();
+      size_t n = 2 + (items.empty() ? 0 : items.size() - 1);
+      for (const Json& item : items) n += json_text_size(item);
+      return n;
+    }
+    case Json::value_t::string: return json_string_size(j.get_ref<const std::string&>());
+    case Json::value_t::null: return 4;
+    case Json::value_t::boolean: return j.get<bool>() ? 4 : 5;
+    case Json::value_t::number_integer: {
+      const std::int64_t v = j.get<std::int64_t>();
+      const std::uint64_t magnitude = v < 0 ? ~static_cast<std::uint64_t>(v) + 1 : static_cast<std::uint64_t>(v);
+      return (v < 0 ? 1 : 0) + decimal_digits(magnitude);
+    }
+    case Json::value_t::number_unsigned: return decimal_digits(j.get<std::uint64_t>());
+    default: return j.dump().size();  // floats, binary: as append_json writes them
+  }
 }
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {

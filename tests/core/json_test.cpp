@@ -1,5 +1,6 @@
-// JSON text: the compact writer gives the bytes nlohmann's dump() gives, on every example bundle
-// and on the values that are easy to get wrong (escapes, UTF-8, numbers).
+// JSON text: the compact writer gives the bytes nlohmann's dump() gives, and json_text_size
+// their count, on every example bundle and on the values that are easy to get wrong (escapes,
+// UTF-8, numbers).
 #include "shopflow/json.hpp"
 
 #include <doctest/doctest.h>
@@ -40,6 +41,7 @@ TEST_CASE("json_text writes what dump() writes for scalars, escapes and numbers"
   for (const Json& j : cases) {
     CAPTURE(j.dump());
     CHECK(shopflow::json_text(j) == j.dump());
+    CHECK(shopflow::json_text_size(j) == j.dump().size());
   }
 }
 
@@ -51,6 +53,7 @@ TEST_CASE("json_text writes what dump() writes for every example bundle") {
     REQUIRE(doc.ok());
     CAPTURE(entry.path().filename().string());
     CHECK(shopflow::json_text(doc.value()) == doc.value().dump());
+    CHECK(shopflow::json_text_size(doc.value()) == doc.value().dump().size());
     ++bundles;
   }
   CHECK(bundles > 10);
@@ -63,4 +66,5 @@ TEST_CASE("append_json_string escapes as dump() does and replaces bytes that are
   out.clear();
   shopflow::append_json_string(out, "ok \xC3\xA9, bad \xC3 and \xFF");
   CHECK(out == "\"ok \xC3\xA9, bad \xEF\xBF\xBD and \xEF\xBF\xBD\"");
+  CHECK(shopflow::json_text_size(Json("ok \xC3\xA9, bad \xC3 and \xFF")) == out.size());
 }

@@ -85,6 +85,8 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json(std::string& out, const Json& j);
 // `j` as compact JSON text (append_json into a new string).
 std::string json_text(const Json& j);
+// The size in bytes of json_text(j), counted without writing it.
+size_t json_text_size(const Json& j);
 
 // The offset of the first byte of `s` that is not part of well-formed UTF-8, or npos when all
 // of it is. JSON strings are UTF-8: text from outside a JSON document (an HTTP header, a raw

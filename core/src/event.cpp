@@ -1,6 +1,8 @@
 // CloudEvents 1.0 structured-mode validation and the lenient form for samples and tests.
 #include "shopflow/event.hpp"
 
+#include <type_traits>
+
 namespace shopflow {
 
 namespace {
@@ -57,10 +59,9 @@ bool valid_extension_name(const std::string& s) {
 Result<bool> optional_string(const Json& doc, const char* key, std::string* out) {
   auto it = doc.find(key);
   if (it == doc.end() || it->is_null()) return false;
-  std::string at = std::string("/") + key;
-  if (!it->is_string()) return err(at, std::string("\"") + key + "\" must be a string");
+  if (!it->is_string()) return err(std::string("/") + key, std::string("\"") + key + "\" must be a string");
   if (it->get_ref<const std::string&>().empty())
-    return err(at, std::string("\"") + key + "\" must not be empty; leave it out instead");
+    return err(std::string("/") + key, std::string("\"") + key + "\" must not be empty; leave it out instead");
   if (auto u = check_utf8(it->get_ref<const std::string&>(), key); !u) return u.error();
   *out = it->get<std::string>();
   return true;
@@ -72,7 +73,9 @@ struct Mode {
   const std::string* default_source;
 };
 
-Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode) {
+// `own_data`, when given, is the document's "data" member, which the caller gives up: it is
+// moved into the event instead of copied.
+Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode, Json* own_data = nullptr) {
   if (!doc.is_object()) return err("", "an event must be a JSON object");
   Event e;
   // Required attributes.
@@ -87,16 +90,16 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
                           {"type", &e.type, nullptr}};
   for (const auto& r : required) {
     auto it = doc.find(r.key);
-    std::string at = std::string("/") + r.key;
+    auto at = [&r] { return std::string("/") + r.key; };  // for the errors only
     if (it == doc.end() || it->is_null()) {
       if (!mode.strict && (r.fallback || std::string_view(r.key) == "specversion")) {
         if (r.fallback) *r.out = *r.fallback;
         continue;
       }
-      return err(at, std::string("missing: every event needs \"") + r.key + "\"");
+      return err(at(), std::string("missing: every event needs \"") + r.key + "\"");
     }
-    if (!it->is_string()) return err(at, std::string("\"") + r.key + "\" must be a string");
-    if (it->get_ref<const std::string&>().empty()) return err(at, std::string("\"") + r.key + "\" must not be empty");
+    if (!it->is_string()) return err(at(), std::string("\"") + r.key + "\" must be a string");
+    if (it->get_ref<const std::string&>().empty()) return err(at(), std::string("\"") + r.key + "\" must not be empty");
     if (auto u = check_utf8(it->get_ref<const std::string&>(), r.key); !u) return u.error();
     *r.out = it->get<std::string>();
   }
@@ -125,16 +128,20 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
     e.data_base64 = b64->get<std::string>();
   }
   if (data != doc.end()) {
-    e.data = *data;
+    if (own_data) {
+      e.data = std::move(*own_data);
+    } else {
+      e.data = *data;
+    }
     e.has_data = true;
-    if (depth_of(*data, limits.max_depth) > limits.max_depth)
+    if (depth_of(e.data, limits.max_depth) > limits.max_depth)
       return err("/data", "\"data\" nests deeper than " + std::to_string(limits.max_depth) + " levels");
   }
-  static const char* const kKnown[] = {"id", "source", "specversion", "type", "time", "datacontenttype",
-                                       "dataschema", "subject", "data", "data_base64"};
+  static constexpr std::string_view kKnown[] = {"id", "source", "specversion", "type", "time", "datacontenttype",
+                                                "dataschema", "subject", "data", "data_base64"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     bool known = false;
-    for (const char* k : kKnown) known = known || it.key() == k;
+    for (std::string_view k : kKnown) known = known || it.key() == k;
     if (known) continue;
     std::string at = pointer_join("", it.key());
     if (!valid_extension_name(it.key()))
@@ -153,9 +160,9 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
     }
     e.extensions[it.key()] = v;
   }
-  // Size last: the common case is small, and dump() costs.
+  // Size last: the common case is small.
   if (limits.max_bytes > 0 && e.has_data && e.data.is_structured()) {
-    if (e.data.dump().size() > limits.max_bytes)
+    if (json_text_size(e.data) > limits.max_bytes)
       return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");
   } else if (e.has_data && e.data.is_string() && e.data.get_ref<const std::string&>().size() > limits.max_bytes) {
     return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");
@@ -163,10 +170,20 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
   return e;
 }
 
+Json* data_of(Json& doc) {
+  if (!doc.is_object()) return nullptr;
+  auto it = doc.find("data");
+  return it == doc.end() ? nullptr : &*it;
+}
+
 }  // namespace
 
 Result<Event> parse_cloudevent(const Json& doc, const EventLimits& limits) {
   return parse(doc, limits, Mode{true, nullptr, nullptr});
+}
+
+Result<Event> parse_cloudevent(Json&& doc, const EventLimits& limits) {
+  return parse(doc, limits, Mode{true, nullptr, nullptr}, data_of(doc));
 }
 
 Result<std::vector<Event>> parse_cloudevent_batch(const Json& doc, const EventLimits& limits) {
@@ -190,21 +207,46 @@ Result<Event> parse_event(const Json& doc, const std::string& default_id, const 
   return parse(doc, limits, Mode{false, &default_id, &default_source});
 }
 
-Json event_to_json(const Event& e) {
+Result<Event> parse_event(Json&& doc, const std::string& default_id, const std::string& default_source,
+                          const EventLimits& limits) {
+  return parse(doc, limits, Mode{false, &default_id, &default_source}, data_of(doc));
+}
+
+namespace {
+
+// `E` is `const Event&` (members copied) or `Event&` (members moved).
+template <class E>
+Json envelope(E&& e) {
+  auto take = [](auto& member) -> decltype(auto) {
+    if constexpr (std::is_const_v<std::remove_reference_t<E>>) {
+      return member;
+    } else {
+      return std::move(member);
+    }
+  };
   Json j = Json::object();
   auto& members = j.get_ref<Json::object_t&>();
   members.reserve(5 + e.extensions.size());  // id, type, source, time, data; more are rare
-  members.emplace("id", Json(e.id));
-  members.emplace("type", Json(e.type));
-  members.emplace("source", Json(e.source));
-  if (e.has_time) members.emplace("time", Json(e.time));
-  if (!e.subject.empty()) j["subject"] = e.subject;
-  if (!e.datacontenttype.empty()) j["datacontenttype"] = e.datacontenttype;
-  if (!e.dataschema.empty()) j["dataschema"] = e.dataschema;
+  members.emplace("id", Json(take(e.id)));
+  members.emplace("type", Json(take(e.type)));
+  members.emplace("source", Json(take(e.source)));
+  if (e.has_time) members.emplace("time", Json(take(e.time)));
+  if (!e.subject.empty()) j["subject"] = take(e.subject);
+  if (!e.datacontenttype.empty()) j["datacontenttype"] = take(e.datacontenttype);
+  if (!e.dataschema.empty()) j["dataschema"] = take(e.dataschema);
   for (auto it = e.extensions.begin(); it != e.extensions.end(); ++it) j[it.key()] = it.value();
-  if (!e.data_base64.empty()) j["data_base64"] = e.data_base64;
-  j["data"] = e.has_data ? e.data : Json();
+  if (!e.data_base64.empty()) j["data_base64"] = take(e.data_base64);
+  if (e.has_data) {
+    j["data"] = take(e.data);
+  } else {
+    j["data"] = Json();
+  }
   return j;
 }
+
+}  // namespace
+
+Json event_to_json(const Event& e) { return envelope(e); }
+Json event_to_json(Event&& e) { return envelope(e); }
 
 }  // namespace shopflow

@@ -43,6 +43,8 @@ struct Event {
 // RFC 3339 `time`, an RFC 2046 media type, extension names of a-z0-9 and values that are
 // strings, booleans or integers, never both `data` and `data_base64`, and the limits.
 Result<Event> parse_cloudevent(const Json& doc, const EventLimits& limits = {});
+// The same for a document the caller gives up: its `data` moves into the event, uncopied.
+Result<Event> parse_cloudevent(Json&& doc, const EventLimits& limits = {});
 
 // A JSON array of structured events (CloudEvents batch mode). The Error's pointer names the event.
 Result<std::vector<Event>> parse_cloudevent_batch(const Json& doc, const EventLimits& limits = {});
@@ -51,9 +53,13 @@ Result<std::vector<Event>> parse_cloudevent_batch(const Json& doc, const EventLi
 // defaults to "1.0", `source` to `default_source`, and a missing `id` to `default_id`.
 Result<Event> parse_event(const Json& doc, const std::string& default_id, const std::string& default_source = "shopflow:sample",
                           const EventLimits& limits = {});
+Result<Event> parse_event(Json&& doc, const std::string& default_id, const std::string& default_source = "shopflow:sample",
+                          const EventLimits& limits = {});
 
 // The envelope as JSON in attribute order (id, type, source, time, subject, data ...);
 // absent optional attributes are left out. This is what workflows see as `event`.
 Json event_to_json(const Event& e);
+// The same, taking the event's attributes and data instead of copying them.
+Json event_to_json(Event&& e);
 
 }  // namespace shopflow

@@ -1,31 +1,40 @@
 #include "cli_util.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 
 namespace shopflow::cli {
 
 std::optional<std::string> read_input(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream out;
-    out << std::cin.rdbuf();
-    return out.str();
-  }
-  std::ifstream in(path, std::ios::binary);
+  const bool stdin_ = path == "-";
+  std::FILE* in = stdin_ ? stdin : std::fopen(path.c_str(), "rb");
   if (!in) {
     std::fprintf(stderr, "shopflow: cannot read %s: %s\n", path.c_str(), std::strerror(errno));
     return std::nullopt;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    std::fprintf(stderr, "shopflow: cannot read %s: %s\n", path.c_str(), std::strerror(errno));
+  // Read in large blocks straight into the text (event files run to hundreds of megabytes); a
+  // regular file's size is known up front, so its text is allocated once.
+  struct stat st {};
+  const bool regular = !stdin_ && fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode);
+  std::string text(regular ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 20, '\0');
+  size_t used = 0;
+  for (;;) {
+    if (used == text.size()) text.resize(2 * text.size());
+    const size_t got = std::fread(text.data() + used, 1, text.size() - used, in);
+    if (got == 0) break;
+    used += got;
+  }
+  const bool failed = std::ferror(in) != 0;
+  const int read_errno = errno;
+  if (!stdin_) std::fclose(in);
+  if (failed) {
+    std::fprintf(stderr, "shopflow: cannot read %s: %s\n", path.c_str(), std::strerror(read_errno));
     return std::nullopt;
   }
+  text.resize(used);
   return text;
 }
 

@@ -123,7 +123,8 @@ int cmd_simulate(int argc, char** argv) {
   } else {
     opts.write_text = [](std::string_view) {};
   }
-  auto trace = simulate(bundle, *events, opts);
+  // Events read from a file are used up by the simulation (their data moves into the runs).
+  auto trace = events == &given ? simulate(bundle, std::move(given), opts) : simulate(bundle, *events, opts);
   if (out) {
     const bool written = trace && std::fputc('\n', out) != EOF && std::fflush(out) == 0 && !std::ferror(out);
     const int write_errno = errno;

@@ -1156,6 +1156,11 @@ Result<size_t> Engine::process_pending(Millis now, size_t limit) {
 }
 
 Result<bool> Engine::ingest(const Event& event, Millis now) {
+  Event copy = event;
+  return ingest(std::move(copy), now);
+}
+
+Result<bool> Engine::ingest(Event&& event, Millis now) {
   Store& st = *impl_->store;
   if (auto s = st.sync_commits(true); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
@@ -1177,7 +1182,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
       return false;
     }
   }
-  impl_->fast_event = event_to_json(event);
+  impl_->fast_event = event_to_json(std::move(event));
   if (keep || !at_once) {
     row.body = json_text(impl_->fast_event);
     row.processed = at_once;
@@ -1194,7 +1199,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
     if (at_once) {
       handled = impl_->handle(row, impl_->fast_event, now, &impl_->fast_event);
     } else {
-      impl_->fast_id = event.id;
+      impl_->fast_id = row.id;
     }
     if (handled && (!at_once || impl_->emitted != emitted_before)) {
       auto n = impl_->drain(now, SIZE_MAX);

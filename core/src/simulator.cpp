@@ -366,7 +366,9 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
     }
     if (next_ < order_.size() && next_event <= until_) {
       clock_ = std::max(clock_, next_event);
-      auto r = engine.ingest(*order_[next_], clock_);
+      // A consumed event was given to this simulation as a vector it owns, not a const one.
+      auto r = consume_ ? engine.ingest(std::move(*const_cast<Event*>(order_[next_])), clock_)
+                        : engine.ingest(*order_[next_], clock_);
       if (!r) return r.error();
       if (!r.value()) ++duplicates_;
       ++next_;
@@ -387,16 +389,32 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
   return Did::Finished;
 }
 
+namespace {
+
+Result<Trace> run_to_end(Simulation& sim) {
+  for (;;) {
+    auto did = sim.step();
+    if (!did) return did.error();
+    if (did.value() == Simulation::Did::Finished) return sim.take_trace();
+  }
+}
+
+}  // namespace
+
 Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& input, const SimOptions& options) {
   // The events are the caller's for the length of this call: shared without an owner.
   std::shared_ptr<const std::vector<Event>> events(std::shared_ptr<const void>(), &input);
   auto sim = Simulation::open(bundle, std::move(events), options);
   if (!sim) return sim.error();
-  for (;;) {
-    auto did = sim.value()->step();
-    if (!did) return did.error();
-    if (did.value() == Simulation::Did::Finished) return sim.value()->take_trace();
-  }
+  return run_to_end(*sim.value());
+}
+
+Result<Trace> simulate(const Bundle& bundle, std::vector<Event>&& input, const SimOptions& options) {
+  auto events = std::make_shared<std::vector<Event>>(std::move(input));  // not const: used up
+  auto sim = Simulation::open(bundle, events, options);
+  if (!sim) return sim.error();
+  sim.value()->consume_ = true;
+  return run_to_end(*sim.value());
 }
 
 namespace {
@@ -709,7 +727,7 @@ Result<std::vector<Event>> parse_events_jsonl(std::string_view text) {
         e.line = static_cast<int>(line_no);
         return e;
       }
-      auto e = parse_event(j.value(), "line-" + std::to_string(line_no));
+      auto e = parse_event(std::move(j.value()), "line-" + std::to_string(line_no));
       if (!e) {
         Error x = e.error();
         x.message = "line " + std::to_string(line_no) + ": " + (x.pointer.empty() ? "" : x.pointer + ": ") + x.message;

@@ -132,6 +132,12 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
     CHECK(w.value().text.empty());
     CHECK(written == t.value().text);
     CHECK(w.value().hash == a.value().hash);
+    // Events given up to the simulation (as `shopflow simulate` gives those of a file) move
+    // into their runs: the same trace.
+    std::vector<shopflow::Event> given = b.sample_events;
+    auto u = shopflow::simulate(b, std::move(given));
+    REQUIRE(u.ok());
+    CHECK(u.value().json.dump() == a.value().json.dump());
   }
 }
 

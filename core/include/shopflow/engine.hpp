@@ -113,6 +113,8 @@ class Engine {
 
   // accept() + process_pending() for one event, at `now`. False when it was a duplicate.
   Result<bool> ingest(const Event& event, Millis now);
+  // The same for an event the caller gives up: its data moves into its runs, uncopied.
+  Result<bool> ingest(Event&& event, Millis now);
 
   // Fires every timer and schedule due at or before `now`, in due order, each at its own due
   // time. Returns how many fired.

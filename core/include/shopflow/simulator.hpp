@@ -73,6 +73,8 @@ struct Trace {
 // Simulates `bundle` (which must have no problems) over `events`. Fails only on store errors;
 // failed runs are part of the trace.
 Result<Trace> simulate(const Bundle& bundle, const std::vector<Event>& events, const SimOptions& options = {});
+// The same for events the caller gives up: each event's data moves into its runs, uncopied.
+Result<Trace> simulate(const Bundle& bundle, std::vector<Event>&& events, const SimOptions& options = {});
 
 // Answers http.request from mocks: the first in `first`, then in `then`, whose method
 // (case-insensitive; empty = any) and URL (exact, or a prefix ending in '*') match.
@@ -164,6 +166,10 @@ class Simulation {
   SimOptions options_;
   std::shared_ptr<const std::vector<Event>> events_;
   std::vector<const Event*> order_;  // stable-sorted by time
+  // The events are this simulation's alone (simulate() given them to use up): each is moved
+  // into the engine as it is fed, so last_event() has lost its data.
+  bool consume_ = false;
+  friend Result<Trace> simulate(const Bundle&, std::vector<Event>&&, const SimOptions&);
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TraceBuilder> builder_;
   Millis from_ = 0, until_ = 0, clock_ = 0;

@@ -328,9 +328,9 @@ struct Engine::Impl {
                 const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
     ++rs.seq;
     if (!options.record_steps) return {};
-    std::string in = input_text ? std::move(*input_text) : input ? json_text(*input) : std::string();
-    append_step(rs.row.steps, path, kind_name(kind), now, in, json_text(output), verdict ? json_text(*verdict) : std::string(),
-                explanation && !explanation->is_null() ? json_text(*explanation) : std::string());
+    const StepValue in = input_text ? StepValue(*input_text) : StepValue(input);
+    append_step(rs.row.steps, path, kind_name(kind), now, in, &output, verdict,
+                explanation && !explanation->is_null() ? explanation : nullptr);
     return {};
   }
 

@@ -345,7 +345,9 @@ Status Store::fold_steps() {
         run_id = std::move(id);
         steps.clear();
       }
-      append_step(steps, q.text(2), q.text(3), q.int64(1), q.text(4), q.text(5), q.text(6), q.text(7));
+      const std::string input = q.text(4), output = q.text(5), verdict = q.text(6), explanation = q.text(7);
+      append_step(steps, q.text(2), q.text(3), q.int64(1), std::string_view(input), std::string_view(output),
+                  std::string_view(verdict), std::string_view(explanation));
     }
     if (st && rc != SQLITE_DONE) st = error("steps");
   }
@@ -569,8 +571,20 @@ Result<std::vector<RunRow>> Store::runs(size_t limit, std::int64_t after) {
   return out;
 }
 
-void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, std::string_view input,
-                 std::string_view output, std::string_view verdict, std::string_view explanation) {
+namespace {
+
+void append_value(std::string& out, const StepValue& v) {
+  if (v.value) {
+    append_json(out, *v.value);
+  } else {
+    out += v.text;
+  }
+}
+
+}  // namespace
+
+void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, StepValue input,
+                 StepValue output, StepValue verdict, StepValue explanation) {
   if (steps.empty()) {
     steps += '[';
   } else {
@@ -580,21 +594,26 @@ void append_step(std::string& steps, std::string_view path, std::string_view kin
   append_json_string(steps, path);
   steps += ",\"kind\":";
   append_json_string(steps, kind);
-  steps += ",\"time\":";
-  append_json_string(steps, format_instant(time));
+  steps += ",\"time\":\"";
+  append_instant(steps, time);
+  steps += '"';
   if (!input.empty()) {
     steps += ",\"input\":";
-    steps += input;
+    append_value(steps, input);
   }
   steps += ",\"output\":";
-  steps += output.empty() ? std::string_view("null") : output;
+  if (output.empty()) {
+    steps += "null";
+  } else {
+    append_value(steps, output);
+  }
   if (!verdict.empty()) {
     steps += ",\"verdict\":";
-    steps += verdict;
+    append_value(steps, verdict);
   }
   if (!explanation.empty()) {
     steps += ",\"explanation\":";
-    steps += explanation;
+    append_value(steps, explanation);
   }
   steps += "}]";
 }

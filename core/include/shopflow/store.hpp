@@ -59,10 +59,20 @@ struct RunRow {
   std::string steps;
 };
 
+// A member of a step record: JSON text written already, a value to write, or nothing.
+struct StepValue {
+  StepValue() = default;
+  StepValue(std::string_view json_text) : text(json_text) {}  // NOLINT: implicit on purpose
+  StepValue(const Json* json_value) : value(json_value) {}   // NOLINT
+  std::string_view text;
+  const Json* value = nullptr;
+  bool empty() const { return value == nullptr && text.empty(); }
+};
+
 // Appends one step record to a run's `steps` ("" or a JSON array). `input`, `verdict` and
-// `explanation` are JSON text or "" to leave them out; `output` is JSON text.
-void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, std::string_view input,
-                 std::string_view output, std::string_view verdict = {}, std::string_view explanation = {});
+// `explanation` are left out when empty; an empty `output` is null.
+void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, StepValue input,
+                 StepValue output, StepValue verdict = {}, StepValue explanation = {});
 
 struct RunCount {
   std::string workflow;

@@ -1,5 +1,5 @@
-# Sources from Debian's source packages, for the Emscripten build (Debian ships SQLite and
-# Dear ImGui only as native libraries). Downloads are cached outside the source tree, in
+# Sources from Debian's source packages: SQLite, compiled into every build with Shopflow's options,
+# and Dear ImGui for the Emscripten build (Debian ships it only as a native library). Downloads are cached outside the source tree, in
 # SHOPFLOW_SOURCE_CACHE (default ~/.cache/shopflow/debian-src), and fetched by the configure
 # step when missing. Needs a deb-src entry in APT's sources; cmake/setup.sh adds one.
 
@@ -22,7 +22,7 @@ function(shopflow_debian_source package glob out_var)
       file(GLOB _tarballs "${_root}/download/${glob}")
       if(NOT _rc EQUAL 0 OR NOT _tarballs)
         message(FATAL_ERROR
-          "Could not download Debian's source package '${package}' (needed to build it as WebAssembly).\n"
+          "Could not download Debian's source package '${package}' (Shopflow compiles it from source).\n"
           "apt-get said: ${_err}\n"
           "APT needs a deb-src entry and a fresh package list: run cmake/setup.sh as root, "
           "which adds them, or add a 'Types: deb-src' copy of /etc/apt/sources.list.d/debian.sources "

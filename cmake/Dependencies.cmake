@@ -1,7 +1,7 @@
-# Finds Shopflow's dependencies. Natively they are Debian's -dev packages; under Emscripten
-# the header-only ones are put on the include path through a folder holding only them (the
-# Emscripten sysroot must not see /usr/include), and SQLite and Dear ImGui are compiled from
-# Debian's source packages (see DebianSource.cmake).
+# Finds Shopflow's dependencies. Natively they are Debian's -dev packages, except SQLite (below);
+# under Emscripten the header-only ones are put on the include path through a folder holding only
+# them (the Emscripten sysroot must not see /usr/include), and Dear ImGui is compiled from Debian's
+# source package. SQLite is compiled from Debian's source package on both (see DebianSource.cmake).
 #
 # Targets defined for the rest of the build:
 #   shopflow::json      nlohmann_json
@@ -27,10 +27,24 @@ if(NOT EMSCRIPTEN)
   target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json)
   add_library(shopflow::json ALIAS shopflow_json)
 
-  find_package(SQLite3 QUIET)
-  shopflow_require_package(SQLite3_FOUND "SQLite 3" libsqlite3-dev)
-  add_library(shopflow_sqlite INTERFACE)
-  target_link_libraries(shopflow_sqlite INTERFACE SQLite::SQLite3)
+  # SQLite from its amalgamation, made from Debian's source package as for WebAssembly, and
+  # compiled into the programs with the options the store wants: each connection is used by one
+  # thread at a time (multi-thread mode, no connection mutex), no memory statistics (a global
+  # lock on every allocation), no extension loading. Debian's shared library has serialized mode
+  # and the statistics on; the store is the simulator's largest cost.
+  include(DebianSource)
+  shopflow_sqlite_amalgamation(_sqlite_dir)
+  find_package(Threads REQUIRED)
+  add_library(shopflow_sqlite STATIC "${_sqlite_dir}/sqlite3.c")
+  target_include_directories(shopflow_sqlite SYSTEM PUBLIC "${_sqlite_dir}")
+  target_compile_definitions(shopflow_sqlite PRIVATE SQLITE_THREADSAFE=2 SQLITE_DEFAULT_MEMSTATUS=0 SQLITE_DQS=0
+                                                     SQLITE_OMIT_LOAD_EXTENSION SQLITE_OMIT_DEPRECATED
+                                                     SQLITE_OMIT_SHARED_CACHE SQLITE_LIKE_DOESNT_MATCH_BLOBS
+                                                     SQLITE_USE_ALLOCA)
+  # Optimised in every build type: debug builds debug Shopflow, not SQLite.
+  target_compile_options(shopflow_sqlite PRIVATE -w -O2)
+  target_link_libraries(shopflow_sqlite PUBLIC Threads::Threads ${CMAKE_DL_LIBS} m)
+  set_target_properties(shopflow_sqlite PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   add_library(shopflow::sqlite ALIAS shopflow_sqlite)
 
   # Debian builds cpp-httplib as a shared library (with OpenSSL, zlib and brotli support) and
@@ -44,7 +58,6 @@ if(NOT EMSCRIPTEN)
   shopflow_require_package(httplib_FOUND "cpp-httplib (through pkg-config)" "libcpp-httplib-dev pkg-config")
   find_package(OpenSSL 3 QUIET)
   shopflow_require_package(OpenSSL_FOUND "OpenSSL 3" libssl-dev)
-  find_package(Threads REQUIRED)
   add_library(shopflow_httplib INTERFACE)
   target_link_libraries(shopflow_httplib INTERFACE PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
   add_library(shopflow::httplib ALIAS shopflow_httplib)
@@ -89,7 +102,7 @@ else()
   target_include_directories(shopflow_doctest SYSTEM INTERFACE "${_inc}")
   add_library(shopflow::doctest ALIAS shopflow_doctest)
 
-  # SQLite from its amalgamation, made from Debian's source package.
+  # SQLite from its amalgamation, made from Debian's source package (as natively, above).
   shopflow_sqlite_amalgamation(_sqlite_dir)
   add_library(shopflow_sqlite STATIC "${_sqlite_dir}/sqlite3.c")
   target_include_directories(shopflow_sqlite SYSTEM PUBLIC "${_sqlite_dir}")

@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
-  g++ cmake make pkg-config nlohmann-json3-dev libsqlite3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
+  g++ cmake make pkg-config nlohmann-json3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
   libcurl4-openssl-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh
@@ -33,7 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The WebAssembly build compiles SQLite and Dear ImGui from Debian's source packages, which
+# The build compiles SQLite (and, for WebAssembly, Dear ImGui) from Debian's source packages, which
 # APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the download).
 cache="${SHOPFLOW_SOURCE_CACHE:-$HOME/.cache/shopflow/debian-src}"
 if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ]; then

@@ -446,8 +446,9 @@ bool hook_iterator(Node& n, const Json& args, std::string* error) {
 struct ExplainFrame {
   const Node* node = nullptr;
   std::vector<Json> records;      // per argument: its record (null: not evaluated)
-  std::vector<Json> iterations;   // per argument: records of per-item evaluations (null: none)
-  std::vector<std::size_t> more;  // per argument: iterations not kept
+  std::vector<Json> iterations;   // per argument: records of per-item evaluations (null: none);
+                                  // empty until an argument is evaluated per item
+  std::vector<std::size_t> more;  // per argument: iterations not kept (sized with iterations)
   long item = -1;
   ExplainFrame* parent = nullptr;
 };
@@ -528,6 +529,10 @@ void attach(Explainer& ex, const Node& n, Json rec) {
   if (&n < base || &n >= base + parent->node->args.size()) return;
   std::size_t i = static_cast<std::size_t>(&n - base);
   if (parent->item >= 0) {
+    if (parent->iterations.empty()) {
+      parent->iterations.resize(parent->node->args.size());
+      parent->more.resize(parent->node->args.size());
+    }
     if (parent->iterations[i].is_null()) parent->iterations[i] = Json::array();
     if (parent->iterations[i].size() >= kExplainIterations) {
       ++parent->more[i];
@@ -546,7 +551,9 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   ++ex.records;
   if (n.kind == NodeKind::Literal) {
     out.ref(n.literal);
-    attach(ex, n, Json::object({{"value", summarize(n.literal)}}));
+    Json rec = Json::object();
+    rec.get_ref<Json::object_t&>().emplace("value", summarize(n.literal));
+    attach(ex, n, std::move(rec));
     return true;
   }
   if (ex.records > kExplainRecords) {
@@ -563,21 +570,22 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   ExplainFrame f;
   f.node = &n;
   f.records.resize(n.args.size());
-  f.iterations.resize(n.args.size());
-  f.more.resize(n.args.size());
   f.parent = ex.top;
   ex.top = &f;
   bool ok = dispatch(n, c, out);
   ex.top = f.parent;
 
   Json rec = Json::object();
+  rec.get_ref<Json::object_t&>().reserve(4);  // op, args, result, children
   if (is_path_op(n) && std::all_of(f.records.begin(), f.records.end(), [](const Json& r) { return r.is_null(); })) {
     rec[n.op->name] = summarize(n.literal);
   } else {
     rec["op"] = n.kind == NodeKind::Array ? "array" : n.op->name;
     Json args = Json::array(), children = Json::array();
+    args.get_ref<Json::array_t&>().reserve(n.args.size());
+    children.get_ref<Json::array_t&>().reserve(n.args.size());
     for (std::size_t i = 0; i < n.args.size(); ++i) {
-      if (!f.iterations[i].is_null()) {
+      if (!f.iterations.empty() && !f.iterations[i].is_null()) {
         Json it = Json::object({{"iterations", std::move(f.iterations[i])}});
         if (f.more[i] > 0) it["more"] = f.more[i];
         args.push_back(nullptr);

@@ -5,7 +5,6 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
-#include "shopflow/process.hpp"
 
 namespace {
 
@@ -45,8 +44,6 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  shopflow::use_huge_pages(argv);
-  shopflow::keep_freed_memory();
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -2,10 +2,12 @@
 // workflow of a condition, a template and two effects; and peak memory. Not a test: run it
 // from a release build (cmake --preset release; cmake --build --preset release --target
 // shopflow_bench_simulate). Built natively and, under Emscripten, as a Node program.
-// Usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE]
+// Usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE] [--inputs DIR]
 //   --lean        only the lean-trace run
 //   --trace FILE  write each trace to FILE as `shopflow simulate --trace` does (default: the
 //                 trace is only hashed, as `shopflow simulate` without --trace does)
+//   --inputs DIR  write the bundle (DIR/bench.json) and the stream (DIR/orders.jsonl) and stop,
+//                 for timing the shopflow program itself on them
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #ifdef __EMSCRIPTEN__
@@ -22,7 +25,6 @@
 #endif
 
 #include "shopflow/event.hpp"
-#include "shopflow/process.hpp"
 #include "shopflow/simulator.hpp"
 #include "shopflow/store.hpp"
 
@@ -114,21 +116,22 @@ long peak_memory_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  shopflow::use_huge_pages(argv);  // as the shopflow program does
-  shopflow::keep_freed_memory();
   size_t n = 100000;
   bool lean_only = false;
   const char* trace_path = nullptr;
+  const char* inputs_dir = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--lean") {
       lean_only = true;
     } else if (arg == "--trace" && i + 1 < argc) {
       trace_path = argv[++i];
+    } else if (arg == "--inputs" && i + 1 < argc) {
+      inputs_dir = argv[++i];
     } else if (!arg.empty() && arg[0] != '-') {
       n = std::strtoul(argv[i], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE]\n");
+      std::fprintf(stderr, "usage: shopflow_bench_simulate [EVENTS] [--lean] [--trace FILE] [--inputs DIR]\n");
       return 2;
     }
   }
@@ -156,16 +159,37 @@ int main(int argc, char** argv) {
     jsonl += e.dump();
     jsonl += '\n';
   }
-  using Clock = std::chrono::steady_clock;
-  auto a = Clock::now();
-  auto events = shopflow::parse_events_jsonl(jsonl);
-  auto b = Clock::now();
-  if (!events) {
-    std::fprintf(stderr, "%s\n", events.error().to_string().c_str());
-    return 1;
+  if (inputs_dir) {
+    const std::pair<const char*, std::string_view> files[] = {{"/bench.json", kBundle}, {"/orders.jsonl", jsonl}};
+    for (const auto& [name, text] : files) {
+      const std::string path = std::string(inputs_dir) + name;
+      std::FILE* f = std::fopen(path.c_str(), "wb");
+      if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) {
+        std::fprintf(stderr, "cannot write %s\n", path.c_str());
+        return 1;
+      }
+    }
+    return 0;
   }
+  using Clock = std::chrono::steady_clock;
+  auto parse = [&]() {
+    auto events = shopflow::parse_events_jsonl(jsonl);
+    if (!events) {
+      std::fprintf(stderr, "%s\n", events.error().to_string().c_str());
+      std::exit(1);
+    }
+    return std::move(events.value());
+  };
+  auto a = Clock::now();
+  const size_t parsed = parse().size();
+  auto b = Clock::now();
+  double parse_s = std::chrono::duration<double>(b - a).count();
+  std::printf("parse JSONL: %zu events in %.2f s = %.0f events/s\n", parsed, parse_s, static_cast<double>(parsed) / parse_s);
+
+  // As `shopflow simulate` does: the events are used up by the simulation (parsed again,
+  // untimed, for each run), and the trace is text, written to a file with --trace.
   double lean_rate = 0;
-  auto run = [&](const char* what, shopflow::SimOptions opts) {
+  auto run = [&](const char* what, shopflow::SimOptions opts, bool with_parse) {
     size_t bytes = 0;
     std::FILE* out = trace_path ? std::fopen(trace_path, "wb") : nullptr;
     if (trace_path && !out) {
@@ -177,8 +201,12 @@ int main(int argc, char** argv) {
       bytes += piece.size();
       if (out) std::fwrite(piece.data(), 1, piece.size(), out);
     };
+    std::vector<shopflow::Event> given;
+    if (!with_parse) given = parse();
     auto start = Clock::now();
-    auto trace = shopflow::simulate(bundle, events.value(), opts);
+    if (with_parse) given = parse();
+    const size_t count = given.size();
+    auto trace = shopflow::simulate(bundle, std::move(given), opts);
     if (out) std::fclose(out);
     auto end = Clock::now();
     if (!trace) {
@@ -186,41 +214,41 @@ int main(int argc, char** argv) {
       std::exit(1);
     }
     double s = std::chrono::duration<double>(end - start).count();
-    if (!opts.explain) lean_rate = static_cast<double>(events.value().size()) / s;
+    if (!opts.explain) lean_rate = static_cast<double>(count) / s;
     size_t effects = 0;
-    for (const auto& [type, count] : trace.value().effects_by_type) effects += count;
+    for (const auto& [type, n_type] : trace.value().effects_by_type) effects += n_type;
     std::printf("simulate (%s): %zu events in %.2f s = %.0f events/s; %zu runs, %zu effects, trace %zu bytes\n", what,
-                events.value().size(), s, static_cast<double>(events.value().size()) / s,
+                count, s, static_cast<double>(count) / s,
                 trace.value().counts.empty() ? size_t{0} : trace.value().counts[0].started, effects, bytes);
   };
-  double parse_s = std::chrono::duration<double>(b - a).count();
-  std::printf("parse JSONL: %zu events in %.2f s = %.0f events/s\n", n, parse_s, static_cast<double>(n) / parse_s);
-  // As `shopflow simulate` does: the trace as text, written to a file with --trace.
   // A short run first, not timed: WebAssembly starts unoptimized and V8 recompiles the hot
   // functions while they run (the studio warms up the same way before a person can press Run).
   {
-    std::vector<shopflow::Event> first(events.value().begin(),
-                                       events.value().begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(n, 5000)));
+    std::vector<shopflow::Event> first = parse();
+    first.resize(std::min<size_t>(first.size(), 5000));
     shopflow::SimOptions warm;
     warm.document = false;
     warm.write_text = [](std::string_view) {};
-    if (!shopflow::simulate(bundle, first, warm)) return 1;
+    if (!shopflow::simulate(bundle, std::move(first), warm)) return 1;
   }
   shopflow::SimOptions lean;
   lean.explain = false;
   lean.include_steps = false;
   lean.document = false;
-  run("lean trace: no verdict trees, no step records in the trace", lean);
+  run("lean trace: no verdict trees, no step records in the trace", lean, false);
   shopflow::SimOptions full;
   full.document = false;
-  if (!lean_only) run("full trace: verdict trees and every step record", full);
+  if (!lean_only) {
+    run("full trace: verdict trees and every step record", full, false);
+    run("parse and full trace, as `shopflow simulate` does", full, true);
+  }
 #ifdef __EMSCRIPTEN__
   const char* what = "WebAssembly memory";
 #else
   const char* what = "max RSS";
 #endif
   std::printf("peak memory before the store-alone run (%s): %.1f MB\n", what, static_cast<double>(peak_memory_kb()) / 1024.0);
-  const double floor = store_floor(events.value());
+  const double floor = store_floor(parse());
   std::printf("store alone (the same run and effect rows, nothing else): %.0f events/s; lean simulate = %.0f%% of it\n",
               floor, 100.0 * lean_rate / floor);
   return 0;

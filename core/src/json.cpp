@@ -171,8 +171,10 @@ size_t json_string_size(std::string_view s) {
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (plain_byte(c)) {
-      ++n;
-      ++i;
+      size_t j = i + 1;  // a run of bytes that need no escaping
+      while (j < s.size() && plain_byte(static_cast<unsigned char>(s[j]))) ++j;
+      n += j - i;
+      i = j;
     } else if (c < 0x80) {
       const bool short_escape = c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t';
       n += short_escape ? 2 : 6;

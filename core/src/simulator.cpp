@@ -718,8 +718,7 @@ Result<std::vector<Event>> parse_events_jsonl(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     ++line_no;
     pos = end + 1;
-    bool blank = true;
-    for (char c : line) blank = blank && (c == ' ' || c == '\t' || c == '\r');
+    const bool blank = line.find_first_not_of(" \t\r") == std::string_view::npos;
     if (!blank) {
       auto j = parse_json(line, "event");
       if (!j) {

@@ -4,7 +4,7 @@
 # source package. SQLite is compiled from Debian's source package on both (see DebianSource.cmake).
 #
 # Targets defined for the rest of the build:
-#   shopflow::json      nlohmann_json
+#   shopflow::json      nlohmann_json, and simdjson (which parses JSON text faster into it)
 #   shopflow::sqlite    SQLite 3
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
 #   shopflow::httplib   cpp-httplib + OpenSSL (native only)
@@ -25,8 +25,10 @@ endfunction()
 if(NOT EMSCRIPTEN)
   find_package(nlohmann_json 3.10 CONFIG QUIET)
   shopflow_require_package(nlohmann_json_FOUND "nlohmann_json (>= 3.10)" nlohmann-json3-dev)
+  find_package(simdjson 3 CONFIG QUIET)
+  shopflow_require_package(simdjson_FOUND "simdjson (>= 3)" libsimdjson-dev)
   add_library(shopflow_json INTERFACE)
-  target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json)
+  target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json simdjson::simdjson)
   add_library(shopflow::json ALIAS shopflow_json)
 
   # SQLite from its amalgamation, made from Debian's source package as for WebAssembly, and
@@ -109,8 +111,14 @@ else()
       file(CREATE_LINK "/usr/include/${_name}" "${_inc}/${_name}" SYMBOLIC)
     endif()
   endforeach()
+  # simdjson from its single-file form in Debian's source package (its portable kernel here).
+  shopflow_debian_source(simdjson "simdjson_*.orig.tar.*" _simdjson_dir)
+  add_library(shopflow_simdjson STATIC "${_simdjson_dir}/singleheader/simdjson.cpp")
+  target_include_directories(shopflow_simdjson SYSTEM PUBLIC "${_simdjson_dir}/singleheader")
+  target_compile_options(shopflow_simdjson PRIVATE -w)
   add_library(shopflow_json INTERFACE)
   target_include_directories(shopflow_json SYSTEM INTERFACE "${_inc}")
+  target_link_libraries(shopflow_json INTERFACE shopflow_simdjson)
   add_library(shopflow::json ALIAS shopflow_json)
   add_library(shopflow_doctest INTERFACE)
   target_include_directories(shopflow_doctest SYSTEM INTERFACE "${_inc}")

@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
-  g++ cmake make pkg-config nlohmann-json3-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
+  g++ cmake make pkg-config nlohmann-json3-dev libsimdjson-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
   libcurl4-openssl-dev libmimalloc-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh
@@ -33,16 +33,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The build compiles SQLite (and, for WebAssembly, Dear ImGui) from Debian's source packages, which
+# The build compiles SQLite (and, for WebAssembly, Dear ImGui and simdjson) from Debian's source packages, which
 # APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the download).
 cache="${SHOPFLOW_SOURCE_CACHE:-$HOME/.cache/shopflow/debian-src}"
-if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ]; then
+if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ] || [ ! -f "$cache/simdjson/.unpacked" ]; then
   if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     src=/etc/apt/sources.list.d/debian.sources
     if [ ! -f "$src" ]; then
       echo "setup: no $src to copy a deb-src entry from; add deb-src lines for bookworm main by hand" >&2; exit 1
     fi
-    echo "setup: adding a deb-src entry (for Debian's imgui and sqlite3 source packages)"
+    echo "setup: adding a deb-src entry (for Debian's imgui, sqlite3 and simdjson source packages)"
     if [ "$(id -u)" -ne 0 ]; then
       echo "setup: this needs root. Run:  sed 's/^Types: deb\$/Types: deb-src/' $src | sudo tee /etc/apt/sources.list.d/debian-src.sources && sudo apt-get update" >&2
       exit 1

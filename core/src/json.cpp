@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include <simdjson.h>
+
 namespace shopflow {
 
 namespace {
@@ -228,7 +230,87 @@ size_t json_text_size(const Json& j) {
   }
 }
 
+namespace {
+
+// simdjson's document as a Json with the types nlohmann gives. False where nlohmann would read
+// the text differently (a key twice) or where simdjson refused it: nlohmann then parses the text
+// itself, and says what is wrong with it. `zero` is set for an integer 0, which simdjson gives
+// for "-0" too (nlohmann's signed 0).
+bool from_simdjson(simdjson::dom::element e, Json& out, bool& zero) {
+  using Type = simdjson::dom::element_type;
+  switch (e.type()) {
+    case Type::OBJECT: {
+      out = Json::object();
+      auto& members = out.get_ref<Json::object_t&>();
+      simdjson::dom::object object;
+      if (e.get_object().get(object) != simdjson::SUCCESS) return false;
+      for (simdjson::dom::key_value_pair field : object) {
+        auto [it, fresh] = members.emplace(std::string(field.key), Json());
+        if (!fresh || !from_simdjson(field.value, it->second, zero)) return false;
+      }
+      return true;
+    }
+    case Type::ARRAY: {
+      out = Json::array();
+      auto& items = out.get_ref<Json::array_t&>();
+      simdjson::dom::array array;
+      if (e.get_array().get(array) != simdjson::SUCCESS) return false;
+      for (simdjson::dom::element item : array) {
+        items.emplace_back();
+        if (!from_simdjson(item, items.back(), zero)) return false;
+      }
+      return true;
+    }
+    case Type::STRING: out = std::string(e.get_string().value_unsafe()); return true;
+    case Type::INT64: {
+      const std::int64_t v = e.get_int64().value_unsafe();
+      zero = zero || v == 0;
+      if (v >= 0) {
+        out = static_cast<std::uint64_t>(v);  // nlohmann keeps unsigned what has no sign
+      } else {
+        out = v;
+      }
+      return true;
+    }
+    case Type::UINT64: out = e.get_uint64().value_unsafe(); return true;
+    case Type::DOUBLE: {
+      const double d = e.get_double().value_unsafe();
+      out = d;
+      return true;
+    }
+    case Type::BOOL: out = e.get_bool().value_unsafe(); return true;
+    case Type::NULL_VALUE: out = nullptr; return true;
+  }
+  return false;
+}
+
+// Parses with simdjson, into a buffer with the padding it reads past the end. One parser a
+// thread, kept for the next document unless it grew large.
+bool parse_fast(std::string_view text, Json& out) {
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string padded;
+  padded.assign(text);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::dom::element root;
+  bool zero = false;
+  bool ok = parser.parse(padded.data(), text.size(), false).get(root) == simdjson::SUCCESS && from_simdjson(root, out, zero);
+  // An integer "-0" in the text (not followed by more of a number) is nlohmann's.
+  for (size_t at = zero ? text.find("-0") : std::string_view::npos; ok && at != std::string_view::npos;
+       at = text.find("-0", at + 2)) {
+    const char next = at + 2 < text.size() ? text[at + 2] : ' ';
+    ok = (next >= '0' && next <= '9') || next == '.' || next == 'e' || next == 'E';
+  }
+  if (padded.capacity() > (size_t{4} << 20)) {
+    padded = std::string();
+    parser = simdjson::dom::parser();
+  }
+  return ok;
+}
+
+}  // namespace
+
 Result<Json> parse_json(std::string_view text, std::string_view what) {
+  if (Json fast; parse_fast(text, fast)) return fast;
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {

@@ -4,7 +4,8 @@
 # source package. SQLite is compiled from Debian's source package on both (see DebianSource.cmake).
 #
 # Targets defined for the rest of the build:
-#   shopflow::json      nlohmann_json, and simdjson (which parses JSON text faster into it)
+#   shopflow::json      nlohmann_json, and simdjson (which parses JSON text faster into it); the
+#                       core also needs xxHash's header (the trace hash)
 #   shopflow::sqlite    SQLite 3
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
 #   shopflow::httplib   cpp-httplib + OpenSSL (native only)
@@ -27,6 +28,12 @@ if(NOT EMSCRIPTEN)
   shopflow_require_package(nlohmann_json_FOUND "nlohmann_json (>= 3.10)" nlohmann-json3-dev)
   find_package(simdjson 3 CONFIG QUIET)
   shopflow_require_package(simdjson_FOUND "simdjson (>= 3)" libsimdjson-dev)
+  find_path(XXHASH_INCLUDE_DIR xxhash.h)
+  set(_have_xxhash FALSE)
+  if(XXHASH_INCLUDE_DIR)
+    set(_have_xxhash TRUE)
+  endif()
+  shopflow_require_package(_have_xxhash "xxHash's header (the trace hash)" libxxhash-dev)
   add_library(shopflow_json INTERFACE)
   target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json simdjson::simdjson)
   add_library(shopflow::json ALIAS shopflow_json)
@@ -98,7 +105,8 @@ else()
   set(_inc "${CMAKE_BINARY_DIR}/wasm-include")
   file(MAKE_DIRECTORY "${_inc}")
   foreach(_pair "nlohmann;/usr/include/nlohmann/json.hpp;nlohmann-json3-dev"
-                "doctest;/usr/include/doctest/doctest.h;doctest-dev")
+                "doctest;/usr/include/doctest/doctest.h;doctest-dev"
+                "xxhash.h;/usr/include/xxhash.h;libxxhash-dev")
     list(GET _pair 0 _name)
     list(GET _pair 1 _probe)
     list(GET _pair 2 _pkg)

@@ -7,17 +7,6 @@
 
 namespace shopflow {
 
-std::string fnv1a64_hex(std::string_view bytes) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 namespace {
 
 bool glob_prefix_match(const std::string& pattern, const std::string& url) {
@@ -102,10 +91,7 @@ TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_st
 }
 
 void TraceBuilder::emit(std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    hash_ ^= c;
-    hash_ *= 1099511628211ULL;
-  }
+  hash_.update(bytes);
   if (write_text_) {
     write_text_(bytes);
   } else if (!document_) {
@@ -310,9 +296,7 @@ Status TraceBuilder::finish() {
     t["tables"] = std::move(tables);
     t["counts"] = std::move(all_counts);
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_));
-  trace_.hash = hex;
+  trace_.hash = hash_.hex();
   return {};
 }
 

@@ -110,7 +110,7 @@ TEST_CASE("simulating the samples twice gives the same trace, and the summary co
     CHECK(a.value().json.dump() == c.value().json.dump());
     CHECK(a.value().hash.size() == 16);
     // The hash, fed piece by piece, is that of the whole document's bytes.
-    CHECK(a.value().hash == shopflow::fnv1a64_hex(a.value().json.dump()));
+    CHECK(a.value().hash == shopflow::trace_hash_hex(a.value().json.dump()));
     std::string s = shopflow::summarize(a.value());
     CHECK(s.find("Runs by workflow:") != std::string::npos);
     CHECK(s.find("Trace hash: " + a.value().hash) != std::string::npos);
@@ -188,8 +188,9 @@ TEST_CASE("events from JSON Lines") {
   auto bad = shopflow::parse_events_jsonl("{\"type\": \"order.created\", \"time\": \"2026-03-02T09:00:00Z\"}\n{\"type\": 1}\n");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("line 2") != std::string::npos);
-  CHECK(shopflow::fnv1a64_hex("") == "cbf29ce484222325");
-  CHECK(shopflow::fnv1a64_hex("a") == "af63dc4c8601ec8c");
+  // XXH3 64-bit, as xxhsum -H3 prints it.
+  CHECK(shopflow::trace_hash_hex("") == "2d06800538d394c2");
+  CHECK(shopflow::trace_hash_hex("a") == "e6c632b61e964e1f");
 }
 
 TEST_CASE("branch coverage names the branches no test takes") {

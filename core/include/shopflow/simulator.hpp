@@ -58,7 +58,7 @@ struct Trace {
   Json json;            // the whole trace document (SimOptions::document)
   std::string text;     // the same document as json.dump() gives (without SimOptions::document
                         // and SimOptions::write_text)
-  std::string hash;     // FNV-1a 64 of json.dump(), 16 hex digits
+  std::string hash;     // trace_hash_hex(json.dump()): XXH3 64-bit, 16 hex digits
   Millis from = 0, until = 0;  // the simulated clock's start and end
   size_t events = 0;    // events handled
   size_t duplicates = 0;
@@ -84,6 +84,22 @@ RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock>
 struct SimEnd {
   Millis from = 0, until = 0;
   size_t given = 0, handled = 0, duplicates = 0, after_until = 0;
+};
+
+// The trace hash, XXH3 64-bit (xxHash), of text fed piece by piece: trace_hash_hex() of the
+// pieces put together.
+class TraceHash {
+ public:
+  TraceHash();
+  ~TraceHash();
+  TraceHash(TraceHash&&) noexcept;
+  TraceHash& operator=(TraceHash&&) noexcept;
+  void update(std::string_view bytes);
+  std::string hex() const;  // 16 lower-case hex digits
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Builds the trace document of a finished simulation from its engine, a bounded number of runs
@@ -121,9 +137,9 @@ class TraceBuilder {
   size_t next_change_ = 0;
   Json changes_json_ = Json::array();
   std::string piece_;  // the text of the part being added (a page of runs or effects)
-  // FNV-1a 64 of the document's compact text, fed piece by piece as it is written (the same
+  // The hash of the document's compact text, fed piece by piece as it is written (the same
   // bytes as json.dump(), without dumping the whole document at the end).
-  std::uint64_t hash_ = 14695981039346656037ULL;
+  TraceHash hash_;
   // Add a run's or an effect's text to piece_ (and its Json to the document).
   void add_run(const RunView& r);
   void add_effect(const EffectView& e);
@@ -210,7 +226,7 @@ Result<std::vector<Event>> parse_events_jsonl(std::string_view text);
 // ending in `_id` or `_token` get "~k" appended; such integer members get k × 1,000,000 added.
 std::vector<Event> repeat_events(const std::vector<Event>& events, size_t copies, Millis every);
 
-// FNV-1a 64-bit of `bytes`, as 16 lower-case hex digits.
-std::string fnv1a64_hex(std::string_view bytes);
+// XXH3 64-bit (xxHash) of `bytes`, as 16 lower-case hex digits: the trace hash of a trace's text.
+std::string trace_hash_hex(std::string_view bytes);
 
 }  // namespace shopflow

@@ -1,6 +1,7 @@
 // JSON parsing with positions a user can find, and JSON Pointer building.
 #include "shopflow/json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -244,6 +245,7 @@ bool from_simdjson(simdjson::dom::element e, Json& out, bool& zero) {
       auto& members = out.get_ref<Json::object_t&>();
       simdjson::dom::object object;
       if (e.get_object().get(object) != simdjson::SUCCESS) return false;
+      members.reserve(std::min<size_t>(object.size(), 4096));  // counted on simdjson's tape (saturating)
       for (simdjson::dom::key_value_pair field : object) {
         auto [it, fresh] = members.emplace(std::string(field.key), Json());
         if (!fresh || !from_simdjson(field.value, it->second, zero)) return false;
@@ -255,6 +257,7 @@ bool from_simdjson(simdjson::dom::element e, Json& out, bool& zero) {
       auto& items = out.get_ref<Json::array_t&>();
       simdjson::dom::array array;
       if (e.get_array().get(array) != simdjson::SUCCESS) return false;
+      items.reserve(std::min<size_t>(array.size(), 4096));
       for (simdjson::dom::element item : array) {
         items.emplace_back();
         if (!from_simdjson(item, items.back(), zero)) return false;

@@ -60,6 +60,22 @@ TEST_CASE("json_text writes what dump() writes for every example bundle") {
   CHECK(bundles > 10);
 }
 
+TEST_CASE("json_text escapes a byte that needs it wherever it stands in a long string") {
+  // Plain bytes are copied a run at a time: put each kind of special byte at every place near the
+  // start, and the bytes on either side of the plain range.
+  const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xC3\xA9", "\xE2\x82\xAC", " ", "\x7f", "!", "#", "[", "]"};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string text(24, 'a');
+      text.insert(at, special);
+      const Json j(text);
+      CAPTURE(text);
+      CHECK(shopflow::json_text(j) == j.dump());
+      CHECK(shopflow::json_text_size(j) == j.dump().size());
+    }
+  }
+}
+
 TEST_CASE("append_json_string escapes as dump() does and replaces bytes that are not UTF-8") {
   std::string out = "x";
   shopflow::append_json_string(out, "a\"b\\c\nd");

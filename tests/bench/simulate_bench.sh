@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The simulator's speed, native and WebAssembly side by side in one run: events per second for
 # `simulate` on a 100,000-event order stream through a workflow of a condition, a template and
-# two effects, and the peak memory of each process. Prints the figures and the WASM/native ratio,
-# then times the `shopflow simulate` command itself on the same bundle and stream (three runs).
+# two effects, and the peak memory of each process. Native and WebAssembly run in turn, twice;
+# prints the better figures and the WASM/native ratio, then times the `shopflow simulate` command
+# itself on the same bundle and stream (three runs).
 # The trace is built and hashed as `shopflow simulate` does without --trace (pass --trace FILE to
 # build/*/tests/shopflow_bench_simulate to time writing it too). Also prints, as a floor, how fast
 # the store alone writes the same rows (run and effect rows per event) with nothing else.
@@ -16,7 +17,7 @@ mkdir -p "$work"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -37,15 +38,22 @@ print(f"peak RSS of the process (Node and the store-alone run included): {rss / 
 PY
 }
 
-echo "== native"
-native=$(run build/release/tests/shopflow_bench_simulate "$events")
-echo "$native"
-echo "== wasm (node $(node --version))"
-wasm=$(run node --no-experimental-fetch build/wasm/tests/shopflow_bench_simulate.js "$events")
-echo "$wasm"
+# Native and WebAssembly take turns, twice, and each row keeps its best run: the machine's speed
+# drifts over minutes, and a ratio of two runs minutes apart would measure the drift.
+native="" wasm=""
+for turn in 1 2; do
+  echo "== native, run $turn"
+  out=$(run build/release/tests/shopflow_bench_simulate "$events")
+  echo "$out"
+  native+="$out"$'\n'
+  echo "== wasm (node $(node --version)), run $turn"
+  out=$(run node --no-experimental-fetch build/wasm/tests/shopflow_bench_simulate.js "$events")
+  echo "$out"
+  wasm+="$out"$'\n'
+done
 
-rate() { grep "^simulate ($1" <<<"$2" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/'; }
-echo "== results ($events events)"
+rate() { grep "^simulate ($1" <<<"$2" | sed -E 's/.* = ([0-9]+) events\/s.*/\1/' | sort -n | tail -1; }
+echo "== results ($events events, the better of two runs each)"
 for kind in lean full parse; do
   n=$(rate "$kind" "$native") w=$(rate "$kind" "$wasm")
   label=$([ "$kind" = parse ] && echo "parse + full trace" || echo "$kind trace")
@@ -53,7 +61,7 @@ for kind in lean full parse; do
     printf "%-18s native %8d events/s, wasm %8d events/s, wasm takes %.2fx native time (target <= 2x)\n", k, n, w, n / w }'
 done
 grep "^store alone" <<<"$native" | sed 's/^/native /'
-mem() { grep "^peak memory before" <<<"$1" | sed -E 's/.*: ([0-9.]+ MB)/\1/'; }
+mem() { grep "^peak memory before" <<<"$1" | sed -E 's/.*: ([0-9.]+ MB)/\1/' | sort -n | tail -1; }
 echo "peak memory of the simulations: native $(mem "$native") (max RSS), wasm $(mem "$wasm") (WebAssembly memory)"
 
 echo "== the shopflow simulate command on the same bundle and stream (wall time, file read and bundle load included)"

@@ -1,7 +1,8 @@
-# Sources from Debian's source packages: SQLite, compiled into every build with Shopflow's options,
-# and Dear ImGui for the Emscripten build (Debian ships it only as a native library). Downloads are cached outside the source tree, in
-# SHOPFLOW_SOURCE_CACHE (default ~/.cache/shopflow/debian-src), and fetched by the configure
-# step when missing. Needs a deb-src entry in APT's sources; cmake/setup.sh adds one.
+# Sources from Debian's source packages: SQLite, compiled into every build with Shopflow's
+# options, and Dear ImGui and simdjson for the Emscripten build (Debian ships them only as native
+# libraries). Downloads are cached outside the source tree, in SHOPFLOW_SOURCE_CACHE (default
+# ~/.cache/shopflow/debian-src), and fetched by the configure step when missing. Needs a deb-src
+# entry in APT's sources; cmake/setup.sh adds one.
 
 set(SHOPFLOW_SOURCE_CACHE "$ENV{HOME}/.cache/shopflow/debian-src" CACHE PATH
     "Where Debian source packages for the WebAssembly build are downloaded and unpacked")

@@ -34,8 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The build compiles SQLite (and, for WebAssembly, Dear ImGui and simdjson) from Debian's source packages, which
-# APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the download).
+# The build compiles SQLite (and, for WebAssembly, Dear ImGui and simdjson) from Debian's source
+# packages, which APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the
+# download).
 cache="${SHOPFLOW_SOURCE_CACHE:-$HOME/.cache/shopflow/debian-src}"
 if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ] || [ ! -f "$cache/simdjson/.unpacked" ]; then
   if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then

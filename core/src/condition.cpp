@@ -551,9 +551,7 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   ++ex.records;
   if (n.kind == NodeKind::Literal) {
     out.ref(n.literal);
-    Json rec = Json::object();
-    rec.get_ref<Json::object_t&>().emplace("value", summarize(n.literal));
-    attach(ex, n, std::move(rec));
+    attach(ex, n, object_with("value", summarize(n.literal)));
     return true;
   }
   if (ex.records > kExplainRecords) {

@@ -67,13 +67,6 @@ struct RunState {
   std::string stored_status; // the status in the store ("" for a run not stored yet)
 };
 
-// {key: value}, built without an initializer list (which copies the value).
-Json object_with(const char* key, Json value) {
-  Json out = Json::object();
-  out.get_ref<Json::object_t&>().emplace(key, std::move(value));
-  return out;
-}
-
 const char* kind_name(StepKind k) {
   switch (k) {
     case StepKind::If: return "if";

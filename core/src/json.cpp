@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include <simdjson.h>
@@ -69,6 +68,13 @@ struct PlainBytes {
 constexpr PlainBytes kPlain;
 inline bool plain_byte(unsigned char c) { return kPlain.of[c]; }
 
+// An integer's decimal text, written into `buf`; returns its length.
+size_t integer_text(const Json& j, char (&buf)[24]) {
+  const auto end = j.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>()).ptr
+                                          : std::to_chars(buf, buf + sizeof buf, j.get<std::int64_t>()).ptr;
+  return static_cast<size_t>(end - buf);
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -114,6 +120,12 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+Json object_with(const char* key, Json value) {
+  Json out = Json::object();
+  out.get_ref<Json::object_t&>().emplace(key, std::move(value));
+  return out;
+}
+
 void append_json(std::string& out, const Json& j) {
   switch (j.type()) {
     case Json::value_t::object: {
@@ -143,16 +155,10 @@ void append_json(std::string& out, const Json& j) {
     case Json::value_t::string: append_json_string(out, j.get_ref<const std::string&>()); return;
     case Json::value_t::null: out += "null"; return;
     case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
-    case Json::value_t::number_integer: {
-      char buf[24];
-      const auto end = std::to_chars(buf, buf + sizeof buf, j.get<std::int64_t>()).ptr;
-      out.append(buf, static_cast<size_t>(end - buf));
-      return;
-    }
+    case Json::value_t::number_integer:
     case Json::value_t::number_unsigned: {
       char buf[24];
-      const auto end = std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>()).ptr;
-      out.append(buf, static_cast<size_t>(end - buf));
+      out.append(buf, integer_text(j, buf));
       return;
     }
     default: out += j.dump(); return;  // floats (their shortest form is nlohmann's), binary
@@ -193,15 +199,6 @@ size_t json_string_size(std::string_view s) {
   return n;
 }
 
-size_t decimal_digits(std::uint64_t v) {
-  size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    ++n;
-  }
-  return n;
-}
-
 }  // namespace
 
 size_t json_text_size(const Json& j) {
@@ -221,12 +218,11 @@ size_t json_text_size(const Json& j) {
     case Json::value_t::string: return json_string_size(j.get_ref<const std::string&>());
     case Json::value_t::null: return 4;
     case Json::value_t::boolean: return j.get<bool>() ? 4 : 5;
-    case Json::value_t::number_integer: {
-      const std::int64_t v = j.get<std::int64_t>();
-      const std::uint64_t magnitude = v < 0 ? ~static_cast<std::uint64_t>(v) + 1 : static_cast<std::uint64_t>(v);
-      return (v < 0 ? 1 : 0) + decimal_digits(magnitude);
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: {
+      char buf[24];
+      return integer_text(j, buf);
     }
-    case Json::value_t::number_unsigned: return decimal_digits(j.get<std::uint64_t>());
     default: return j.dump().size();  // floats, binary: as append_json writes them
   }
 }
@@ -276,13 +272,19 @@ bool from_simdjson(simdjson::dom::element e, Json& out, bool& zero) {
       return true;
     }
     case Type::UINT64: out = e.get_uint64().value_unsafe(); return true;
-    case Type::DOUBLE: {
-      const double d = e.get_double().value_unsafe();
-      out = d;
-      return true;
-    }
+    case Type::DOUBLE: out = e.get_double().value_unsafe(); return true;
     case Type::BOOL: out = e.get_bool().value_unsafe(); return true;
     case Type::NULL_VALUE: out = nullptr; return true;
+  }
+  return false;
+}
+
+// Whether `text` may hold the integer -0: a "-0" that no more of a number follows (one inside a
+// string counts too, which only costs nlohmann's parse).
+bool has_integer_minus_zero(std::string_view text) {
+  for (size_t at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 2)) {
+    const char next = at + 2 < text.size() ? text[at + 2] : ' ';
+    if (!((next >= '0' && next <= '9') || next == '.' || next == 'e' || next == 'E')) return true;
   }
   return false;
 }
@@ -296,13 +298,8 @@ bool parse_fast(std::string_view text, Json& out) {
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::dom::element root;
   bool zero = false;
-  bool ok = parser.parse(padded.data(), text.size(), false).get(root) == simdjson::SUCCESS && from_simdjson(root, out, zero);
-  // An integer "-0" in the text (not followed by more of a number) is nlohmann's.
-  for (size_t at = zero ? text.find("-0") : std::string_view::npos; ok && at != std::string_view::npos;
-       at = text.find("-0", at + 2)) {
-    const char next = at + 2 < text.size() ? text[at + 2] : ' ';
-    ok = (next >= '0' && next <= '9') || next == '.' || next == 'e' || next == 'E';
-  }
+  const bool ok = parser.parse(padded.data(), text.size(), false).get(root) == simdjson::SUCCESS &&
+                  from_simdjson(root, out, zero) && !(zero && has_integer_minus_zero(text));
   if (padded.capacity() > (size_t{4} << 20)) {
     padded = std::string();
     parser = simdjson::dom::parser();

@@ -183,7 +183,8 @@ class Store::Stmt {
     return *this;
   }
   int step() { return sqlite3_step(s_); }
-  std::string text(int col) const { return std::string(column_view(s_, col)); }
+  std::string text(int col) const { return std::string(view(col)); }
+  std::string_view view(int col) const { return column_view(s_, col); }  // until the next step
   std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
 
  private:
@@ -345,9 +346,7 @@ Status Store::fold_steps() {
         run_id = std::move(id);
         steps.clear();
       }
-      const std::string input = q.text(4), output = q.text(5), verdict = q.text(6), explanation = q.text(7);
-      append_step(steps, q.text(2), q.text(3), q.int64(1), std::string_view(input), std::string_view(output),
-                  std::string_view(verdict), std::string_view(explanation));
+      append_step(steps, q.view(2), q.view(3), q.int64(1), q.view(4), q.view(5), q.view(6), q.view(7));
     }
     if (st && rc != SQLITE_DONE) st = error("steps");
   }

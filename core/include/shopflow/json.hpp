@@ -71,6 +71,9 @@ struct JsonObjectMembers : nlohmann::ordered_map<Key, T, IgnoredLess, Allocator>
 // Documents keep their keys in order (see above).
 using Json = nlohmann::basic_json<JsonObjectMembers>;
 
+// {key: value}, built in place (an initializer list would copy the value).
+Json object_with(const char* key, Json value);
+
 // Parses JSON text. On failure the Error names the line and column of the first bad byte and
 // what the parser expected there; `what` names the input in the message ("bundle", "event").
 Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");

@@ -4,12 +4,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "read_ahead.hpp"
 #include "shopflow/bundle.hpp"
 #include "shopflow/simulator.hpp"
 
@@ -93,19 +95,11 @@ int cmd_simulate(int argc, char** argv) {
     return 1;
   }
   const Bundle& bundle = loaded.value().bundle;
-  const std::vector<Event>* events = &bundle.sample_events;
-  std::vector<Event> given;
+  std::optional<std::string> ev_text;
   if (!events_path.empty()) {
-    auto ev_text = read_input(events_path);
+    ev_text = read_input(events_path);
     if (!ev_text) return 2;
-    auto parsed = parse_events_jsonl(*ev_text);
-    if (!parsed) {
-      std::fprintf(stderr, "%s: %s\n", events_path.c_str(), parsed.error().to_string().c_str());
-      return 2;
-    }
-    given = std::move(parsed.value());
-    events = &given;
-  } else if (events->empty()) {
+  } else if (bundle.sample_events.empty()) {
     std::fprintf(stderr, "shopflow simulate: the bundle has no samples.events; give events with --events FILE.jsonl\n");
   }
   // The trace goes to its file as it is built (opened first, so that a path that cannot be
@@ -123,8 +117,19 @@ int cmd_simulate(int argc, char** argv) {
   } else {
     opts.write_text = [](std::string_view) {};
   }
-  // Events read from a file are used up by the simulation (their data moves into the runs).
-  auto trace = events == &given ? simulate(bundle, std::move(given), opts) : simulate(bundle, *events, opts);
+  // Events from a file are read while the first of them are simulated, and used up (their data
+  // moves into the runs).
+  bool bad_events = false;
+  auto trace = ev_text ? simulate_reading_ahead(bundle, *ev_text, opts, &bad_events)
+                       : simulate(bundle, bundle.sample_events, opts);
+  if (bad_events) {
+    if (out) {
+      std::fclose(out);
+      std::remove(trace_path.c_str());
+    }
+    std::fprintf(stderr, "%s: %s\n", events_path.c_str(), trace.error().to_string().c_str());
+    return 2;
+  }
   if (out) {
     const bool written = trace && std::fputc('\n', out) != EOF && std::fflush(out) == 0 && !std::ferror(out);
     const int write_errno = errno;

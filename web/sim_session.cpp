@@ -101,6 +101,7 @@ bool sim_step(SimSession& s) {
       s.marks.push_back(SimMark{s.clock, false, "timer"});
       return true;
     case Simulation::Did::Trace:
+    case Simulation::Did::Hungry:  // not fed: its events are all given at the start
       return true;
     case Simulation::Did::Finished:
       break;

@@ -300,13 +300,10 @@ Status TraceBuilder::finish() {
   return {};
 }
 
-Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
-                                                      std::shared_ptr<const std::vector<Event>> events,
-                                                      SimOptions options) {
-  std::unique_ptr<Simulation> sim(new Simulation());
-  sim->options_ = std::move(options);
-  sim->events_ = std::move(events);
-  const SimOptions& o = sim->options_;
+namespace {
+
+// A simulation's engine: on a fresh store in memory, held in one transaction.
+Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o) {
   auto store = Store::open(":memory:");
   if (!store) return store.error();
   EngineOptions eo;
@@ -320,9 +317,23 @@ Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
   eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
-  sim->engine_ = std::move(opened.value());
   // A throwaway store: one transaction for the whole simulation, no rollback journal.
-  if (auto s = sim->engine_->store().hold(); !s) return s.error();
+  if (auto s = opened.value()->store().hold(); !s) return s.error();
+  return std::move(opened.value());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
+                                                      std::shared_ptr<const std::vector<Event>> events,
+                                                      SimOptions options) {
+  std::unique_ptr<Simulation> sim(new Simulation());
+  sim->options_ = std::move(options);
+  sim->events_ = std::move(events);
+  const SimOptions& o = sim->options_;
+  auto engine = simulation_engine(bundle, o);
+  if (!engine) return engine.error();
+  sim->engine_ = std::move(engine.value());
   const std::vector<Event>& input = *sim->events_;
   sim->order_.reserve(input.size());
   for (const Event& e : input) sim->order_.push_back(&e);
@@ -335,32 +346,96 @@ Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
   return sim;
 }
 
+Result<std::unique_ptr<Simulation>> Simulation::open_fed(const Bundle& bundle, SimOptions options) {
+  std::unique_ptr<Simulation> sim(new Simulation());
+  sim->options_ = std::move(options);
+  sim->fed_ = true;
+  sim->consume_ = true;
+  auto engine = simulation_engine(bundle, sim->options_);
+  if (!engine) return engine.error();
+  sim->engine_ = std::move(engine.value());
+  const SimOptions& o = sim->options_;
+  sim->until_known_ = o.until.has_value();
+  if (o.until) sim->until_ = *o.until;
+  if (o.from) sim->from_ = sim->clock_ = *o.from;
+  return sim;
+}
+
+bool Simulation::feed(std::vector<Event>&& events) {
+  if (events.empty()) return true;
+  Millis last = given_ ? last_given_ : std::numeric_limits<Millis>::min();
+  for (const Event& e : events) {
+    if (e.time_ms < last) return false;
+    last = e.time_ms;
+  }
+  if (given_ == 0 && !options_.from) from_ = clock_ = events.front().time_ms;
+  given_ += events.size();
+  last_given_ = last;
+  if (!past_until_) blocks_.push_back(std::move(events));
+  return true;
+}
+
+void Simulation::end_feed() {
+  if (feed_ended_) return;
+  feed_ended_ = true;
+  const SimOptions& o = options_;
+  if (!o.until) until_ = (given_ ? last_given_ : o.from.value_or(0)) + kDefaultSimulationTail;
+  if (given_ == 0 && !o.from) from_ = clock_ = until_;
+  until_known_ = true;
+}
+
 Result<Simulation::Did> Simulation::step(size_t trace_items) {
   if (finished_) return Did::Finished;
   Engine& engine = *engine_;
   if (!builder_) {
+    // The next event: null when there is none left (a fed simulation may wait for more).
+    Event* next = nullptr;
+    if (fed_) {
+      while (!blocks_.empty() && in_block_ == blocks_.front().size()) {
+        blocks_.pop_front();
+        in_block_ = 0;
+      }
+      if (!blocks_.empty()) {
+        next = &blocks_.front()[in_block_];
+      } else if (!feed_ended_) {
+        return Did::Hungry;
+      }
+    } else if (next_ < order_.size()) {
+      // A consumed event was given to this simulation as a vector it owns, not a const one.
+      next = const_cast<Event*>(order_[next_]);
+    }
+    if (fed_ && next && until_known_ && next->time_ms > until_) {
+      // Past `until`: this event and those after it are counted, not fed in.
+      blocks_.clear();
+      in_block_ = 0;
+      past_until_ = true;
+      next = nullptr;
+    }
+    const Millis next_event = next ? next->time_ms : std::numeric_limits<Millis>::max();
+    // Before the last event is known, `until` (its default) is later than any event given.
+    const bool next_in = next && (!until_known_ || next_event <= until_);
     auto due = engine.next_due(clock_);
     if (!due) return due.error();
-    Millis next_event = next_ < order_.size() ? order_[next_]->time_ms : std::numeric_limits<Millis>::max();
-    if (due.value() && *due.value() <= until_ && *due.value() <= next_event) {
+    if (due.value() && (!until_known_ || *due.value() <= until_) && *due.value() <= next_event) {
       clock_ = std::max(clock_, *due.value());
       auto n = engine.advance(clock_);
       if (!n) return n.error();
       return Did::Timers;
     }
-    if (next_ < order_.size() && next_event <= until_) {
+    if (next_in) {
       clock_ = std::max(clock_, next_event);
-      // A consumed event was given to this simulation as a vector it owns, not a const one.
-      auto r = consume_ ? engine.ingest(std::move(*const_cast<Event*>(order_[next_])), clock_)
-                        : engine.ingest(*order_[next_], clock_);
+      auto r = consume_ ? engine.ingest(std::move(*next), clock_) : engine.ingest(*next, clock_);
       if (!r) return r.error();
       if (!r.value()) ++duplicates_;
       ++next_;
+      if (fed_) ++in_block_;
       return Did::Event;
     }
+    if (fed_ && !feed_ended_) return Did::Hungry;  // past `until`, and more may be given
     // The events are all in (or past the end): the trace.
     if (auto s = engine.store().release_hold(); !s) return s.error();
-    SimEnd end{from_, until_, events_->size(), next_, duplicates_, order_.size() - next_};
+    const size_t given = fed_ ? given_ : events_->size();
+    SimEnd end{from_, until_, given, next_, duplicates_, given - next_};
     builder_ = std::make_unique<TraceBuilder>(engine, engine.bundle(), options_.include_steps, end, options_.document,
                                               options_.write_text);
   }
@@ -694,35 +769,43 @@ std::vector<TestOutcome> run_tests(const Bundle& bundle, std::vector<BranchCover
 
 Result<std::vector<Event>> parse_events_jsonl(std::string_view text) {
   std::vector<Event> out;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    ++line_no;
-    pos = end + 1;
-    const bool blank = line.find_first_not_of(" \t\r") == std::string_view::npos;
-    if (!blank) {
-      auto j = parse_json(line, "event");
-      if (!j) {
-        Error e = j.error();
-        e.line = static_cast<int>(line_no);
-        return e;
-      }
-      auto e = parse_event(std::move(j.value()), "line-" + std::to_string(line_no));
-      if (!e) {
-        Error x = e.error();
-        x.message = "line " + std::to_string(line_no) + ": " + (x.pointer.empty() ? "" : x.pointer + ": ") + x.message;
-        x.pointer.clear();
-        return x;
-      }
-      if (!e.value().has_time) return Error{"line " + std::to_string(line_no) + ": the event needs a \"time\"", "", 0, 0};
-      out.push_back(std::move(e.value()));
-    }
-    if (end == text.size()) break;
+  EventLineReader reader(text);
+  for (;;) {
+    auto more = reader.read(&out, SIZE_MAX);
+    if (!more) return more.error();
+    if (!more.value()) return out;
   }
-  return out;
+}
+
+Result<bool> EventLineReader::read(std::vector<Event>* out, size_t max_events) {
+  const std::string_view text = text_;
+  for (size_t taken = 0; !done_ && taken < max_events;) {
+    size_t end = text.find('\n', pos_);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos_, end - pos_);
+    ++line_no_;
+    pos_ = end + 1;
+    if (end == text.size()) done_ = true;
+    const bool blank = line.find_first_not_of(" \t\r") == std::string_view::npos;
+    if (blank) continue;
+    auto j = parse_json(line, "event");
+    if (!j) {
+      Error e = j.error();
+      e.line = static_cast<int>(line_no_);
+      return e;
+    }
+    auto e = parse_event(std::move(j.value()), "line-" + std::to_string(line_no_));
+    if (!e) {
+      Error x = e.error();
+      x.message = "line " + std::to_string(line_no_) + ": " + (x.pointer.empty() ? "" : x.pointer + ": ") + x.message;
+      x.pointer.clear();
+      return x;
+    }
+    if (!e.value().has_time) return Error{"line " + std::to_string(line_no_) + ": the event needs a \"time\"", "", 0, 0};
+    out->push_back(std::move(e.value()));
+    ++taken;
+  }
+  return !done_;
 }
 
 }  // namespace shopflow

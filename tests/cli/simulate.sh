@@ -35,6 +35,29 @@ expect "JSONL events up to --until: one reminder sent, one run still waiting" 0 
 out=$("$bin" simulate "$src/workflows/inventory-reorder.json" --from 2026-03-02T00:00:00Z --until 2026-03-07T00:00:00Z 2>&1)
 expect "a schedule fires every weekday" 0 $? "$out" "morning-reorder        5          5" "purchase_order.create    5"
 
+# A longer file: read while it is simulated when its lines are in time order; shuffled, it is
+# sorted first. Both give the same trace (no two events share a time, so the order is one).
+awk 'BEGIN { for (i = 0; i < 3000; i++) {
+  t = sprintf("2026-04-%02dT%02d:%02d:00Z", 1 + int(i / 1440), int(i % 1440 / 60), i % 60); o = substr(t, 1, 17) "30Z"
+  printf "{\"id\": \"c-%d\", \"type\": \"checkout.created\", \"time\": \"%s\", \"data\": {\"id\": %d, \"token\": \"t-%d\", \"email\": \"c%d@example.com\", \"line_items\": [], \"total_price\": \"10.00\"}}\n", i, t, i, i, i
+  if (i % 3 == 0) printf "{\"id\": \"o-%d\", \"type\": \"order.created\", \"time\": \"%s\", \"data\": {\"id\": %d, \"checkout_token\": \"t-%d\", \"total_price\": \"10.00\"}}\n", i, o, 90000 + i, i
+} }' > "$tmp/long.jsonl"
+shuf "$tmp/long.jsonl" > "$tmp/shuffled.jsonl"
+h_sorted=$("$bin" simulate "$ac" --events "$tmp/long.jsonl" --hash)
+h_shuffled=$("$bin" simulate "$ac" --events "$tmp/shuffled.jsonl" --hash)
+check "4000 events in time order and shuffled give the same trace ($h_sorted, $h_shuffled)" \
+  test -n "$h_sorted" -a "$h_sorted" = "$h_shuffled"
+out=$("$bin" simulate "$ac" --events "$tmp/long.jsonl" --until 2026-04-02T00:00:00Z 2>&1)
+expect "a long file with --until: the events after it are counted, not fed in" 0 $? "$out" \
+  "Simulated 1921 events from 2026-04-01T00:00:00Z to 2026-04-02T00:00:00Z (2079 events after the end not fed in)"
+sed '3500s/.*/{"id": "x", "type": "checkout.created"}/' "$tmp/long.jsonl" > "$tmp/late-bad.jsonl"
+printf 'previous trace\n' > "$tmp/late-bad-trace.json"
+out=$("$bin" simulate "$ac" --events "$tmp/late-bad.jsonl" --trace "$tmp/late-bad-trace.json" 2>&1)
+expect "a bad line late in a long file is named, and nothing is simulated" 2 $? "$out" \
+  "late-bad.jsonl: line 3500: the event needs a \"time\""
+check "no summary for it" bash -c "! grep -q 'Simulated' <<<'$out'"
+check "and no trace file left behind" test ! -e "$tmp/late-bad-trace.json"
+
 printf '{"type": "checkout.created", "time": "2026-04-01T08:00:00Z"}\n{"type": 7}\n' > "$tmp/bad.jsonl"
 out=$("$bin" simulate "$ac" --events "$tmp/bad.jsonl" 2>&1); expect "a bad event line is named" 2 $? "$out" "line 2"
 out=$("$bin" simulate "$ac" --until tomorrow 2>&1); expect "a bad --until" 2 $? "$out" "is not a date-time"

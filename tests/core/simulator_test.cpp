@@ -98,6 +98,95 @@ TEST_CASE("a Simulation stepped a little at a time gives simulate()'s trace") {
   }
 }
 
+namespace {
+
+// Feeds `events` to a fed simulation `block` at a time, stepping until it is hungry after each
+// block (or, with `all_first`, only once every block is in), and returns its trace.
+shopflow::Trace fed_trace(const shopflow::Bundle& b, const std::vector<shopflow::Event>& events, size_t block,
+                          bool all_first, const shopflow::SimOptions& opts) {
+  auto sim = shopflow::Simulation::open_fed(b, opts);
+  REQUIRE(sim.ok());
+  shopflow::Simulation& s = *sim.value();
+  auto run = [&](bool to_end) {
+    for (;;) {
+      auto did = s.step(5);
+      REQUIRE(did.ok());
+      if (did.value() == shopflow::Simulation::Did::Finished) return;
+      if (did.value() == shopflow::Simulation::Did::Hungry) {
+        REQUIRE_FALSE(to_end);
+        return;
+      }
+    }
+  };
+  for (size_t at = 0; at < events.size(); at += block) {
+    auto end = events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), at + block));
+    REQUIRE(s.feed(std::vector<shopflow::Event>(events.begin() + static_cast<std::ptrdiff_t>(at), end)));
+    if (!all_first) run(false);
+  }
+  CHECK(s.feedable() == events.size());
+  s.end_feed();
+  run(true);
+  return s.take_trace();
+}
+
+}  // namespace
+
+TEST_CASE("a fed Simulation, given its events a block at a time, gives simulate()'s trace") {
+  for (const auto& path : example_bundles()) {
+    CAPTURE(path.string());
+    auto b = load(path);
+    std::vector<shopflow::Event> events = b.sample_events;
+    std::stable_sort(events.begin(), events.end(),
+                     [](const shopflow::Event& x, const shopflow::Event& y) { return x.time_ms < y.time_ms; });
+    std::vector<shopflow::SimOptions> variants(1);
+    if (!events.empty()) {
+      shopflow::SimOptions mid;  // some events after the end: counted, not fed in
+      mid.until = events[events.size() / 2].time_ms;
+      variants.push_back(mid);
+      shopflow::SimOptions early;  // the clock starts an hour early, and ends before any event
+      early.from = events.front().time_ms - 3600000;
+      early.until = events.front().time_ms - 1;
+      variants.push_back(early);
+    }
+    for (const auto& opts : variants) {
+      auto whole = shopflow::simulate(b, events, opts);
+      REQUIRE(whole.ok());
+      for (size_t block : {size_t{1}, size_t{2}, size_t{1000}}) {
+        for (bool all_first : {false, true}) {
+          CAPTURE(block);
+          CAPTURE(all_first);
+          auto t = fed_trace(b, events, block, all_first, opts);
+          CHECK(t.hash == whole.value().hash);
+          CHECK(t.json == whole.value().json);
+          CHECK(t.after_until == whole.value().after_until);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a fed Simulation refuses an event earlier than one before it, and goes on without it") {
+  auto b = load(shopflow::test::source_dir() / "workflows" / "abandoned-checkout.json");
+  REQUIRE(b.sample_events.size() >= 2);
+  std::vector<shopflow::Event> events = b.sample_events;
+  std::stable_sort(events.begin(), events.end(),
+                   [](const shopflow::Event& x, const shopflow::Event& y) { return x.time_ms < y.time_ms; });
+  auto sim = shopflow::Simulation::open_fed(b);
+  REQUIRE(sim.ok());
+  shopflow::Simulation& s = *sim.value();
+  CHECK(s.step().value() == shopflow::Simulation::Did::Hungry);  // nothing given yet
+  REQUIRE(s.feed({events.back()}));
+  CHECK_FALSE(s.feed({events.front()}));
+  CHECK(s.feedable() == 1);
+  s.end_feed();
+  for (;;) {
+    auto did = s.step();
+    REQUIRE(did.ok());
+    if (did.value() == shopflow::Simulation::Did::Finished) break;
+  }
+  CHECK(s.take_trace().events == 1);
+}
+
 TEST_CASE("simulating the samples twice gives the same trace, and the summary counts runs") {
   for (const auto& path : example_bundles()) {
     CAPTURE(path.string());

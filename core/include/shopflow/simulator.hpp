@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -159,12 +160,23 @@ class TraceBuilder {
 // built, a bounded number of runs, effects or table changes per step.
 class Simulation {
  public:
-  enum class Did { Event, Timers, Trace, Finished };  // what a step did
+  // What a step did. Hungry: nothing, a fed simulation needs more events (feed() or end_feed()).
+  enum class Did { Event, Timers, Trace, Finished, Hungry };
 
   // Opens an engine over `bundle` (which must have no problems; its own sample events are not
   // used) on a fresh in-memory store. The events are shared, not copied.
   static Result<std::unique_ptr<Simulation>> open(const Bundle& bundle, std::shared_ptr<const std::vector<Event>> events,
                                                   SimOptions options = {});
+  // Opens a simulation whose events are given later, a block at a time, in time order (feed()):
+  // it can start on the first events of a long file while the rest is still being read. Fed
+  // the same events, it gives the trace simulate() gives.
+  static Result<std::unique_ptr<Simulation>> open_fed(const Bundle& bundle, SimOptions options = {});
+  // Adds events after those given so far; the simulation uses them up. Refused (false, nothing
+  // added) when one is earlier than an event before it: such events need simulate(), which
+  // sorts them first.
+  bool feed(std::vector<Event>&& events);
+  // No more events: step() goes on to the end.
+  void end_feed();
   // One unit of work: feeds one event, fires the timers due next, or adds up to `trace_items`
   // items to the trace. Finished once the trace is complete (then take_trace()).
   Result<Did> step(size_t trace_items = SIZE_MAX);
@@ -173,9 +185,10 @@ class Simulation {
   Millis from() const { return from_; }
   Millis until() const { return until_; }
   Millis clock() const { return clock_; }
-  size_t fed() const { return next_; }              // events fed in so far
-  size_t feedable() const { return order_.size(); }  // events to feed in (all given)
-  const Event* last_event() const { return next_ ? order_[next_ - 1] : nullptr; }
+  size_t fed() const { return next_; }  // events fed in so far
+  size_t feedable() const { return fed_ ? given_ : order_.size(); }  // events given to feed in
+  // The event fed in last (null in a simulation opened with open_fed()).
+  const Event* last_event() const { return next_ && !fed_ ? order_[next_ - 1] : nullptr; }
 
  private:
   Simulation() = default;
@@ -186,6 +199,16 @@ class Simulation {
   // into the engine as it is fed, so last_event() has lost its data.
   bool consume_ = false;
   friend Result<Trace> simulate(const Bundle&, std::vector<Event>&&, const SimOptions&);
+  // Opened with open_fed(): the events come in blocks, each dropped once fed in.
+  bool fed_ = false;
+  bool feed_ended_ = false;
+  bool past_until_ = false;  // an event given is later than `until`: none after it is fed in
+  std::deque<std::vector<Event>> blocks_;
+  size_t in_block_ = 0;     // the next event of blocks_.front()
+  size_t given_ = 0;        // events given by feed()
+  Millis last_given_ = 0;   // the time of the last of them
+  // `until` is known: given, or (its default) once the last event is known.
+  bool until_known_ = true;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TraceBuilder> builder_;
   Millis from_ = 0, until_ = 0, clock_ = 0;
@@ -219,6 +242,22 @@ TestOutcome run_test(const Bundle& bundle, const BundleTest& test, std::map<Bran
 // Events from JSON Lines: one event per non-empty line (lenient form, see parse_event; each
 // needs a time). The Error names the line.
 Result<std::vector<Event>> parse_events_jsonl(std::string_view text);
+
+// The same events a block at a time, for a caller that simulates the first while it reads the
+// rest (see Simulation::open_fed()).
+class EventLineReader {
+ public:
+  explicit EventLineReader(std::string_view text) : text_(text) {}
+  // Appends the events of the next lines, up to `max_events` of them, to `out`: true while
+  // lines are left to read. The Error is parse_events_jsonl's.
+  Result<bool> read(std::vector<Event>* out, size_t max_events);
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t line_no_ = 0;
+  bool done_ = false;
+};
 
 // More events from samples, for a longer simulation: `copies` copies of `events`, copy k
 // (1, 2, ...) later by k × `every`. So that copies do not answer each other's waits, copy k

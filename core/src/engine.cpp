@@ -361,7 +361,20 @@ struct Engine::Impl {
     }
     count(rs.row.workflow, rs.stored_status, rs.row.status);
     rs.stored_status = rs.row.status;
-    return store->run_put(rs.row);
+    return put_run(rs.row);
+  }
+
+  // The last use of a finished run's row (the observer may take it).
+  Status put_run(RunRow& row) {
+    if (auto s = store->run_put(row, options.store_finished_steps || row.status == "waiting"); !s) return s;
+    if (options.observer) options.observer->run_saved(row);
+    return {};
+  }
+
+  Result<bool> insert_effect(EffectRow& e) {
+    auto ins = store->effect_insert(e);
+    if (ins && ins.value() && options.observer) options.observer->effect_made(e);
+    return ins;
   }
 
   Result<bool> load(const RunRow& row, RunState* rs) {
@@ -408,7 +421,7 @@ struct Engine::Impl {
         if (options.effects_delivered) e.status = "delivered";
         e.created = now;
         e.next_attempt = now;
-        auto ins = store->effect_insert(e);
+        auto ins = insert_effect(e);
         if (!ins) return ins.error();
         params_text = std::move(e.params);
         output = object_with("effect_id", effect_id);
@@ -431,7 +444,7 @@ struct Engine::Impl {
         e.attempts = 1;
         e.created = now;
         e.next_attempt = now;
-        auto ins = store->effect_insert(e);
+        auto ins = insert_effect(e);
         if (!ins) return ins.error();
         break;
       }
@@ -762,7 +775,7 @@ struct Engine::Impl {
     r.updated = now;
     if (auto s = store->timers_delete_for_run(r.id); !s) return s;
     count(r.workflow, row.status, r.status);
-    return store->run_put(r);
+    return put_run(r);
   }
 
   // `fresh`: the run id cannot be in the store yet (it names an event handled only now).

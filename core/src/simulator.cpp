@@ -66,15 +66,150 @@ void append_time(std::string& out, const char* key, Millis ms) {
   out += '"';
 }
 
+// A run's text in the trace.
+void append_run(std::string& out, const RunView& r, bool include_steps) {
+  out += '{';
+  append_field(out, "id", r.id, true);
+  append_field(out, "workflow", r.workflow);
+  append_field(out, "event", r.event_id);
+  append_field(out, "status", r.status);
+  append_time(out, "started", r.started);
+  append_time(out, "updated", r.updated);
+  if (!r.error.empty()) append_field(out, "error", r.error);
+  if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
+  if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
+  if (include_steps) {
+    append_key(out, "steps");
+    out += r.steps.empty() ? std::string_view("[]") : r.steps;  // stored as the trace has them
+  }
+  out += '}';
+}
+
+// An effect's text in the trace.
+void append_effect(std::string& out, const EffectView& e) {
+  out += '{';
+  append_field(out, "id", e.id, true);
+  append_field(out, "type", e.type);
+  append_field(out, "workflow", workflow_of_run(e.run_id));
+  append_field(out, "run", e.run_id);
+  append_field(out, "step", e.path);
+  append_time(out, "time", e.created);
+  append_key(out, "params");
+  out += e.params.empty() ? std::string_view("null") : e.params;  // stored as JSON text
+  out += '}';
+}
+
+// Counts a run in the trace's tally by workflow and status, and keeps the first failures.
+void count_run(Trace& t, const RunView& r) {
+  for (auto& c : t.counts) {
+    if (c.workflow != r.workflow) continue;
+    ++c.started;
+    if (r.status == "completed") ++c.completed;
+    else if (r.status == "waiting") ++c.waiting;
+    else if (r.status == "failed") ++c.failed;
+    else if (r.status == "stopped") ++c.stopped;
+    break;  // workflow ids are unique
+  }
+  if (r.status == "failed" && t.failed++ < 10) t.first_failures.push_back(FailedRun{std::string(r.id), std::string(r.error)});
+}
+
+// Counts an effect by type; `last_type` and `last_count` remember the type counted last
+// (effects of one type tend to come in runs).
+void count_effect(Trace& t, std::string_view type, std::string& last_type, size_t*& last_count) {
+  if (!last_count || type != last_type) {
+    last_type.assign(type);
+    last_count = &t.effects_by_type[last_type];
+  }
+  ++*last_count;
+}
+
+RunView view_of(const RunRow& r) {
+  RunView v;
+  v.seq = r.seq;
+  v.id = r.id;
+  v.workflow = r.workflow;
+  v.event_id = r.event_id;
+  v.status = r.status;
+  v.error = r.error;
+  v.error_step = r.error_step;
+  v.wait_event = r.wait_event;
+  v.steps = r.steps;
+  v.started = r.started;
+  v.updated = r.updated;
+  return v;
+}
+
+// The piece of `pieces` to append to next: a new one once the last is a megabyte long.
+std::string& piece_to_append(std::vector<std::string>& pieces) {
+  constexpr size_t kPiece = 1 << 20;
+  if (pieces.empty() || pieces.back().size() >= kPiece) {
+    pieces.emplace_back();
+    pieces.back().reserve(kPiece + (kPiece >> 2));
+  }
+  return pieces.back();
+}
+
 }  // namespace
 
+LiveTrace::LiveTrace(const Bundle& bundle, bool include_steps) : include_steps_(include_steps) {
+  for (const Workflow& w : bundle.workflows) tally_.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
+}
+
+void LiveTrace::write_run(const RunRow& run) {
+  const RunView v = view_of(run);
+  count_run(tally_, v);
+  std::string& out = piece_to_append(runs_);
+  if (runs_written_++ > 0) out += ',';
+  append_run(out, v, include_steps_);
+}
+
+void LiveTrace::run_saved(RunRow& run) {
+  // Runs are saved first in the order of their seq: one not held is the latest, and is written
+  // at once when it has finished and no run before it is still held.
+  const bool finished = run.status != "waiting";
+  if (held_.empty() && finished) {
+    write_run(run);
+    return;
+  }
+  if (finished) {
+    held_[run.seq] = std::move(run);  // saved for the last time
+  } else {
+    held_[run.seq] = run;
+  }
+  while (!held_.empty() && held_.begin()->second.status != "waiting") {
+    write_run(held_.begin()->second);
+    held_.erase(held_.begin());
+  }
+}
+
+void LiveTrace::effect_made(const EffectRow& e) {
+  EffectView v;
+  v.seq = e.seq;
+  v.id = e.id;
+  v.run_id = e.run_id;
+  v.path = e.path;
+  v.type = e.type;
+  v.params = e.params;
+  v.created = e.created;
+  count_effect(tally_, v.type, last_type_, last_count_);
+  std::string& out = piece_to_append(effects_);
+  if (effects_written_++ > 0) out += ',';
+  append_effect(out, v);
+}
+
+void LiveTrace::finish() {
+  for (const auto& [seq, run] : held_) write_run(run);
+  held_.clear();
+}
+
 TraceBuilder::TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document,
-                           std::function<void(std::string_view)> write_text)
+                           std::function<void(std::string_view)> write_text, LiveTrace* live)
     : engine_(engine),
       bundle_(bundle),
       include_steps_(include_steps),
       document_(document),
-      write_text_(document ? nullptr : std::move(write_text)) {
+      write_text_(document ? nullptr : std::move(write_text)),
+      live_(document ? nullptr : live) {
   trace_.events = end.handled;
   trace_.duplicates = end.duplicates;
   trace_.after_until = end.after_until;
@@ -100,57 +235,20 @@ void TraceBuilder::emit(std::string_view bytes) {
 }
 
 void TraceBuilder::add_run(const RunView& r) {
-  for (auto& c : trace_.counts) {
-    if (c.workflow != r.workflow) continue;
-    ++c.started;
-    if (r.status == "completed") ++c.completed;
-    else if (r.status == "waiting") ++c.waiting;
-    else if (r.status == "failed") ++c.failed;
-    else if (r.status == "stopped") ++c.stopped;
-    break;  // workflow ids are unique
-  }
-  if (r.status == "failed" && trace_.failed++ < 10)
-    trace_.first_failures.push_back(FailedRun{std::string(r.id), std::string(r.error)});
+  count_run(trace_, r);
   std::string& out = piece_;
   if (added_++ > 0) out += ',';
   const size_t begin = out.size();
-  out += '{';
-  append_field(out, "id", r.id, true);
-  append_field(out, "workflow", r.workflow);
-  append_field(out, "event", r.event_id);
-  append_field(out, "status", r.status);
-  append_time(out, "started", r.started);
-  append_time(out, "updated", r.updated);
-  if (!r.error.empty()) append_field(out, "error", r.error);
-  if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
-  if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
-  if (include_steps_) {
-    append_key(out, "steps");
-    out += r.steps.empty() ? std::string_view("[]") : r.steps;  // stored as the trace has them
-  }
-  out += '}';
+  append_run(out, r, include_steps_);
   if (document_) runs_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
 }
 
 void TraceBuilder::add_effect(const EffectView& e) {
-  if (!last_count_ || e.type != last_type_) {  // effects of one type tend to come in runs
-    last_type_.assign(e.type);
-    last_count_ = &trace_.effects_by_type[last_type_];
-  }
-  ++*last_count_;
+  count_effect(trace_, e.type, last_type_, last_count_);
   std::string& out = piece_;
   if (effects_added_++ > 0) out += ',';
   const size_t begin = out.size();
-  out += '{';
-  append_field(out, "id", e.id, true);
-  append_field(out, "type", e.type);
-  append_field(out, "workflow", workflow_of_run(e.run_id));
-  append_field(out, "run", e.run_id);
-  append_field(out, "step", e.path);
-  append_time(out, "time", e.created);
-  append_key(out, "params");
-  out += e.params.empty() ? std::string_view("null") : e.params;  // stored as JSON text
-  out += '}';
+  append_effect(out, e);
   if (document_) effects_json_.push_back(Json::parse(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
 }
 
@@ -174,6 +272,27 @@ Result<bool> TraceBuilder::step(size_t max_items) {
   // `max_items` of them.
   constexpr size_t kPage = 512;
   size_t taken = 0;
+  if (live_ && !effects_done_) {
+    // Written already, as the engine went: the runs still waiting are added, with their counts.
+    live_->finish();
+    for (std::string& piece : live_->runs_text()) {
+      emit(piece);
+      std::string().swap(piece);
+    }
+    emit("],\"effects\":[");
+    for (std::string& piece : live_->effects_text()) {
+      emit(piece);
+      std::string().swap(piece);
+    }
+    Trace& tally = live_->tally();
+    trace_.counts = std::move(tally.counts);
+    trace_.effects_by_type = std::move(tally.effects_by_type);
+    trace_.failed = tally.failed;
+    trace_.first_failures = std::move(tally.first_failures);
+    live_->runs_text().clear();
+    live_->effects_text().clear();
+    runs_done_ = effects_done_ = true;
+  }
   // A page's text is added and hashed in one piece.
   while (!runs_done_ && taken < max_items) {
     const size_t want = std::min(kPage, max_items - taken);
@@ -303,7 +422,7 @@ Status TraceBuilder::finish() {
 namespace {
 
 // A simulation's engine: on a fresh store in memory, held in one transaction.
-Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o) {
+Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o, LiveTrace* live) {
   auto store = Store::open(":memory:");
   if (!store) return store.error();
   EngineOptions eo;
@@ -315,6 +434,8 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
   eo.keep_handled_events = false;  // the store is thrown away with the simulation
   eo.effects_delivered = true;     // to the simulated outside world: the trace
   eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
+  eo.observer = live;
+  eo.store_finished_steps = !live;  // the trace has them
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
   // A throwaway store: one transaction for the whole simulation, no rollback journal.
@@ -324,6 +445,15 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
 
 }  // namespace
 
+Status Simulation::start_engine(const Bundle& bundle) {
+  const SimOptions& o = options_;
+  if (!o.document) live_ = std::make_unique<LiveTrace>(bundle, o.include_steps);
+  auto engine = simulation_engine(bundle, o, live_.get());
+  if (!engine) return engine.error();
+  engine_ = std::move(engine.value());
+  return {};
+}
+
 Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
                                                       std::shared_ptr<const std::vector<Event>> events,
                                                       SimOptions options) {
@@ -331,9 +461,7 @@ Result<std::unique_ptr<Simulation>> Simulation::open(const Bundle& bundle,
   sim->options_ = std::move(options);
   sim->events_ = std::move(events);
   const SimOptions& o = sim->options_;
-  auto engine = simulation_engine(bundle, o);
-  if (!engine) return engine.error();
-  sim->engine_ = std::move(engine.value());
+  if (auto s = sim->start_engine(bundle); !s) return s.error();
   const std::vector<Event>& input = *sim->events_;
   sim->order_.reserve(input.size());
   for (const Event& e : input) sim->order_.push_back(&e);
@@ -351,9 +479,7 @@ Result<std::unique_ptr<Simulation>> Simulation::open_fed(const Bundle& bundle, S
   sim->options_ = std::move(options);
   sim->fed_ = true;
   sim->consume_ = true;
-  auto engine = simulation_engine(bundle, sim->options_);
-  if (!engine) return engine.error();
-  sim->engine_ = std::move(engine.value());
+  if (auto s = sim->start_engine(bundle); !s) return s.error();
   const SimOptions& o = sim->options_;
   sim->until_known_ = o.until.has_value();
   if (o.until) sim->until_ = *o.until;
@@ -437,7 +563,7 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
     const size_t given = fed_ ? given_ : events_->size();
     SimEnd end{from_, until_, given, next_, duplicates_, given - next_};
     builder_ = std::make_unique<TraceBuilder>(engine, engine.bundle(), options_.include_steps, end, options_.document,
-                                              options_.write_text);
+                                              options_.write_text, live_.get());
   }
   auto built = builder_->step(trace_items);
   if (!built) return built.error();

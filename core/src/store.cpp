@@ -463,7 +463,7 @@ void read_run(sqlite3_stmt* s, RunRow* r) {
 #define SHOPFLOW_RUN_COLUMNS \
   "seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, state, wait_key, steps"
 
-Status Store::run_put(RunRow& r) {
+Status Store::run_put(RunRow& r, bool with_steps) {
   SHOPFLOW_STMT(q,
                 "INSERT INTO runs (id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
                 "state, wait_key, steps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, ''), ?12) "
@@ -472,8 +472,10 @@ Status Store::run_put(RunRow& r) {
                 "state = excluded.state, wait_key = excluded.wait_key, steps = excluded.steps");
   q.bind(1, r.id).bind(2, r.workflow).bind(3, r.event_id).bind(4, r.status).bind(5, r.started).bind(6, r.updated);
   q.bind(7, r.error).bind(8, r.error_step).bind(9, r.wait_event).bind(10, r.state).bind(11, r.wait_key);
-  q.bind(12, r.steps);
+  static const std::string kNoSteps;
+  q.bind(12, with_steps ? r.steps : kNoSteps);
   if (q.step() != SQLITE_DONE) return error("runs");
+  if (r.seq == 0) r.seq = sqlite3_last_insert_rowid(db_);
   return {};
 }
 

@@ -52,6 +52,18 @@ struct EngineLimits {
 // answers from the bundle's mocks; the runner makes the call.
 using RequestPort = std::function<Result<Json>(const Json& request)>;
 
+// Sees each run as it is saved (its seq is its place in creation order) and each effect as it
+// is made, in order, inside the transaction that stores them. A simulation's trace is written
+// from them as it goes; its engine fails as a whole when a transaction does not commit.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // A run saved. One that has finished (its status is not "waiting") is saved for the last
+  // time: the observer may take its row, which the engine drops otherwise.
+  virtual void run_saved(RunRow& run) = 0;
+  virtual void effect_made(const EffectRow& effect) = 0;
+};
+
 struct EngineOptions {
   EngineLimits limits;
   RequestPort request;        // unset: http.request steps fail their run
@@ -68,6 +80,10 @@ struct EngineOptions {
   // its trace: nothing delivers from its outbox, so its effects need no place in the index of
   // work still to do.
   bool effects_delivered = false;
+  RunObserver* observer = nullptr;  // not owned; outlives the engine
+  // Store a run's step records once it has finished. Without (when the observer keeps them), a
+  // finished run's row has none; a waiting run's are stored, for it to go on from.
+  bool store_finished_steps = true;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

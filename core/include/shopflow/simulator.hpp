@@ -37,9 +37,10 @@ struct SimOptions {
   bool include_steps = true;    // put every step record in the trace
   bool record_branches = false; // fill Trace::branches
   bool document = true;         // build Trace::json; false: only Trace::text, the same document as
-                                // compact JSON text (much faster and smaller for long simulations)
-  // Without `document`: receives the trace text piece by piece, in order, as it is built, and
-  // Trace::text stays empty, so a long trace is never held whole (a file, or only its hash).
+                                // compact JSON text (much faster and smaller for long simulations),
+                                // its runs and effects written as the engine saves and makes them
+  // Without `document`: receives the trace text piece by piece, in order, once the events are
+  // in, and Trace::text stays empty (a file, or only its hash).
   std::function<void(std::string_view)> write_text;
   std::vector<HttpMock> http_mocks;  // tried before the bundle's mocks (a test's own answers)
   EngineLimits limits;
@@ -103,14 +104,44 @@ class TraceHash {
   std::unique_ptr<State> state_;
 };
 
+// The runs and effects of a trace as text, written as the engine saves and makes them (its
+// RunObserver), instead of read back from the store once the events are in. A run is written
+// once it has finished and every run before it has too; the runs still waiting at the end, with
+// their last state.
+class LiveTrace final : public RunObserver {
+ public:
+  LiveTrace(const Bundle& bundle, bool include_steps);
+  void run_saved(RunRow& run) override;
+  void effect_made(const EffectRow& effect) override;
+  // The runs held back, in order: the text is complete.
+  void finish();
+  // The runs, then the effects, each comma-separated, in pieces of about a megabyte (a long
+  // text is not copied as it grows).
+  std::vector<std::string>& runs_text() { return runs_; }
+  std::vector<std::string>& effects_text() { return effects_; }
+  // Counts by workflow and status, effects by type, failed runs (of the runs written).
+  Trace& tally() { return tally_; }
+
+ private:
+  bool include_steps_;
+  std::vector<std::string> runs_, effects_;
+  size_t runs_written_ = 0, effects_written_ = 0;
+  std::map<std::int64_t, RunRow> held_;  // by seq: runs saved, not written yet
+  Trace tally_;
+  std::string last_type_;
+  size_t* last_count_ = nullptr;
+  void write_run(const RunRow& run);
+};
+
 // Builds the trace document of a finished simulation from its engine, a bounded number of runs
 // at a time, so that a caller drawing frames (the studio) can spread the work. simulate()
 // builds it in one go.
 class TraceBuilder {
  public:
   // `document`: build Trace::json (else Trace::text, or hand the text to `write_text` when set).
+  // With `live`, the runs and effects are its text (not read from the store).
   TraceBuilder(Engine& engine, const Bundle& bundle, bool include_steps, const SimEnd& end, bool document = true,
-               std::function<void(std::string_view)> write_text = {});
+               std::function<void(std::string_view)> write_text = {}, LiveTrace* live = nullptr);
   // Adds up to `max_items` runs (with their step records), effects or table changes to the
   // document; true once it is complete (final tables, counts and hash included).
   Result<bool> step(size_t max_items);
@@ -123,6 +154,7 @@ class TraceBuilder {
   bool include_steps_;
   bool document_;
   std::function<void(std::string_view)> write_text_;
+  LiveTrace* live_;
   Trace trace_;
   bool started_ = false;
   bool runs_done_ = false, effects_done_ = false, changes_started_ = false;
@@ -192,6 +224,7 @@ class Simulation {
 
  private:
   Simulation() = default;
+  Status start_engine(const Bundle& bundle);  // with its LiveTrace, for a text trace
   SimOptions options_;
   std::shared_ptr<const std::vector<Event>> events_;
   std::vector<const Event*> order_;  // stable-sorted by time
@@ -209,6 +242,7 @@ class Simulation {
   Millis last_given_ = 0;   // the time of the last of them
   // `until` is known: given, or (its default) once the last event is known.
   bool until_known_ = true;
+  std::unique_ptr<LiveTrace> live_;  // a text trace's runs and effects, as they happen
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TraceBuilder> builder_;
   Millis from_ = 0, until_ = 0, clock_ = 0;

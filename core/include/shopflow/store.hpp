@@ -191,8 +191,9 @@ class Store {
   Status inbox_mark_processed(std::int64_t seq);
   Result<std::int64_t> inbox_count(bool only_pending);
 
-  // runs. put inserts or replaces by id (keeping seq).
-  Status run_put(RunRow& row);
+  // runs. put inserts or replaces by id (keeping seq; a row inserted gets its seq). Without
+  // `with_steps`, the row's step records are not stored ("" in the store).
+  Status run_put(RunRow& row, bool with_steps = true);
   Result<std::optional<RunRow>> run_get(const std::string& id);
   Result<bool> run_exists(const std::string& id);
   // The runs waiting for events of `event_type`, oldest first; with `keys`, only those whose

@@ -443,19 +443,28 @@ bool hook_iterator(Node& n, const Json& args, std::string* error) {
 
 // [SECTION] evaluation and explain
 
+// The tree is written as compact JSON text as evaluation goes (what json_text() of the tree
+// gives): a record's text, and what its parent's "args" shows for it.
+struct ExplainRecord {
+  std::string text;  // "" when the argument was not evaluated
+  std::string arg;   // its result, or a literal's value; null when it failed
+};
+
 struct ExplainFrame {
   const Node* node = nullptr;
-  std::vector<Json> records;      // per argument: its record (null: not evaluated)
-  std::vector<Json> iterations;   // per argument: records of per-item evaluations (null: none);
-                                  // empty until an argument is evaluated per item
-  std::vector<std::size_t> more;  // per argument: iterations not kept (sized with iterations)
+  std::vector<ExplainRecord> records;  // per argument
+  // Per argument: its per-item records so far, as the text of an unfinished array ("[{...},{...}"),
+  // and how many; empty until an argument is evaluated per item.
+  std::vector<std::string> iterations;
+  std::vector<std::size_t> kept;
+  std::vector<std::size_t> more;  // per argument: iterations not kept
   long item = -1;
   ExplainFrame* parent = nullptr;
 };
 
 struct Explainer {
   ExplainFrame* top = nullptr;
-  Json root;
+  std::string root;  // "" until the root's record is written
   std::size_t records = 0;
 };
 
@@ -519,7 +528,14 @@ Json describe_skipped(const Node& n) {
 
 bool dispatch(const Node& n, Ctx& c, Value& out);
 
-void attach(Explainer& ex, const Node& n, Json rec) {
+// The compact JSON text of the summary of `v`.
+std::string summary_text(const Json& v) {
+  std::string out;
+  append_json(out, summarize(v));
+  return out;
+}
+
+void attach(Explainer& ex, const Node& n, std::string rec, std::string arg) {
   ExplainFrame* parent = ex.top;
   if (!parent) {
     ex.root = std::move(rec);
@@ -531,27 +547,43 @@ void attach(Explainer& ex, const Node& n, Json rec) {
   if (parent->item >= 0) {
     if (parent->iterations.empty()) {
       parent->iterations.resize(parent->node->args.size());
+      parent->kept.resize(parent->node->args.size());
       parent->more.resize(parent->node->args.size());
     }
-    if (parent->iterations[i].is_null()) parent->iterations[i] = Json::array();
-    if (parent->iterations[i].size() >= kExplainIterations) {
+    if (parent->kept[i] >= kExplainIterations) {
       ++parent->more[i];
       return;
     }
-    Json tagged = Json::object({{"index", parent->item}});
-    for (auto it = rec.begin(); it != rec.end(); ++it) tagged[it.key()] = std::move(it.value());
-    parent->iterations[i].push_back(std::move(tagged));
+    // The record, tagged with its item's index first: {"index": i, ...}.
+    std::string& items = parent->iterations[i];
+    items += parent->kept[i]++ == 0 ? '[' : ',';
+    items += "{\"index\":";
+    items += std::to_string(parent->item);
+    items += ',';
+    items.append(rec, 1, std::string::npos);
     return;
   }
-  parent->records[i] = std::move(rec);
+  parent->records[i] = ExplainRecord{std::move(rec), std::move(arg)};
 }
+
+// Appends `"key":` (with a comma before it unless `first`).
+void append_member(std::string& out, const char* key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+const char* op_name(const Node& n) { return n.kind == NodeKind::Array ? "array" : n.op->name; }
 
 bool eval_explained(const Node& n, Ctx& c, Value& out) {
   Explainer& ex = *c.ex;
   ++ex.records;
   if (n.kind == NodeKind::Literal) {
     out.ref(n.literal);
-    attach(ex, n, object_with("value", summarize(n.literal)));
+    std::string value = summary_text(n.literal);
+    std::string rec = "{\"value\":" + value + "}";
+    attach(ex, n, std::move(rec), std::move(value));
     return true;
   }
   if (ex.records > kExplainRecords) {
@@ -560,9 +592,16 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
     c.ex = nullptr;
     bool ok = dispatch(n, c, out);
     c.ex = saved;
-    Json rec = Json::object({{"op", n.kind == NodeKind::Array ? "array" : n.op->name}, {"omitted", true}});
-    if (ok) rec["result"] = summarize(out.get());
-    attach(ex, n, std::move(rec));
+    std::string rec = "{\"op\":";
+    append_json_string(rec, op_name(n));
+    rec += ",\"omitted\":true";
+    std::string result = ok ? summary_text(out.get()) : std::string("null");
+    if (ok) {
+      append_member(rec, "result");
+      rec += result;
+    }
+    rec += '}';
+    attach(ex, n, std::move(rec), std::move(result));
     return ok;
   }
   ExplainFrame f;
@@ -573,47 +612,62 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   bool ok = dispatch(n, c, out);
   ex.top = f.parent;
 
-  Json rec = Json::object();
-  rec.get_ref<Json::object_t&>().reserve(4);  // op, args, result, children
-  if (is_path_op(n) && std::all_of(f.records.begin(), f.records.end(), [](const Json& r) { return r.is_null(); })) {
-    rec[n.op->name] = summarize(n.literal);
-  } else {
-    rec["op"] = n.kind == NodeKind::Array ? "array" : n.op->name;
-    Json args = Json::array(), children = Json::array();
-    args.get_ref<Json::array_t&>().reserve(n.args.size());
-    children.get_ref<Json::array_t&>().reserve(n.args.size());
+  std::string result = ok ? summary_text(out.get()) : std::string("null");
+  std::string rec = "{";
+  const bool path = is_path_op(n) && std::all_of(f.records.begin(), f.records.end(),
+                                                 [](const ExplainRecord& r) { return r.text.empty(); });
+  if (path) {  // {"var": "a.b", "result": ...}
+    append_member(rec, n.op->name, true);
+    append_json(rec, summarize(n.literal));
+    if (ok) {
+      append_member(rec, "result");
+      rec += result;
+    }
+  } else {  // {"op": ..., "args": [...], "result": ..., "children": [...]}
+    append_member(rec, "op", true);
+    append_json_string(rec, op_name(n));
+    std::string children;
+    append_member(rec, "args");
+    rec += '[';
     for (std::size_t i = 0; i < n.args.size(); ++i) {
-      if (!f.iterations.empty() && !f.iterations[i].is_null()) {
-        Json it = Json::object({{"iterations", std::move(f.iterations[i])}});
-        if (f.more[i] > 0) it["more"] = f.more[i];
-        args.push_back(nullptr);
-        children.push_back(std::move(it));
-      } else if (!f.records[i].is_null()) {
-        const Json& r = f.records[i];
-        auto res = r.find("result");
-        if (res != r.end()) {
-          args.push_back(*res);
-        } else if (r.contains("value")) {
-          args.push_back(r["value"]);
-        } else {
-          args.push_back(nullptr);
+      if (i > 0) {
+        rec += ',';
+        children += ',';
+      }
+      if (!f.iterations.empty() && f.kept[i] > 0) {
+        rec += "null";
+        children += "{\"iterations\":";
+        children += f.iterations[i];
+        children += ']';
+        if (f.more[i] > 0) {
+          children += ",\"more\":";
+          children += std::to_string(f.more[i]);
         }
-        children.push_back(std::move(f.records[i]));
+        children += '}';
+      } else if (!f.records[i].text.empty()) {
+        rec += f.records[i].arg;
+        children += f.records[i].text;
       } else {
-        args.push_back(nullptr);
-        children.push_back(describe_skipped(n.args[i]));
+        rec += "null";
+        append_json(children, describe_skipped(n.args[i]));
       }
     }
-    rec["args"] = std::move(args);
-    if (ok) rec["result"] = summarize(out.get());
-    rec["children"] = std::move(children);
+    rec += ']';
+    if (ok) {
+      append_member(rec, "result");
+      rec += result;
+    }
+    append_member(rec, "children");
+    rec += '[';
+    rec += children;
+    rec += ']';
   }
-  if (ok) {
-    if (!rec.contains("result")) rec["result"] = summarize(out.get());
-  } else {
-    rec["error"] = c.error_value;
+  if (!ok) {
+    append_member(rec, "error");
+    append_json(rec, c.error_value);
   }
-  attach(ex, n, std::move(rec));
+  rec += '}';
+  attach(ex, n, std::move(rec), std::move(result));
   return ok;
 }
 
@@ -693,10 +747,10 @@ Error to_error(const detail::Ctx& c, const std::string& base) {
 }
 
 Result<Json> run(const Node* root, const std::string& base, const Json& data, const EvalOptions& options,
-                 Json* error_value, Json* tree) {
+                 Json* error_value, std::string* tree) {
   if (error_value) *error_value = nullptr;
   if (!root) {
-    if (tree) *tree = Json::object({{"value", nullptr}});
+    if (tree) *tree = "{\"value\":null}";
     return Json();
   }
   detail::Ctx c(options, data);
@@ -712,7 +766,11 @@ Result<Json> run(const Node* root, const std::string& base, const Json& data, co
       c.fail_limit(root->root, "the rule is nested " + std::to_string(root->root.depth) +
                                    " levels deep; the limit (max_depth) is " + std::to_string(options.max_depth));
       if (error_value) *error_value = c.error_value;
-      if (tree) *tree = Json::object({{"error", c.error_value}});
+      if (tree) {
+        *tree = "{\"error\":";
+        append_json(*tree, c.error_value);
+        *tree += '}';
+      }
       return to_error(c, base);
     }
     detail::Value out;
@@ -773,8 +831,17 @@ Result<Json> Condition::evaluate(const Json& data, const EvalOptions& options, J
 }
 
 Result<Json> Condition::explain(const Json& data, Json* tree, const EvalOptions& options) const {
-  Json scratch;
-  return run(root_.get(), base_, data, options, nullptr, tree ? tree : &scratch);
+  std::string text;
+  auto r = run(root_.get(), base_, data, options, nullptr, &text);
+  if (tree) *tree = text.empty() ? Json() : Json::parse(text);
+  return r;
+}
+
+Result<Json> Condition::explain_text(const Json& data, std::string* tree, const EvalOptions& options) const {
+  std::string scratch;
+  std::string& text = tree ? *tree : scratch;
+  text.clear();
+  return run(root_.get(), base_, data, options, nullptr, &text);
 }
 
 std::string correlation_key(const Json& value) {

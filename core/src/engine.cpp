@@ -304,8 +304,9 @@ struct Engine::Impl {
     }
   }
 
-  Result<Json> evaluate(const logic::Condition& c, const Json& ctx, Json* tree) {
-    auto r = options.explain && tree ? c.explain(ctx, tree, eval) : c.evaluate(ctx, eval);
+  // With `tree`, also writes the verdict tree (as JSON text) when the engine explains.
+  Result<Json> evaluate(const logic::Condition& c, const Json& ctx, std::string* tree) {
+    auto r = options.explain && tree ? c.explain_text(ctx, tree, eval) : c.evaluate(ctx, eval);
     if (!r) return Error{"condition: " + r.error().message, "", 0, 0};
     return r;
   }
@@ -318,12 +319,13 @@ struct Engine::Impl {
 
   // [SECTION] records
   Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
-                const Json* verdict = nullptr, const Json* explanation = nullptr, std::string* input_text = nullptr) {
+                const Json* verdict = nullptr, const std::string* explanation = nullptr,
+                std::string* input_text = nullptr) {
     ++rs.seq;
     if (!options.record_steps) return {};
     const StepValue in = input_text ? StepValue(*input_text) : StepValue(input);
     append_step(rs.row.steps, path, kind_name(kind), now, in, &output, verdict,
-                explanation && !explanation->is_null() ? explanation : nullptr);
+                explanation ? StepValue(*explanation) : StepValue());
     return {};
   }
 
@@ -582,7 +584,7 @@ struct Engine::Impl {
     const Step& st = rs.wf->steps[idx];
     switch (st.kind) {
       case StepKind::If: {
-        Json tree;
+        std::string tree;
         auto v = evaluate(st.logic, rs.ctx, &tree);
         if (!v) return fail(rs, path, v.error().message);
         bool yes = logic::truthy(v.value());
@@ -595,7 +597,7 @@ struct Engine::Impl {
         return Flow::Continue;
       }
       case StepKind::Switch: {
-        Json tree;
+        std::string tree;
         auto v = evaluate(st.logic, rs.ctx, &tree);
         if (!v) return fail(rs, path, v.error().message);
         size_t chosen = SIZE_MAX;
@@ -780,7 +782,7 @@ struct Engine::Impl {
 
   // `fresh`: the run id cannot be in the store yet (it names an event handled only now).
   Status start(const Workflow& wf, const std::string& run_id, const std::string& event_id, Json ctx, int depth,
-               const Json* filter_verdict, const Json* filter_tree, Millis now, bool fresh) {
+               const Json* filter_verdict, const std::string* filter_tree, Millis now, bool fresh) {
     if (!fresh) {
       auto existing = store->run_exists(run_id);
       if (!existing) return existing.error();
@@ -894,7 +896,7 @@ struct Engine::Impl {
       auto data = [&]() { return i + 1 == wfs.size() ? std::move(ctx) : Json(ctx); };
       std::string run_id = wf.id + ":" + row.id;
       if (wf.trigger.has_filter) {
-        Json tree;
+        std::string tree;
         auto v = evaluate(wf.trigger.filter, ctx, &tree);
         if (!v) {
           // A filter that cannot be evaluated is a failed run, so that someone sees it.

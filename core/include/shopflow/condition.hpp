@@ -79,6 +79,9 @@ class Condition {
   // object) instead of "result"; on failure *tree still holds everything up to the failure.
   // Values are abbreviated (long strings, arrays and objects are cut, marked with "…").
   Result<Json> explain(const Json& data, Json* tree, const EvalOptions& options = {}) const;
+  // The same tree as compact JSON text (json_text() of explain()'s tree; "" for a null tree),
+  // written as evaluation goes: no tree of values is built.
+  Result<Json> explain_text(const Json& data, std::string* tree, const EvalOptions& options = {}) const;
 
   const Json& source() const { return source_; }
 

@@ -41,7 +41,8 @@ if(NOT EMSCRIPTEN)
   # SQLite from its amalgamation, made from Debian's source package as for WebAssembly, and
   # compiled into the programs with the options the store wants: each connection is used by one
   # thread at a time (multi-thread mode, no connection mutex), no memory statistics (a global
-  # lock on every allocation), no extension loading. Debian's shared library has serialized mode
+  # lock on every allocation), no extension loading, progress callbacks, declared types or depth
+  # limit on expressions (the store's SQL is its own). Debian's shared library has serialized mode
   # and the statistics on; the store is the simulator's largest cost.
   include(DebianSource)
   shopflow_sqlite_amalgamation(_sqlite_dir)
@@ -51,7 +52,8 @@ if(NOT EMSCRIPTEN)
   target_compile_definitions(shopflow_sqlite PRIVATE SQLITE_THREADSAFE=2 SQLITE_DEFAULT_MEMSTATUS=0 SQLITE_DQS=0
                                                      SQLITE_OMIT_LOAD_EXTENSION SQLITE_OMIT_DEPRECATED
                                                      SQLITE_OMIT_SHARED_CACHE SQLITE_LIKE_DOESNT_MATCH_BLOBS
-                                                     SQLITE_USE_ALLOCA)
+                                                     SQLITE_USE_ALLOCA SQLITE_OMIT_PROGRESS_CALLBACK
+                                                     SQLITE_MAX_EXPR_DEPTH=0 SQLITE_OMIT_DECLTYPE)
   # Optimised in every build type: debug builds debug Shopflow, not SQLite.
   target_compile_options(shopflow_sqlite PRIVATE -w -O2)
   target_link_libraries(shopflow_sqlite PUBLIC Threads::Threads ${CMAKE_DL_LIBS} m)
@@ -140,7 +142,10 @@ else()
   target_include_directories(shopflow_sqlite SYSTEM PUBLIC "${_sqlite_dir}")
   # No threads and no dynamic extensions in the browser; the store runs in memory there.
   target_compile_definitions(shopflow_sqlite PRIVATE SQLITE_THREADSAFE=0 SQLITE_OMIT_LOAD_EXTENSION
-                                                     SQLITE_DQS=0 SQLITE_DEFAULT_MEMSTATUS=0)
+                                                     SQLITE_DQS=0 SQLITE_DEFAULT_MEMSTATUS=0 SQLITE_OMIT_DEPRECATED
+                                                     SQLITE_OMIT_SHARED_CACHE SQLITE_LIKE_DOESNT_MATCH_BLOBS
+                                                     SQLITE_OMIT_PROGRESS_CALLBACK SQLITE_MAX_EXPR_DEPTH=0
+                                                     SQLITE_OMIT_DECLTYPE)
   target_compile_options(shopflow_sqlite PRIVATE -w)
   add_library(shopflow::sqlite ALIAS shopflow_sqlite)
 

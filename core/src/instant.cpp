@@ -3,6 +3,7 @@
 #include "shopflow/instant.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace shopflow {
 
@@ -104,6 +105,18 @@ Result<Millis> parse_instant(std::string_view s) {
 }
 
 void append_instant(std::string& out, Millis ms) {
+  // The records of one moment come together (a run's steps, its effects, its row): the text of
+  // the last instant written is kept for the next.
+  struct Last {
+    Millis ms = 0;
+    size_t n = 0;  // 0: none yet
+    char text[24];
+  };
+  thread_local Last last;
+  if (last.n != 0 && last.ms == ms) {
+    out.append(last.text, last.n);
+    return;
+  }
   std::int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   int frac = static_cast<int>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
@@ -141,6 +154,9 @@ void append_instant(std::string& out, Millis ms) {
   }
   buf[n++] = 'Z';
   out.append(buf, n);
+  last.ms = ms;
+  last.n = n;
+  std::memcpy(last.text, buf, n);
 }
 
 std::string format_instant(Millis ms) {

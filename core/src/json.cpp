@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include <simdjson.h>
@@ -68,6 +69,24 @@ struct PlainBytes {
 constexpr PlainBytes kPlain;
 inline bool plain_byte(unsigned char c) { return kPlain.of[c]; }
 
+// How many bytes from `i` on are plain: eight at a time while a whole word is (no byte below
+// 0x20 or from 0x80 up, no '"', no '\\'), then one at a time.
+size_t plain_run(std::string_view s, size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const size_t begin = i;
+  while (i + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+    const std::uint64_t special = (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                                   ((backslash - kOnes) & ~backslash)) & kHigh;
+    if (special != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && plain_byte(static_cast<unsigned char>(s[i]))) ++i;
+  return i - begin;
+}
+
 // An integer's decimal text, written into `buf`; returns its length.
 size_t integer_text(const Json& j, char (&buf)[24]) {
   const auto end = j.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>()).ptr
@@ -82,8 +101,7 @@ void append_json_string(std::string& out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     // A run of bytes that need no escaping goes in at once.
-    size_t j = i;
-    while (j < s.size() && plain_byte(static_cast<unsigned char>(s[j]))) ++j;
+    const size_t j = i + plain_run(s, i);
     if (j > i) {
       out.append(s.data() + i, j - i);
       i = j;
@@ -180,10 +198,9 @@ size_t json_string_size(std::string_view s) {
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (plain_byte(c)) {
-      size_t j = i + 1;  // a run of bytes that need no escaping
-      while (j < s.size() && plain_byte(static_cast<unsigned char>(s[j]))) ++j;
-      n += j - i;
-      i = j;
+      const size_t run = plain_run(s, i);  // bytes that need no escaping
+      n += run;
+      i += run;
     } else if (c < 0x80) {
       const bool short_escape = c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t';
       n += short_escape ? 2 : 6;

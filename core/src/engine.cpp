@@ -402,7 +402,37 @@ struct Engine::Impl {
   }
 
   // [SECTION] the interpreter
+  // An effect: its parameters go to the outbox (and the step record) as JSON text, written as
+  // they are computed.
+  Result<Flow> effect(RunState& rs, const Step& st, const std::string& path, Millis now) {
+    EffectRow e;
+    e.params = "{";
+    for (const auto& [name, value] : st.params) {
+      auto v = compute(value, rs.ctx);
+      if (!v) return fail(rs, path, "parameter " + name + ": " + v.error().message);
+      if (e.params.size() > 1) e.params += ',';
+      append_json_string(e.params, name);
+      e.params += ':';
+      append_json(e.params, v.value());
+    }
+    e.params += '}';
+    e.id = rs.row.id + "/" + path;
+    e.run_id = rs.row.id;
+    e.path = path;
+    e.type = st.action;
+    if (options.effects_delivered) e.status = "delivered";
+    e.created = now;
+    e.next_attempt = now;
+    auto ins = insert_effect(e);
+    if (!ins) return ins.error();
+    Json output = object_with("effect_id", e.id);
+    if (auto s = record(rs, path, st.kind, now, nullptr, output, nullptr, nullptr, &e.params); !s) return s.error();
+    rs.ctx["steps"][st.id] = std::move(output);
+    return Flow::Continue;
+  }
+
   Result<Flow> action(RunState& rs, const Step& st, const std::string& path, Millis now) {
+    if (st.spec->kind == ActionKind::Effect) return effect(rs, st, path, now);
     Json params = Json::object();
     for (const auto& [name, value] : st.params) {
       auto v = compute(value, rs.ctx);
@@ -411,24 +441,7 @@ struct Engine::Impl {
     }
     Json output;
     const std::string effect_id = rs.row.id + "/" + path;
-    std::string params_text;  // dumped once: the effect and the step record share it
     switch (st.spec->kind) {
-      case ActionKind::Effect: {
-        EffectRow e;
-        e.id = effect_id;
-        e.run_id = rs.row.id;
-        e.path = path;
-        e.type = st.action;
-        e.params = json_text(params);
-        if (options.effects_delivered) e.status = "delivered";
-        e.created = now;
-        e.next_attempt = now;
-        auto ins = insert_effect(e);
-        if (!ins) return ins.error();
-        params_text = std::move(e.params);
-        output = object_with("effect_id", effect_id);
-        break;
-      }
       case ActionKind::Request: {
         if (!options.request) return fail(rs, path, "http.request cannot run here: no request port is configured");
         Json request = params;
@@ -504,10 +517,7 @@ struct Engine::Impl {
         break;
       }
     }
-    if (auto s = record(rs, path, st.kind, now, params_text.empty() ? &params : nullptr, output, nullptr, nullptr,
-                        params_text.empty() ? nullptr : &params_text);
-        !s)
-      return s.error();
+    if (auto s = record(rs, path, st.kind, now, &params, output); !s) return s.error();
     rs.ctx["steps"][st.id] = std::move(output);
     return Flow::Continue;
   }

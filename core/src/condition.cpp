@@ -567,11 +567,11 @@ void attach(Explainer& ex, const Node& n, std::string rec, std::string arg) {
 }
 
 // Appends `"key":` (with a comma before it unless `first`).
-void append_member(std::string& out, const char* key, bool first = false) {
+void append_member(std::string& out, std::string_view key, bool first = false) {
   if (!first) out += ',';
   out += '"';
-  out += key;
-  out += "\":";
+  out.append(key.data(), key.size());
+  out.append("\":", 2);
 }
 
 const char* op_name(const Node& n) { return n.kind == NodeKind::Array ? "array" : n.op->name; }

@@ -246,6 +246,7 @@ struct Engine::Impl {
   std::unordered_map<std::string, Json> accepted;
   static constexpr size_t kMaxAccepted = 20000;
   size_t emitted = 0;  // events emitted by runs so far
+  size_t steps_room = 0;  // the room to give a new run's step records: the last saved run's
   // Without keep_handled_events (a throwaway store): the id of every event taken so far. An
   // event handled as it arrives leaves no inbox row then, so these ids start nothing twice.
   IdSet taken_ids;
@@ -339,6 +340,7 @@ struct Engine::Impl {
   // Saves the run: its row and, while it waits, its whole state.
   Status save(RunState& rs, Millis now) {
     rs.row.updated = now;
+    if (rs.row.steps.size() < 65536) steps_room = rs.row.steps.size() + 64;
     if (rs.row.status == "waiting") {
       Json stack = Json::array();
       for (const auto& f : rs.stack) stack.push_back(frame_to_json(f));
@@ -807,6 +809,8 @@ struct Engine::Impl {
     rs.ctx = std::move(ctx);  // its "now" is `now` (both callers set it)
     rs.depth = depth;
     rs.stack.push_back(Frame{0, 0, "", false, 0, {}, 0, {}});
+    // Room for step records like the last run's, so that they are not copied as they grow.
+    if (options.record_steps && steps_room > 0) rs.row.steps.reserve(steps_room);
     if (filter_verdict) {
       if (auto s = record(rs, "trigger", StepKind::If, now, nullptr, Json{{"result", true}}, filter_verdict, filter_tree); !s)
         return s;

@@ -45,15 +45,15 @@ RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock>
 namespace {
 
 // Appends `,"key":` (without the comma for the first member).
-void append_key(std::string& out, const char* key, bool first = false) {
+void append_key(std::string& out, std::string_view key, bool first = false) {
   if (!first) out += ',';
   out += '"';
-  out += key;
-  out += "\":";
+  out.append(key.data(), key.size());
+  out.append("\":", 2);
 }
 
 // Appends `,"key":"value"` (without the comma for the first member).
-void append_field(std::string& out, const char* key, std::string_view value, bool first = false) {
+void append_field(std::string& out, std::string_view key, std::string_view value, bool first = false) {
   append_key(out, key, first);
   append_json_string(out, value);
 }

@@ -586,37 +586,38 @@ void append_value(std::string& out, const StepValue& v) {
 
 void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, StepValue input,
                  StepValue output, StepValue verdict, StepValue explanation) {
+  using namespace std::string_view_literals;  // literals of known length: no strlen
   if (steps.empty()) {
     steps += '[';
   } else {
     steps.back() = ',';  // the closing bracket
   }
-  steps += "{\"path\":";
+  steps += "{\"path\":"sv;
   append_json_string(steps, path);
-  steps += ",\"kind\":";
+  steps += ",\"kind\":"sv;
   append_json_string(steps, kind);
-  steps += ",\"time\":\"";
+  steps += ",\"time\":\""sv;
   append_instant(steps, time);
   steps += '"';
   if (!input.empty()) {
-    steps += ",\"input\":";
+    steps += ",\"input\":"sv;
     append_value(steps, input);
   }
-  steps += ",\"output\":";
+  steps += ",\"output\":"sv;
   if (output.empty()) {
-    steps += "null";
+    steps += "null"sv;
   } else {
     append_value(steps, output);
   }
   if (!verdict.empty()) {
-    steps += ",\"verdict\":";
+    steps += ",\"verdict\":"sv;
     append_value(steps, verdict);
   }
   if (!explanation.empty()) {
-    steps += ",\"explanation\":";
+    steps += ",\"explanation\":"sv;
     append_value(steps, explanation);
   }
-  steps += "}]";
+  steps += "}]"sv;
 }
 
 Result<size_t> Store::each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,

@@ -65,6 +65,10 @@ struct RunState {
   int depth = 0;             // emit depth of the triggering event
   Json wait;                 // while waiting: {"step", "path", "kind"}
   std::string stored_status; // the status in the store ("" for a run not stored yet)
+  RunState() = default;
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+  ~RunState() { release_json(ctx); }  // a run's data is a tree of the event's size
 };
 
 const char* kind_name(StepKind k) {

@@ -189,6 +189,18 @@ std::string json_text(const Json& j) {
   return out;
 }
 
+void release_json(Json& j) {
+  if (j.is_object()) {
+    auto& members = j.get_ref<Json::object_t&>();
+    for (auto& m : members) release_json(m.second);
+    members.clear();
+  } else if (j.is_array()) {
+    auto& items = j.get_ref<Json::array_t&>();
+    for (Json& item : items) release_json(item);
+    items.clear();
+  }
+}
+
 namespace {
 
 // The size of `s` as append_json_string writes it.

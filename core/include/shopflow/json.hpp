@@ -74,6 +74,10 @@ using Json = nlohmann::basic_json<JsonObjectMembers>;
 // {key: value}, built in place (an initializer list would copy the value).
 Json object_with(const char* key, Json value);
 
+// Empties `j`, freeing its members from the leaves up. nlohmann_json frees a tree by moving
+// its nodes onto a heap-allocated stack; a tree emptied first costs no such allocations.
+void release_json(Json& j);
+
 // Parses JSON text. On failure the Error names the line and column of the first bad byte and
 // what the parser expected there; `what` names the input in the message ("bundle", "event").
 Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");

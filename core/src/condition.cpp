@@ -613,7 +613,9 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   ex.top = f.parent;
 
   std::string result = ok ? summary_text(out.get()) : std::string("null");
-  std::string rec = "{";
+  std::string rec;
+  rec.reserve(n.args.empty() ? 64 : 256);  // grown a few bytes at a time, it would be copied at each doubling
+  rec += '{';
   const bool path = is_path_op(n) && std::all_of(f.records.begin(), f.records.end(),
                                                  [](const ExplainRecord& r) { return r.text.empty(); });
   if (path) {  // {"var": "a.b", "result": ...}
@@ -627,6 +629,7 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
     append_member(rec, "op", true);
     append_json_string(rec, op_name(n));
     std::string children;
+    children.reserve(128 * n.args.size());
     append_member(rec, "args");
     rec += '[';
     for (std::size_t i = 0; i < n.args.size(); ++i) {

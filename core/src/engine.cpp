@@ -251,6 +251,7 @@ struct Engine::Impl {
   static constexpr size_t kMaxAccepted = 20000;
   size_t emitted = 0;  // events emitted by runs so far
   size_t steps_room = 0;  // the room to give a new run's step records: the last saved run's
+  size_t params_room = 64;  // and an effect's parameters: the most an effect's took (to 4 KB)
   // Without keep_handled_events (a throwaway store): the id of every event taken so far. An
   // event handled as it arrives leaves no inbox row then, so these ids start nothing twice.
   IdSet taken_ids;
@@ -412,7 +413,8 @@ struct Engine::Impl {
   // they are computed.
   Result<Flow> effect(RunState& rs, const Step& st, const std::string& path, Millis now) {
     EffectRow e;
-    e.params = "{";
+    e.params.reserve(params_room);
+    e.params += '{';
     for (const auto& [name, value] : st.params) {
       auto v = compute(value, rs.ctx);
       if (!v) return fail(rs, path, "parameter " + name + ": " + v.error().message);
@@ -422,7 +424,11 @@ struct Engine::Impl {
       append_json(e.params, v.value());
     }
     e.params += '}';
-    e.id = rs.row.id + "/" + path;
+    params_room = std::max(params_room, std::min<size_t>(e.params.size() + 16, 4096));
+    e.id.reserve(rs.row.id.size() + 1 + path.size());
+    e.id += rs.row.id;
+    e.id += '/';
+    e.id += path;
     e.run_id = rs.row.id;
     e.path = path;
     e.type = st.action;

@@ -568,10 +568,14 @@ void attach(Explainer& ex, const Node& n, std::string rec, std::string arg) {
 
 // Appends `"key":` (with a comma before it unless `first`).
 void append_member(std::string& out, std::string_view key, bool first = false) {
-  if (!first) out += ',';
-  out += '"';
-  out.append(key.data(), key.size());
-  out.append("\":", 2);
+  const size_t at = out.size(), comma = first ? 0 : 1;
+  out.resize(at + comma + key.size() + 3);
+  char* p = out.data() + at;
+  if (!first) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, key.data(), key.size());
+  p[key.size()] = '"';
+  p[key.size() + 1] = ':';
 }
 
 const char* op_name(const Node& n) { return n.kind == NodeKind::Array ? "array" : n.op->name; }

@@ -97,8 +97,18 @@ size_t integer_text(const Json& j, char (&buf)[24]) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
+  size_t i = plain_run(s, 0);
+  if (i == s.size()) {  // nothing to escape, as most strings: in one piece
+    const size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out += '"';
-  size_t i = 0;
+  out.append(s.data(), i);
   while (i < s.size()) {
     // A run of bytes that need no escaping goes in at once.
     const size_t j = i + plain_run(s, i);

@@ -2,6 +2,7 @@
 #include "shopflow/simulator.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <limits>
 
@@ -46,10 +47,14 @@ namespace {
 
 // Appends `,"key":` (without the comma for the first member).
 void append_key(std::string& out, std::string_view key, bool first = false) {
-  if (!first) out += ',';
-  out += '"';
-  out.append(key.data(), key.size());
-  out.append("\":", 2);
+  const size_t at = out.size(), comma = first ? 0 : 1;
+  out.resize(at + comma + key.size() + 3);
+  char* p = out.data() + at;
+  if (!first) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, key.data(), key.size());
+  p[key.size()] = '"';
+  p[key.size() + 1] = ':';
 }
 
 // Appends `,"key":"value"` (without the comma for the first member).

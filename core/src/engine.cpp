@@ -209,6 +209,7 @@ struct Engine::Impl {
 
   // Runs by (workflow, status), kept as runs are saved: the store's figures as of the last
   // commit, plus this transaction's changes until it commits (or is dropped on a rollback).
+  // The changes keep their keys between transactions (zeroed), so that counting allocates nothing.
   std::map<std::pair<std::string, std::string>, std::int64_t> counts, count_changes;
   void count(const std::string& workflow, const std::string& from, const std::string& to) {
     if (from == to) return;
@@ -221,13 +222,16 @@ struct Engine::Impl {
       rollback();
       return s;
     }
-    for (const auto& [k, n] : count_changes) counts[k] += n;
-    count_changes.clear();
+    for (auto& [k, n] : count_changes) {
+      if (n == 0) continue;
+      counts[k] += n;
+      n = 0;
+    }
     return {};
   }
   void rollback() {
     (void)store->rollback();
-    count_changes.clear();
+    for (auto& change : count_changes) change.second = 0;
   }
 
   // Counts a branch taken: `path` + `suffix` (only when counting, so runs build no text for it).

@@ -566,17 +566,6 @@ void attach(Explainer& ex, const Node& n, std::string rec, std::string arg) {
   parent->records[i] = ExplainRecord{std::move(rec), std::move(arg)};
 }
 
-// Appends `"key":` (with a comma before it unless `first`).
-void append_member(std::string& out, std::string_view key, bool first = false) {
-  const size_t at = out.size(), comma = first ? 0 : 1;
-  out.resize(at + comma + key.size() + 3);
-  char* p = out.data() + at;
-  if (!first) *p++ = ',';
-  *p++ = '"';
-  std::memcpy(p, key.data(), key.size());
-  p[key.size()] = '"';
-  p[key.size() + 1] = ':';
-}
 
 const char* op_name(const Node& n) { return n.kind == NodeKind::Array ? "array" : n.op->name; }
 
@@ -601,7 +590,7 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
     rec += ",\"omitted\":true";
     std::string result = ok ? summary_text(out.get()) : std::string("null");
     if (ok) {
-      append_member(rec, "result");
+      append_json_key(rec, "result");
       rec += result;
     }
     rec += '}';
@@ -623,18 +612,18 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   const bool path = is_path_op(n) && std::all_of(f.records.begin(), f.records.end(),
                                                  [](const ExplainRecord& r) { return r.text.empty(); });
   if (path) {  // {"var": "a.b", "result": ...}
-    append_member(rec, n.op->name, true);
+    append_json_key(rec, n.op->name, true);
     append_json(rec, summarize(n.literal));
     if (ok) {
-      append_member(rec, "result");
+      append_json_key(rec, "result");
       rec += result;
     }
   } else {  // {"op": ..., "args": [...], "result": ..., "children": [...]}
-    append_member(rec, "op", true);
+    append_json_key(rec, "op", true);
     append_json_string(rec, op_name(n));
     std::string children;
     children.reserve(128 * n.args.size());
-    append_member(rec, "args");
+    append_json_key(rec, "args");
     rec += '[';
     for (std::size_t i = 0; i < n.args.size(); ++i) {
       if (i > 0) {
@@ -661,16 +650,16 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
     }
     rec += ']';
     if (ok) {
-      append_member(rec, "result");
+      append_json_key(rec, "result");
       rec += result;
     }
-    append_member(rec, "children");
+    append_json_key(rec, "children");
     rec += '[';
     rec += children;
     rec += ']';
   }
   if (!ok) {
-    append_member(rec, "error");
+    append_json_key(rec, "error");
     append_json(rec, c.error_value);
   }
   rec += '}';

@@ -199,6 +199,17 @@ std::string json_text(const Json& j) {
   return out;
 }
 
+void append_json_key(std::string& out, std::string_view key, bool first) {
+  const size_t at = out.size(), comma = first ? 0 : 1;
+  out.resize(at + comma + key.size() + 3);
+  char* p = out.data() + at;
+  if (!first) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, key.data(), key.size());
+  p[key.size()] = '"';
+  p[key.size() + 1] = ':';
+}
+
 void release_json(Json& j) {
   if (j.is_object()) {
     auto& members = j.get_ref<Json::object_t&>();

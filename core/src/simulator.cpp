@@ -45,27 +45,15 @@ RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock>
 
 namespace {
 
-// Appends `,"key":` (without the comma for the first member).
-void append_key(std::string& out, std::string_view key, bool first = false) {
-  const size_t at = out.size(), comma = first ? 0 : 1;
-  out.resize(at + comma + key.size() + 3);
-  char* p = out.data() + at;
-  if (!first) *p++ = ',';
-  *p++ = '"';
-  std::memcpy(p, key.data(), key.size());
-  p[key.size()] = '"';
-  p[key.size() + 1] = ':';
-}
-
 // Appends `,"key":"value"` (without the comma for the first member).
 void append_field(std::string& out, std::string_view key, std::string_view value, bool first = false) {
-  append_key(out, key, first);
+  append_json_key(out, key, first);
   append_json_string(out, value);
 }
 
 // Appends `,"key":"<instant>"` (an instant's text needs no escaping).
 void append_time(std::string& out, const char* key, Millis ms) {
-  append_key(out, key);
+  append_json_key(out, key);
   out += '"';
   append_instant(out, ms);
   out += '"';
@@ -84,7 +72,7 @@ void append_run(std::string& out, const RunView& r, bool include_steps) {
   if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
   if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
   if (include_steps) {
-    append_key(out, "steps");
+    append_json_key(out, "steps");
     out += r.steps.empty() ? std::string_view("[]") : r.steps;  // stored as the trace has them
   }
   out += '}';
@@ -99,7 +87,7 @@ void append_effect(std::string& out, const EffectView& e) {
   append_field(out, "run", e.run_id);
   append_field(out, "step", e.path);
   append_time(out, "time", e.created);
-  append_key(out, "params");
+  append_json_key(out, "params");
   out += e.params.empty() ? std::string_view("null") : e.params;  // stored as JSON text
   out += '}';
 }
@@ -360,7 +348,7 @@ void TraceBuilder::add_change(TableChange& c) {
   append_field(out, "run", c.run_id);
   append_field(out, "table", c.table);
   append_field(out, "key", c.key);
-  append_key(out, "value");
+  append_json_key(out, "value");
   append_json(out, c.value);
   out += '}';
   emit(out);

@@ -85,6 +85,9 @@ Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
 // Appends `s` as a JSON string, escaped byte for byte as Json::dump() escapes it, for writing
 // JSON text without building a Json first; bytes that are not UTF-8 become U+FFFD.
 void append_json_string(std::string& out, std::string_view s);
+// Appends an object member's key and its colon, `,"key":` (without the comma when `first`). The
+// key is written as it is: it must need no escaping.
+void append_json_key(std::string& out, std::string_view key, bool first = false);
 
 // Appends `j` as compact JSON text: the same bytes as j.dump() (strings as append_json_string
 // writes them), without dump()'s per-character output adapter. For the text the engine stores

@@ -314,9 +314,10 @@ struct Engine::Impl {
     }
   }
 
-  // With `tree`, also writes the verdict tree (as JSON text) when the engine explains.
+  // With `tree`, also writes the verdict tree (as JSON text) when the engine explains and
+  // records steps (the tree goes into the step record, nowhere else).
   Result<Json> evaluate(const logic::Condition& c, const Json& ctx, std::string* tree) {
-    auto r = options.explain && tree ? c.explain_text(ctx, tree, eval) : c.evaluate(ctx, eval);
+    auto r = options.explain && options.record_steps && tree ? c.explain_text(ctx, tree, eval) : c.evaluate(ctx, eval);
     if (!r) return Error{"condition: " + r.error().message, "", 0, 0};
     return r;
   }
@@ -328,14 +329,11 @@ struct Engine::Impl {
   }
 
   // [SECTION] records
-  Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, const Json* input, const Json& output,
-                const Json* verdict = nullptr, const std::string* explanation = nullptr,
-                std::string* input_text = nullptr) {
+  Status record(RunState& rs, const std::string& path, StepKind kind, Millis now, StepValue input, const Json& output,
+                const Json* verdict = nullptr, StepValue explanation = {}) {
     ++rs.seq;
     if (!options.record_steps) return {};
-    const StepValue in = input_text ? StepValue(*input_text) : StepValue(input);
-    append_step(rs.row.steps, path, kind_name(kind), now, in, &output, verdict,
-                explanation ? StepValue(*explanation) : StepValue());
+    append_step(rs.row.steps, path, kind_name(kind), now, input, &output, verdict, explanation);
     return {};
   }
 
@@ -442,7 +440,7 @@ struct Engine::Impl {
     auto ins = insert_effect(e);
     if (!ins) return ins.error();
     Json output = object_with("effect_id", e.id);
-    if (auto s = record(rs, path, st.kind, now, nullptr, output, nullptr, nullptr, &e.params); !s) return s.error();
+    if (auto s = record(rs, path, st.kind, now, e.params, output); !s) return s.error();
     rs.ctx["steps"][st.id] = std::move(output);
     return Flow::Continue;
   }
@@ -617,7 +615,7 @@ struct Engine::Impl {
         took(*rs.wf, st.path, yes ? ": then" : ": else");
         Json out = object_with("result", yes);
         Json verdict = yes;
-        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
+        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, tree); !s) return s.error();
         rs.ctx["steps"][st.id] = std::move(out);
         rs.stack.push_back(Frame{yes ? st.then_list : st.else_list, 0, path + (yes ? "/then/" : "/else/"), false, 0, {}, 0, {}});
         return Flow::Continue;
@@ -641,7 +639,7 @@ struct Engine::Impl {
         Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
         Json verdict = out["case"];
         rs.ctx["steps"][st.id] = out;
-        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, &tree); !s) return s.error();
+        if (auto s = record(rs, path, st.kind, now, nullptr, out, &verdict, tree); !s) return s.error();
         if (chosen == SIZE_MAX) {
           rs.stack.push_back(Frame{st.default_list, 0, path + "/default/", false, 0, {}, 0, {}});
         } else {
@@ -826,7 +824,9 @@ struct Engine::Impl {
     // Room for step records like the last run's, so that they are not copied as they grow.
     if (options.record_steps && steps_room > 0) rs.row.steps.reserve(steps_room);
     if (filter_verdict) {
-      if (auto s = record(rs, "trigger", StepKind::If, now, nullptr, Json{{"result", true}}, filter_verdict, filter_tree); !s)
+      if (auto s = record(rs, "trigger", StepKind::If, now, nullptr, Json{{"result", true}}, filter_verdict,
+                         filter_tree ? StepValue(*filter_tree) : StepValue());
+        !s)
         return s;
     }
     return run(rs, now);

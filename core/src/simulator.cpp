@@ -132,6 +132,18 @@ RunView view_of(const RunRow& r) {
   return v;
 }
 
+EffectView view_of(const EffectRow& e) {
+  EffectView v;
+  v.seq = e.seq;
+  v.id = e.id;
+  v.run_id = e.run_id;
+  v.path = e.path;
+  v.type = e.type;
+  v.params = e.params;
+  v.created = e.created;
+  return v;
+}
+
 // The piece of `pieces` to append to next: a new one once the last is a megabyte long.
 std::string& piece_to_append(std::vector<std::string>& pieces) {
   constexpr size_t kPiece = 1 << 20;
@@ -176,14 +188,7 @@ void LiveTrace::run_saved(RunRow& run) {
 }
 
 void LiveTrace::effect_made(const EffectRow& e) {
-  EffectView v;
-  v.seq = e.seq;
-  v.id = e.id;
-  v.run_id = e.run_id;
-  v.path = e.path;
-  v.type = e.type;
-  v.params = e.params;
-  v.created = e.created;
+  const EffectView v = view_of(e);
   count_effect(tally_, v.type, last_type_, last_count_);
   std::string& out = piece_to_append(effects_);
   if (effects_written_++ > 0) out += ',';
@@ -474,7 +479,6 @@ Result<std::unique_ptr<Simulation>> Simulation::open_fed(const Bundle& bundle, S
   sim->consume_ = true;
   if (auto s = sim->start_engine(bundle); !s) return s.error();
   const SimOptions& o = sim->options_;
-  sim->until_known_ = o.until.has_value();
   if (o.until) sim->until_ = *o.until;
   if (o.from) sim->from_ = sim->clock_ = *o.from;
   return sim;
@@ -500,7 +504,6 @@ void Simulation::end_feed() {
   const SimOptions& o = options_;
   if (!o.until) until_ = (given_ ? last_given_ : o.from.value_or(0)) + kDefaultSimulationTail;
   if (given_ == 0 && !o.from) from_ = clock_ = until_;
-  until_known_ = true;
 }
 
 Result<Simulation::Did> Simulation::step(size_t trace_items) {
@@ -523,7 +526,7 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
       // A consumed event was given to this simulation as a vector it owns, not a const one.
       next = const_cast<Event*>(order_[next_]);
     }
-    if (fed_ && next && until_known_ && next->time_ms > until_) {
+    if (fed_ && next && until_known() && next->time_ms > until_) {
       // Past `until`: this event and those after it are counted, not fed in.
       blocks_.clear();
       in_block_ = 0;
@@ -532,10 +535,10 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
     }
     const Millis next_event = next ? next->time_ms : std::numeric_limits<Millis>::max();
     // Before the last event is known, `until` (its default) is later than any event given.
-    const bool next_in = next && (!until_known_ || next_event <= until_);
+    const bool next_in = next && (!until_known() || next_event <= until_);
     auto due = engine.next_due(clock_);
     if (!due) return due.error();
-    if (due.value() && (!until_known_ || *due.value() <= until_) && *due.value() <= next_event) {
+    if (due.value() && (!until_known() || *due.value() <= until_) && *due.value() <= next_event) {
       clock_ = std::max(clock_, *due.value());
       auto n = engine.advance(clock_);
       if (!n) return n.error();

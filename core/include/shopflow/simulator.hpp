@@ -241,7 +241,7 @@ class Simulation {
   size_t given_ = 0;        // events given by feed()
   Millis last_given_ = 0;   // the time of the last of them
   // `until` is known: given, or (its default) once the last event is known.
-  bool until_known_ = true;
+  bool until_known() const { return !fed_ || feed_ended_ || options_.until.has_value(); }
   std::unique_ptr<LiveTrace> live_;  // a text trace's runs and effects, as they happen
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<TraceBuilder> builder_;

@@ -63,6 +63,7 @@ struct RunRow {
 struct StepValue {
   StepValue() = default;
   StepValue(std::string_view json_text) : text(json_text) {}  // NOLINT: implicit on purpose
+  StepValue(const std::string& json_text) : text(json_text) {}  // NOLINT
   StepValue(const Json* json_value) : value(json_value) {}   // NOLINT
   std::string_view text;
   const Json* value = nullptr;

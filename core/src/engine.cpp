@@ -65,6 +65,7 @@ struct RunState {
   int depth = 0;             // emit depth of the triggering event
   Json wait;                 // while waiting: {"step", "path", "kind"}
   std::string stored_status; // the status in the store ("" for a run not stored yet)
+  bool fresh = false;        // started by an event handled only now: its id is new
   RunState() = default;
   RunState(const RunState&) = delete;
   RunState& operator=(const RunState&) = delete;
@@ -261,6 +262,8 @@ struct Engine::Impl {
   IdSet taken_ids;
   // Whether an event with this id is new, and remembers it (throwaway stores only).
   bool take_id(const std::string& id) { return taken_ids.insert(id); }
+  // Without keep_finished: the id of every effect made, which the outbox does not keep then.
+  IdSet effect_ids;
   // True while every inbox event is known to be handled (after a drain that emptied it; an
   // accept() makes it false): ingest() may then handle its event at once, without the queue.
   bool inbox_clear = false;
@@ -371,21 +374,32 @@ struct Engine::Impl {
       state += '}';
     }
     count(rs.row.workflow, rs.stored_status, rs.row.status);
+    // A fresh run that finishes before it was ever stored is nobody's to read back, when the
+    // store keeps no finished runs: only the observer sees it (its id is its event's, new).
+    const bool unstored = !options.keep_finished && rs.fresh && rs.stored_status.empty() && rs.row.status != "waiting";
     rs.stored_status = rs.row.status;
-    return put_run(rs.row);
+    return put_run(rs.row, !unstored);
   }
 
   // The last use of a finished run's row (the observer may take it).
-  Status put_run(RunRow& row) {
-    if (auto s = store->run_put(row, options.store_finished_steps || row.status == "waiting"); !s) return s;
+  Status put_run(RunRow& row, bool stored = true) {
+    if (stored) {
+      if (auto s = store->run_put(row, options.store_finished_steps || row.status == "waiting"); !s) return s;
+    }
     if (options.observer) options.observer->run_saved(row);
     return {};
   }
 
+  // Whether the effect is new (its id unseen); the observer sees those.
   Result<bool> insert_effect(EffectRow& e) {
-    auto ins = store->effect_insert(e);
-    if (ins && ins.value() && options.observer) options.observer->effect_made(e);
-    return ins;
+    if (!options.keep_finished) {
+      if (!effect_ids.insert(e.id)) return false;
+    } else {
+      auto ins = store->effect_insert(e);
+      if (!ins || !ins.value()) return ins;
+    }
+    if (options.observer) options.observer->effect_made(e);
+    return true;
   }
 
   Result<bool> load(const RunRow& row, RunState* rs) {
@@ -813,6 +827,7 @@ struct Engine::Impl {
       if (existing.value()) return {};  // this event already started this workflow
     }
     RunState rs;
+    rs.fresh = fresh;
     rs.wf = &wf;
     rs.row.id = run_id;
     rs.row.workflow = wf.id;

@@ -169,17 +169,19 @@ void LiveTrace::write_run(const RunRow& run) {
 }
 
 void LiveTrace::run_saved(RunRow& run) {
-  // Runs are saved first in the order of their seq: one not held is the latest, and is written
+  // Runs are saved first in the order they start: one not held is the latest, and is written
   // at once when it has finished and no run before it is still held.
   const bool finished = run.status != "waiting";
+  if (run.seq > last_seq_) last_seq_ = run.seq;
   if (held_.empty() && finished) {
     write_run(run);
     return;
   }
+  const auto key = run.seq ? std::make_pair(run.seq, std::int64_t{0}) : std::make_pair(last_seq_, ++unstored_);
   if (finished) {
-    held_[run.seq] = std::move(run);  // saved for the last time
+    held_[key] = std::move(run);  // saved for the last time
   } else {
-    held_[run.seq] = run;
+    held_[key] = run;
   }
   while (!held_.empty() && held_.begin()->second.status != "waiting") {
     write_run(held_.begin()->second);
@@ -434,6 +436,7 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
   eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
   eo.observer = live;
   eo.store_finished_steps = !live;  // the trace has them
+  eo.keep_finished = !live;
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
   // A throwaway store: one transaction for the whole simulation, no rollback journal.

@@ -262,6 +262,55 @@ TEST_CASE("a text trace, written as the engine goes, is the document read back f
   }
 }
 
+TEST_CASE("a text trace keeps the runs in the order they started, stored or not") {
+  // Without a document, runs that finish at once leave no row in the store (the trace has
+  // them) while runs that wait are stored: started in between, they still come in start order,
+  // and a schedule's runs (stored too) among them.
+  auto r = shopflow::load_bundle(R"({"format": "shopflow.bundle/1", "name": "order", "version": "1",
+    "workflows": [
+      {"id": "hold", "trigger": {"event": "order.created", "filter": {"==": [{"var": "event.data.wait"}, true]}},
+       "steps": [{"id": "paid", "wait": {"event": "order.paid", "match": {"==": [{"var": "event.data.order"},
+                  {"var": "trigger.data.order"}]}, "timeout": "PT1H"}},
+                 {"id": "say", "action": "notify", "params": {"channel": "ops", "message": "{{ event.data.order }}"}}]},
+      {"id": "quick", "trigger": {"event": "order.created"},
+       "steps": [{"id": "tag", "action": "order.tag", "params": {"order_id": "{{ event.data.order }}", "tags": "seen"}}]},
+      {"id": "tick", "trigger": {"schedule": "*/20 * * * *"},
+       "steps": [{"id": "ping", "action": "notify", "params": {"channel": "ops", "message": "tick"}}]}]})");
+  REQUIRE(r.ok());
+  REQUIRE(r.value().ok());
+  const shopflow::Bundle& b = r.value().bundle;
+  auto events = shopflow::parse_events_jsonl(
+      R"({"id": "o1", "type": "order.created", "time": "2026-03-02T09:00:00Z", "data": {"order": "1", "wait": true}}
+{"id": "o2", "type": "order.created", "time": "2026-03-02T09:01:00Z", "data": {"order": "2", "wait": false}}
+{"id": "o3", "type": "order.created", "time": "2026-03-02T09:02:00Z", "data": {"order": "3", "wait": true}}
+{"id": "p1", "type": "order.paid", "time": "2026-03-02T09:10:00Z", "data": {"order": "1"}}
+{"id": "o4", "type": "order.created", "time": "2026-03-02T09:11:00Z", "data": {"order": "4", "wait": false}}
+{"id": "o5", "type": "order.created", "time": "2026-03-02T09:30:00Z", "data": {"order": "5", "wait": true}}
+{"id": "o6", "type": "order.created", "time": "2026-03-02T09:31:00Z", "data": {"order": "6", "wait": false}}
+)");
+  REQUIRE(events.ok());
+  // Six orders start six runs of "quick" and three of "hold"; "tick" runs every 20 minutes.
+  const std::pair<const char*, size_t> ends[] = {{"2026-03-02T09:45:00Z", 6 + 3 + 2}, {"2026-03-02T12:00:00Z", 6 + 3 + 9}};
+  for (const auto& [until, runs] : ends) {
+    CAPTURE(until);
+    shopflow::SimOptions o;
+    o.until = shopflow::parse_instant(until).value();
+    auto d = shopflow::simulate(b, events.value(), o);
+    o.document = false;
+    auto t = shopflow::simulate(b, events.value(), o);
+    REQUIRE(d.ok());
+    REQUIRE(t.ok());
+    CHECK(t.value().text == d.value().json.dump());
+    std::vector<std::string> ids;
+    for (const Json& run : d.value().json["runs"]) ids.push_back(run["id"].get<std::string>());
+    REQUIRE(ids.size() == runs);
+    CHECK(ids[0] == "hold:o1");
+    CHECK(ids[1] == "quick:o1");
+    CHECK(ids[2] == "quick:o2");
+    CHECK(ids[3] == "hold:o3");
+  }
+}
+
 TEST_CASE("the trace as text escapes every string as the JSON document does") {
   // Quotes, backslashes, control characters and non-ASCII text in ids, effect parameters,
   // run errors (a request with no mock fails its run, naming the URL) and table keys and rows.

@@ -84,6 +84,11 @@ struct EngineOptions {
   // Store a run's step records once it has finished. Without (when the observer keeps them), a
   // finished run's row has none; a waiting run's are stored, for it to go on from.
   bool store_finished_steps = true;
+  // Store every effect, and every run once it has finished. Without (a throwaway store, whose
+  // observer keeps what the runs did): effects, and the runs events start that finish at once,
+  // leave no rows, and the engine remembers their ids in memory, so that none is made twice.
+  // A run that waits is stored as ever, and updated when it finishes.
+  bool keep_finished = true;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

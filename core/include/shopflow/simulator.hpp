@@ -126,7 +126,10 @@ class LiveTrace final : public RunObserver {
   bool include_steps_;
   std::vector<std::string> runs_, effects_;
   size_t runs_written_ = 0, effects_written_ = 0;
-  std::map<std::int64_t, RunRow> held_;  // by seq: runs saved, not written yet
+  // Runs saved, not written yet, in the order they were created: a stored run by its seq; one
+  // the store does not keep (seq 0) after the runs saved before it (the latest seq seen then).
+  std::map<std::pair<std::int64_t, std::int64_t>, RunRow> held_;
+  std::int64_t last_seq_ = 0, unstored_ = 0;
   Trace tally_;
   std::string last_type_;
   size_t* last_count_ = nullptr;

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "read_ahead.hpp"
@@ -102,12 +105,19 @@ int cmd_simulate(int argc, char** argv) {
   } else if (bundle.sample_events.empty()) {
     std::fprintf(stderr, "shopflow simulate: the bundle has no samples.events; give events with --events FILE.jsonl\n");
   }
-  // The trace goes to its file as it is built (opened first, so that a path that cannot be
-  // written fails before the simulation, not after); without --trace only its hash is kept.
+  // The trace goes to a file beside its own as it is built (opened first, so that a path that
+  // cannot be written fails before the simulation, not after), which takes its name once the
+  // trace is complete: a simulation that fails leaves an older trace there as it was. A path
+  // that is not a regular file (/dev/stdout, a pipe) is written directly. Without --trace only
+  // the trace's hash is kept.
   opts.document = false;
   std::FILE* out = nullptr;
+  std::string write_path = trace_path;
   if (!trace_path.empty()) {
-    out = std::fopen(trace_path.c_str(), "wb");
+    struct stat st;
+    if (::stat(trace_path.c_str(), &st) != 0 || S_ISREG(st.st_mode))
+      write_path = trace_path + ".partial-" + std::to_string(::getpid());
+    out = std::fopen(write_path.c_str(), "wb");
     if (!out) {
       std::fprintf(stderr, "shopflow simulate: cannot write %s: %s\n", trace_path.c_str(), std::strerror(errno));
       return 2;
@@ -125,17 +135,25 @@ int cmd_simulate(int argc, char** argv) {
   if (bad_events) {
     if (out) {
       std::fclose(out);
-      std::remove(trace_path.c_str());
+      if (write_path != trace_path) std::remove(write_path.c_str());
     }
     std::fprintf(stderr, "%s: %s\n", events_path.c_str(), trace.error().to_string().c_str());
     return 2;
   }
   if (out) {
-    const bool written = trace && std::fputc('\n', out) != EOF && std::fflush(out) == 0 && !std::ferror(out);
-    const int write_errno = errno;
-    std::fclose(out);
+    bool written = trace && std::fputc('\n', out) != EOF && std::fflush(out) == 0 && !std::ferror(out);
+    int write_errno = errno;
+    if (std::fclose(out) != 0 && written) {
+      written = false;
+      write_errno = errno;
+    }
+    if (written && write_path != trace_path && std::rename(write_path.c_str(), trace_path.c_str()) != 0) {
+      written = false;
+      write_errno = errno;
+    }
     if (!written) {
-      std::remove(trace_path.c_str());  // no half trace left behind
+      // No half trace left behind (a file written directly is what it is).
+      if (write_path != trace_path) std::remove(write_path.c_str());
       if (trace) {
         std::fprintf(stderr, "shopflow simulate: cannot write %s: %s\n", trace_path.c_str(), std::strerror(write_errno));
         return 2;

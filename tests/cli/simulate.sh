@@ -56,7 +56,14 @@ out=$("$bin" simulate "$ac" --events "$tmp/late-bad.jsonl" --trace "$tmp/late-ba
 expect "a bad line late in a long file is named, and nothing is simulated" 2 $? "$out" \
   "late-bad.jsonl: line 3500: the event needs a \"time\""
 check "no summary for it" bash -c "! grep -q 'Simulated' <<<'$out'"
-check "and no trace file left behind" test ! -e "$tmp/late-bad-trace.json"
+check "the trace file there before is left as it was" test "$(cat "$tmp/late-bad-trace.json")" = "previous trace"
+check "and no partial trace beside it" bash -c "! ls '$tmp' | grep -q 'late-bad-trace.json.partial'"
+out=$("$bin" simulate "$ac" --trace "$tmp/late-bad-trace.json" 2>&1)
+expect "a complete trace replaces it" 0 $? "$out" "Trace written to $tmp/late-bad-trace.json"
+check "with the trace itself, and nothing beside it" bash -c \
+  "grep -q '^{\"bundle\"' '$tmp/late-bad-trace.json' && ! ls '$tmp' | grep -q 'partial'"
+out=$("$bin" simulate "$ac" --trace /dev/stdout 2>&1)
+expect "a trace to /dev/stdout is written there" 0 $? "$out" '{"bundle":"abandoned-checkout"' "Trace written to /dev/stdout"
 
 printf '{"type": "checkout.created", "time": "2026-04-01T08:00:00Z"}\n{"type": 7}\n' > "$tmp/bad.jsonl"
 out=$("$bin" simulate "$ac" --events "$tmp/bad.jsonl" 2>&1); expect "a bad event line is named" 2 $? "$out" "line 2"

@@ -40,6 +40,18 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return ok ? n : 0;
 }
 
+// `n` more bytes at the end of `out`, for the caller to fill. libc++ (WebAssembly's) leaves
+// them unset: zeroing them first, as resize() does, costs a memset call per short string there.
+char* extend(std::string& out, size_t n) {
+  const size_t at = out.size();
+#if defined(_LIBCPP_VERSION)
+  out.__resize_default_init(at + n);
+#else
+  out.resize(at + n);
+#endif
+  return out.data() + at;
+}
+
 }  // namespace
 
 size_t invalid_utf8_at(std::string_view s) {
@@ -99,9 +111,7 @@ size_t integer_text(const Json& j, char (&buf)[24]) {
 void append_json_string(std::string& out, std::string_view s) {
   size_t i = plain_run(s, 0);
   if (i == s.size()) {  // nothing to escape, as most strings: in one piece
-    const size_t at = out.size();
-    out.resize(at + s.size() + 2);
-    char* p = out.data() + at;
+    char* p = extend(out, s.size() + 2);
     p[0] = '"';
     if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
     p[s.size() + 1] = '"';
@@ -200,9 +210,7 @@ std::string json_text(const Json& j) {
 }
 
 void append_json_key(std::string& out, std::string_view key, bool first) {
-  const size_t at = out.size(), comma = first ? 0 : 1;
-  out.resize(at + comma + key.size() + 3);
-  char* p = out.data() + at;
+  char* p = extend(out, (first ? 0 : 1) + key.size() + 3);
   if (!first) *p++ = ',';
   *p++ = '"';
   std::memcpy(p, key.data(), key.size());

@@ -155,32 +155,38 @@ Result<Json> add_amount(const Json& current, const Json& amount) {
   return Json(s);
 }
 
-// A set of event ids that only grows: open addressing over the ids' hashes (one probe into a
-// flat table per id, most of the time), the ids themselves in insertion order. A simulation
-// adds one id per event; a node-based set cost a cache miss per node and per bucket.
+// A set of ids that only grows: open addressing over the ids' hashes (one probe into a flat
+// table per id, most of the time), the ids themselves end to end in one text. A simulation
+// adds one event id per event and one effect id per effect; a node-based set cost a cache
+// miss per node and per bucket, and a string per id an allocation (and a free at the end).
 class IdSet {
  public:
   // Whether `id` is new; remembers it.
-  bool insert(const std::string& id) {
-    if ((ids_.size() + 1) * 4 > slots_.size() * 3) grow();
-    const std::uint64_t h = std::hash<std::string>{}(id);
+  bool insert(std::string_view id) {
+    if ((ends_.size() + 1) * 4 > slots_.size() * 3) grow();
+    const std::uint64_t h = std::hash<std::string_view>{}(id);
     const size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.index == 0) {
-        ids_.push_back(id);
-        s = Slot{h, ids_.size()};
+        text_.append(id);
+        ends_.push_back(text_.size());
+        s = Slot{h, ends_.size()};
         return true;
       }
-      if (s.hash == h && ids_[s.index - 1] == id) return false;
+      if (s.hash == h && at(s.index - 1) == id) return false;
     }
   }
 
  private:
   struct Slot {
     std::uint64_t hash = 0;
-    size_t index = 0;  // into ids_, plus one; 0: empty
+    size_t index = 0;  // into ends_, plus one; 0: empty
   };
+  std::string_view at(size_t k) const {
+    const size_t begin = k == 0 ? 0 : ends_[k - 1];
+    return std::string_view(text_).substr(begin, ends_[k] - begin);
+  }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
@@ -193,7 +199,8 @@ class IdSet {
     }
   }
   std::vector<Slot> slots_;
-  std::vector<std::string> ids_;
+  std::string text_;          // the ids, end to end
+  std::vector<size_t> ends_;  // where each ends in text_
 };
 
 }  // namespace

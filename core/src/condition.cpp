@@ -475,12 +475,14 @@ void explain_item(Ctx& c, long index) {
 namespace {
 
 // Abbreviates a value for the explain tree.
+constexpr std::size_t kSummaryString = 200;  // bytes of a string kept whole
+
 Json summarize(const Json& v, int level = 0) {
-  constexpr std::size_t kString = 200, kItems = 20, kKeys = 30;
+  constexpr std::size_t kItems = 20, kKeys = 30;
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
-    if (s.size() <= kString) return v;
-    std::size_t cut = kString;
+    if (s.size() <= kSummaryString) return v;
+    std::size_t cut = kSummaryString;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
     return s.substr(0, cut) + "…";
   }
@@ -528,10 +530,19 @@ Json describe_skipped(const Node& n) {
 
 bool dispatch(const Node& n, Ctx& c, Value& out);
 
-// The compact JSON text of the summary of `v`.
+// Appends the compact JSON text of the summary of `v`: `v`'s own when it needs no abbreviation
+// (a number, a short string...), without copying it first.
+void append_summary(std::string& out, const Json& v) {
+  if (!v.is_structured() && !(v.is_string() && v.get_ref<const std::string&>().size() > kSummaryString)) {
+    append_json(out, v);
+  } else {
+    append_json(out, summarize(v));
+  }
+}
+
 std::string summary_text(const Json& v) {
   std::string out;
-  append_json(out, summarize(v));
+  append_summary(out, v);
   return out;
 }
 
@@ -575,7 +586,11 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   if (n.kind == NodeKind::Literal) {
     out.ref(n.literal);
     std::string value = summary_text(n.literal);
-    std::string rec = "{\"value\":" + value + "}";
+    std::string rec;
+    rec.reserve(value.size() + 10);
+    rec += "{\"value\":";
+    rec += value;
+    rec += '}';
     attach(ex, n, std::move(rec), std::move(value));
     return true;
   }
@@ -613,7 +628,7 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
                                                  [](const ExplainRecord& r) { return r.text.empty(); });
   if (path) {  // {"var": "a.b", "result": ...}
     append_json_key(rec, n.op->name, true);
-    append_json(rec, summarize(n.literal));
+    append_summary(rec, n.literal);
     if (ok) {
       append_json_key(rec, "result");
       rec += result;

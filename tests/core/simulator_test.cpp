@@ -291,7 +291,9 @@ TEST_CASE("a text trace keeps the runs in the order they started, stored or not"
   REQUIRE(events.ok());
   // Six orders start six runs of "quick" and three of "hold"; "tick" runs every 20 minutes.
   const std::pair<const char*, size_t> ends[] = {{"2026-03-02T09:45:00Z", 6 + 3 + 2}, {"2026-03-02T12:00:00Z", 6 + 3 + 9}};
-  for (const auto& [until, runs] : ends) {
+  for (const auto& end : ends) {
+    const char* until = end.first;
+    const size_t runs = end.second;
     CAPTURE(until);
     shopflow::SimOptions o;
     o.until = shopflow::parse_instant(until).value();

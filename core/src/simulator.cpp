@@ -59,8 +59,8 @@ void append_time(std::string& out, const char* key, Millis ms) {
   out += '"';
 }
 
-// A run's text in the trace.
-void append_run(std::string& out, const RunView& r, bool include_steps) {
+// A run's text in the trace, up to its step records.
+void append_run_head(std::string& out, const RunView& r) {
   out += '{';
   append_field(out, "id", r.id, true);
   append_field(out, "workflow", r.workflow);
@@ -71,6 +71,11 @@ void append_run(std::string& out, const RunView& r, bool include_steps) {
   if (!r.error.empty()) append_field(out, "error", r.error);
   if (!r.error_step.empty()) append_field(out, "error_step", r.error_step);
   if (!r.wait_event.empty()) append_field(out, "waiting_for", r.wait_event);
+}
+
+// A run's text in the trace.
+void append_run(std::string& out, const RunView& r, bool include_steps) {
+  append_run_head(out, r);
   if (include_steps) {
     append_json_key(out, "steps");
     out += r.steps.empty() ? std::string_view("[]") : r.steps;  // stored as the trace has them
@@ -160,12 +165,24 @@ LiveTrace::LiveTrace(const Bundle& bundle, bool include_steps) : include_steps_(
   for (const Workflow& w : bundle.workflows) tally_.counts.push_back(WorkflowCounts{w.id, 0, 0, 0, 0, 0});
 }
 
-void LiveTrace::write_run(const RunRow& run) {
+void LiveTrace::write_run(RunRow& run) {
+  // Step records this long are a piece of the text of their own, moved there, not copied (a
+  // copy this long is a call out to JavaScript in WebAssembly).
+  constexpr size_t kOwnPiece = 512;
   const RunView v = view_of(run);
   count_run(tally_, v);
   std::string& out = piece_to_append(runs_);
   if (runs_written_++ > 0) out += ',';
-  append_run(out, v, include_steps_);
+  if (!include_steps_ || run.steps.size() < kOwnPiece) {
+    append_run(out, v, include_steps_);
+    return;
+  }
+  append_run_head(out, v);
+  append_json_key(out, "steps");
+  runs_.push_back(std::move(run.steps));
+  runs_.emplace_back();
+  runs_.back().reserve(kOwnPiece);  // the rest of this run, the head of the next
+  runs_.back() += '}';
 }
 
 void LiveTrace::run_saved(RunRow& run) {
@@ -198,7 +215,7 @@ void LiveTrace::effect_made(const EffectRow& e) {
 }
 
 void LiveTrace::finish() {
-  for (const auto& [seq, run] : held_) write_run(run);
+  for (auto& [seq, run] : held_) write_run(run);
   held_.clear();
 }
 

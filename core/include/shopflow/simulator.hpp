@@ -115,8 +115,8 @@ class LiveTrace final : public RunObserver {
   void effect_made(const EffectRow& effect) override;
   // The runs held back, in order: the text is complete.
   void finish();
-  // The runs, then the effects, each comma-separated, in pieces of about a megabyte (a long
-  // text is not copied as it grows).
+  // The runs, then the effects, each comma-separated, in pieces of up to about a megabyte (a
+  // long text is not copied as it grows); a run's long step records are a piece of their own.
   std::vector<std::string>& runs_text() { return runs_; }
   std::vector<std::string>& effects_text() { return effects_; }
   // Counts by workflow and status, effects by type, failed runs (of the runs written).
@@ -133,7 +133,7 @@ class LiveTrace final : public RunObserver {
   Trace tally_;
   std::string last_type_;
   size_t* last_count_ = nullptr;
-  void write_run(const RunRow& run);
+  void write_run(RunRow& run);  // takes its step records
 };
 
 // Builds the trace document of a finished simulation from its engine, a bounded number of runs

@@ -169,6 +169,7 @@ void LiveTrace::write_run(RunRow& run) {
   // Step records this long are a piece of the text of their own, moved there, not copied (a
   // copy this long is a call out to JavaScript in WebAssembly).
   constexpr size_t kOwnPiece = 512;
+  constexpr size_t kHead = 320;  // about a run's text without its step records
   const RunView v = view_of(run);
   count_run(tally_, v);
   std::string& out = piece_to_append(runs_);
@@ -181,7 +182,7 @@ void LiveTrace::write_run(RunRow& run) {
   append_json_key(out, "steps");
   runs_.push_back(std::move(run.steps));
   runs_.emplace_back();
-  runs_.back().reserve(kOwnPiece);  // the rest of this run, the head of the next
+  runs_.back().reserve(kHead);  // the rest of this run, and the head of the next
   runs_.back() += '}';
 }
 

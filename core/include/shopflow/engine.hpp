@@ -87,7 +87,8 @@ struct EngineOptions {
   // Store every effect, and every run once it has finished. Without (a throwaway store, whose
   // observer keeps what the runs did): effects, and the runs events start that finish at once,
   // leave no rows, and the engine remembers their ids in memory, so that none is made twice.
-  // A run that waits is stored as ever, and updated when it finishes.
+  // A run that waits is stored as ever, and updated when it finishes. runs() then lists only
+  // the runs that waited, and effects() none.
   bool keep_finished = true;
 };
 

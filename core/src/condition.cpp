@@ -577,7 +577,6 @@ void attach(Explainer& ex, const Node& n, std::string rec, std::string arg) {
   parent->records[i] = ExplainRecord{std::move(rec), std::move(arg)};
 }
 
-
 const char* op_name(const Node& n) { return n.kind == NodeKind::Array ? "array" : n.op->name; }
 
 bool eval_explained(const Node& n, Ctx& c, Value& out) {

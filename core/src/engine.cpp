@@ -388,10 +388,12 @@ struct Engine::Impl {
     return put_run(rs.row, !unstored);
   }
 
-  // The last use of a finished run's row (the observer may take it).
+  // Stores the run's row (unless `stored` is false; a finished run's without its step records
+  // when the store keeps no finished runs), then shows it to the observer, which may take a
+  // finished run's row: its last use.
   Status put_run(RunRow& row, bool stored = true) {
     if (stored) {
-      if (auto s = store->run_put(row, options.store_finished_steps || row.status == "waiting"); !s) return s;
+      if (auto s = store->run_put(row, options.keep_finished || row.status == "waiting"); !s) return s;
     }
     if (options.observer) options.observer->run_saved(row);
     return {};
@@ -432,6 +434,16 @@ struct Engine::Impl {
   }
 
   // [SECTION] the interpreter
+  // An effect's id, its idempotency key: the run's id and the step's path.
+  static std::string effect_id_of(const RunState& rs, const std::string& path) {
+    std::string id;
+    id.reserve(rs.row.id.size() + 1 + path.size());
+    id += rs.row.id;
+    id += '/';
+    id += path;
+    return id;
+  }
+
   // An effect: its parameters go to the outbox (and the step record) as JSON text, written as
   // they are computed.
   Result<Flow> effect(RunState& rs, const Step& st, const std::string& path, Millis now) {
@@ -448,10 +460,7 @@ struct Engine::Impl {
     }
     e.params += '}';
     params_room = std::max(params_room, std::min<size_t>(e.params.size() + 16, 4096));
-    e.id.reserve(rs.row.id.size() + 1 + path.size());
-    e.id += rs.row.id;
-    e.id += '/';
-    e.id += path;
+    e.id = effect_id_of(rs, path);
     e.run_id = rs.row.id;
     e.path = path;
     e.type = st.action;
@@ -475,10 +484,10 @@ struct Engine::Impl {
       params[name] = std::move(v.value());
     }
     Json output;
-    const std::string effect_id = rs.row.id + "/" + path;
     switch (st.spec->kind) {
       case ActionKind::Request: {
         if (!options.request) return fail(rs, path, "http.request cannot run here: no request port is configured");
+        const std::string effect_id = effect_id_of(rs, path);
         Json request = params;
         request["idempotency_key"] = effect_id;
         auto resp = options.request(request);

@@ -2,7 +2,6 @@
 #include "shopflow/simulator.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
 #include <limits>
 
@@ -453,8 +452,7 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
   eo.effects_delivered = true;     // to the simulated outside world: the trace
   eo.request = mock_request_port(o.http_mocks, bundle.http_mocks);
   eo.observer = live;
-  eo.store_finished_steps = !live;  // the trace has them
-  eo.keep_finished = !live;
+  eo.keep_finished = !live;  // the trace has every run, its steps and its effects
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
   // A throwaway store: one transaction for the whole simulation, no rollback journal.

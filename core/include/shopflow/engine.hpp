@@ -81,14 +81,12 @@ struct EngineOptions {
   // work still to do.
   bool effects_delivered = false;
   RunObserver* observer = nullptr;  // not owned; outlives the engine
-  // Store a run's step records once it has finished. Without (when the observer keeps them), a
-  // finished run's row has none; a waiting run's are stored, for it to go on from.
-  bool store_finished_steps = true;
-  // Store every effect, and every run once it has finished. Without (a throwaway store, whose
-  // observer keeps what the runs did): effects, and the runs events start that finish at once,
-  // leave no rows, and the engine remembers their ids in memory, so that none is made twice.
-  // A run that waits is stored as ever, and updated when it finishes. runs() then lists only
-  // the runs that waited, and effects() none.
+  // Store every effect, and every run once it has finished, with its step records. Without (a
+  // throwaway store, whose observer keeps what the runs did): effects, and the runs events start
+  // that finish at once, leave no rows, and the engine remembers their ids in memory, so that
+  // none is made twice. A run that waits is stored as ever, with its step records to go on
+  // from, and updated (without them) when it finishes. runs() then lists only the runs that
+  // waited, and effects() none.
   bool keep_finished = true;
 };
 

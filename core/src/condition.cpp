@@ -302,7 +302,7 @@ struct Compiler {
       std::string hint = suggestion(name);
       std::string shown = name.size() > 40 ? name.substr(0, 40) + "..." : name;
       return fail(ptr, "Unknown Operator",
-                  "unknown operator \"" + shown + "\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?") +
+                  "unknown operator \"" + shown + "\"" + (hint.empty() ? "." : "; did you mean \"" + hint + "\"?") +
                       " Operators are JSON Logic's (var, if, and, or, ==, <, +, map, ...) and Shopflow's "
                       "(money_add, has_tag, time_add, lookup, ...); workflows/CONDITIONS.md lists them all. "
                       "To use an object as a value, write {\"preserve\": {...}}");

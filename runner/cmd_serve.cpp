@@ -28,7 +28,8 @@ const char* kUsage =
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
     "  --config FILE       deployment config: effect delivery adapters and retries (JSON)\n"
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
-    "  --max-body BYTES    largest request body accepted (default 1048576)\n"
+    "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
+    "  --max-wal BYTES     bound of the store's write-ahead log (default 67108864)\n"
     "\n"
     "Endpoints:\n"
     "  POST /v1/events            CloudEvents (structured, batch or binary mode)\n"
@@ -93,6 +94,14 @@ int cmd_serve(int argc, char** argv) {
       opts.max_body_bytes = std::strtoull(v, nullptr, 10);
       if (opts.max_body_bytes == 0) {
         std::fprintf(stderr, "shopflow serve: --max-body wants a number of bytes (got %s)\n", v);
+        return 2;
+      }
+    } else if (arg == "--max-wal") {
+      const char* v = value("--max-wal");
+      if (!v) return 2;
+      opts.max_wal_bytes = std::strtoull(v, nullptr, 10);
+      if (opts.max_wal_bytes < (1u << 20)) {
+        std::fprintf(stderr, "shopflow serve: --max-wal wants a number of bytes, at least 1048576 (got %s)\n", v);
         return 2;
       }
     } else if (arg == "--studio") {

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include "cli_util.hpp"
 #include "delivery.hpp"
@@ -53,6 +55,7 @@ void declare_metrics(Metrics& m) {
   m.declare("shopflow_delivery_seconds", "histogram", "Time of one delivery attempt, by effect type",
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
+  m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
 }
 
 // Production's http.request: performed synchronously, its response becomes the step output.
@@ -77,6 +80,7 @@ RequestPort request_port(Deliverer* deliverer) {
 }  // namespace
 
 struct HttpServer::Impl {
+  static constexpr size_t kDrainBytes = 16 * 1024;  // of a refused request's body
   ServeOptions opts;
   httplib::Server http;
   Metrics metrics;
@@ -85,23 +89,103 @@ struct HttpServer::Impl {
   WebhookSecrets secrets;
   std::string api_token;
   EventLimits limits;
+  // Event types that the bundle's emit steps make: only its workflows send them.
+  std::shared_ptr<const std::set<std::string>> emitted_types = std::make_shared<std::set<std::string>>();
   std::atomic<bool> stopping{false};
 
-  // Decodes, submits and answers one ingest request.
-  template <class Decode>
-  void ingest(const char* endpoint, const httplib::Request& req, httplib::Response& res, Decode decode) {
+  void learn_emitted_types(const Bundle& bundle) {
+    auto types = std::make_shared<std::set<std::string>>();
+    for (const auto& wf : bundle.workflows) {
+      for (const auto& st : wf.steps) {
+        if (!st.emit_type.empty()) types->insert(st.emit_type);
+      }
+    }
+    std::atomic_store(&emitted_types, std::shared_ptr<const std::set<std::string>>(std::move(types)));
+  }
+
+  void refuse(const char* endpoint, httplib::Response& res, const Refusal& r) {
+    metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", r.code}});
+    // Where and why, never what: a refusal's message may quote the body or a header as sent.
+    Json fields = {{"endpoint", endpoint}, {"status", r.status}, {"reason", r.code}};
+    if (!r.pointer.empty()) fields["pointer"] = r.pointer;
+    if (r.line > 0) {
+      fields["line"] = r.line;
+      fields["column"] = r.column;
+    }
+    log_warn("request refused", fields);
+    reply_json(res, r.status, r.to_json());
+  }
+
+  // Reads the body of a request whose credentials have been looked at, as it arrives, and stops
+  // at the limit (chunked or not, and after any Content-Encoding is undone). False, with the
+  // refusal in `refusal`, when it is over the limit or could not be read.
+  bool read_body(const httplib::ContentReader& reader, std::string& body, Refusal& refusal) const {
+    const size_t limit = opts.max_body_bytes;
+    bool over = false;
+    bool ok = reader([&](const char* data, size_t n) {
+      if (n > limit - body.size()) {
+        over = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (ok) return true;
+    refusal.status = over ? 413 : 400;
+    refusal.code = over ? "too_large" : "unreadable_body";
+    refusal.message = over ? "the request body is over the limit of " + std::to_string(limit) + " bytes"
+                           : "the request body could not be read (over the limit, cut short or badly chunked)";
+    body = std::string();
+    return false;
+  }
+
+  // Decodes, submits and answers one ingest request: first what the headers alone decide
+  // (credentials), then the body, read only then and never past the limit.
+  template <class Before, class Decode>
+  void ingest(const char* endpoint, const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& reader, Before before_body, Decode decode) {
     auto t0 = std::chrono::steady_clock::now();
+    std::string body;
     HttpInput in;
     in.content_type = req.get_header_value("Content-Type");
     in.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
-    in.body = &req.body;
+    in.body = &body;
     in.received_ms = system_now_ms();
+    if (std::optional<Decoded> early = before_body(in); early && !early->ok) {
+      // The body is not wanted: what little a client sends anyway is read and dropped, so that the
+      // connection can go on; more ends it.
+      size_t drained = 0;
+      reader([&](const char*, size_t n) { return (drained += n) <= kDrainBytes; });
+      if (drained > kDrainBytes) res.set_header("Connection", "close");
+      refuse(endpoint, res, early->refusal);
+      return;
+    }
+    Refusal unread;
+    if (!read_body(reader, body, unread)) {
+      if (res.status == 413) {  // a Content-Length over the limit: refused before any of it was read
+        unread.status = 413;
+        unread.code = "too_large";
+        unread.message = "the request body is over the limit of " + std::to_string(opts.max_body_bytes) + " bytes";
+      }
+      res.set_header("Connection", "close");
+      refuse(endpoint, res, unread);
+      return;
+    }
     Decoded d = decode(in);
+    if (d.ok) {
+      auto internal = std::atomic_load(&emitted_types);
+      for (size_t i = 0; i < d.events.size(); ++i) {
+        if (!internal->count(d.events[i].type)) continue;
+        std::string where = d.events.size() > 1 ? "/" + std::to_string(i) + "/type" : "/type";
+        d = Decoded::refuse(400, "internal_type",
+                            "events of type \"" + d.events[i].type +
+                                "\" are emitted by the bundle's workflows; they are not taken from outside",
+                            where);
+        break;
+      }
+    }
     if (!d.ok) {
-      metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", d.refusal.code}});
-      log_warn("request refused", {{"endpoint", endpoint}, {"status", d.refusal.status}, {"reason", d.refusal.code},
-                                   {"detail", d.refusal.message}});
-      reply_json(res, d.refusal.status, d.refusal.to_json());
+      refuse(endpoint, res, d.refusal);
       return;
     }
     SubmitResult s;
@@ -171,11 +255,19 @@ Status HttpServer::open() {
   auto deliverer = std::make_unique<Deliverer>(delivery.value());
   s.deliverer = deliverer.get();
 
-  auto engine = s.open_engine(s.opts.bundle);
-  if (!engine) return engine.error();
-  s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms);
   auto checkpointer = Store::open(s.opts.db_path);
   if (!checkpointer) return Error{"cannot open the store " + s.opts.db_path + ": " + checkpointer.error().message, "", 0, 0};
+  // A store from when the inbox deduplicated on the event id alone: its events get their keys by
+  // sender (see inbox_key), so that a retry of one of them is still a duplicate.
+  auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
+  if (!rekeyed) return Error{"cannot migrate the inbox of " + s.opts.db_path + ": " + rekeyed.error().message, "", 0, 0};
+  if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
+  auto engine = s.open_engine(s.opts.bundle);
+  if (!engine) return engine.error();
+  s.learn_emitted_types(s.opts.bundle);
+  PipelineOptions po;
+  po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
+  s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   s.pipeline->set_checkpointer(std::move(checkpointer.value()));
 
   s.http.set_tcp_nodelay(true);
@@ -193,23 +285,29 @@ Status HttpServer::open() {
     }
   });
 
-  s.http.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
+  s.http.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
     auto& st = *impl_;
-    if (!st.authorized(req)) {
-      st.metrics.add("shopflow_requests_rejected_total", {{"endpoint", "events"}, {"reason", "unauthorized"}});
+    auto token = [&](const HttpInput&) -> std::optional<Decoded> {
+      if (st.authorized(req)) return std::nullopt;
       res.set_header("WWW-Authenticate", "Bearer");
-      reply_json(res, 401, Json{{"error", {{"code", "unauthorized"}, {"message", "missing or wrong bearer token"}}}});
-      return;
-    }
-    st.ingest("events", req, res, [&](const HttpInput& in) { return decode_cloudevents(in, st.limits); });
+      return Decoded::refuse(401, "unauthorized", "missing or wrong bearer token");
+    };
+    st.ingest("events", req, res, reader, token,
+              [&](const HttpInput& in) { return decode_cloudevents(in, st.limits); });
   });
-  s.http.Post("/webhooks/shopify", [this](const httplib::Request& req, httplib::Response& res) {
+  s.http.Post("/webhooks/shopify", [this](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
     auto& st = *impl_;
-    st.ingest("shopify", req, res, [&](const HttpInput& in) { return decode_shopify(in, st.secrets, st.limits); });
+    st.ingest("shopify", req, res, reader, [&](const HttpInput& in) { return shopify_refusal_before_body(in, st.secrets); },
+              [&](const HttpInput& in) { return decode_shopify(in, st.secrets, st.limits); });
   });
-  s.http.Post("/webhooks/woocommerce", [this](const httplib::Request& req, httplib::Response& res) {
+  s.http.Post("/webhooks/woocommerce", [this](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
     auto& st = *impl_;
-    st.ingest("woocommerce", req, res, [&](const HttpInput& in) { return decode_woocommerce(in, st.secrets, st.limits); });
+    st.ingest("woocommerce", req, res, reader,
+              [&](const HttpInput& in) { return woocommerce_refusal_before_body(in, st.secrets); },
+              [&](const HttpInput& in) { return decode_woocommerce(in, st.secrets, st.limits); });
   });
   s.http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   s.http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
@@ -286,6 +384,7 @@ void HttpServer::reload() {
     return;
   }
   s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "applied"}});
+  s.learn_emitted_types(loaded.value().bundle);
   s.pipeline->replace_engine(std::move(engine.value()));
 }
 

@@ -24,6 +24,7 @@ struct ServeOptions {
   std::string studio_dir;   // "" = do not serve the studio
   std::string config_path;  // "" = defaults (file delivery next to the database)
   size_t max_body_bytes = 1 << 20;
+  size_t max_wal_bytes = 64 << 20;  // the write-ahead log's bound (see PipelineOptions)
   int threads = 16;
 };
 

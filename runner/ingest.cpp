@@ -29,7 +29,7 @@ bool is_json_media(const std::string& mt) {
 }
 
 Decoded malformed(const Error& e) {
-  Decoded d = Decoded::refuse(400, "malformed_json", e.message);
+  Decoded d = Decoded::refuse(400, json_too_deep(e) ? "too_deep" : "malformed_json", e.message);
   d.refusal.line = e.line;
   d.refusal.column = e.column;
   return d;
@@ -138,6 +138,39 @@ std::optional<Decoded> headers_not_utf8(const HttpInput& in, std::initializer_li
 
 }  // namespace
 
+std::string inbox_key(std::string_view ns, std::string_view origin, std::string_view id) {
+  std::string out;
+  out.reserve(ns.size() + origin.size() + id.size() + 2);
+  out.append(ns);
+  out += ':';
+  for (char c : origin) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == '#') {
+      out += "%23";
+    } else {
+      out += c;
+    }
+  }
+  out += '#';
+  out.append(id);
+  return out;
+}
+
+std::optional<std::string> legacy_inbox_key(std::string_view id, std::string_view body) {
+  auto doc = parse_json(body, "an inbox event");
+  std::string source;
+  if (doc && doc.value().is_object()) source = doc.value().value("source", std::string());
+  auto starts = [](std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; };
+  if (starts(id, "shopify:") && starts(source, "shopify://")) {
+    return inbox_key("shopify", std::string_view(source).substr(10), id.substr(8));
+  }
+  if (starts(id, "woocommerce:")) {
+    return inbox_key("woocommerce", source == "woocommerce://unknown-store" ? "unknown-store" : source, id.substr(12));
+  }
+  return inbox_key("ce", source, id);
+}
+
 Json Refusal::to_json() const {
   Json err = {{"code", code}, {"message", message}};
   if (!pointer.empty()) err["pointer"] = pointer;
@@ -158,7 +191,8 @@ Decoded Decoded::refuse(int status, std::string code, std::string message, std::
   return d;
 }
 
-Decoded decode_cloudevents(const HttpInput& in, const EventLimits& limits) {
+namespace {
+Decoded cloudevents(const HttpInput& in, const EventLimits& limits) {
   std::string mt = media_type(in.content_type);
   bool has_ce_headers = !in.header("ce-specversion").empty() || !in.header("ce-id").empty() ||
                         !in.header("ce-type").empty();
@@ -171,14 +205,41 @@ Decoded decode_cloudevents(const HttpInput& in, const EventLimits& limits) {
                          "application/cloudevents-batch+json (an array), or in binary mode with ce-* headers"
                          " (got Content-Type \"" + in.content_type + "\")");
 }
+}  // namespace
 
-Decoded decode_shopify(const HttpInput& in, const WebhookSecrets& secrets, const EventLimits& limits) {
-  std::string sig = in.header("x-shopify-hmac-sha256");
+Decoded decode_cloudevents(const HttpInput& in, const EventLimits& limits) {
+  Decoded d = cloudevents(in, limits);
+  for (Event& e : d.events) e.key = inbox_key("ce", e.source, e.id);
+  return d;
+}
+
+std::optional<Decoded> shopify_refusal_before_body(const HttpInput& in, const WebhookSecrets& secrets) {
   if (secrets.shopify.empty()) {
     return Decoded::refuse(401, "not_configured",
                            "Shopify webhooks are refused: the runner has no SHOPFLOW_SHOPIFY_SECRET to verify them with");
   }
-  if (sig.empty()) return Decoded::refuse(401, "bad_signature", "missing X-Shopify-Hmac-Sha256 header");
+  if (in.header("x-shopify-hmac-sha256").empty()) {
+    return Decoded::refuse(401, "bad_signature", "missing X-Shopify-Hmac-Sha256 header");
+  }
+  return std::nullopt;
+}
+
+std::optional<Decoded> woocommerce_refusal_before_body(const HttpInput& in, const WebhookSecrets& secrets) {
+  if (in.header("x-wc-webhook-topic").empty()) return std::nullopt;  // perhaps the creation ping
+  if (secrets.woocommerce.empty()) {
+    return Decoded::refuse(
+        401, "not_configured",
+        "WooCommerce webhooks are refused: the runner has no SHOPFLOW_WOOCOMMERCE_SECRET to verify them with");
+  }
+  if (in.header("x-wc-webhook-signature").empty()) {
+    return Decoded::refuse(401, "bad_signature", "missing X-WC-Webhook-Signature header");
+  }
+  return std::nullopt;
+}
+
+Decoded decode_shopify(const HttpInput& in, const WebhookSecrets& secrets, const EventLimits& limits) {
+  if (auto early = shopify_refusal_before_body(in, secrets)) return *early;
+  std::string sig = in.header("x-shopify-hmac-sha256");
   if (!verify_hmac_base64(secrets.shopify, *in.body, sig)) {
     return Decoded::refuse(401, "bad_signature", "X-Shopify-Hmac-Sha256 does not match the body");
   }
@@ -194,9 +255,12 @@ Decoded decode_shopify(const HttpInput& in, const WebhookSecrets& secrets, const
     return Decoded::refuse(400, "invalid_event",
                            "missing X-Shopify-Event-Id and X-Shopify-Webhook-Id: without one a retry would run twice");
   }
-  std::string shop = in.header("x-shopify-shop-domain");
-  return webhook_event(in, "shopify:" + id, "shopify://" + (shop.empty() ? "unknown-shop" : shop),
-                       shopify_event_type(topic), in.header("x-shopify-triggered-at"), limits);
+  std::string shop = lower(in.header("x-shopify-shop-domain"));
+  if (shop.empty()) shop = "unknown-shop";
+  Decoded d = webhook_event(in, "shopify:" + id, "shopify://" + shop, shopify_event_type(topic),
+                            in.header("x-shopify-triggered-at"), limits);
+  for (Event& e : d.events) e.key = inbox_key("shopify", shop, id);
+  return d;
 }
 
 Decoded decode_woocommerce(const HttpInput& in, const WebhookSecrets& secrets, const EventLimits& limits) {
@@ -222,8 +286,10 @@ Decoded decode_woocommerce(const HttpInput& in, const WebhookSecrets& secrets, c
                            "missing X-WC-Webhook-Delivery-ID: without it a retry would run twice");
   }
   std::string src = in.header("x-wc-webhook-source");
-  return webhook_event(in, "woocommerce:" + id, src.empty() ? "woocommerce://unknown-store" : src,
-                       woocommerce_event_type(topic), "", limits);
+  Decoded d = webhook_event(in, "woocommerce:" + id, src.empty() ? "woocommerce://unknown-store" : src,
+                            woocommerce_event_type(topic), "", limits);
+  for (Event& e : d.events) e.key = inbox_key("woocommerce", src.empty() ? "unknown-store" : src, id);
+  return d;
 }
 
 }  // namespace shopflow::runner

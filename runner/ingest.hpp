@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shopflow/event.hpp"
@@ -43,11 +45,27 @@ struct WebhookSecrets {
   std::string woocommerce;  // SHOPFLOW_WOOCOMMERCE_SECRET
 };
 
+// The key an event from outside is deduplicated on in the inbox (and its runs are named by):
+// "<namespace>:<origin>#<id>", with '%' and '#' in the origin percent-encoded so that no two
+// (origin, id) pairs share a key. Namespaces: "ce" (CloudEvents, origin = source: the spec
+// makes source + id unique), "shopify" (origin = shop domain, id = the event or webhook id),
+// "woocommerce" (origin = the site, id = the delivery id). A sender cannot reach into another's.
+std::string inbox_key(std::string_view ns, std::string_view origin, std::string_view id);
+
+// The key of an event stored by a runner that deduplicated on the event id alone ("shopify:X" and
+// "woocommerce:X" from the webhooks, a CloudEvent's id otherwise), from its id and stored JSON.
+std::optional<std::string> legacy_inbox_key(std::string_view id, std::string_view body);
+
 // POST /v1/events. application/cloudevents+json: one structured event;
 // application/cloudevents-batch+json: a JSON array of them; application/json: structured (one
 // or an array) unless ce-specversion is present, then binary mode like any other content type
 // with ce-* headers. Anything else without ce-* headers: 415.
 Decoded decode_cloudevents(const HttpInput& in, const EventLimits& limits);
+
+// What the headers alone decide, before the body is read: a refusal (no secret configured, no
+// signature), or nullopt to read the body and decode it.
+std::optional<Decoded> shopify_refusal_before_body(const HttpInput& in, const WebhookSecrets& secrets);
+std::optional<Decoded> woocommerce_refusal_before_body(const HttpInput& in, const WebhookSecrets& secrets);
 
 // POST /webhooks/shopify: X-Shopify-Hmac-Sha256 over the raw body (401 when wrong or when no
 // secret is configured), X-Shopify-Topic mapped to an event type, id from X-Shopify-Event-Id,

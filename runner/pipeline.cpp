@@ -31,15 +31,29 @@ void Pipeline::start() {
 }
 
 // Copies the write-ahead log into the database now and then, so that no commit of the engine
-// thread has to (a checkpoint writes and syncs megabytes).
+// thread has to (a checkpoint writes and syncs megabytes); keeps the log under its bound.
 void Pipeline::checkpoint_loop() {
+  std::uint64_t seen_writes = writes_.load();
+  Millis quiet_since = clock_();
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (engine_cv_.wait_for(lock, std::chrono::milliseconds(opts_.checkpoint_every_ms), [&] { return stopping_; }))
+      if (checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(opts_.checkpoint_every_ms), [&] { return stopping_; }))
         return;
     }
-    if (auto st = checkpointer_->checkpoint(); !st) log_warn("checkpoint failed", {{"error", st.error().message}});
+    Millis now = clock_();
+    std::uint64_t w = writes_.load();
+    if (w != seen_writes) {
+      seen_writes = w;
+      quiet_since = now;
+    }
+    std::int64_t wal = checkpointer_->wal_bytes();
+    bool quiet = now - quiet_since >= opts_.idle_truncate_ms;
+    bool truncate = wal > opts_.max_wal_bytes / 2 || (quiet && wal > 0);
+    if (auto st = checkpointer_->checkpoint(truncate); !st) {
+      log_warn("checkpoint failed", {{"error", st.error().message}, {"wal_bytes", wal}});
+    }
+    metrics_.set("shopflow_wal_bytes", {}, static_cast<double>(checkpointer_->wal_bytes()));
   }
 }
 
@@ -51,6 +65,7 @@ void Pipeline::stop() {
   }
   engine_cv_.notify_all();
   dispatch_cv_.notify_all();
+  checkpoint_cv_.notify_all();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
   if (engine_thread_.joinable()) engine_thread_.join();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
@@ -110,14 +125,24 @@ void Pipeline::commit(std::vector<Pending>& batch) {
   }
 }
 
+// Records delivery outcomes in the store. Those it could not record (the store failed) stay in
+// flight and are recorded on a later turn: a delivered effect is not delivered again, nor left
+// pending until a restart, for want of its row's update.
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
   // One commit for all the outcomes in hand, not one each.
   bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
-  for (auto& o : outcomes) {
+  std::vector<bool> unrecorded(outcomes.size(), false);
+  std::vector<std::pair<std::string, std::string>> counted;  // type, outcome: counted once recorded
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const Outcome& o = outcomes[i];
     const auto& e = o.effect;
     if (o.result.ok) {
-      if (auto st = engine_->mark_delivered(e.id); !st) log_error("cannot record a delivery", {{"effect", e.id}, {"error", st.error().message}});
-      metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "delivered"}});
+      if (auto st = engine_->mark_delivered(e.id); !st) {
+        log_error("cannot record a delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
+        unrecorded[i] = true;
+        continue;
+      }
+      counted.emplace_back(e.type, "delivered");
       continue;
     }
     int attempt = e.attempts + 1;
@@ -131,14 +156,27 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
       retry_at = now + deliverer_->backoff_ms(attempt, r01);
     }
     if (auto st = engine_->mark_failed(e.id, o.result.error, retry_at); !st) {
-      log_error("cannot record a failed delivery", {{"effect", e.id}, {"error", st.error().message}});
+      log_error("cannot record a failed delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
+      unrecorded[i] = true;
+      continue;
     }
-    metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", dead ? "dead" : "retry"}});
+    counted.emplace_back(e.type, dead ? "dead" : "retry");
     log_warn(dead ? "effect moved to dead letters" : "effect delivery failed; will retry",
              {{"effect", e.id}, {"type", e.type}, {"attempt", attempt}, {"error", o.result.error}});
   }
   if (grouped) {
-    if (auto st = engine_->commit_outcomes(); !st) log_error("cannot record deliveries", {{"error", st.error().message}});
+    if (auto st = engine_->commit_outcomes(); !st) {
+      log_error("cannot record deliveries; will retry", {{"error", st.error().message}, {"effects", outcomes.size()}});
+      unrecorded.assign(outcomes.size(), true);  // rolled back: none of them is recorded
+      counted.clear();
+    }
+  }
+  for (const auto& [type, outcome] : counted) {
+    metrics_.add("shopflow_effect_deliveries_total", {{"type", type}, {"outcome", outcome}});
+  }
+  // Still in flight: handed out again only once recorded.
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (unrecorded[i]) unrecorded_.push_back(std::move(outcomes[i]));
   }
   outcomes.clear();
 }
@@ -177,6 +215,7 @@ void Pipeline::update_gauges() {
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
   auto dead = engine_->store().effects_dead_count();
   if (dead) metrics_.set("shopflow_dead_letters", {}, static_cast<double>(dead.value()));
+  log_flush_repeats();
   std::lock_guard<std::mutex> lock(mu_);
   metrics_.set("shopflow_outbox_in_flight", {}, static_cast<double>(in_flight_.size()));
   metrics_.set("shopflow_ingest_queue", {}, static_cast<double>(queue_.size()));
@@ -206,16 +245,30 @@ void Pipeline::engine_loop() {
       replacement = std::move(next_engine_);
       stop_now = stopping_ && queue_.empty();
     }
+    const bool wrote = !batch.empty() || !outcomes.empty();
     if (replacement) {
       engine_ = std::move(replacement);
       log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
     }
     if (!batch.empty()) commit(batch);
     Millis now = clock_();
+    // Outcomes the store could not take before go first, once a second.
+    if (!unrecorded_.empty() && (now - last_record_retry_ >= 1000 || stop_now)) {
+      last_record_retry_ = now;
+      for (auto& o : unrecorded_) outcomes.insert(outcomes.begin(), std::move(o));
+      unrecorded_.clear();
+    }
     if (!outcomes.empty()) {
+      std::vector<std::string> ids;
+      ids.reserve(outcomes.size());
+      for (const auto& o : outcomes) ids.push_back(o.effect.id);
       record_outcomes(outcomes, now);
+      std::set<std::string> still;
+      for (const auto& o : unrecorded_) still.insert(o.effect.id);
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto& o : outcomes) in_flight_.erase(o.effect.id);
+      for (const auto& id : ids) {
+        if (!still.count(id)) in_flight_.erase(id);
+      }
     }
     if (stop_now) break;
     // Run workflows for what was committed, a few events per transaction, until the inbox is
@@ -236,6 +289,7 @@ void Pipeline::engine_loop() {
     }
     auto fired = engine_->advance(now);
     if (!fired) log_error("timers failed", {{"error", fired.error().message}});
+    if (wrote || turn > 0 || (fired && fired.value() > 0)) ++writes_;
     hand_out_effects(now);
     if (now - last_gauges_ >= 1000) {
       update_gauges();

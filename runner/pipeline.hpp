@@ -42,6 +42,11 @@ struct PipelineOptions {
   Millis idle_tick_ms = 250;       // longest sleep when nothing is due
   size_t dispatch_batch = 64;
   Millis checkpoint_every_ms = 250;
+  // The write-ahead log's bound: past half of it a checkpoint waits for the engine's writer and
+  // truncates the log, so it stays under the bound however steady the load. After a second
+  // without writes the log is truncated too.
+  std::int64_t max_wal_bytes = 64 << 20;
+  Millis idle_truncate_ms = 1000;
 };
 
 class Pipeline {
@@ -92,12 +97,17 @@ class Pipeline {
   PipelineOptions opts_;
 
   std::mutex mu_;
+  // One condition variable per thread that waits, so that a wake-up reaches the thread it is for.
   std::condition_variable engine_cv_;
   std::condition_variable dispatch_cv_;
+  std::condition_variable checkpoint_cv_;
+  std::atomic<std::uint64_t> writes_{0};  // engine turns that wrote, for the checkpointer's idea of quiet
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;
   std::deque<EffectRow> to_deliver_;
   std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
+  std::vector<Outcome> unrecorded_;  // engine thread: outcomes the store failed to take, retried
+  Millis last_record_retry_ = 0;
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
   std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;

@@ -1175,12 +1175,13 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
   if (auto s = st.begin(); !s) return s.error();
   std::vector<bool> out;
   out.reserve(events.size());
+  auto key_of = [](const Event& e) -> const std::string& { return e.key.empty() ? e.id : e.key; };
   for (const Event& e : events) {
     InboxRow row;
-    row.id = e.id;
+    row.id = key_of(e);
     row.type = e.type;
     row.time = e.time_ms;
-    if (!impl_->options.keep_handled_events && !impl_->take_id(e.id)) {
+    if (!impl_->options.keep_handled_events && !impl_->take_id(row.id)) {
       out.push_back(false);
       continue;
     }
@@ -1189,14 +1190,14 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     auto r = st.inbox_insert(row);
     if (!r) {
       impl_->rollback();
-      for (const Event& x : events) impl_->accepted.erase(x.id);
+      for (const Event& x : events) impl_->accepted.erase(key_of(x));
       return r.error();
     }
-    if (r.value() && impl_->accepted.size() < Impl::kMaxAccepted) impl_->accepted.emplace(e.id, std::move(ev));
+    if (r.value() && impl_->accepted.size() < Impl::kMaxAccepted) impl_->accepted.emplace(row.id, std::move(ev));
     out.push_back(r.value());
   }
   if (auto s = impl_->commit(); !s) {
-    for (const Event& x : events) impl_->accepted.erase(x.id);
+    for (const Event& x : events) impl_->accepted.erase(key_of(x));
     return s.error();
   }
   return out;
@@ -1233,7 +1234,7 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
   if (auto s = impl_->arm(now); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   InboxRow row;
-  row.id = event.id;
+  row.id = event.key.empty() ? event.id : event.key;
   row.type = event.type;
   row.time = event.has_time ? event.time_ms : now;
   // With nothing older pending, the event is handled at once and stored as handled; else it
@@ -1243,7 +1244,7 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
   const bool keep = impl_->options.keep_handled_events;
   bool fresh = true;
   if (!keep) {
-    fresh = impl_->take_id(event.id);
+    fresh = impl_->take_id(row.id);
     if (!fresh) {
       if (auto s = impl_->commit(); !s) return s.error();
       return false;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include <simdjson.h>
@@ -351,6 +352,8 @@ bool has_integer_minus_zero(std::string_view text) {
 // thread, kept for the next document unless it grew large.
 bool parse_fast(std::string_view text, Json& out) {
   thread_local simdjson::dom::parser parser;
+  // Refuses what nests deeper than the limit (the capacity grows with the documents).
+  if (parser.max_depth() != kMaxJsonDepth && parser.allocate(4096, kMaxJsonDepth) != simdjson::SUCCESS) return false;
   thread_local std::string padded;
   padded.assign(text);
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
@@ -365,28 +368,66 @@ bool parse_fast(std::string_view text, Json& out) {
   return ok;
 }
 
+constexpr const char* kTooDeep = " nests arrays and objects deeper than ";
+
+// Where `text` first opens an array or object deeper than `max` (the byte offset), if it does;
+// brackets inside strings do not count.
+std::optional<size_t> too_deep_at(std::string_view text, size_t max) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+void line_and_column(std::string_view text, size_t stop, int& line, int& column) {
+  line = 1;
+  column = 1;
+  for (size_t i = 0; i < stop && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+}
+
 }  // namespace
+
+bool json_too_deep(const Error& e) { return e.message.find(kTooDeep) != std::string::npos; }
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {
   if (Json fast; parse_fast(text, fast)) return fast;
+  // The slower parser builds what simdjson would not, and finds what is wrong: never deeper than
+  // the limit, which simdjson refuses too.
+  if (auto at = too_deep_at(text, kMaxJsonDepth)) {
+    Error err;
+    line_and_column(text, *at, err.line, err.column);
+    err.message = std::string(what) + kTooDeep + std::to_string(kMaxJsonDepth) + " levels";
+    return err;
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // e.byte is the 1-based offset of the byte the parser stopped at.
     size_t stop = e.byte == 0 ? 0 : e.byte - 1;
-    if (stop > text.size()) stop = text.size();
-    int line = 1, column = 1;
-    for (size_t i = 0; i < stop; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
     Error err;
-    err.line = line;
-    err.column = column;
+    line_and_column(text, stop, err.line, err.column);
     err.message = std::string(what) + " is not valid JSON: " + tidy_parse_message(e.what());
     return err;
   } catch (const std::exception& e) {

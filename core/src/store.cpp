@@ -2,6 +2,7 @@
 #include "shopflow/store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -301,11 +302,21 @@ Status Store::auto_checkpoint(bool on) {
   return {};
 }
 
-Status Store::checkpoint() {
+Status Store::checkpoint(bool truncate) {
   if (!file_) return {};
-  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+                                     nullptr, nullptr);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) return error("checkpoint");
   return {};
+}
+
+std::int64_t Store::wal_bytes() const {
+  if (!file_) return 0;
+  const char* db = sqlite3_db_filename(db_, "main");
+  if (!db || !*db) return 0;
+  struct stat st;
+  if (::stat((std::string(db) + "-wal").c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_size);
 }
 
 Status Store::hold() {
@@ -430,6 +441,45 @@ Status Store::inbox_mark_processed(std::int64_t seq) {
   q.bind(1, seq);
   if (q.step() != SQLITE_DONE) return error("inbox");
   return {};
+}
+
+Result<size_t> Store::inbox_rekey(
+    const std::string& marker, const std::function<std::optional<std::string>(std::string_view, std::string_view)>& key) {
+  if (auto st = begin(); !st) return st.error();
+  auto fail = [&](Error e) -> Result<size_t> {
+    (void)rollback();
+    return e;
+  };
+  auto done = meta_get(marker);
+  if (!done) return fail(done.error());
+  if (done.value()) {
+    if (auto st = commit(); !st) return st.error();
+    return size_t{0};
+  }
+  std::vector<std::pair<std::int64_t, std::string>> changes;
+  {
+    SHOPFLOW_STMT(q, "SELECT seq, id, body FROM inbox WHERE depth = 0 ORDER BY seq");
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      auto k = key(q.view(1), q.view(2));
+      if (k && *k != q.view(1)) changes.emplace_back(q.int64(0), std::move(*k));
+    }
+    if (rc != SQLITE_DONE) return fail(error("inbox"));
+  }
+  // Two passes, so that no new key meets an old one not yet changed.
+  for (bool final : {false, true}) {
+    for (const auto& [seq, k] : changes) {
+      auto p = prepare(final ? "UPDATE inbox SET id = ?2 WHERE seq = ?1" : "UPDATE inbox SET id = char(1) || seq WHERE seq = ?1");
+      if (!p) return fail(p.error());
+      Stmt q(p.value());
+      q.bind(1, seq);
+      if (final) q.bind(2, k);
+      if (q.step() != SQLITE_DONE) return fail(error("inbox"));
+    }
+  }
+  if (auto st = meta_set(marker, "1"); !st) return fail(st.error());
+  if (auto st = commit(); !st) return st.error();
+  return changes.size();
 }
 
 Result<std::int64_t> Store::inbox_count(bool only_pending) {

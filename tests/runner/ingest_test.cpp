@@ -128,6 +128,11 @@ TEST_CASE("Shopify webhooks: verified over the raw body, mapped, deduplicated on
   Request with_event_id = shopify("shpss_secret");
   with_event_id.headers["x-shopify-event-id"] = "98880550";
   CHECK(decode_shopify(with_event_id.input(), secrets, limits).events.at(0).id == "shopify:98880550");
+  // Deduplicated per shop: the same event id from two shops is two events.
+  CHECK(d.events[0].key == "shopify:demo.myshopify.com#b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+  Request other_shop = with_event_id;
+  other_shop.headers["x-shopify-shop-domain"] = "Other.myshopify.com";
+  CHECK(decode_shopify(other_shop.input(), secrets, limits).events.at(0).key == "shopify:other.myshopify.com#98880550");
 
   Request wrong = shopify("another secret");
   CHECK(decode_shopify(wrong.input(), secrets, limits).refusal.status == 401);
@@ -170,6 +175,7 @@ TEST_CASE("WooCommerce webhooks: signature, topic, delivery id, and the creation
   auto d = decode_woocommerce(req.input(), secrets, limits);
   REQUIRE(d.ok);
   CHECK(d.events.at(0).id == "woocommerce:d-9");
+  CHECK(d.events.at(0).key == "woocommerce:https://shop.example/#d-9");
   CHECK(d.events.at(0).type == "order.created");
   req.headers["x-wc-webhook-signature"] = "AAAA";
   CHECK(decode_woocommerce(req.input(), secrets, limits).refusal.status == 401);
@@ -178,4 +184,61 @@ TEST_CASE("WooCommerce webhooks: signature, topic, delivery id, and the creation
   auto p = decode_woocommerce(ping.input(), secrets, limits);
   CHECK(p.ok);
   CHECK(p.events.empty());
+}
+
+TEST_CASE("inbox keys: CloudEvents by source and id, webhooks in namespaces of their own") {
+  EventLimits limits;
+  auto ce = [&](const std::string& source, const std::string& id) {
+    Request r{"application/cloudevents+json", {},
+              Json{{"specversion", "1.0"}, {"id", id}, {"source", source}, {"type", "order.created"}}.dump()};
+    auto d = decode_cloudevents(r.input(), limits);
+    REQUIRE(d.ok);
+    return d.events.at(0).key;
+  };
+  CHECK(ce("/erp", "1001") == "ce:/erp#1001");
+  CHECK(ce("/erp", "1001") != ce("/pos", "1001"));
+  // A CloudEvent shaped like a webhook's id stays in the CloudEvents namespace.
+  CHECK(ce("shopify://demo.myshopify.com", "shopify:98880550") == "ce:shopify://demo.myshopify.com#shopify:98880550");
+  // No two (source, id) pairs share a key, whatever they hold.
+  CHECK(ce("a#b", "c") != ce("a", "b#c"));
+  CHECK(ce("a#b", "c") == "ce:a%23b#c");
+  CHECK(ce("a%23b", "c") == "ce:a%2523b#c");
+  CHECK(inbox_key("shopify", "s", "1") != inbox_key("ce", "s", "1"));
+
+  // What a store keyed by event id alone holds, keyed anew.
+  CHECK(legacy_inbox_key("o-1", R"({"id":"o-1","source":"/test/shop","type":"order.created"})") == "ce:/test/shop#o-1");
+  CHECK(legacy_inbox_key("shopify:wh-1", R"({"id":"shopify:wh-1","source":"shopify://demo.myshopify.com"})") ==
+        "shopify:demo.myshopify.com#wh-1");
+  CHECK(legacy_inbox_key("woocommerce:d-9", R"({"id":"woocommerce:d-9","source":"https://shop.example/"})") ==
+        "woocommerce:https://shop.example/#d-9");
+  CHECK(legacy_inbox_key("woocommerce:d-9", R"({"id":"woocommerce:d-9","source":"woocommerce://unknown-store"})") ==
+        "woocommerce:unknown-store#d-9");
+}
+
+TEST_CASE("nesting past the JSON depth limit is a 400 naming it, for every parser and mode") {
+  EventLimits limits;
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Request structured{"application/cloudevents+json", {}, deep};
+  auto d = decode_cloudevents(structured.input(), limits);
+  CHECK(d.refusal.status == 400);
+  CHECK(d.refusal.code == "too_deep");
+  CHECK(d.refusal.message.find("deeper than 128 levels") != std::string::npos);
+  CHECK(d.refusal.column == 129);
+  // Unclosed, and with bytes that are not UTF-8 after it (the fast parser stops at those first).
+  Request binary{"application/json",
+                 {{"ce-specversion", "1.0"}, {"ce-id", "x"}, {"ce-source", "/s"}, {"ce-type", "order.created"}},
+                 "{\"a\":" + std::string(100000, '[') + "\"\xff\""};
+  d = decode_cloudevents(binary.input(), limits);
+  CHECK(d.refusal.code == "too_deep");
+  WebhookSecrets secrets{"k", ""};
+  Request hook = shopify("k", deep);
+  hook.headers["x-shopify-hmac-sha256"] = base64_encode(hmac_sha256("k", deep));
+  d = decode_shopify(hook.input(), secrets, limits);
+  CHECK(d.refusal.code == "too_deep");
+  // 128 levels are fine (the event's own limit on `data` then applies).
+  auto ok = parse_json(std::string(128, '[') + std::string(128, ']'));
+  CHECK(ok.ok());
+  auto no = parse_json(std::string(129, '[') + std::string(129, ']'));
+  REQUIRE_FALSE(no.ok());
+  CHECK(json_too_deep(no.error()));
 }

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runner, orderEvent, sleep, suite, tempDir } from './harness.mjs';
+import { Runner, ceKey, orderEvent, sleep, suite, tempDir } from './harness.mjs';
 
 const bin = path.resolve(process.argv[2] || '');
 const total = Number(process.argv[3] || 3000);
@@ -34,7 +34,7 @@ async function send(list, concurrency) {
       const ev = list[next++];
       try {
         const res = await runner.post('/v1/events', JSON.stringify(ev), headers);
-        if (res.status === 202) acked.add(ev.id); else failed.push(ev);
+        if (res.status === 202) acked.add(ceKey(ev.id, ev.source)); else failed.push(ev);
       } catch {
         failed.push(ev);  // connection refused or reset: not acknowledged
       }

@@ -78,6 +78,9 @@ export function suite() {
   };
 }
 
+// The key the runner deduplicates a CloudEvent on (and names its runs by): its source and id.
+export const ceKey = (id, source = '/test/shop') => `ce:${source}#${id}`;
+
 export function orderEvent(id, fields = {}) {
   return { specversion: '1.0', id, source: '/test/shop', type: 'order.created', time: new Date().toISOString(),
     data: { id: Number(String(id).replace(/\D/g, '')) || 1, name: `#${id}`, email: `buyer-${id}@example.com`, total_price: '49.90', ...fields } };

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Runner, orderEvent, sign, sleep, suite, tempDir } from './harness.mjs';
+import { Runner, ceKey, orderEvent, sign, sleep, suite, tempDir } from './harness.mjs';
 
 const bin = path.resolve(process.argv[2] || '');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,14 +31,14 @@ await t.test('a structured CloudEvent is accepted (202) and its workflow deliver
   const email = lines.find((l) => l.type === 'email.send');
   assert.equal(email.params.to, 'buyer-o-1@example.com');
   assert.equal(email.params.subject, 'Order #o-1 confirmed');
-  assert.equal(email.id, 'confirm:o-1/email');
+  assert.equal(email.id, `confirm:${ceKey('o-1')}/email`);
   // The run's step records, as `shopflow runs --steps` shows them: the decision and its why.
-  const steps = JSON.parse(runner.cli('runs', '--db', runner.db, '--steps', 'confirm:o-1', '--json'));
+  const steps = JSON.parse(runner.cli('runs', '--db', runner.db, '--steps', `confirm:${ceKey('o-1')}`, '--json'));
   assert.deepEqual(steps.map((s) => s.path), ['big', 'big/then/tag-big', 'email']);
   assert.equal(steps[0].kind, 'if');
   assert.equal(steps[0].verdict, true);
   assert.ok(steps[0].explanation, 'the condition has its explanation');
-  assert.equal(steps[2].output.effect_id, 'confirm:o-1/email');
+  assert.equal(steps[2].output.effect_id, `confirm:${ceKey('o-1')}/email`);
 });
 
 await t.test('the same event id twice starts one run', async () => {
@@ -47,7 +47,7 @@ await t.test('the same event id twice starts one run', async () => {
   assert.equal(res.status, 202);
   assert.deepEqual(await res.json(), { accepted: 0, duplicates: 1 });
   await sleep(300);
-  assert.equal(runner.runs().filter((r) => r.event === 'o-1').length, 1);
+  assert.equal(runner.runs().filter((r) => r.event === ceKey('o-1')).length, 1);
 });
 
 await t.test('batch and binary mode', async () => {
@@ -59,7 +59,7 @@ await t.test('batch and binary mode', async () => {
     ...auth, 'Content-Type': 'application/json', 'ce-specversion': '1.0', 'ce-id': 'o-4', 'ce-source': '/test', 'ce-type': 'order.created',
   });
   assert.equal(res.status, 202);
-  await runner.until('runs for o-2..o-4', () => ['o-2', 'o-3', 'o-4'].every((id) => runner.runs().some((r) => r.event === id)));
+  await runner.until('runs for o-2..o-4', () => [ceKey('o-2'), ceKey('o-3'), ceKey('o-4', '/test')].every((key) => runner.runs().some((r) => r.event === key)));
 });
 
 await t.test('Shopify webhook: verified, mapped to order.created, deduplicated on the webhook id', async () => {
@@ -70,7 +70,7 @@ await t.test('Shopify webhook: verified, mapped to order.created, deduplicated o
   assert.equal(res.status, 202);
   res = await runner.post('/webhooks/shopify', body, headers);
   assert.deepEqual(await res.json(), { accepted: 0, duplicates: 1 });
-  await runner.until('the webhook run', () => runner.runs().some((r) => r.event === 'shopify:wh-5005'));
+  await runner.until('the webhook run', () => runner.runs().some((r) => r.event === 'shopify:demo.myshopify.com#wh-5005'));
   res = await runner.post('/webhooks/shopify', body, { ...headers, 'X-Shopify-Hmac-Sha256': sign('wrong', body) });
   assert.equal(res.status, 401);
   res = await runner.post('/webhooks/shopify', body.replace('20.00', '0.01'), headers);
@@ -118,7 +118,7 @@ await t.test('bad input: 400 malformed (with line), 401 token, 413 too large, 41
   assert.equal(res.status, 404);
   // Nothing accepted before was lost, and the runner still answers.
   assert.equal((await fetch(`${runner.url}/healthz`)).status, 200);
-  assert.ok(runner.runs().some((r) => r.event === 'o-1'));
+  assert.ok(runner.runs().some((r) => r.event === ceKey('o-1')));
 });
 
 await t.test('an event no workflow takes is accepted and counted', async () => {
@@ -156,7 +156,7 @@ await t.test('SIGHUP with a broken bundle is refused and logged; the old bundle 
   assert.match(r.log, /\/workflows\/0\/trigger/);
   const res = await r.post('/v1/events', JSON.stringify(orderEvent('r-1')), ce);
   assert.equal(res.status, 202);
-  await r.until('the old bundle to run the event', () => r.runs().some((x) => x.workflow === 'confirm' && x.event === 'r-1'));
+  await r.until('the old bundle to run the event', () => r.runs().some((x) => x.workflow === 'confirm' && x.event === ceKey('r-1')));
   // A valid new bundle is taken.
   const next = JSON.parse(fs.readFileSync(bundle, 'utf8'));
   next.version = '2.0.0';
@@ -194,7 +194,7 @@ await t.test('dead letters: listed, retried and discarded by id or all at once',
   const all = r.cli('dead-letters', '--db', r.db, 'retry', '--all').trim().split('\n');
   assert.deepEqual(all, letters.slice(2).map((e) => `retrying ${e.id}`));
   assert.equal(dead().length, 0);
-  const statuses = r.effects().filter((e) => e.id.includes(':d-')).map((e) => e.status);
+  const statuses = r.effects().filter((e) => e.id.includes('#d-')).map((e) => e.status);
   assert.equal(statuses.filter((s) => s === 'discarded').length, 1);
   assert.equal(statuses.filter((s) => s === 'pending').length, 5);
 });
@@ -203,12 +203,12 @@ await t.test('a timer set before a restart fires after it', async () => {
   const ev = { specversion: '1.0', id: 'p-1', source: '/s', type: 'order.paid', data: { id: 901 } };
   const res = await runner.post('/v1/events', JSON.stringify(ev), ce);
   assert.equal(res.status, 202);
-  await runner.until('the run to wait', () => runner.runs().some((r) => r.event === 'p-1' && r.status === 'waiting'));
+  await runner.until('the run to wait', () => runner.runs().some((r) => r.event === ceKey('p-1', '/s') && r.status === 'waiting'));
   await runner.kill('SIGKILL');
   await sleep(2500);  // the timer falls due while the runner is down
   await runner.start();
   await runner.until('the note after the restart', () => runner.sinkLines().some((l) => l.type === 'notify' && l.params.message === 'order 901 was paid'));
-  assert.equal(runner.runs().find((r) => r.event === 'p-1').status, 'completed');
+  assert.equal(runner.runs().find((r) => r.event === ceKey('p-1', '/s')).status, 'completed');
 });
 
 await runner.kill('SIGTERM');

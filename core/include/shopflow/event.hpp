@@ -23,6 +23,10 @@ struct EventLimits {
 
 struct Event {
   std::string id;           // idempotency key: an id seen twice starts nothing twice
+  // What the inbox deduplicates on and run ids derive from, when not `id` itself: the runner
+  // keys an event by its sender's namespace and source too (CloudEvents are unique by source
+  // and id, a Shopify delivery by shop and event id). Not an attribute: workflows never see it.
+  std::string key;
   std::string source;       // URI-reference of the producer
   std::string specversion = "1.0";
   std::string type;         // "order.created", "checkout.updated", ...

@@ -80,7 +80,11 @@ void release_json(Json& j);
 
 // Parses JSON text. On failure the Error names the line and column of the first bad byte and
 // what the parser expected there; `what` names the input in the message ("bundle", "event").
+// Arrays and objects nest at most kMaxJsonDepth deep: deeper text is refused with an Error that
+// json_too_deep() recognises (what reads a document walks it recursively).
+inline constexpr size_t kMaxJsonDepth = 128;
 Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
+bool json_too_deep(const Error& e);
 
 // Appends `s` as a JSON string, escaped byte for byte as Json::dump() escapes it, for writing
 // JSON text without building a Json first; bytes that are not UTF-8 become U+FFFD.

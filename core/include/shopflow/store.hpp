@@ -169,9 +169,13 @@ class Store {
   // commit that grows the log past 1,000 pages copies it into the database there and then,
   // holding that commit up; with auto_checkpoint(false) commits never do, and checkpoint(),
   // called from another connection on a thread of its own, does it without holding anyone up
-  // (it copies what no reader still needs and returns).
+  // (it copies what no reader still needs and returns). Under a steady stream of commits such a
+  // checkpoint never catches up with the writer and the log only grows: checkpoint(true) then
+  // waits for the writer (up to the busy timeout), copies everything and truncates the log to
+  // zero bytes. wal_bytes() is the log's size on disk now (0 for ":memory:").
   Status auto_checkpoint(bool on);
-  Status checkpoint();
+  Status checkpoint(bool truncate = false);
+  std::int64_t wal_bytes() const;
 
   // Transactions and savepoints (nested units inside one transaction).
   Status begin();
@@ -191,6 +195,11 @@ class Store {
   Result<std::vector<InboxRow>> inbox_pending(size_t limit);
   Status inbox_mark_processed(std::int64_t seq);
   Result<std::int64_t> inbox_count(bool only_pending);
+  // Re-keys the events that came from outside (depth 0) once: unless the meta key `marker` is
+  // set, gives each its key from `key(id, body)` (nullopt keeps it) and sets the marker, all in
+  // one transaction. Returns how many changed. For a change of what the inbox deduplicates on.
+  Result<size_t> inbox_rekey(const std::string& marker,
+                             const std::function<std::optional<std::string>(std::string_view, std::string_view)>& key);
 
   // runs. put inserts or replaces by id (keeping seq; a row inserted gets its seq). Without
   // `with_steps`, the row's step records are not stored ("" in the store).

@@ -49,7 +49,10 @@ if(NOT EMSCRIPTEN)
   find_package(Threads REQUIRED)
   add_library(shopflow_sqlite STATIC "${_sqlite_dir}/sqlite3.c")
   target_include_directories(shopflow_sqlite SYSTEM PUBLIC "${_sqlite_dir}")
+  # HAVE_USLEEP: a connection waiting for another's lock retries after milliseconds, not after
+  # whole seconds.
   target_compile_definitions(shopflow_sqlite PRIVATE SQLITE_THREADSAFE=2 SQLITE_DEFAULT_MEMSTATUS=0 SQLITE_DQS=0
+                                                     HAVE_USLEEP=1
                                                      SQLITE_OMIT_LOAD_EXTENSION SQLITE_OMIT_DEPRECATED
                                                      SQLITE_OMIT_SHARED_CACHE SQLITE_LIKE_DOESNT_MATCH_BLOBS
                                                      SQLITE_USE_ALLOCA SQLITE_OMIT_PROGRESS_CALLBACK

@@ -31,30 +31,43 @@ void Pipeline::start() {
 }
 
 // Copies the write-ahead log into the database now and then, so that no commit of the engine
-// thread has to (a checkpoint writes and syncs megabytes); keeps the log under its bound.
+// thread has to (a checkpoint writes and syncs megabytes).
 void Pipeline::checkpoint_loop() {
-  std::uint64_t seen_writes = writes_.load();
-  Millis quiet_since = clock_();
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(opts_.checkpoint_every_ms), [&] { return stopping_; }))
         return;
     }
-    Millis now = clock_();
-    std::uint64_t w = writes_.load();
-    if (w != seen_writes) {
-      seen_writes = w;
-      quiet_since = now;
-    }
     std::int64_t wal = checkpointer_->wal_bytes();
-    bool quiet = now - quiet_since >= opts_.idle_truncate_ms;
-    bool truncate = wal > opts_.max_wal_bytes / 2 || (quiet && wal > 0);
-    if (auto st = checkpointer_->checkpoint(truncate); !st) {
+    metrics_.set("shopflow_wal_bytes", {}, static_cast<double>(wal));
+    // A log past a quarter of its bound is the engine thread's to truncate soon: a checkpoint
+    // running here then would make that one fail.
+    if (wal > opts_.max_wal_bytes / 4) continue;
+    if (auto st = checkpointer_->checkpoint(); !st) {
       log_warn("checkpoint failed", {{"error", st.error().message}, {"wal_bytes", wal}});
     }
-    metrics_.set("shopflow_wal_bytes", {}, static_cast<double>(checkpointer_->wal_bytes()));
   }
+}
+
+// Truncates the log from the engine's own connection, between two transactions, so that no
+// commit waits for another connection's lock: when it has passed half its bound (the
+// checkpointer's checkpoints never catch up with a writer that never pauses), and once after a
+// second without writes.
+void Pipeline::bound_wal(bool wrote, Millis now) {
+  if (!checkpointer_) return;
+  if (wrote) {
+    last_write_ms_ = now;
+    wal_truncated_ = false;
+  }
+  bool quiet = !wrote && !wal_truncated_ && now - last_write_ms_ >= opts_.idle_truncate_ms;
+  std::int64_t wal = engine_->store().wal_bytes();
+  if (wal == 0 || (!quiet && wal <= opts_.max_wal_bytes / 2)) return;
+  if (auto st = engine_->store().checkpoint(true); !st) {
+    log_warn("checkpoint failed", {{"error", st.error().message}, {"wal_bytes", wal}});
+    return;
+  }
+  if (quiet) wal_truncated_ = engine_->store().wal_bytes() == 0;
 }
 
 void Pipeline::stop() {
@@ -250,7 +263,10 @@ void Pipeline::engine_loop() {
       engine_ = std::move(replacement);
       log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
     }
-    if (!batch.empty()) commit(batch);
+    if (!batch.empty()) {
+      commit(batch);
+      bound_wal(true, clock_());
+    }
     Millis now = clock_();
     // Outcomes the store could not take before go first, once a second.
     if (!unrecorded_.empty() && (now - last_record_retry_ >= 1000 || stop_now)) {
@@ -283,13 +299,14 @@ void Pipeline::engine_loop() {
         break;
       }
       turn += handled.value();
+      if (handled.value() > 0) bound_wal(true, now);  // a turn may write more than the bound's half
       if (handled.value() < opts_.process_slice || turn >= opts_.process_batch) break;
       std::lock_guard<std::mutex> lock(mu_);
       if (!queue_.empty() || !outcomes_.empty() || stopping_) break;
     }
     auto fired = engine_->advance(now);
     if (!fired) log_error("timers failed", {{"error", fired.error().message}});
-    if (wrote || turn > 0 || (fired && fired.value() > 0)) ++writes_;
+    bound_wal(wrote || turn > 0 || (fired && fired.value() > 0), now);
     hand_out_effects(now);
     if (now - last_gauges_ >= 1000) {
       update_gauges();

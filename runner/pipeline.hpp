@@ -42,9 +42,9 @@ struct PipelineOptions {
   Millis idle_tick_ms = 250;       // longest sleep when nothing is due
   size_t dispatch_batch = 64;
   Millis checkpoint_every_ms = 250;
-  // The write-ahead log's bound: past half of it a checkpoint waits for the engine's writer and
-  // truncates the log, so it stays under the bound however steady the load. After a second
-  // without writes the log is truncated too.
+  // The write-ahead log's bound: past half of it the engine thread checkpoints and truncates the
+  // log between two transactions (holding the next commits up for as long), so it stays under
+  // the bound however steady the load; after a second without writes it is truncated too.
   std::int64_t max_wal_bytes = 64 << 20;
   Millis idle_truncate_ms = 1000;
 };
@@ -88,6 +88,7 @@ class Pipeline {
   void hand_out_effects(Millis now);
   void update_gauges();
   void checkpoint_loop();
+  void bound_wal(bool wrote, Millis now);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Engine> next_engine_;
@@ -101,7 +102,8 @@ class Pipeline {
   std::condition_variable engine_cv_;
   std::condition_variable dispatch_cv_;
   std::condition_variable checkpoint_cv_;
-  std::atomic<std::uint64_t> writes_{0};  // engine turns that wrote, for the checkpointer's idea of quiet
+  Millis last_write_ms_ = 0;   // engine thread: when a turn last wrote
+  bool wal_truncated_ = false;  // engine thread: the log was truncated since
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;
   std::deque<EffectRow> to_deliver_;

@@ -170,10 +170,10 @@ await t.test('repeated warnings are written once a second, with the count of tho
   assert.ok(counted >= 200, `the lines account for ${counted} refusals`);
 });
 
-await t.test('a lone webhook after quiet is acknowledged as fast as under load (median under 50 ms)', async () => {
+await t.test('a lone webhook after quiet is acknowledged as fast as under load (median under 50 ms, none 200 ms)', async () => {
   const body = JSON.stringify({ id: 1, name: '#1', email: 'q@example.com', total_price: '1.00' });
   const times = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 10; i++) {
     await sleep(1200);  // quiet: the engine thread is asleep
     const headers = { 'Content-Type': 'application/json', 'X-Shopify-Topic': 'orders/create', 'X-Shopify-Shop-Domain': 'quiet.myshopify.com',
       'X-Shopify-Webhook-Id': `quiet-${i}`, 'X-Shopify-Hmac-Sha256': sign(SECRET, body) };
@@ -184,9 +184,11 @@ await t.test('a lone webhook after quiet is acknowledged as fast as under load (
     assert.equal(res.status, 202);
   }
   console.log(`     acknowledged in ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
-  // The median: a busy machine delays one or two, a lost wake-up delays every one by ~250 ms.
+  // A lost wake-up costs the engine's idle tick, 250 ms: none may take 200 ms, and the median
+  // (a busy machine delays one or two) stays under 50 ms.
   const median = [...times].sort((a, b) => a - b)[times.length >> 1];
   assert.ok(median < 50, `the median acknowledgement took ${median.toFixed(1)} ms`);
+  assert.ok(Math.max(...times) < 200, `one took ${Math.max(...times).toFixed(1)} ms`);
 });
 
 await t.test('the write-ahead log stays under --max-wal over a sustained load, and is truncated when quiet', async () => {
@@ -212,8 +214,12 @@ await t.test('the write-ahead log stays under --max-wal over a sustained load, a
   assert.ok(largest > bound / 4, 'the load wrote enough to test the bound');
   assert.ok(largest <= bound, `the log reached ${largest} bytes`);
   await r.until('the log truncated once quiet', () => wal() === 0, 15000);
-  const metrics = await (await fetch(`${r.url}/metrics`)).text();
-  assert.match(metrics, /shopflow_wal_bytes \d+/);
+  // The gauges come back down once the work is done.
+  await r.until('the gauges at rest', async () => {
+    const metrics = await (await fetch(`${r.url}/metrics`)).text();
+    return ['shopflow_wal_bytes', 'shopflow_outbox_in_flight', 'shopflow_ingest_queue', 'shopflow_inbox_pending']
+      .every((name) => new RegExp(`^${name} 0$`, 'm').test(metrics));
+  }, 15000);
   await r.kill('SIGTERM');
 });
 

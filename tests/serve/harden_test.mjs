@@ -300,7 +300,7 @@ function httpsPost(url, ca, body, headers) {
   });
 }
 
-await t.test('HTTPS through the nginx recipe: a signed Shopify webhook over a verified TLS handshake; 200 slow clients do not starve it', async () => {
+await t.test('HTTPS through the nginx recipe: a signed Shopify webhook over a verified TLS handshake, pipelining in order; 200 slow clients do not starve it', async () => {
   const proxy = await startNginx(runner.port);
   const slow = [];
   try {
@@ -316,6 +316,27 @@ await t.test('HTTPS through the nginx recipe: a signed Shopify webhook over a ve
     await assert.rejects(httpsPost(`${proxy.url}/webhooks/shopify`, undefined, body, headers), /self[- ]signed|unable to verify/i);
     // /metrics is not served to the internet (this test's client is on loopback, as allowed).
     assert.equal((await httpsPost(`${proxy.url}/v1/events`, proxy.ca, '{', { ...ce })).status, 400);
+    // Pipelined requests are each answered, in order.
+    const pipelined = await new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: proxy.port, ca: proxy.ca, servername: 'localhost' }, () => {
+        const one = (id) => {
+          const b = JSON.stringify(orderEvent(id));
+          return `POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+            `Content-Type: application/cloudevents+json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
+        };
+        s.write(one('pipe-1') + one('pipe-2') + one('pipe-1'));
+      });
+      let text = '';
+      s.on('data', (d) => {
+        text += d;
+        if ((text.match(/HTTP\/1\.1 \d+/g) || []).length === 3 && text.endsWith('}\n')) { s.destroy(); resolve(text); }
+      });
+      s.on('error', reject);
+      setTimeout(() => { s.destroy(); resolve(text); }, 10000);
+    });
+    assert.deepEqual(pipelined.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 202', 'HTTP/1.1 202', 'HTTP/1.1 202']);
+    assert.deepEqual(pipelined.match(/\{"accepted":\d,"duplicates":\d\}/g),
+      ['{"accepted":1,"duplicates":0}', '{"accepted":1,"duplicates":0}', '{"accepted":0,"duplicates":1}']);
     // 200 connections sending their headers a byte at a time: nginx holds them, the runner never sees them.
     for (let i = 0; i < 200; i++) {
       const s = tls.connect({ host: '127.0.0.1', port: proxy.port, ca: proxy.ca, servername: 'localhost' });

@@ -142,6 +142,8 @@ void Pipeline::commit(std::vector<Pending>& batch) {
 // flight and are recorded on a later turn: a delivered effect is not delivered again, nor left
 // pending until a restart, for want of its row's update.
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
+  // An effect whose row is gone (discarded meanwhile) has nothing left to record.
+  auto gone = [](const Error& e) { return e.message.rfind("no effect with the id", 0) == 0; };
   // One commit for all the outcomes in hand, not one each.
   bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
   std::vector<bool> unrecorded(outcomes.size(), false);
@@ -152,7 +154,7 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
     if (o.result.ok) {
       if (auto st = engine_->mark_delivered(e.id); !st) {
         log_error("cannot record a delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
-        unrecorded[i] = true;
+        unrecorded[i] = !gone(st.error());
         continue;
       }
       counted.emplace_back(e.type, "delivered");
@@ -170,7 +172,7 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
     }
     if (auto st = engine_->mark_failed(e.id, o.result.error, retry_at); !st) {
       log_error("cannot record a failed delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
-      unrecorded[i] = true;
+      unrecorded[i] = !gone(st.error());
       continue;
     }
     counted.emplace_back(e.type, dead ? "dead" : "retry");

@@ -2,8 +2,11 @@
 // keeps all state in SQLite, and can also serve the studio's static files.
 #include <pthread.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -16,6 +19,8 @@
 namespace shopflow::cli {
 
 namespace {
+
+constexpr int kShutdownGraceSeconds = 5;
 
 const char* kUsage =
     "Usage: shopflow serve BUNDLE.json --db FILE [--listen HOST:PORT] [--config FILE] [--studio DIR]\n"
@@ -42,7 +47,8 @@ const char* kUsage =
     "  SHOPFLOW_SHOPIFY_SECRET      Shopify webhook secret\n"
     "  SHOPFLOW_WOOCOMMERCE_SECRET  WooCommerce webhook secret\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the bundle if it validates.\n";
+    "Signals: SIGTERM/SIGINT stop cleanly (within 5 s of the requests in hand; then without waiting\n"
+    "for slow clients); SIGHUP reloads the bundle if it validates.\n";
 
 }  // namespace
 
@@ -155,6 +161,7 @@ int cmd_serve(int argc, char** argv) {
     std::fprintf(stderr, "shopflow serve: %s\n", started.error().message.c_str());
     return 1;
   }
+  std::atomic<bool> finished{false};
   std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
@@ -163,11 +170,24 @@ int cmd_serve(int argc, char** argv) {
         server.reload();
         continue;
       }
+      if (finished) return;
       server.stop();
+      // Shutdown takes a bounded time whatever the clients do: a connection that trickles its
+      // request in holds its worker, and the HTTP server waits for every worker. Past the grace
+      // period the commits already submitted are finished, and the process leaves without them.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kShutdownGraceSeconds);
+      while (!finished && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (!finished) {
+        server.abandon();
+        std::_Exit(0);
+      }
       return;
     }
   });
   int rc = server.run();
+  finished = true;
   // run() also returns when listening fails; wake the signal thread so it can end.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

@@ -356,6 +356,11 @@ void HttpServer::stop() {
   impl_->http.stop();
 }
 
+void HttpServer::abandon() {
+  impl_->pipeline->stop();
+  log_warn("stopped without waiting for clients still sending", {});
+}
+
 void HttpServer::reload() {
   auto& s = *impl_;
   auto text = cli::read_input(s.opts.bundle_path);

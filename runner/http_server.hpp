@@ -40,6 +40,10 @@ class HttpServer {
   int run();
   // Asks run() to return after in-flight requests finish and queued commits are done.
   void stop();
+  // After stop(), for clients that do not finish: finishes the commits already submitted (their
+  // requests are not answered) and stops the engine, without waiting for the HTTP workers. The
+  // process must then exit.
+  void abandon();
   // Re-reads the bundle file; swaps it in only when it validates (else logs and keeps the old).
   void reload();
 

@@ -71,6 +71,7 @@ void Pipeline::bound_wal(bool wrote, Millis now) {
 }
 
 void Pipeline::stop() {
+  std::lock_guard<std::mutex> once(stop_mu_);  // the signal thread may stop it while run() does
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && !engine_thread_.joinable()) return;

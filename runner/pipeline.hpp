@@ -97,6 +97,7 @@ class Pipeline {
   ClockFn clock_;
   PipelineOptions opts_;
 
+  std::mutex stop_mu_;
   std::mutex mu_;
   // One condition variable per thread that waits, so that a wake-up reaches the thread it is for.
   std::condition_variable engine_cv_;

@@ -250,6 +250,33 @@ await t.test('a store written when events were deduplicated on their id alone is
 });
 
 
+await t.test('SIGTERM stops the runner within its grace period while clients trickle requests in', async () => {
+  const dir = tempDir('stop');
+  const r = new Runner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+  await r.start();
+  assert.equal((await r.post('/v1/events', JSON.stringify(orderEvent('s-1')), ce)).status, 202);
+  const slow = [];
+  for (let i = 0; i < 20; i++) {
+    const s = net.connect(r.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('POST /v1/events HTTP/1.1\r\nHost: x\r\n');
+    slow.push(s);
+  }
+  const drip = setInterval(() => { for (const s of slow) if (!s.destroyed) s.write('X'); }, 500);
+  await sleep(500);
+  const t0 = performance.now();
+  r.proc.kill('SIGTERM');
+  const exit = await r.exited;
+  const secs = (performance.now() - t0) / 1000;
+  clearInterval(drip);
+  for (const s of slow) s.destroy();
+  console.log(`     stopped in ${secs.toFixed(1)} s with 20 slow clients`);
+  assert.equal(exit.code, 0);
+  assert.ok(secs < 10, `SIGTERM took ${secs.toFixed(1)} s`);
+  // What was acknowledged before is there after.
+  assert.ok(r.runs().some((x) => x.event === ceKey('s-1')));
+});
+
 // Starts nginx with deploy/nginx-shopflow.conf in front of `upstreamPort`, on a free port, with a
 // certificate made for the test; returns { url, ca, stop }.
 async function startNginx(upstreamPort) {

@@ -24,7 +24,14 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 const ce = { ...auth, 'Content-Type': 'application/cloudevents+json' };
 const t = suite();
 
-const runner = new Runner(bin, bundle, tempDir('harden'), {
+// Every server this file starts, ended when it exits however a test ended.
+const started = [];
+process.on('exit', () => { for (const p of started) if (p.exitCode === null) p.kill(p.nginx ? 'SIGTERM' : 'SIGKILL'); });
+class TrackedRunner extends Runner {
+  async start() { const r = await super.start(); started.push(this.proc); return r; }
+}
+
+const runner = new TrackedRunner(bin, bundle, tempDir('harden'), {
   env: { SHOPFLOW_SHOPIFY_SECRET: SECRET, SHOPFLOW_API_TOKEN: TOKEN },
 });
 await runner.start();
@@ -125,7 +132,7 @@ await t.test('events of a type only workflows emit are refused from outside', as
     steps: [{ id: 'tell', emit: { type: 'order.relayed', data: { id: '{{ event.data.id }}' } } }] });
   const file = path.join(dir, 'bundle.json');
   fs.writeFileSync(file, JSON.stringify(b));
-  const r = new Runner(bin, file, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+  const r = new TrackedRunner(bin, file, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
   await r.start();
   try {
     const res = await r.post('/v1/events', JSON.stringify({ ...orderEvent('e-1'), type: 'order.relayed' }), ce);
@@ -194,7 +201,7 @@ await t.test('a lone webhook after quiet is acknowledged as fast as under load (
 await t.test('the write-ahead log stays under --max-wal over a sustained load, and is truncated when quiet', async () => {
   const dir = tempDir('wal');
   const bound = 4 << 20;
-  const r = new Runner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN }, args: ['--max-wal', String(bound)] });
+  const r = new TrackedRunner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN }, args: ['--max-wal', String(bound)] });
   await r.start();
   const wal = () => { try { return fs.statSync(`${r.db}-wal`).size; } catch { return 0; } };
   let largest = 0, sent = 0;
@@ -225,7 +232,7 @@ await t.test('the write-ahead log stays under --max-wal over a sustained load, a
 
 await t.test('a store written when events were deduplicated on their id alone is migrated: old deliveries stay duplicates', async () => {
   const dir = tempDir('legacy');
-  const r = new Runner(bin, bundle, dir, { env: { SHOPFLOW_SHOPIFY_SECRET: SECRET, SHOPFLOW_API_TOKEN: TOKEN } });
+  const r = new TrackedRunner(bin, bundle, dir, { env: { SHOPFLOW_SHOPIFY_SECRET: SECRET, SHOPFLOW_API_TOKEN: TOKEN } });
   await r.start();
   const ev = orderEvent('old-1');
   const body = JSON.stringify({ id: 9, name: '#9', email: 'o@example.com', total_price: '9.00' });
@@ -252,7 +259,7 @@ await t.test('a store written when events were deduplicated on their id alone is
 
 await t.test('SIGTERM stops the runner within its grace period while clients trickle requests in', async () => {
   const dir = tempDir('stop');
-  const r = new Runner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+  const r = new TrackedRunner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
   await r.start();
   assert.equal((await r.post('/v1/events', JSON.stringify(orderEvent('s-1')), ce)).status, 202);
   const slow = [];
@@ -301,6 +308,8 @@ async function startNginx(upstreamPort) {
   const nginx = fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
   execFileSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'pipe' });
   const proc = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  proc.nginx = true;  // SIGTERM: its master then ends its worker
+  started.push(proc);
   const ca = fs.readFileSync(cert);
   const url = `https://localhost:${port}`;
   for (let i = 0; i < 100; i++) {

@@ -213,9 +213,13 @@ void Pipeline::engine_loop() {
     if (!batch.empty()) commit(batch);
     Millis now = clock_();
     if (!outcomes.empty()) {
+      // Before recording: record_outcomes() empties the list, and an effect left in flight
+      // would never be handed out again for its retry.
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto& o : outcomes) in_flight_.erase(o.effect.id);
+      }
       record_outcomes(outcomes, now);
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& o : outcomes) in_flight_.erase(o.effect.id);
     }
     if (stop_now) break;
     // Run workflows for what was committed, a few events per transaction, until the inbox is

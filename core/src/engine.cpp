@@ -1385,9 +1385,11 @@ Status Engine::commit_outcomes() {
   return impl_->commit();
 }
 
-Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {
+Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+                           bool count_attempt) {
   if (auto s = impl_->store->sync_commits(false); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", true, retry_at.value_or(0), error);
+  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
+                                       error);
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};

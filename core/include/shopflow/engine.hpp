@@ -162,7 +162,9 @@ class Engine {
   Status begin_outcomes();
   Status commit_outcomes();
   // Schedules another attempt at `retry_at`, or moves the effect to the dead letters when nullopt.
-  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at);
+  // `count_attempt` false: the service asked to wait (throttling); the try is not a failure.
+  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+                     bool count_attempt = true);
   Result<std::vector<EffectRow>> dead_letters();
   Status retry_dead(const std::string& effect_id, Millis now);
 

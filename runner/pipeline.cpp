@@ -18,7 +18,10 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
       deliverer_(std::move(deliverer)),
       metrics_(metrics),
       clock_(std::move(clock)),
-      opts_(options) {}
+      opts_(options) {
+  metrics_.declare("shopflow_connector_credentials_refused_total", "counter",
+                   "Deliveries whose token or key the service refused (401/403), by effect type");
+}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -119,6 +122,20 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
       if (auto st = engine_->mark_delivered(e.id); !st) log_error("cannot record a delivery", {{"effect", e.id}, {"error", st.error().message}});
       metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "delivered"}});
       continue;
+    }
+    if (o.result.throttled) {
+      // The service asked to slow down: the same effect (same key) goes again after the wait it
+      // named, and this try does not count against max_attempts.
+      if (auto st = engine_->mark_failed(e.id, o.result.error, now + std::max<Millis>(o.result.retry_after_ms, 1), false);
+          !st) {
+        log_error("cannot record a throttled delivery", {{"effect", e.id}, {"error", st.error().message}});
+      }
+      metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "throttled"}});
+      continue;
+    }
+    if (o.result.credentials_refused) {
+      metrics_.add("shopflow_connector_credentials_refused_total", {{"type", e.type}});
+      log_error("the service refused the credentials", {{"effect", e.id}, {"type", e.type}, {"error", o.result.error}});
     }
     int attempt = e.attempts + 1;
     bool dead = !o.result.retryable || attempt >= deliverer_->config().max_attempts;

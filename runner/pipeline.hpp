@@ -4,7 +4,9 @@
 //   - the engine thread owns the Engine: commits queued events in one transaction, runs
 //     workflows for them, fires due timers and schedules, records delivery outcomes;
 //   - the dispatcher thread delivers effects from the outbox through the Deliverer, with
-//     retries and backoff, and dead-letters what keeps failing.
+//     retries and backoff, and dead-letters what keeps failing;
+//   - the call threads make the calls whose answer a run waits for (http.request): the engine
+//     never waits on an external API, and the answer resumes the run.
 #pragma once
 
 #include <atomic>
@@ -42,6 +44,7 @@ struct PipelineOptions {
   Millis idle_tick_ms = 250;       // longest sleep when nothing is due
   size_t dispatch_batch = 64;
   Millis checkpoint_every_ms = 250;
+  size_t call_threads = 4;  // pending calls made at the same time at most
 };
 
 class Pipeline {
@@ -74,10 +77,14 @@ class Pipeline {
   struct Outcome {
     EffectRow effect;
     DeliveryResult result;
+    bool call = false;  // a pending call: its response resumes the run
   };
 
   void engine_loop();
   void dispatch_loop();
+  void call_loop();
+  // The output a pending call gives its run: the response, or status 0 with why none came.
+  static Json call_output(const DeliveryResult& r);
   void commit(std::vector<Pending>& batch);
   void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
   void hand_out_effects(Millis now);
@@ -97,10 +104,13 @@ class Pipeline {
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;
   std::deque<EffectRow> to_deliver_;
+  std::deque<EffectRow> to_call_;
+  std::condition_variable call_cv_;
   std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
   std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;
+  std::vector<std::thread> call_threads_;
   std::unique_ptr<Store> checkpointer_;
   Millis last_gauges_ = 0;
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;

@@ -7,8 +7,9 @@ import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import http from 'node:http';
 import { FakeShopify, FakeSlack, FakeWoo, gid } from './fakes.mjs';
-import { Runner, sleep, suite, tempDir } from './harness.mjs';
+import { Runner, freePort, sleep, suite, tempDir } from './harness.mjs';
 
 const bin = path.resolve(process.argv[2] || '');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -228,6 +229,52 @@ await t.test('WooCommerce: notes, on-hold status and refunds over REST v3 with t
   assert.deepEqual(refund.meta_data, [{ key: '_shopflow_effect', value: 'refund:ret-7/refund' }]);
   await r.kill('SIGTERM');
   await woo.stop();
+});
+
+await t.test('a slow API never holds up a webhook: calls wait off the engine thread and their answers resume the runs', async () => {
+  // An API that answers after 8 s; the runs that call it wait, the others go on.
+  const port = await freePort();
+  const asked = [];
+  const slow = http.createServer((req, res) => {
+    asked.push(req.url);
+    setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ orders_count: 7 })); }, 8000);
+  });
+  await new Promise((resolve) => slow.listen(port, '127.0.0.1', resolve));
+  const r = await runnerFor('slow', {});
+  const lookups = [9001, 9002, 9003].map((id) => order(id, { lookup_url: `http://127.0.0.1:${port}/customers` }));
+  let res = await r.post('/v1/events', JSON.stringify(lookups), ce);
+  assert.equal(res.status, 202);
+  await r.until('the three calls made', () => asked.length === 3);
+  // While the calls wait, webhooks keep coming; each acknowledgement is timed.
+  const latencies = [];
+  const until = Date.now() + 6000;
+  let next = 9100;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (Date.now() < until) {
+      const id = next++;
+      const t0 = performance.now();
+      res = await r.post('/v1/events', JSON.stringify([order(id)]), ce);
+      latencies.push(performance.now() - t0);
+      assert.equal(res.status, 202);
+      await sleep(20);
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.floor(latencies.length * 0.99)];
+  console.log(`     ${latencies.length} acknowledgements while 3 calls waited 8 s: p99 ${p99.toFixed(1)} ms`);
+  assert.ok(latencies.length > 50);
+  assert.ok(p99 < 1000, `p99 of acknowledgements ${p99.toFixed(0)} ms`);
+  // The answers resume the runs: each note carries what the API said.
+  await r.until('the lookup runs completed', () => r.runs().filter((x) => x.workflow === 'lookup' && x.status === 'completed').length === 3, 30000);
+  await r.until('the notes delivered', () => r.sinkLines().filter((l) => l.type === 'order.note').length === 3);
+  const notes = r.sinkLines().filter((l) => l.type === 'order.note');
+  assert.deepEqual(notes.map((l) => l.params.note), ['7 earlier orders', '7 earlier orders', '7 earlier orders']);
+  assert.deepEqual(asked.sort(), ['/customers?order=9001', '/customers?order=9002', '/customers?order=9003']);
+  const calls = r.effects().filter((e) => e.type === 'http.request');
+  assert.deepEqual(calls.map((e) => e.status), ['delivered', 'delivered', 'delivered']);
+  await r.kill('SIGTERM');
+  slow.closeAllConnections();
+  slow.close();
 });
 
 await t.test('connectors check: the shop name, the scopes of the token against the routed effects, and a refused token', async () => {

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -168,6 +169,9 @@ Result<DeliveryConfig> parse_delivery_config(const Json& config, const std::stri
       out.routes[it.key()] = a.value();
     }
   }
+  auto calls = parse_egress(config);
+  if (!calls) return calls.error();
+  out.calls = std::move(calls.value());
   const Json r = config.value("retry", Json::object());
   out.max_attempts = r.value("max_attempts", out.max_attempts);
   out.base_backoff_ms = r.value("base_ms", out.base_backoff_ms);
@@ -299,6 +303,11 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
     r.error = "http.request has no url";
     return r;
   }
+  if (auto allowed = egress_check_url(config_.calls, url); !allowed) {
+    r.retryable = false;
+    r.error = "call refused: " + allowed.error().message;
+    return r;
+  }
   std::string payload;
   bool json_payload = false;
   if (e.params.contains("body")) {
@@ -330,7 +339,34 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &response);
   curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &headers);
+  // The address a name resolves to is checked as the connection opens; redirects are not
+  // followed (a 3xx is the answer), so no other host is reached.
+  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
+  struct Gate {
+    const EgressPolicy* policy;
+    UrlParts url;
+    bool refused = false;
+  } gate{&config_.calls, {}, false};
+  if (auto parts = url_parts(url)) gate.url = parts.value();
+  auto open_socket = +[](void* user, curlsocktype, curl_sockaddr* address) -> curl_socket_t {
+    auto* g = static_cast<Gate*>(user);
+    if (!egress_address_allowed(*g->policy, g->url, &address->addr)) {
+      g->refused = true;
+      return CURL_SOCKET_BAD;
+    }
+    return ::socket(address->family, address->socktype, address->protocol);
+  };
+  curl_easy_setopt(c.h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(c.h, CURLOPT_OPENSOCKETDATA, &gate);
   CURLcode rc = curl_easy_perform(c.h);
+  if (gate.refused) {
+    r.retryable = false;
+    r.error = "call refused: " + gate.url.host +
+              " resolves to an internal address (loopback, link-local, private); calls go there only when calls.allow "
+              "lists it";
+    return r;
+  }
   if (rc != CURLE_OK) {
     r.error = method + " " + url + ": " + curl_easy_strerror(rc);
     return r;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "egress.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/result.hpp"
 
@@ -63,6 +64,7 @@ struct AdapterConfig {
 struct DeliveryConfig {
   AdapterConfig fallback;                        // for types without a route
   std::map<std::string, AdapterConfig> routes;  // effect type -> adapter
+  EgressPolicy calls;                            // where http.request calls may go
   int max_attempts = 8;
   long base_backoff_ms = 1000;
   long max_backoff_ms = 3'600'000;

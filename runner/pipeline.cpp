@@ -244,9 +244,16 @@ void Pipeline::engine_loop() {
       stop_now = stopping_ && queue_.empty();
     }
     if (replacement) {
-      engine_ = std::move(replacement);
-      engine_->defer_requests(true);
-      log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
+      // A bundle that calls where the deployment config does not allow is refused, naming the step.
+      if (auto st = egress_check_bundle(deliverer_->config().calls, replacement->bundle()); !st) {
+        log_error("reload refused: the bundle calls a host the deployment config does not allow; the old one keeps "
+                  "running",
+                  {{"bundle", replacement->bundle().name}, {"error", st.error().to_string()}});
+      } else {
+        engine_ = std::move(replacement);
+        engine_->defer_requests(true);
+        log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
+      }
     }
     if (!batch.empty()) commit(batch);
     Millis now = clock_();

@@ -27,11 +27,12 @@ const order = (id, fields = {}) => ({ specversion: '1.0', id: `order-${id}`, sou
 const ce = { 'Content-Type': 'application/cloudevents-batch+json' };
 
 // A runner whose deployment config routes the bundle's effects to the fakes.
-async function runnerFor(name, routes, { retry = { max_attempts: 8, base_ms: 100, max_ms: 400 }, env = {} } = {}) {
+// The bundle's lookup calls a fake on loopback, which the config must allow.
+async function runnerFor(name, routes, { retry = { max_attempts: 8, base_ms: 100, max_ms: 400 }, env = {}, calls = { allow: ['http://127.0.0.1'] }, bundlePath = bundle } = {}) {
   const dir = tempDir(name);
   const config = path.join(dir, 'deploy.json');
-  fs.writeFileSync(config, JSON.stringify({ delivery: { routes }, retry }));
-  const r = new Runner(bin, bundle, dir, { env: { SHOPIFY_ADMIN_TOKEN: TOKEN, ...env }, args: ['--config', config] });
+  fs.writeFileSync(config, JSON.stringify({ delivery: { routes }, retry, ...(calls ? { calls } : {}) }));
+  const r = new Runner(bin, bundlePath, dir, { env: { SHOPIFY_ADMIN_TOKEN: TOKEN, ...env }, args: ['--config', config] });
   r.config = config;
   await r.start();
   return r;
@@ -48,7 +49,7 @@ const slack = await new FakeSlack().start();
 await t.test('a route to an effect type the adapter cannot perform is refused at start, naming the route', async () => {
   const dir = tempDir('refuse');
   const config = path.join(dir, 'deploy.json');
-  fs.writeFileSync(config, JSON.stringify({ delivery: { routes: { 'email.send': shopifyRoute(shop) } } }));
+  fs.writeFileSync(config, JSON.stringify({ delivery: { routes: { 'email.send': shopifyRoute(shop) } }, calls: { allow: ['http://127.0.0.1'] } }));
   const r = spawnSync(bin, ['serve', bundle, '--db', path.join(dir, 's.db'), '--listen', '127.0.0.1:1', '--config', config],
     { env: { ...process.env, SHOPIFY_ADMIN_TOKEN: TOKEN }, encoding: 'utf8', timeout: 10000 });
   assert.notEqual(r.status, 0);
@@ -241,7 +242,7 @@ await t.test('a slow API never holds up a webhook: calls wait off the engine thr
   });
   await new Promise((resolve) => slow.listen(port, '127.0.0.1', resolve));
   const r = await runnerFor('slow', {});
-  const lookups = [9001, 9002, 9003].map((id) => order(id, { lookup_url: `http://127.0.0.1:${port}/customers` }));
+  const lookups = [9001, 9002, 9003].map((id) => order(id, { lookup_port: port }));
   let res = await r.post('/v1/events', JSON.stringify(lookups), ce);
   assert.equal(res.status, 202);
   await r.until('the three calls made', () => asked.length === 3);
@@ -275,6 +276,58 @@ await t.test('a slow API never holds up a webhook: calls wait off the engine thr
   await r.kill('SIGTERM');
   slow.closeAllConnections();
   slow.close();
+});
+
+await t.test('calls leave only where ops allow: checked at start, on reload, after name resolution', async () => {
+  const port = await freePort();
+  let reached = 0;
+  const inside = http.createServer((req, res) => { reached++; res.end('{}'); });
+  await new Promise((resolve) => inside.listen(port, '127.0.0.1', resolve));
+  // At start: a url whose host comes from the run's data cannot be checked against a list.
+  const dir = tempDir('egress');
+  const config = path.join(dir, 'deploy.json');
+  fs.writeFileSync(config, JSON.stringify({ calls: { allow: ['erp.example.com'] } }));
+  let out = await shopflow(['serve', bundle, '--db', path.join(dir, 's.db'), '--listen', '127.0.0.1:1', '--config', config]);
+  assert.equal(out.status, 1);
+  assert.match(out.stderr, /\/workflows\/2\/steps\/0\/params\/url: http:\/\/127\.0\.0\.1 is not among the hosts the deployment config allows/);
+  // At start, without a list: cloud metadata is refused.
+  const meta = path.join(dir, 'meta.json');
+  const metaBundle = (url) => JSON.stringify({ format: 'shopflow.bundle/1', name: 'meta', version: '1', workflows: [{ id: 'w',
+    trigger: { event: 'order.created' }, steps: [{ id: 'ask', action: 'http.request', params: { method: 'GET', url } }] }] });
+  fs.writeFileSync(meta, metaBundle('http://169.254.169.254/latest/meta-data/iam/'));
+  out = await shopflow(['serve', meta, '--db', path.join(dir, 's2.db'), '--listen', '127.0.0.1:1']);
+  assert.equal(out.status, 1);
+  assert.match(out.stderr, /\/workflows\/0\/steps\/0\/params\/url: 169\.254\.169\.254 is an internal address/);
+  // With a list, a host that comes from the run's data cannot be checked: refused.
+  fs.writeFileSync(meta, metaBundle('https://{{ event.data.host }}/stock'));
+  out = await shopflow(['serve', meta, '--db', path.join(dir, 's3.db'), '--listen', '127.0.0.1:1', '--config', config]);
+  assert.equal(out.status, 1);
+  assert.match(out.stderr, /\/workflows\/0\/steps\/0\/params\/url: the url's host comes from the run's data/);
+  // When the call is made (no list): loopback, by address and by a name resolving to it, and
+  // cloud metadata are refused.
+  const probe = path.join(dir, 'probe.json');
+  fs.writeFileSync(probe, metaBundle('http://{{ event.data.host }}:{{ event.data.port }}/x'));
+  const r = await runnerFor('egress-run', {}, { calls: null, bundlePath: probe });
+  await r.post('/v1/events', JSON.stringify([order(9501, { host: '127.0.0.1', port }), order(9502, { host: 'localhost', port }),
+    order(9503, { host: '169.254.169.254', port: 80 })]), ce);
+  await r.until('the calls answered', () => r.runs().filter((x) => x.status === 'completed').length === 3);
+  const answer = (id) => JSON.parse(r.cli('runs', '--db', r.db, '--steps', `w:order-${id}`, '--json')).find((x) => x.path === 'ask').output;
+  assert.equal(answer(9501).status, 0);
+  assert.match(answer(9501).error, /call refused: 127\.0\.0\.1 is an internal address/);
+  assert.match(answer(9502).error, /call refused: localhost resolves to an internal address/);
+  assert.match(answer(9503).error, /call refused: 169\.254\.169\.254 is an internal address/);
+  assert.equal(reached, 0, 'nothing reached the internal server');
+  await r.kill('SIGTERM');
+  // On reload: a bundle that now calls a host off the list is refused, naming the step.
+  const listedBundle = path.join(dir, 'listed.json');
+  fs.writeFileSync(listedBundle, metaBundle('https://erp.example.com/stock'));
+  const r2 = await runnerFor('egress-reload', {}, { calls: { allow: ['erp.example.com'] }, bundlePath: listedBundle });
+  fs.writeFileSync(listedBundle, metaBundle('https://collector.example.net/stock'));
+  r2.proc.kill('SIGHUP');
+  await r2.until('the reload refused', () => /reload refused: the bundle calls a host/.test(r2.log));
+  assert.match(r2.log, /workflows\/0\/steps\/0\/params\/url: https:\/\/collector\.example\.net is not among the hosts/);
+  await r2.kill('SIGTERM');
+  inside.close();
 });
 
 await t.test('connectors check: the shop name, the scopes of the token against the routed effects, and a refused token', async () => {

@@ -3,12 +3,16 @@
 //   - every event answered 202 produced exactly one run;
 //   - every effect in the outbox was delivered at least once (in the file sink);
 //   - no two deliveries share an idempotency key unless they are the same effect;
-//   - no waiting run was lost: every paid order's timer fired after the restart.
+//   - no waiting run was lost: every paid order's timer fired after the restart;
+//   - the order tags go to a fake Shopify shop through the shopify connector, killed while
+//     deliveries are in flight: every big order carries its tag in the shop, once.
 // The sender behaves like a store: what was not acknowledged is sent again.
 // Usage: node crash_test.mjs SHOPFLOW_BINARY [EVENTS]
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import { FakeShopify, gid } from './fakes.mjs';
 import { Runner, orderEvent, sleep, suite, tempDir } from './harness.mjs';
 
 const bin = path.resolve(process.argv[2] || '');
@@ -16,13 +20,21 @@ const total = Number(process.argv[3] || 3000);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TOKEN = 'crash-token';
 const t = suite();
-const runner = new Runner(bin, path.join(here, 'bundle.json'), tempDir('crash'), { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+// A shop with a roomy bucket, so that a thousand tags take seconds, not minutes.
+const shop = await new FakeShopify({ token: 'shpat_crash', maximum: 2000, restore: 1000 }).start();
+const dir = tempDir('crash');
+const config = path.join(dir, 'deploy.json');
+fs.writeFileSync(config, JSON.stringify({ delivery: { routes: { 'order.tag': { adapter: 'shopify', url: shop.url, api_version: '2025-10',
+  token_env: 'SHOPIFY_ADMIN_TOKEN' } } }, retry: { base_ms: 100, max_ms: 1000 } }));
+const runner = new Runner(bin, path.join(here, 'bundle.json'), dir,
+  { env: { SHOPFLOW_API_TOKEN: TOKEN, SHOPIFY_ADMIN_TOKEN: 'shpat_crash' }, args: ['--config', config] });
 const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/cloudevents+json' };
 
 // Every 10th event is a paid order, whose run waits 2 s on a timer.
 const events = Array.from({ length: total }, (_, i) => (i % 10 === 9
   ? { specversion: '1.0', id: `c-${i}`, source: '/crash', type: 'order.paid', data: { id: i } }
   : orderEvent(`c-${i}`, { total_price: i % 3 ? '20.00' : '250.00' })));
+for (const e of events) if (e.type === 'order.created' && e.data.total_price === '250.00') shop.addOrder(e.data.id);
 const acked = new Set();
 let killedAt = -1;
 
@@ -92,7 +104,7 @@ await t.test('every effect was delivered at least once, and one idempotency key 
     if (seen) assert.deepEqual({ type: l.type, params: l.params }, seen, `two different effects share the key ${l.id}`);
     else byId.set(l.id, { type: l.type, params: l.params });
   }
-  for (const e of effects) assert.ok(byId.has(e.id), `effect ${e.id} never reached the sink`);
+  for (const e of effects.filter((x) => x.type !== 'order.tag')) assert.ok(byId.has(e.id), `effect ${e.id} never reached the sink`);
   console.log(`     ${effects.length} effects, ${lines.length} deliveries (${lines.length - byId.size} repeated after the crash)`);
 });
 
@@ -101,6 +113,19 @@ await t.test('no waiting run was lost: every payment note arrived', async () => 
   assert.equal(notes.size, paid);
 });
 
+await t.test('every big order carries its tag in the shop, though the runner was killed while tagging', async () => {
+  const big = events.filter((e) => e.type === 'order.created' && e.data.total_price === '250.00');
+  for (const e of big) assert.deepEqual([...shop.order(e.data.id).tags], ['big-order'], `order ${e.data.id}`);
+  // tagsAdd adds to a set: a tag sent again after the crash changes nothing (at least once,
+  // applied once). Every call named an order of the shop.
+  const tagged = shop.applied.filter((a) => a.op === 'tagsAdd');
+  assert.ok(tagged.length >= big.length);
+  assert.ok(tagged.every((a) => shop.orders.has(a.variables.id)));
+  console.log(`     ${big.length} orders tagged in the shop by ${tagged.length} calls (${tagged.length - big.length} repeated after the crash)`);
+  assert.ok(shop.applied.every((a) => a.variables.id.startsWith(gid('Order', ''))));
+});
+
 await runner.kill('SIGTERM');
+await shop.stop();
 await sleep(50);
 t.done();

@@ -26,6 +26,14 @@ class Connector {
   // A harmless call proving the credentials, for the effect types routed to this connector.
   // Returns what it saw (e.g. the shop's name) or why the connection cannot work.
   virtual Result<std::string> check(const std::vector<std::string>& routed_types) = 0;
+  // Answers a read whose answer a run waits for (shopify.query): `response` is the step's
+  // output {"status", "headers", "body"}. Connectors that read nothing refuse it.
+  virtual DeliveryResult query(const OutboundEffect& e) {
+    DeliveryResult r;
+    r.retryable = false;
+    r.error = "this adapter cannot answer " + e.type;
+    return r;
+  }
 };
 
 // The connector for a config whose adapter is shopify, woocommerce or slack; nullptr otherwise.

@@ -203,6 +203,29 @@ DeliveryResult Deliverer::deliver(const OutboundEffect& e) {
   return to_file(a, e);
 }
 
+DeliveryResult Deliverer::perform_call(const OutboundEffect& e) {
+  if (e.type == "http.request") {
+    AdapterConfig perform;
+    perform.adapter = "perform";
+    return perform_now(perform, e);
+  }
+  auto route = config_.routes.find(e.type);
+  if (route == config_.routes.end() || !is_connector(route->second.adapter)) {
+    DeliveryResult r;
+    r.retryable = false;
+    r.error = "no connector answers " + e.type + ": route it to a shopify adapter under delivery.routes";
+    return r;
+  }
+  Connector* c = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(connectors_mu_);
+    auto& slot = connectors_[&route->second];
+    if (!slot) slot = make_connector(route->second);
+    c = slot.get();
+  }
+  return c->query(e);
+}
+
 DeliveryResult Deliverer::to_connector(const AdapterConfig& a, const OutboundEffect& e) {
   Connector* c = nullptr;
   {

@@ -89,6 +89,10 @@ class Deliverer {
   // Carries out an http.request effect now (method, url, headers, body) and returns its
   // response {"status", "body"}; used for http.request steps, whose response is their output.
   DeliveryResult perform_now(const AdapterConfig& a, const OutboundEffect& e);
+  // Makes a call whose answer a run waits for: http.request as it specifies, shopify.query
+  // through the shopify route. The response (the step's output) is in `response`; none when
+  // no answer came, and `error` says why.
+  DeliveryResult perform_call(const OutboundEffect& e);
   const DeliveryConfig& config() const { return config_; }
 
   // Milliseconds to wait before attempt `attempt + 1`: exponential from base_backoff_ms, capped,

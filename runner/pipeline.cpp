@@ -186,7 +186,7 @@ void Pipeline::hand_out_effects(Millis now) {
     for (auto& e : pending.value()) {
       if (in_flight_.count(e.id)) continue;
       in_flight_.insert(e.id);
-      if (e.type == "http.request") {
+      if (e.type == "http.request" || e.type == "shopify.query") {
         to_call_.push_back(std::move(e));
         ++calls;
       } else {
@@ -318,10 +318,8 @@ void Pipeline::call_loop() {
     out.run_id = effect.run_id;
     out.workflow = std::string(workflow_of_run(effect.run_id));
     out.attempt = effect.attempts + 1;
-    AdapterConfig perform;
-    perform.adapter = "perform";
     auto t0 = std::chrono::steady_clock::now();
-    DeliveryResult result = deliverer_->perform_now(perform, out);
+    DeliveryResult result = deliverer_->perform_call(out);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     {
       std::lock_guard<std::mutex> lock(mu_);

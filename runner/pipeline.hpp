@@ -5,8 +5,8 @@
 //     workflows for them, fires due timers and schedules, records delivery outcomes;
 //   - the dispatcher thread delivers effects from the outbox through the Deliverer, with
 //     retries and backoff, and dead-letters what keeps failing;
-//   - the call threads make the calls whose answer a run waits for (http.request): the engine
-//     never waits on an external API, and the answer resumes the run.
+//   - the call threads make the calls whose answer a run waits for (http.request,
+//     shopify.query): the engine never waits on an external API, and the answer resumes the run.
 #pragma once
 
 #include <atomic>

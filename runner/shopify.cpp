@@ -25,6 +25,7 @@ struct Mutation {
 // The effect types the adapter performs and the access scope each needs. Reads (the order's
 // fulfillment orders, transactions, a variant by SKU) are covered by the write scope.
 const Mutation kMutations[] = {
+    {"shopify.query", ""},  // a read: the scopes it needs depend on the query
     {"order.tag", "write_orders"},
     {"customer.tag", "write_customers"},
     {"order.note", "write_orders"},
@@ -104,6 +105,7 @@ class Shopify final : public Connector {
 
   DeliveryResult deliver(const OutboundEffect& e) override;
   Result<std::string> check(const std::vector<std::string>& routed_types) override;
+  DeliveryResult query(const OutboundEffect& e) override;
 
  private:
   // One GraphQL answer: data when ok, else the result to hand back.
@@ -549,6 +551,30 @@ DeliveryResult Shopify::price_update(const OutboundEffect& e) {
                         Json{{"productId", product}, {"variants", Json::array({v})}}),
                    "productVariantsBulkUpdate");
   return a.ok ? delivered() : a.failure;
+}
+
+DeliveryResult Shopify::query(const OutboundEffect& e) {
+  std::string document = text_of(e.params.value("query", Json()));
+  Json variables = e.params.value("variables", Json::object());
+  if (!variables.is_object()) variables = Json::object();
+  // A run waits for this answer: a throttled read waits here (on a call thread, never the
+  // engine's) for the bucket to refill, up to a minute.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    Answer a = call("query", document, variables);
+    if (a.ok) {
+      DeliveryResult r = delivered(Json{{"status", 200}, {"headers", Json::object()}, {"body", {{"data", a.data}}}});
+      return r;
+    }
+    if (!a.failure.throttled || std::chrono::steady_clock::now() > give_up) {
+      // The run decides what to do without the answer: the body says why there is none.
+      DeliveryResult r = a.failure;
+      r.response = Json{{"status", r.credentials_refused ? 401 : 0}, {"headers", Json::object()},
+                        {"body", {{"errors", Json::array({{{"message", r.error}}})}}}, {"error", r.error}};
+      return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(100L, a.failure.retry_after_ms)));
+  }
 }
 
 Result<std::string> Shopify::check(const std::vector<std::string>& routed_types) {

@@ -492,6 +492,7 @@ struct Engine::Impl {
         const std::string effect_id = effect_id_of(rs, path);
         Json request = params;
         request["idempotency_key"] = effect_id;
+        if (st.action != "http.request") request["action"] = st.action;
         auto resp = options.request(request);
         if (!resp) return fail(rs, path, "http.request: " + resp.error().message);
         output = std::move(resp.value());

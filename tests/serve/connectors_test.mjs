@@ -278,6 +278,22 @@ await t.test('a slow API never holds up a webhook: calls wait off the engine thr
   slow.close();
 });
 
+await t.test('shopify.query reads the store off the engine thread; the answer decides the run', async () => {
+  shop.addOrder(9601);
+  shop.addOrder(9602);
+  shop.addCustomer(77).numberOfOrders = 9;
+  shop.addCustomer(78).numberOfOrders = 1;
+  const r = await runnerFor('query', { 'shopify.query': shopifyRoute(shop), 'order.tag': shopifyRoute(shop) });
+  await r.post('/v1/events', JSON.stringify([order(9601, { customer: { id: 77 } }), order(9602, { customer: { id: 78 } })]), ce);
+  await r.until('the loyal runs completed', () => r.runs().filter((x) => x.workflow === 'loyal' && x.status === 'completed').length === 2);
+  await settled(r);
+  assert.deepEqual([...shop.order(9601).tags].sort(), ['checked', 'loyal', 'shopflow']);
+  assert.deepEqual([...shop.order(9602).tags].sort(), ['checked', 'shopflow']);
+  const steps = JSON.parse(r.cli('runs', '--db', r.db, '--steps', 'loyal:order-9601', '--json'));
+  assert.deepEqual(steps.find((x) => x.path === 'orders').output.body, { data: { customer: { numberOfOrders: 9 } } });
+  await r.kill('SIGTERM');
+});
+
 await t.test('calls leave only where ops allow: checked at start, on reload, after name resolution', async () => {
   const port = await freePort();
   let reached = 0;

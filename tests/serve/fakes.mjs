@@ -96,6 +96,10 @@ export class FakeShopify {
       case 'shop':
         return answer({ shop: { name: 'Fake Shop', myshopifyDomain: 'fake-shop.myshopify.com' },
           currentAppInstallation: { accessScopes: this.scopes.map((handle) => ({ handle })) } });
+      case 'customer': {
+        const c = this.customers.get(variables.id);
+        return answer({ customer: c ? { numberOfOrders: c.numberOfOrders ?? 0 } : null });
+      }
       case 'order':
         if (!/^query/.test(query.trimStart())) break;
         if (!order) return answer({ order: null });

@@ -103,7 +103,7 @@ await t.test('Connect your store: the order-processing bundle with workflows/dep
   });
   const store = r.effects().filter((x) => deploy.delivery.routes[x.type]);
   assert.deepEqual(store.filter((e) => e.status !== 'delivered').map((e) => [e.id, e.last_error]), []);
-  assert.deepEqual(shop.order(8001).fulfillmentOrders[0].holds.map((h) => h.notes), ['high fraud risk']);
+  assert.deepEqual(shop.order(8001).fulfillmentOrders[0].holds.map((h) => [h.reason, h.notes]), [['HIGH_RISK_OF_FRAUD', 'high fraud risk']]);
   assert.equal(shop.order(8002).note, 'Medium fraud risk: check that the billing and shipping addresses belong together before packing.');
   assert.equal(shop.order(8003).fulfillmentOrders[0].status, 'ON_HOLD');
   assert.deepEqual([...shop.order(8004).tags].sort(), ['Acme GmbH', 'B2B']);

@@ -340,7 +340,7 @@ DeliveryResult Shopify::order_note(const OutboundEffect& e) {
 }
 
 Shopify::Answer Shopify::fulfillment_orders(const std::string& order_gid) {
-  Answer a = call("order",
+  Answer a = call("order query",
                   "query OrderFulfillmentOrders($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 50) "
                   "{ nodes { id status fulfillmentHolds { handle } } } } }",
                   Json{{"id", order_gid}});
@@ -450,7 +450,7 @@ DeliveryResult Shopify::refund_create(const OutboundEffect& e) {
   }
   if (e.params.contains("amount")) {
     // The money goes back through the gateway that took it: the order's successful sale or capture.
-    Answer tx = call("order",
+    Answer tx = call("order query",
                      "query OrderTransactions($id: ID!) { order(id: $id) { id transactions(first: 50) "
                      "{ id kind status gateway } } }",
                      Json{{"id", order}});
@@ -529,7 +529,7 @@ DeliveryResult Shopify::price_update(const OutboundEffect& e) {
     // Found by SKU, as the catalogue workflows know a variant.
     std::string sku = text_of(e.params.value("sku", Json()));
     if (sku.empty()) return permanent("price.update needs \"variant_id\" and \"product_id\", or \"sku\"");
-    Answer v = call("productVariants",
+    Answer v = call("productVariants query",
                     "query VariantBySku($q: String!) { productVariants(first: 2, query: $q) { nodes { id product { id } } } }",
                     Json{{"q", "sku:" + Json(sku).dump()}});
     if (!v.ok) return v.failure;
@@ -578,7 +578,7 @@ DeliveryResult Shopify::query(const OutboundEffect& e) {
 }
 
 Result<std::string> Shopify::check(const std::vector<std::string>& routed_types) {
-  Answer a = call("shop",
+  Answer a = call("shop query",
                   "query ConnectorCheck { shop { name myshopifyDomain } currentAppInstallation "
                   "{ accessScopes { handle } } }",
                   Json::object());

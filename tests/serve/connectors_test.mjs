@@ -362,6 +362,16 @@ await t.test('connectors check: the shop name, the scopes of the token against t
   r = await check({ 'order.tag': shopifyRoute(shop) }, { SHOPIFY_ADMIN_TOKEN: 'shpat_wrong' });
   assert.equal(r.status, 1);
   assert.match(r.stdout, /refused the access token \(HTTP 401\)/);
+  const woo = await new FakeWoo({ key: 'ck_check', secret: 'cs_check' }).start();
+  const wooRoute = { adapter: 'woocommerce', url: woo.url, key_env: 'WC_KEY', secret_env: 'WC_SECRET' };
+  r = await check({ 'order.note': wooRoute }, { WC_KEY: 'ck_check', WC_SECRET: 'cs_check' });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /^OK +woocommerce .*\[order\.note\]: the consumer key may read orders/m);
+  assert.deepEqual(woo.requests, ['GET /wp-json/wc/v3/orders?per_page=1']);
+  r = await check({ 'order.note': wooRoute }, { WC_KEY: 'ck_check', WC_SECRET: 'cs_wrong' });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^FAIL +woocommerce .*answered 401: Sorry, you cannot list resources\. \(woocommerce_rest_cannot_view\); the store refused the consumer key/m);
+  await woo.stop();
   r = await check({ notify: { adapter: 'slack', url_env: 'SLACK_URL' } }, { SLACK_URL: 'https://hooks.slack.com/services/T1/B1/abc' });
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^OK +slack .*its form only: nothing was sent/m);

@@ -5,7 +5,9 @@
 //   - no two deliveries share an idempotency key unless they are the same effect;
 //   - no waiting run was lost: every paid order's timer fired after the restart;
 //   - the order tags go to a fake Shopify shop through the shopify connector, killed while
-//     deliveries are in flight: every big order carries its tag in the shop, once.
+//     deliveries are in flight: every big order carries its tag in the shop, once;
+//   - refunds, whose mutation takes an idempotency key, are applied in the shop exactly once
+//     though the runner is killed while they are in flight.
 // The sender behaves like a store: what was not acknowledged is sent again.
 // Usage: node crash_test.mjs SHOPFLOW_BINARY [EVENTS]
 import assert from 'node:assert/strict';
@@ -126,6 +128,44 @@ await t.test('every big order carries its tag in the shop, though the runner was
 });
 
 await runner.kill('SIGTERM');
+
+// Refunds carry their effect's key in @idempotent: killed while refunds are in flight (the
+// shop answers slowly, so some are applied in the shop but never recorded as delivered), the
+// runner sends them again after the restart with the same keys, and the shop applies each once.
+const refunds = 40;
+shop.delayMs = 150;
+const refundDir = tempDir('crash-refunds');
+const refundConfig = path.join(refundDir, 'deploy.json');
+fs.writeFileSync(refundConfig, JSON.stringify({ delivery: { routes: { 'refund.create': { adapter: 'shopify', url: shop.url,
+  api_version: '2025-10', token_env: 'SHOPIFY_ADMIN_TOKEN' } } }, calls: { allow: ['http://127.0.0.1'] }, retry: { base_ms: 100, max_ms: 1000 } }));
+const refunder = new Runner(bin, path.join(here, 'connectors_bundle.json'), refundDir,
+  { env: { SHOPIFY_ADMIN_TOKEN: 'shpat_crash' }, args: ['--config', refundConfig] });
+for (let i = 0; i < refunds; i++) shop.addOrder(70000 + i);
+await refunder.start();
+const returns = Array.from({ length: refunds }, (_, i) => ({ specversion: '1.0', id: `ret-${i}`, source: '/crash', type: 'return.closed',
+  data: { order_id: 70000 + i, amount: '9.90', name: `#R${i}` } }));
+const sendReturns = () => refunder.post('/v1/events', JSON.stringify(returns), { 'Content-Type': 'application/cloudevents-batch+json' });
+assert.equal((await sendReturns()).status, 202);
+const refundCalls = () => shop.calls.filter((c) => c.op === 'refundCreate').length;
+await refunder.until('some refunds applied', () => refundCalls() >= 8, 60000);
+await refunder.kill('SIGKILL');
+const beforeRestart = refundCalls();
+await refunder.start();
+assert.equal((await sendReturns()).status, 202, 'the store sends the returns again');
+await refunder.until('every refund delivered', () => {
+  const e = refunder.effects();
+  return e.length === refunds && e.every((x) => x.status === 'delivered');
+}, 120000);
+
+await t.test('killed while refunding: every refund applied in the shop exactly once, under its effect key', async () => {
+  const applied = shop.applied.filter((a) => a.op === 'refundCreate');
+  assert.equal(applied.length, refunds);
+  assert.equal(new Set(applied.map((a) => a.key)).size, refunds);
+  assert.deepEqual(applied.map((a) => a.key).sort(), returns.map((r) => `refund:${r.id}/refund`).sort());
+  console.log(`     ${refunds} refunds, ${refundCalls()} refundCreate calls (${refundCalls() - refunds} sent again after the kill, ${beforeRestart} before it)`);
+});
+
+await refunder.kill('SIGTERM');
 await shop.stop();
 await sleep(50);
 t.done();

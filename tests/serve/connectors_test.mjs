@@ -278,6 +278,29 @@ await t.test('a slow API never holds up a webhook: calls wait off the engine thr
   slow.close();
 });
 
+await t.test('a call not answered before a crash is made again after the restart, with the same idempotency key', async () => {
+  const port = await freePort();
+  const keys = [];
+  const api = http.createServer((req, res) => {
+    keys.push(req.headers['idempotency-key']);
+    setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ orders_count: 3 })); }, 1500);
+  });
+  await new Promise((resolve) => api.listen(port, '127.0.0.1', resolve));
+  const r = await runnerFor('call-crash', {});
+  await r.post('/v1/events', JSON.stringify([order(9701, { lookup_port: port }), order(9702, { lookup_port: port })]), ce);
+  await r.until('both calls made', () => keys.length === 2);
+  await r.kill('SIGKILL');
+  await r.start();
+  await r.until('the calls made again and the runs completed',
+    () => r.runs().filter((x) => x.workflow === 'lookup' && x.status === 'completed').length === 2, 30000);
+  assert.deepEqual(keys.sort(), ['lookup:order-9701/ask', 'lookup:order-9701/ask', 'lookup:order-9702/ask', 'lookup:order-9702/ask']);
+  await r.until('the notes delivered', () => r.sinkLines().filter((l) => l.type === 'order.note').length === 2);
+  assert.deepEqual(r.sinkLines().filter((l) => l.type === 'order.note').map((l) => l.params.note), ['3 earlier orders', '3 earlier orders']);
+  await r.kill('SIGTERM');
+  api.closeAllConnections();
+  api.close();
+});
+
 await t.test('shopify.query reads the store off the engine thread; the answer decides the run', async () => {
   shop.addOrder(9601);
   shop.addOrder(9602);

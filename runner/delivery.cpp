@@ -81,7 +81,8 @@ Result<AdapterConfig> parse_adapter(const Json& j, const std::string& at, const 
   a.api_version = j.value("api_version", "");
   for (auto [key, out] : {std::pair{"secret_env", &a.secret}, std::pair{"username_env", &a.username},
                           std::pair{"password_env", &a.password}, std::pair{"token_env", &a.token},
-                          std::pair{"key_env", &a.key}, std::pair{"url_env", &a.url}}) {
+                          std::pair{"key_env", &a.key}, std::pair{"url_env", &a.url},
+                          std::pair{"client_id_env", &a.client_id}, std::pair{"client_secret_env", &a.client_secret}}) {
     if (auto st = from_env(key, out); !st) return st.error();
   }
   auto needs = [&](bool missing, const std::string& what) -> Status {
@@ -91,7 +92,9 @@ Result<AdapterConfig> parse_adapter(const Json& j, const std::string& at, const 
   if (a.adapter == "shopify") {
     for (auto st : {needs(a.shop.empty() && a.url.empty(), "\"shop\" (e.g. \"example.myshopify.com\") or \"url\""),
                     needs(a.api_version.empty(), "\"api_version\", e.g. \"2025-10\": pin the Admin API version"),
-                    needs(a.token.empty(), "\"token_env\": the environment variable holding the Admin API token")}) {
+                    needs(a.token.empty() && (a.client_id.empty() || a.client_secret.empty()),
+                          "\"token_env\" (the environment variable holding an Admin API token), or "
+                          "\"client_id_env\" and \"client_secret_env\" (a Dev Dashboard app's credentials)")}) {
       if (!st) return st.error();
     }
   } else if (a.adapter == "woocommerce") {

@@ -54,7 +54,9 @@ struct AdapterConfig {
   std::string secret;            // http: HMAC key; woocommerce: consumer secret (from secret_env)
   std::string shop;              // shopify: "example.myshopify.com"
   std::string api_version;       // shopify: "2025-10"
-  std::string token;             // shopify: Admin API access token (from token_env)
+  std::string token;             // shopify: Admin API access token (from token_env), or
+  std::string client_id, client_secret;  // shopify: a Dev Dashboard app's credentials, exchanged
+                                         // for tokens (client credentials grant)
   std::string key;               // woocommerce: consumer key (from key_env)
   std::string from;              // smtp
   std::string username, password;  // smtp (read from *_env)

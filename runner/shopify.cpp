@@ -1,6 +1,8 @@
 // The shopify connector: effects become Admin GraphQL calls. The client keeps the shop's
 // query-cost bucket from every answer (extensions.cost.throttleStatus) and waits before a call
 // that would not fit; a THROTTLED answer is handed back as "try again later", not as a failure.
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -100,6 +102,7 @@ class Shopify final : public Connector {
       base = "https://" + shop;
     }
     while (!base.empty() && base.back() == '/') base.pop_back();
+    base_ = base;
     endpoint_ = base + "/admin/api/" + a.api_version + "/graphql.json";
   }
 
@@ -132,14 +135,58 @@ class Shopify final : public Connector {
   // The order's fulfillment orders: [{id, status, fulfillmentHolds: [{handle}]}].
   Answer fulfillment_orders(const std::string& order_gid);
 
+  // The access token: the configured one, or one from the client credentials grant, asked for
+  // again shortly before it expires (or at once when `renew`). Empty with `error` set on failure.
+  std::string access_token(bool renew, DeliveryResult* error);
+
   AdapterConfig a_;
+  std::string base_;
   std::string endpoint_;
   std::mutex mu_;
+  std::mutex token_mu_;
+  std::string granted_;  // from the client credentials grant
+  std::chrono::steady_clock::time_point granted_until_;
   bool known_ = false;  // a throttleStatus has been seen
   double available_ = 0, maximum_ = 0, restore_ = 0;
   std::chrono::steady_clock::time_point seen_at_;
   std::map<std::string, double> cost_;  // requested cost last seen, per operation
 };
+
+std::string Shopify::access_token(bool renew, DeliveryResult* error) {
+  if (!a_.token.empty()) return a_.token;
+  std::lock_guard<std::mutex> lock(token_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!renew && !granted_.empty() && now < granted_until_) return granted_;
+  HttpCall c;
+  c.url = base_ + "/admin/oauth/access_token";
+  c.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+  auto escape = [](const std::string& v) {
+    char* e = curl_easy_escape(nullptr, v.c_str(), static_cast<int>(v.size()));
+    std::string out = e ? e : "";
+    curl_free(e);
+    return out;
+  };
+  c.body = "grant_type=client_credentials&client_id=" + escape(a_.client_id) + "&client_secret=" + escape(a_.client_secret);
+  c.timeout_ms = a_.timeout_ms;
+  HttpAnswer h = http_call(c);
+  Json body = Json::parse(h.body, nullptr, false);
+  if (!h.answered() || h.status >= 500) {
+    error->error = "Shopify access token: " + (h.answered() ? "answered HTTP " + std::to_string(h.status) : h.error);
+    return "";
+  }
+  if (h.status != 200 || !body.is_object() || !body.value("access_token", Json()).is_string()) {
+    error->retryable = false;
+    error->credentials_refused = true;
+    error->error = "Shopify refused the app's client credentials (HTTP " + std::to_string(h.status) +
+                   "); check client_id_env, client_secret_env and that the app is installed on the shop";
+    return "";
+  }
+  granted_ = body["access_token"].get<std::string>();
+  // Asked for again five minutes before it expires (tokens last about a day).
+  long lifetime = body.value("expires_in", Json(86399)).is_number() ? body.value("expires_in", 86399L) : 86399L;
+  granted_until_ = now + std::chrono::seconds(std::max(60L, lifetime - 300));
+  return granted_;
+}
 
 long Shopify::room_wait_ms(double cost) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -175,10 +222,17 @@ Shopify::Answer Shopify::call(const std::string& op, const std::string& document
   }
   HttpCall c;
   c.url = endpoint_;
-  c.headers = {"Content-Type: application/json", "Accept: application/json", "X-Shopify-Access-Token: " + a_.token};
   c.body = Json{{"query", document}, {"variables", variables}}.dump(-1, ' ', false, Json::error_handler_t::replace);
   c.timeout_ms = a_.timeout_ms;
-  HttpAnswer h = http_call(c);
+  HttpAnswer h;
+  // A granted token refused is asked for again once: it may have expired early.
+  for (int tries = 0; tries < 2; ++tries) {
+    std::string token = access_token(tries > 0, &out.failure);
+    if (token.empty()) return out;
+    c.headers = {"Content-Type: application/json", "Accept: application/json", "X-Shopify-Access-Token: " + token};
+    h = http_call(c);
+    if (!(h.answered() && h.status == 401 && a_.token.empty())) break;
+  }
   std::string where = "Shopify " + op;
   if (!h.answered()) {
     out.failure.error = where + ": " + h.error;

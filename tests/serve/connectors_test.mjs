@@ -87,7 +87,8 @@ await t.test('Connect your store: the order-processing bundle with workflows/dep
   const config = path.join(dir, 'deploy.json');
   fs.writeFileSync(config, JSON.stringify(deploy));
   const r = new Runner(bin, path.join(here, '../../workflows/order-processing.json'), dir,
-    { env: { SHOPIFY_ADMIN_TOKEN: TOKEN }, args: ['--config', config] });
+    { env: { SHOPIFY_CLIENT_ID: 'library-app', SHOPIFY_CLIENT_SECRET: 'library-secret' }, args: ['--config', config] });
+  shop.client = { id: 'library-app', secret: 'library-secret' };
   await r.start();
   const address = { address1: 'Keizersgracht 1', city: 'Amsterdam', zip: '1015 CJ', country_code: 'NL' };
   const created = (id, data) => ({ specversion: '1.0', id: `lib-${id}`, source: '/t', type: 'order.created',
@@ -109,6 +110,28 @@ await t.test('Connect your store: the order-processing bundle with workflows/dep
   assert.deepEqual([...shop.order(8004).tags].sort(), ['Acme GmbH', 'B2B']);
   assert.deepEqual([...shop.customer(9004).tags], ['B2B']);
   await r.kill('SIGTERM');
+});
+
+await t.test('a Dev Dashboard app: its client credentials are exchanged for a token, once for many calls', async () => {
+  for (const id of [1101, 1102, 1103]) shop.addOrder(id);
+  shop.client = { id: 'client-id-1', secret: 'client-secret-1' };
+  shop.grants = 0;
+  const route = { adapter: 'shopify', url: shop.url, api_version: '2025-10', client_id_env: 'SHOPIFY_CLIENT_ID', client_secret_env: 'SHOPIFY_CLIENT_SECRET' };
+  const r = await runnerFor('grant', { 'order.tag': route }, { env: { SHOPIFY_CLIENT_ID: 'client-id-1', SHOPIFY_CLIENT_SECRET: 'client-secret-1' } });
+  await r.post('/v1/events', JSON.stringify([order(1101), order(1102), order(1103)]), ce);
+  const effects = await settled(r);
+  assert.deepEqual(effects.map((e) => e.status), ['delivered', 'delivered', 'delivered']);
+  for (const id of [1101, 1102, 1103]) assert.deepEqual([...shop.order(id).tags].sort(), ['checked', 'shopflow']);
+  assert.equal(shop.grants, 1);
+  await r.kill('SIGTERM');
+  // Wrong credentials: refused at once, and said so.
+  shop.addOrder(1104);
+  const bad = await runnerFor('grant-bad', { 'order.tag': route }, { env: { SHOPIFY_CLIENT_ID: 'client-id-1', SHOPIFY_CLIENT_SECRET: 'wrong' } });
+  await bad.post('/v1/events', JSON.stringify([order(1104)]), ce);
+  const [e] = await settled(bad);
+  assert.equal(e.status, 'dead');
+  assert.match(e.last_error, /Shopify refused the app's client credentials \(HTTP 400\)/);
+  await bad.kill('SIGTERM');
 });
 
 await t.test('a throttled shop slows the adapter: nothing lost, nothing doubled, THROTTLED is not a failed attempt', async () => {

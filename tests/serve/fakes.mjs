@@ -68,6 +68,15 @@ export class FakeShopify {
 
   async handle(req, body, res) {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (req.method === 'POST' && req.url === '/admin/oauth/access_token') {
+      // The client credentials grant of a Dev Dashboard app installed on the shop.
+      const form = new URLSearchParams(body);
+      this.grants = (this.grants || 0) + 1;
+      if (form.get('grant_type') !== 'client_credentials' || !this.client || form.get('client_id') !== this.client.id || form.get('client_secret') !== this.client.secret) {
+        return reply(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed' });
+      }
+      return reply(res, 200, { access_token: this.token, scope: this.scopes.join(','), expires_in: 86399 });
+    }
     if (req.method !== 'POST' || req.url !== `/admin/api/${this.version}/graphql.json`) return reply(res, 404, { errors: 'Not Found' });
     if (req.headers['x-shopify-access-token'] !== this.token) {
       this.calls.push({ op: null, status: 401 });

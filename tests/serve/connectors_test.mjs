@@ -16,6 +16,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const bundle = path.join(here, 'connectors_bundle.json');
 const TOKEN = 'shpat_test_token';
 const t = suite();
+// Every runner started here is stopped when the test ends, also when a check failed midway.
+const started = [];
+process.on('exit', () => { for (const r of started) if (r.proc && r.proc.exitCode === null) r.proc.kill('SIGKILL'); });
 // The CLI, without blocking this process: the fakes answer from its event loop.
 const shopflow = (args, env = {}) => new Promise((resolve) => {
   execFile(bin, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20000 },
@@ -34,6 +37,7 @@ async function runnerFor(name, routes, { retry = { max_attempts: 8, base_ms: 100
   fs.writeFileSync(config, JSON.stringify({ delivery: { routes }, retry, ...(calls ? { calls } : {}) }));
   const r = new Runner(bin, bundlePath, dir, { env: { SHOPIFY_ADMIN_TOKEN: TOKEN, ...env }, args: ['--config', config] });
   r.config = config;
+  started.push(r);
   await r.start();
   return r;
 }
@@ -89,6 +93,7 @@ await t.test('Connect your store: the order-processing bundle with workflows/dep
   const r = new Runner(bin, path.join(here, '../../workflows/order-processing.json'), dir,
     { env: { SHOPIFY_CLIENT_ID: 'library-app', SHOPIFY_CLIENT_SECRET: 'library-secret' }, args: ['--config', config] });
   shop.client = { id: 'library-app', secret: 'library-secret' };
+  started.push(r);
   await r.start();
   const address = { address1: 'Keizersgracht 1', city: 'Amsterdam', zip: '1015 CJ', country_code: 'NL' };
   const created = (id, data) => ({ specversion: '1.0', id: `lib-${id}`, source: '/t', type: 'order.created',

@@ -13,8 +13,10 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "egress.hpp"
 #include "http_server.hpp"
 #include "shopflow/bundle.hpp"
+#include "shopflow/json.hpp"
 
 namespace shopflow::cli {
 
@@ -31,7 +33,8 @@ const char* kUsage =
     "Options:\n"
     "  --db FILE           the SQLite store (required)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
-    "  --config FILE       deployment config: effect delivery adapters and retries (JSON)\n"
+    "  --config FILE       deployment config: effect delivery adapters, retries and the hosts\n"
+    "                      calls may reach (JSON)\n"
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
     "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
     "  --max-wal BYTES     bound of the store's write-ahead log (default 67108864)\n"
@@ -142,6 +145,30 @@ int cmd_serve(int argc, char** argv) {
     std::fprintf(stderr, "shopflow serve: the bundle has problems; fix them first (shopflow validate %s)\n",
                  bundle_path.c_str());
     return 1;
+  }
+  // The bundle's calls must go where the deployment config allows; refused now, naming the step.
+  {
+    Json config = nullptr;
+    if (!opts.config_path.empty()) {
+      auto config_text = read_input(opts.config_path);
+      if (!config_text) return 2;
+      auto doc = parse_json(*config_text, "the config");
+      if (!doc) {
+        std::fprintf(stderr, "%s: %s\n", opts.config_path.c_str(), doc.error().to_string().c_str());
+        return 2;
+      }
+      config = std::move(doc.value());
+    }
+    auto calls = runner::parse_egress(config);
+    if (!calls) {
+      std::fprintf(stderr, "%s: %s\n", opts.config_path.c_str(), calls.error().to_string().c_str());
+      return 2;
+    }
+    if (auto st = runner::egress_check_bundle(calls.value(), loaded.value().bundle); !st) {
+      std::fprintf(stderr, "%s: %s\nshopflow serve: the bundle calls a host the deployment config does not allow\n",
+                   bundle_path.c_str(), st.error().to_string().c_str());
+      return 1;
+    }
   }
   opts.bundle = std::move(loaded.value().bundle);
   opts.bundle_path = bundle_path;

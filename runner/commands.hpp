@@ -13,5 +13,7 @@ int cmd_serve(int argc, char** argv);
 int cmd_runs(int argc, char** argv);
 int cmd_effects(int argc, char** argv);
 int cmd_dead_letters(int argc, char** argv);
+int cmd_connectors(int argc, char** argv);
+int cmd_topics(int argc, char** argv);
 
 }  // namespace shopflow::cli

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <map>
 
+#include "connectors.hpp"
 #include "webhooks.hpp"
 
 namespace shopflow::runner {
@@ -75,17 +77,50 @@ Result<AdapterConfig> parse_adapter(const Json& j, const std::string& at, const 
     }
     return Status::Ok();
   };
+  a.shop = j.value("shop", "");
+  a.api_version = j.value("api_version", "");
   for (auto [key, out] : {std::pair{"secret_env", &a.secret}, std::pair{"username_env", &a.username},
-                          std::pair{"password_env", &a.password}}) {
+                          std::pair{"password_env", &a.password}, std::pair{"token_env", &a.token},
+                          std::pair{"key_env", &a.key}, std::pair{"url_env", &a.url},
+                          std::pair{"client_id_env", &a.client_id}, std::pair{"client_secret_env", &a.client_secret}}) {
     if (auto st = from_env(key, out); !st) return st.error();
   }
-  if (a.adapter == "http" || a.adapter == "smtp") {
+  auto needs = [&](bool missing, const std::string& what) -> Status {
+    if (missing) return Error{"the " + a.adapter + " adapter needs " + what, at, 0, 0};
+    return Status::Ok();
+  };
+  if (a.adapter == "shopify") {
+    for (auto st : {needs(a.shop.empty() && a.url.empty(), "\"shop\" (e.g. \"example.myshopify.com\") or \"url\""),
+                    needs(a.api_version.empty(), "\"api_version\", e.g. \"2025-10\": pin the Admin API version"),
+                    needs(a.token.empty() && (a.client_id.empty() || a.client_secret.empty()),
+                          "\"token_env\" (the environment variable holding an Admin API token), or "
+                          "\"client_id_env\" and \"client_secret_env\" (a Dev Dashboard app's credentials)")}) {
+      if (!st) return st.error();
+    }
+  } else if (a.adapter == "woocommerce") {
+    for (auto st : {needs(a.url.empty(), "\"url\": the store's base URL, e.g. \"https://shop.example.com\""),
+                    needs(a.key.empty(), "\"key_env\": the environment variable holding the consumer key (ck_...)"),
+                    needs(a.secret.empty(), "\"secret_env\": the environment variable holding the consumer secret (cs_...)")}) {
+      if (!st) return st.error();
+    }
+    // The key and secret travel as HTTP basic auth: only over TLS, or to this machine.
+    bool local = a.url.rfind("http://127.", 0) == 0 || a.url.rfind("http://localhost", 0) == 0 ||
+                 a.url.rfind("http://[::1]", 0) == 0;
+    if (a.url.rfind("https://", 0) != 0 && !local) {
+      return Error{"the woocommerce adapter sends the consumer key as basic auth: the url must be https://",
+                   pointer_join(at, "url"), 0, 0};
+    }
+  } else if (a.adapter == "slack") {
+    if (auto st = needs(a.url.empty(), "\"url_env\": the environment variable holding the incoming-webhook URL"); !st) {
+      return st.error();
+    }
+  } else if (a.adapter == "http" || a.adapter == "smtp") {
     if (a.url.empty()) return Error{"the " + a.adapter + " adapter needs a \"url\"", at, 0, 0};
   } else if (a.adapter == "file") {
     if (a.path.empty()) return Error{"the file adapter needs a \"path\"", at, 0, 0};
   } else if (a.adapter != "perform") {
-    return Error{"unknown adapter \"" + a.adapter + "\": use file, http, smtp or perform", pointer_join(at, "adapter"),
-                 0, 0};
+    return Error{"unknown adapter \"" + a.adapter + "\": use file, http, smtp, perform, shopify, woocommerce or slack",
+                 pointer_join(at, "adapter"), 0, 0};
   }
   return a;
 }
@@ -114,15 +149,32 @@ Result<DeliveryConfig> parse_delivery_config(const Json& config, const std::stri
     auto a = parse_adapter(d["default"], "/delivery/default", default_file, env);
     if (!a) return a.error();
     out.fallback = a.value();
+    if (is_connector(out.fallback.adapter)) {
+      return Error{"the " + out.fallback.adapter + " adapter performs only some effect types: route each of them under "
+                   "\"routes\" instead of making it the default",
+                   "/delivery/default", 0, 0};
+    }
   }
   if (d.contains("routes")) {
     if (!d["routes"].is_object()) return Error{"must map effect types to adapters", "/delivery/routes", 0, 0};
     for (auto it = d["routes"].begin(); it != d["routes"].end(); ++it) {
       auto a = parse_adapter(it.value(), pointer_join("/delivery/routes", it.key()), default_file, env);
       if (!a) return a.error();
+      // A route the adapter cannot carry out is refused now, not found when the first effect fails.
+      const auto& types = connector_effect_types(a.value().adapter);
+      if (is_connector(a.value().adapter) && std::find(types.begin(), types.end(), it.key()) == types.end()) {
+        std::string can;
+        for (const auto& t : types) can += (can.empty() ? "" : ", ") + t;
+        return Error{"the route for " + it.key() + " goes to the " + a.value().adapter + " adapter, which cannot perform " +
+                         it.key() + " (it performs " + can + ")",
+                     pointer_join("/delivery/routes", it.key()), 0, 0};
+      }
       out.routes[it.key()] = a.value();
     }
   }
+  auto calls = parse_egress(config);
+  if (!calls) return calls.error();
+  out.calls = std::move(calls.value());
   const Json r = config.value("retry", Json::object());
   out.max_attempts = r.value("max_attempts", out.max_attempts);
   out.base_backoff_ms = r.value("base_ms", out.base_backoff_ms);
@@ -150,7 +202,42 @@ DeliveryResult Deliverer::deliver(const OutboundEffect& e) {
   if (a.adapter == "http") return to_http(a, e);
   if (a.adapter == "smtp") return to_smtp(a, e);
   if (a.adapter == "perform") return perform_now(a, e);
+  if (is_connector(a.adapter)) return to_connector(a, e);
   return to_file(a, e);
+}
+
+DeliveryResult Deliverer::perform_call(const OutboundEffect& e) {
+  if (e.type == "http.request") {
+    AdapterConfig perform;
+    perform.adapter = "perform";
+    return perform_now(perform, e);
+  }
+  auto route = config_.routes.find(e.type);
+  if (route == config_.routes.end() || !is_connector(route->second.adapter)) {
+    DeliveryResult r;
+    r.retryable = false;
+    r.error = "no connector answers " + e.type + ": route it to a shopify adapter under delivery.routes";
+    return r;
+  }
+  Connector* c = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(connectors_mu_);
+    auto& slot = connectors_[&route->second];
+    if (!slot) slot = make_connector(route->second);
+    c = slot.get();
+  }
+  return c->query(e);
+}
+
+DeliveryResult Deliverer::to_connector(const AdapterConfig& a, const OutboundEffect& e) {
+  Connector* c = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(connectors_mu_);
+    auto& slot = connectors_[&a];
+    if (!slot) slot = make_connector(a);
+    c = slot.get();
+  }
+  return c->deliver(e);
 }
 
 std::vector<DeliveryResult> Deliverer::deliver_batch(const std::vector<OutboundEffect>& effects) {
@@ -242,6 +329,11 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
     r.error = "http.request has no url";
     return r;
   }
+  if (auto allowed = egress_check_url(config_.calls, url); !allowed) {
+    r.retryable = false;
+    r.error = "call refused: " + allowed.error().message;
+    return r;
+  }
   std::string payload;
   bool json_payload = false;
   if (e.params.contains("body")) {
@@ -273,7 +365,34 @@ DeliveryResult Deliverer::perform_now(const AdapterConfig& a, const OutboundEffe
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &response);
   curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &headers);
+  // The address a name resolves to is checked as the connection opens; redirects are not
+  // followed (a 3xx is the answer), so no other host is reached.
+  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
+  struct Gate {
+    const EgressPolicy* policy;
+    UrlParts url;
+    bool refused = false;
+  } gate{&config_.calls, {}, false};
+  if (auto parts = url_parts(url)) gate.url = parts.value();
+  auto open_socket = +[](void* user, curlsocktype, curl_sockaddr* address) -> curl_socket_t {
+    auto* g = static_cast<Gate*>(user);
+    if (!egress_address_allowed(*g->policy, g->url, &address->addr)) {
+      g->refused = true;
+      return CURL_SOCKET_BAD;
+    }
+    return ::socket(address->family, address->socktype, address->protocol);
+  };
+  curl_easy_setopt(c.h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(c.h, CURLOPT_OPENSOCKETDATA, &gate);
   CURLcode rc = curl_easy_perform(c.h);
+  if (gate.refused) {
+    r.retryable = false;
+    r.error = "call refused: " + gate.url.host +
+              " resolves to an internal address (loopback, link-local, private); calls go there only when calls.allow "
+              "lists it";
+    return r;
+  }
   if (rc != CURLE_OK) {
     r.error = method + " " + url + ": " + curl_easy_strerror(rc);
     return r;

@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"runs", shopflow::cli::cmd_runs, "list the runs in a store, or one run's steps"},
     {"effects", shopflow::cli::cmd_effects, "list the effects in a store's outbox"},
     {"dead-letters", shopflow::cli::cmd_dead_letters, "list, retry or discard effects that kept failing"},
+    {"connectors", shopflow::cli::cmd_connectors, "check that the store connections of a deployment config work"},
+    {"topics", shopflow::cli::cmd_topics, "list the webhook topics a bundle needs from the store"},
 };
 
 void usage(FILE* out) {

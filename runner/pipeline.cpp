@@ -18,7 +18,11 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
       deliverer_(std::move(deliverer)),
       metrics_(metrics),
       clock_(std::move(clock)),
-      opts_(options) {}
+      opts_(options) {
+  engine_->defer_requests(true);
+  metrics_.declare("shopflow_connector_credentials_refused_total", "counter",
+                   "Deliveries whose token or key the service refused (401/403), by effect type");
+}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -27,6 +31,7 @@ void Pipeline::set_checkpointer(std::unique_ptr<Store> store) { checkpointer_ = 
 void Pipeline::start() {
   engine_thread_ = std::thread([this] { engine_loop(); });
   dispatch_thread_ = std::thread([this] { dispatch_loop(); });
+  for (size_t i = 0; i < opts_.call_threads; ++i) call_threads_.emplace_back([this] { call_loop(); });
   if (checkpointer_) checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
 }
 
@@ -80,7 +85,11 @@ void Pipeline::stop() {
   engine_cv_.notify_all();
   dispatch_cv_.notify_all();
   checkpoint_cv_.notify_all();
+  call_cv_.notify_all();
   if (dispatch_thread_.joinable()) dispatch_thread_.join();
+  for (auto& t : call_threads_) {
+    if (t.joinable()) t.join();
+  }
   if (engine_thread_.joinable()) engine_thread_.join();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
@@ -152,6 +161,7 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const Outcome& o = outcomes[i];
     const auto& e = o.effect;
+    if (o.call) continue;  // below, each in a transaction of its own with the run it resumes
     if (o.result.ok) {
       if (auto st = engine_->mark_delivered(e.id); !st) {
         log_error("cannot record a delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
@@ -160,6 +170,20 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
       }
       counted.emplace_back(e.type, "delivered");
       continue;
+    }
+    if (o.result.throttled) {
+      // The service asked to slow down: the same effect (same key) goes again after the wait it
+      // named, and this try does not count against max_attempts.
+      if (auto st = engine_->mark_failed(e.id, o.result.error, now + std::max<Millis>(o.result.retry_after_ms, 1), false);
+          !st) {
+        log_error("cannot record a throttled delivery", {{"effect", e.id}, {"error", st.error().message}});
+      }
+      metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "throttled"}});
+      continue;
+    }
+    if (o.result.credentials_refused) {
+      metrics_.add("shopflow_connector_credentials_refused_total", {{"type", e.type}});
+      log_error("the service refused the credentials", {{"effect", e.id}, {"type", e.type}, {"error", o.result.error}});
     }
     int attempt = e.attempts + 1;
     bool dead = !o.result.retryable || attempt >= deliverer_->config().max_attempts;
@@ -194,6 +218,13 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
   for (size_t i = 0; i < outcomes.size(); ++i) {
     if (unrecorded[i]) unrecorded_.push_back(std::move(outcomes[i]));
   }
+  for (auto& o : outcomes) {
+    if (!o.call) continue;
+    if (auto st = engine_->complete_call(o.effect.id, call_output(o.result), now); !st) {
+      log_error("cannot resume a run with its call's answer", {{"effect", o.effect.id}, {"error", st.error().message}});
+    }
+    metrics_.add("shopflow_effect_deliveries_total", {{"type", o.effect.type}, {"outcome", "answered"}});
+  }
   outcomes.clear();
 }
 
@@ -203,17 +234,23 @@ void Pipeline::hand_out_effects(Millis now) {
     log_error("cannot read the outbox", {{"error", pending.error().message}});
     return;
   }
-  size_t handed = 0;
+  size_t handed = 0, calls = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& e : pending.value()) {
       if (in_flight_.count(e.id)) continue;
       in_flight_.insert(e.id);
-      to_deliver_.push_back(std::move(e));
-      ++handed;
+      if (e.type == "http.request" || e.type == "shopify.query") {
+        to_call_.push_back(std::move(e));
+        ++calls;
+      } else {
+        to_deliver_.push_back(std::move(e));
+        ++handed;
+      }
     }
   }
   if (handed) dispatch_cv_.notify_one();
+  for (size_t i = 0; i < calls; ++i) call_cv_.notify_one();
 }
 
 void Pipeline::update_gauges() {
@@ -263,8 +300,16 @@ void Pipeline::engine_loop() {
     }
     const bool wrote = !batch.empty() || !outcomes.empty();
     if (replacement) {
-      engine_ = std::move(replacement);
-      log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
+      // A bundle that calls where the deployment config does not allow is refused, naming the step.
+      if (auto st = egress_check_bundle(deliverer_->config().calls, replacement->bundle()); !st) {
+        log_error("reload refused: the bundle calls a host the deployment config does not allow; the old one keeps "
+                  "running",
+                  {{"bundle", replacement->bundle().name}, {"error", st.error().to_string()}});
+      } else {
+        engine_ = std::move(replacement);
+        engine_->defer_requests(true);
+        log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
+      }
     }
     if (!batch.empty()) {
       commit(batch);
@@ -316,6 +361,42 @@ void Pipeline::engine_loop() {
       last_gauges_ = now;
     }
     more = handled && handled.value() == opts_.process_slice;
+  }
+}
+
+Json Pipeline::call_output(const DeliveryResult& r) {
+  // No answer at all (DNS, refused, timeout) is status 0 with the reason, so a workflow's
+  // `if status == 200 ... else` handles an unreachable service like any other failure.
+  if (r.response.is_null()) return Json{{"status", 0}, {"headers", Json::object()}, {"body", nullptr}, {"error", r.error}};
+  return r.response;
+}
+
+void Pipeline::call_loop() {
+  for (;;) {
+    EffectRow effect;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      call_cv_.wait(lock, [&] { return stopping_ || !to_call_.empty(); });
+      if (stopping_) return;  // an unanswered call stays pending: it is made again at the next start
+      effect = std::move(to_call_.front());
+      to_call_.pop_front();
+    }
+    OutboundEffect out;
+    out.id = effect.id;
+    out.type = effect.type;
+    out.params = Json::parse(effect.params, nullptr, false);
+    out.run_id = effect.run_id;
+    out.workflow = std::string(workflow_of_run(effect.run_id));
+    out.attempt = effect.attempts + 1;
+    auto t0 = std::chrono::steady_clock::now();
+    DeliveryResult result = deliverer_->perform_call(out);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      metrics_.observe("shopflow_delivery_seconds", {{"type", effect.type}}, secs);
+      outcomes_.push_back(Outcome{std::move(effect), std::move(result), true});
+    }
+    engine_cv_.notify_one();
   }
 }
 

@@ -4,7 +4,9 @@
 //   - the engine thread owns the Engine: commits queued events in one transaction, runs
 //     workflows for them, fires due timers and schedules, records delivery outcomes;
 //   - the dispatcher thread delivers effects from the outbox through the Deliverer, with
-//     retries and backoff, and dead-letters what keeps failing.
+//     retries and backoff, and dead-letters what keeps failing;
+//   - the call threads make the calls whose answer a run waits for (http.request,
+//     shopify.query): the engine never waits on an external API, and the answer resumes the run.
 #pragma once
 
 #include <atomic>
@@ -47,6 +49,7 @@ struct PipelineOptions {
   // the bound however steady the load; after a second without writes it is truncated too.
   std::int64_t max_wal_bytes = 64 << 20;
   Millis idle_truncate_ms = 1000;
+  size_t call_threads = 4;  // pending calls made at the same time at most
 };
 
 class Pipeline {
@@ -79,10 +82,14 @@ class Pipeline {
   struct Outcome {
     EffectRow effect;
     DeliveryResult result;
+    bool call = false;  // a pending call: its response resumes the run
   };
 
   void engine_loop();
   void dispatch_loop();
+  void call_loop();
+  // The output a pending call gives its run: the response, or status 0 with why none came.
+  static Json call_output(const DeliveryResult& r);
   void commit(std::vector<Pending>& batch);
   void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
   void hand_out_effects(Millis now);
@@ -108,12 +115,15 @@ class Pipeline {
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;
   std::deque<EffectRow> to_deliver_;
+  std::deque<EffectRow> to_call_;
+  std::condition_variable call_cv_;
   std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
   std::vector<Outcome> unrecorded_;  // engine thread: outcomes the store failed to take, retried
   Millis last_record_retry_ = 0;
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
   std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;
+  std::vector<std::thread> call_threads_;
   std::unique_ptr<Store> checkpointer_;
   Millis last_gauges_ = 0;
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;

@@ -43,32 +43,52 @@ bool verify_hmac_base64(std::string_view secret, std::string_view body, std::str
   return CRYPTO_memcmp(expected.data(), signature_b64.data(), expected.size()) == 0;
 }
 
+namespace {
+
+using TopicTable = std::array<std::pair<std::string_view, std::string_view>, 22>;
+
+const TopicTable kShopifyTopics = {{
+    {"orders/create", "order.created"},
+    {"orders/updated", "order.updated"},
+    {"orders/paid", "order.paid"},
+    {"orders/cancelled", "order.cancelled"},
+    {"orders/fulfilled", "order.fulfilled"},
+    {"orders/partially_fulfilled", "order.partially_fulfilled"},
+    {"orders/delete", "order.deleted"},
+    {"checkouts/create", "checkout.created"},
+    {"checkouts/update", "checkout.updated"},
+    {"checkouts/delete", "checkout.deleted"},
+    {"inventory_levels/update", "inventory.changed"},
+    {"inventory_levels/connect", "inventory.connected"},
+    {"fulfillments/create", "shipment.created"},
+    {"fulfillments/update", "shipment.updated"},
+    {"fulfillment_events/create", "shipment.updated"},
+    {"refunds/create", "refund.created"},
+    {"returns/request", "return.requested"},
+    {"returns/approve", "return.approved"},
+    {"customers/create", "customer.created"},
+    {"customers/update", "customer.updated"},
+    {"products/create", "product.created"},
+    {"products/update", "product.updated"},
+}};
+
+const std::array<std::pair<std::string_view, std::string_view>, 10> kWooTopics = {{
+    {"order.created", "order.created"},
+    {"order.updated", "order.updated"},
+    {"order.deleted", "order.deleted"},
+    {"order.restored", "order.restored"},
+    {"product.created", "product.created"},
+    {"product.updated", "product.updated"},
+    {"product.deleted", "product.deleted"},
+    {"customer.created", "customer.created"},
+    {"customer.updated", "customer.updated"},
+    {"coupon.created", "coupon.created"},
+}};
+
+}  // namespace
+
 std::string shopify_event_type(std::string_view topic) {
-  static const std::array<std::pair<std::string_view, std::string_view>, 22> kTopics = {{
-      {"orders/create", "order.created"},
-      {"orders/updated", "order.updated"},
-      {"orders/paid", "order.paid"},
-      {"orders/cancelled", "order.cancelled"},
-      {"orders/fulfilled", "order.fulfilled"},
-      {"orders/partially_fulfilled", "order.partially_fulfilled"},
-      {"orders/delete", "order.deleted"},
-      {"checkouts/create", "checkout.created"},
-      {"checkouts/update", "checkout.updated"},
-      {"checkouts/delete", "checkout.deleted"},
-      {"inventory_levels/update", "inventory.changed"},
-      {"inventory_levels/connect", "inventory.connected"},
-      {"fulfillments/create", "shipment.created"},
-      {"fulfillments/update", "shipment.updated"},
-      {"fulfillment_events/create", "shipment.updated"},
-      {"refunds/create", "refund.created"},
-      {"returns/request", "return.requested"},
-      {"returns/approve", "return.approved"},
-      {"customers/create", "customer.created"},
-      {"customers/update", "customer.updated"},
-      {"products/create", "product.created"},
-      {"products/update", "product.updated"},
-  }};
-  for (const auto& [from, to] : kTopics) {
+  for (const auto& [from, to] : kShopifyTopics) {
     if (topic == from) return std::string(to);
   }
   std::string out = "shopify.";
@@ -77,22 +97,33 @@ std::string shopify_event_type(std::string_view topic) {
 }
 
 std::string woocommerce_event_type(std::string_view topic) {
-  static const std::array<std::pair<std::string_view, std::string_view>, 10> kTopics = {{
-      {"order.created", "order.created"},
-      {"order.updated", "order.updated"},
-      {"order.deleted", "order.deleted"},
-      {"order.restored", "order.restored"},
-      {"product.created", "product.created"},
-      {"product.updated", "product.updated"},
-      {"product.deleted", "product.deleted"},
-      {"customer.created", "customer.created"},
-      {"customer.updated", "customer.updated"},
-      {"coupon.created", "coupon.created"},
-  }};
-  for (const auto& [from, to] : kTopics) {
+  for (const auto& [from, to] : kWooTopics) {
     if (topic == from) return std::string(to);
   }
   return "woocommerce." + std::string(topic);
+}
+
+std::vector<std::string> shopify_topics_for(std::string_view event_type) {
+  std::vector<std::string> out;
+  for (const auto& [topic, type] : kShopifyTopics) {
+    if (type == event_type) out.emplace_back(topic);
+  }
+  // "shopify.orders.edited" came from the topic "orders/edited".
+  if (out.empty() && event_type.rfind("shopify.", 0) == 0) {
+    std::string topic(event_type.substr(8));
+    if (auto dot = topic.find('.'); dot != std::string::npos) topic[dot] = '/';
+    out.push_back(topic);
+  }
+  return out;
+}
+
+std::vector<std::string> woocommerce_topics_for(std::string_view event_type) {
+  std::vector<std::string> out;
+  for (const auto& [topic, type] : kWooTopics) {
+    if (type == event_type) out.emplace_back(topic);
+  }
+  if (out.empty() && event_type.rfind("woocommerce.", 0) == 0) out.emplace_back(event_type.substr(12));
+  return out;
 }
 
 }  // namespace shopflow::runner

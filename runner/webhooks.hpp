@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shopflow::runner {
 
@@ -26,5 +27,10 @@ std::string shopify_event_type(std::string_view topic);
 // WooCommerce's X-WC-Webhook-Topic ("order.created", "product.updated") as an event type.
 // Its topics are already dotted; "action.*" and unknown ones keep a "woocommerce." prefix.
 std::string woocommerce_event_type(std::string_view topic);
+
+// The webhook topics that bring an event type, for `shopflow topics`: the reverse of the two
+// mappings above; empty when the store sends no topic that maps to it.
+std::vector<std::string> shopify_topics_for(std::string_view event_type);
+std::vector<std::string> woocommerce_topics_for(std::string_view event_type);
 
 }  // namespace shopflow::runner

@@ -250,6 +250,7 @@ struct Engine::Impl {
     ++branches[BranchKey{wf.id, std::move(branch)}];
   }
   std::string source;
+  bool defer_requests = false;  // see Engine::defer_requests
   // The workflows each event type triggers, in bundle order.
   std::map<std::string, std::vector<const Workflow*>> triggered;
   // The event waits that correlate on a value, by the event type they wait for.
@@ -486,10 +487,12 @@ struct Engine::Impl {
     Json output;
     switch (st.spec->kind) {
       case ActionKind::Request: {
+        if (defer_requests) return call(rs, st, path, params, now);
         if (!options.request) return fail(rs, path, "http.request cannot run here: no request port is configured");
         const std::string effect_id = effect_id_of(rs, path);
         Json request = params;
         request["idempotency_key"] = effect_id;
+        if (st.action != "http.request") request["action"] = st.action;
         auto resp = options.request(request);
         if (!resp) return fail(rs, path, "http.request: " + resp.error().message);
         output = std::move(resp.value());
@@ -564,6 +567,24 @@ struct Engine::Impl {
     if (auto s = record(rs, path, st.kind, now, &params, output); !s) return s.error();
     rs.ctx["steps"][st.id] = std::move(output);
     return Flow::Continue;
+  }
+
+  // A request made as a pending call: the outbox holds it, the run waits for its answer.
+  Result<Flow> call(RunState& rs, const Step& st, const std::string& path, const Json& params, Millis now) {
+    EffectRow e;
+    e.id = effect_id_of(rs, path);
+    e.run_id = rs.row.id;
+    e.path = path;
+    e.type = st.action;
+    e.params = json_text(params);
+    e.created = now;
+    e.next_attempt = now;
+    auto ins = insert_effect(e);
+    if (!ins) return ins.error();
+    rs.wait = {{"step", static_cast<size_t>(&st - rs.wf->steps.data())}, {"id", st.id}, {"path", path},
+               {"kind", "call"}, {"since", now}, {"effect", e.id}};
+    rs.row.status = "waiting";
+    return Flow::Wait;
   }
 
   // The time a wait's `until` names: an RFC 3339 text or epoch milliseconds, from a rule.
@@ -1365,6 +1386,35 @@ std::vector<TableChange> Engine::take_table_changes() {
   return out;
 }
 
+void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
+
+Status Engine::complete_call(const std::string& effect_id, const Json& response, Millis now) {
+  Store& st = *impl_->store;
+  if (auto s = st.sync_commits(false); !s) return s;
+  auto effect = st.effect_get(effect_id);
+  if (!effect) return effect.error();
+  if (!effect.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  if (auto s = st.begin(); !s) return s;
+  Status s = [&]() -> Status {
+    auto r = st.effect_update(effect_id, "delivered", true, 0, "");
+    if (!r) return r.error();
+    auto row = st.run_get(effect.value()->run_id);
+    if (!row) return row.error();
+    if (!row.value() || row.value()->status != "waiting") return {};
+    RunState rs;
+    auto ok = impl_->load(*row.value(), &rs);
+    if (!ok) return ok.error();
+    if (!ok.value()) return impl_->fail_unloadable(*row.value(), now);
+    if (rs.wait.value("kind", std::string()) != "call" || rs.wait.value("effect", std::string()) != effect_id) return {};
+    return impl_->resume(rs, response, now);
+  }();
+  if (!s) {
+    impl_->rollback();
+    return s;
+  }
+  return impl_->commit();
+}
+
 Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit) {
   return impl_->store->effects_pending(now, limit);
 }
@@ -1386,9 +1436,11 @@ Status Engine::commit_outcomes() {
   return impl_->commit();
 }
 
-Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at) {
+Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+                           bool count_attempt) {
   if (auto s = impl_->store->sync_commits(false); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", true, retry_at.value_or(0), error);
+  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
+                                       error);
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};

@@ -2,7 +2,9 @@
 #include "shopflow/simulator.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace shopflow {
@@ -29,10 +31,30 @@ Json parse_or_null(const std::string& s) {
 
 }  // namespace
 
+std::string graphql_operation_name(const std::string& document) {
+  size_t i = document.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos) return "";
+  for (const char* kw : {"query", "mutation"}) {
+    size_t n = std::strlen(kw);
+    if (document.compare(i, n, kw) == 0) {
+      size_t start = document.find_first_not_of(" \t\r\n", i + n);
+      size_t end = start;
+      while (end < document.size() && (std::isalnum(static_cast<unsigned char>(document[end])) || document[end] == '_')) ++end;
+      return start == std::string::npos ? "" : document.substr(start, end - start);
+    }
+  }
+  return "";
+}
+
 RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock> then) {
   return [first = std::move(first), then = std::move(then)](const Json& req) -> Result<Json> {
     std::string method = req.contains("method") && req["method"].is_string() ? upper(req["method"].get<std::string>()) : "";
     std::string url = req.contains("url") && req["url"].is_string() ? req["url"].get<std::string>() : "";
+    if (req.value("action", std::string()) == "shopify.query") {
+      // Answered as POST shopify:<operation name>, so a mock names the query it answers.
+      method = "POST";
+      url = "shopify:" + graphql_operation_name(req.value("query", std::string()));
+    }
     for (const std::vector<HttpMock>* list : {&first, &then}) {
       for (const HttpMock& m : *list) {
         if ((m.method.empty() || upper(m.method) == method) && glob_prefix_match(m.url, url)) return m.response;

@@ -155,6 +155,16 @@ class Engine {
   // How often each branch was taken since the engine opened (with record_branches).
   const std::map<BranchKey, size_t>& branches_taken() const;
 
+  // Request actions (http.request) as durable pending calls, for a runner that must not wait
+  // on an external API: when on, a run that reaches one writes the request to the outbox as a
+  // pending effect (its idempotency key the effect id) and waits; complete_call() resumes it
+  // with the response. Off (the default, and in simulations), the request port answers at once.
+  void defer_requests(bool on);
+  // Resumes the run waiting on the call `effect_id` with `response` as the step's output, and
+  // marks the call delivered, in one transaction. A call whose run no longer waits on it (the
+  // run was failed by a reload) is only marked delivered.
+  Status complete_call(const std::string& effect_id, const Json& response, Millis now);
+
   // Outbox delivery, for the runner's dispatcher.
   Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);
   Status mark_delivered(const std::string& effect_id);
@@ -162,7 +172,9 @@ class Engine {
   Status begin_outcomes();
   Status commit_outcomes();
   // Schedules another attempt at `retry_at`, or moves the effect to the dead letters when nullopt.
-  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at);
+  // `count_attempt` false: the service asked to wait (throttling); the try is not a failure.
+  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+                     bool count_attempt = true);
   Result<std::vector<EffectRow>> dead_letters();
   Status retry_dead(const std::string& effect_id, Millis now);
 

@@ -82,6 +82,10 @@ Result<Trace> simulate(const Bundle& bundle, std::vector<Event>&& events, const 
 // (case-insensitive; empty = any) and URL (exact, or a prefix ending in '*') match.
 RequestPort mock_request_port(std::vector<HttpMock> first, std::vector<HttpMock> then);
 
+// The operation name of a GraphQL document ("CustomerOrders" in "query CustomerOrders(...)"),
+// "" when it has none: how a mock names the shopify.query it answers.
+std::string graphql_operation_name(const std::string& document);
+
 // Where the clock and the events stood when a simulation ended: the trace's header.
 struct SimEnd {
   Millis from = 0, until = 0;

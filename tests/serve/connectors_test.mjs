@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { FakeShopify, FakeSlack, FakeWoo, gid } from './fakes.mjs';
-import { Runner, freePort, sleep, suite, tempDir } from './harness.mjs';
+import { Runner, ceKey, freePort, sleep, suite, tempDir } from './harness.mjs';
 
 const bin = path.resolve(process.argv[2] || '');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,7 +73,7 @@ await t.test('orders are tagged, noted and held in the shop; the fraud team is t
   assert.equal(shop.order(1003).note, 'Medium risk: check the addresses before packing.');
   const fo = shop.order(1002).fulfillmentOrders[0];
   assert.equal(fo.status, 'ON_HOLD');
-  assert.deepEqual(fo.holds, [{ handle: 'check:order-1002/risky/then/hold', reason: 'HIGH_RISK_OF_FRAUD', notes: 'high fraud risk' }]);
+  assert.deepEqual(fo.holds, [{ handle: `check:${ceKey('order-1002')}/risky/then/hold`, reason: 'HIGH_RISK_OF_FRAUD', notes: 'high fraud risk' }]);
   assert.equal(shop.order(1001).fulfillmentOrders[0].status, 'OPEN');
   assert.deepEqual(slack.messages.map((m) => m.text), ['Order #1002 is on hold: high fraud risk']);
   // Numeric ids from the webhook became GIDs in the variables.
@@ -179,7 +179,7 @@ await t.test('userErrors go to the dead letters at once with Shopify\'s message 
   res = await r.post('/v1/events', JSON.stringify([order(3001)]), ce);
   assert.equal(res.status, 202);
   const effects = await settled(r);
-  const ok = effects.find((e) => e.id === 'check:order-3001/tag');
+  const ok = effects.find((e) => e.id === `check:${ceKey('order-3001')}/tag`);
   assert.equal(ok.status, 'delivered');
   assert.equal(ok.attempts, 3, 'two 503 answers, then the tag');
   assert.deepEqual([...shop.order(3001).tags].sort(), ['checked', 'shopflow']);
@@ -208,7 +208,7 @@ await t.test('refund.create carries the effect key in @idempotent and goes throu
   const [e] = await settled(r);
   assert.equal(e.status, 'delivered', e.last_error);
   const refund = shop.applied.find((a) => a.op === 'refundCreate');
-  assert.equal(refund.key, 'refund:ret-1/refund');
+  assert.equal(refund.key, `refund:${ceKey('ret-1', '/t')}/refund`);
   assert.deepEqual(refund.variables.input.transactions, [{ orderId: gid('Order', 5001), parentId: gid('OrderTransaction', '50011'),
     gateway: 'shopify_payments', kind: 'REFUND', amount: '12.50' }]);
   assert.equal(refund.variables.input.note, 'Return #R1');
@@ -230,7 +230,7 @@ await t.test('Slack: 429 waits for Retry-After without counting an attempt; a 4x
   await r.post('/v1/events', JSON.stringify([order(6002, { risk_level: 'high' })]), ce);
   await r.until('the second notify settled', () => r.effects().filter((e) => e.type === 'notify' && e.status !== 'pending').length === 2);
   effects = r.effects();
-  const dead = effects.find((e) => e.id === 'check:order-6002/risky/then/tell');
+  const dead = effects.find((e) => e.id === `check:${ceKey('order-6002')}/risky/then/tell`);
   assert.equal(dead.status, 'dead');
   assert.match(dead.last_error, /Slack answered 404: channel_not_found/);
   assert.ok(!dead.last_error.includes('XXXX'), 'the webhook URL (a secret) is not in the error');
@@ -255,7 +255,7 @@ await t.test('WooCommerce: notes, on-hold status and refunds over REST v3 with t
   assert.equal(woo.orders.get('7002').status, 'on-hold');
   const [refund] = woo.orders.get('7003').refunds;
   assert.equal(refund.amount, '5.00');
-  assert.deepEqual(refund.meta_data, [{ key: '_shopflow_effect', value: 'refund:ret-7/refund' }]);
+  assert.deepEqual(refund.meta_data, [{ key: '_shopflow_effect', value: `refund:${ceKey('ret-7', '/t')}/refund` }]);
   await r.kill('SIGTERM');
   await woo.stop();
 });
@@ -321,7 +321,7 @@ await t.test('a call not answered before a crash is made again after the restart
   await r.start();
   await r.until('the calls made again and the runs completed',
     () => r.runs().filter((x) => x.workflow === 'lookup' && x.status === 'completed').length === 2, 30000);
-  assert.deepEqual(keys.sort(), ['lookup:order-9701/ask', 'lookup:order-9701/ask', 'lookup:order-9702/ask', 'lookup:order-9702/ask']);
+  assert.deepEqual(keys.sort(), ['order-9701', 'order-9701', 'order-9702', 'order-9702'].map((id) => `lookup:${ceKey(id)}/ask`));
   await r.until('the notes delivered', () => r.sinkLines().filter((l) => l.type === 'order.note').length === 2);
   assert.deepEqual(r.sinkLines().filter((l) => l.type === 'order.note').map((l) => l.params.note), ['3 earlier orders', '3 earlier orders']);
   await r.kill('SIGTERM');
@@ -340,7 +340,7 @@ await t.test('shopify.query reads the store off the engine thread; the answer de
   await settled(r);
   assert.deepEqual([...shop.order(9601).tags].sort(), ['checked', 'loyal', 'shopflow']);
   assert.deepEqual([...shop.order(9602).tags].sort(), ['checked', 'shopflow']);
-  const steps = JSON.parse(r.cli('runs', '--db', r.db, '--steps', 'loyal:order-9601', '--json'));
+  const steps = JSON.parse(r.cli('runs', '--db', r.db, '--steps', `loyal:${ceKey('order-9601')}`, '--json'));
   assert.deepEqual(steps.find((x) => x.path === 'orders').output.body, { data: { customer: { numberOfOrders: 9 } } });
   await r.kill('SIGTERM');
 });
@@ -378,7 +378,7 @@ await t.test('calls leave only where ops allow: checked at start, on reload, aft
   await r.post('/v1/events', JSON.stringify([order(9501, { host: '127.0.0.1', port }), order(9502, { host: 'localhost', port }),
     order(9503, { host: '169.254.169.254', port: 80 })]), ce);
   await r.until('the calls answered', () => r.runs().filter((x) => x.status === 'completed').length === 3);
-  const answer = (id) => JSON.parse(r.cli('runs', '--db', r.db, '--steps', `w:order-${id}`, '--json')).find((x) => x.path === 'ask').output;
+  const answer = (id) => JSON.parse(r.cli('runs', '--db', r.db, '--steps', `w:${ceKey(`order-${id}`)}`, '--json')).find((x) => x.path === 'ask').output;
   assert.equal(answer(9501).status, 0);
   assert.match(answer(9501).error, /call refused: 127\.0\.0\.1 is an internal address/);
   assert.match(answer(9502).error, /call refused: localhost resolves to an internal address/);

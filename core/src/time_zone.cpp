@@ -117,7 +117,8 @@ std::vector<std::string> TimeZone::nearest_names(std::string_view name, std::siz
   std::vector<std::string> out;
   const std::size_t allowed = std::max<std::size_t>(2, want.size() / 3);
   for (const auto& [d, n] : scored) {
-    if (out.size() == count || d > allowed) break;
+    // Names much further than the best one are not what was meant.
+    if (out.size() == count || d > allowed || d > scored.front().first + 1) break;
     out.push_back(*n);
   }
   return out;

@@ -995,6 +995,7 @@ liquid::Options template_options(const Bundle& bundle) {
   liquid::Options opts;
   opts.money_format = bundle.money_format;
   opts.money_with_currency_format = bundle.money_with_currency_format;
+  opts.time_zone = bundle.time_zone;
   const auto* templates = &bundle.templates;
   opts.partials = [templates](const std::string& name) -> const std::string* {
     auto it = templates->find(name);

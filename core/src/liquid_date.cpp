@@ -1,13 +1,15 @@
 // The `date` filter: Ruby's Time.parse-like reading of dates and a hand-written strftime.
 //
-// Deterministic by construction: civil-date arithmetic on UTC (no timegm/localtime, no TZ
-// database, no wall clock). Times without an offset are UTC. "now" and "today" read the render
+// Deterministic by construction: civil-date arithmetic on UTC (no timegm/localtime, no wall
+// clock); a named zone's offset comes from the installed zone database (time_zone.hpp). Times
+// without an offset are UTC. "now" and "today" read the render
 // data's top-level "now" field (an ISO 8601 string or epoch seconds), because the core has no
 // clock of its own.
 #include <cstring>
 #include <vector>
 
 #include "liquid_internal.hpp"
+#include "shopflow/time_zone.hpp"
 
 namespace shopflow::liquid::detail {
 
@@ -477,11 +479,18 @@ std::string strftime(const Time& t, std::string_view fmt, int depth = 0) {
 
 }  // namespace
 
-Value date_filter(Renderer& r, const Value& input, const Value& format) {
+Value date_filter(Renderer& r, const Value& input, const Value& format, const Value& zone) {
   std::string fmt = to_s(format);
   if (fmt.empty()) return input;
   Time t;
   if (!to_time(r, input, t, 0)) return input;
+  std::string zone_name = zone.kind == Kind::Nil ? r.options().time_zone : to_s(zone);
+  if (!zone_name.empty()) {
+    auto z = TimeZone::named(zone_name);
+    if (!z) fail("date: " + z.error().message);
+    t.offset = z.value().offset_minutes_at(t.epoch * 1000) * 60;
+    t.utc = t.offset == 0 && zone_name == "UTC";
+  }
   return Value::str(strftime(t, fmt));
 }
 

@@ -136,8 +136,9 @@ constexpr OpDef kOps[] = {
      "{\"time_diff\": [a, b, \"hours\"]}: a - b in seconds (default), minutes, hours, days or weeks", "time"},
     {"time_before", op_time_before, 2, 2, 0, nullptr, "{\"time_before\": [a, b]}: a is earlier than b", "time"},
     {"time_after", op_time_after, 2, 2, 0, nullptr, "{\"time_after\": [a, b]}: a is later than b", "time"},
-    {"business_days_add", op_business_days_add, 2, 2, 0, nullptr,
-     "{\"business_days_add\": [ts, n]}: n Monday-to-Friday days later (earlier when negative)", "time"},
+    {"business_days_add", op_business_days_add, 2, 3, 0, nullptr,
+     "{\"business_days_add\": [ts, n, holidays]}: n Monday-to-Friday days later (earlier when negative), "
+     "skipping the holiday dates", "time"},
     {"weekday", op_weekday, 1, 1, 0, nullptr, "{\"weekday\": ts}: 1 (Monday) to 7 (Sunday)", "time"},
     {"local_time", op_local_time, 3, 3, 0, nullptr,
      "{\"local_time\": [day, \"14:00\", \"Europe/Berlin\"]}: when that zone's clocks show 14:00 on day's date", "time"},

@@ -665,7 +665,27 @@ bool op_business_days_add(const Node& n, Ctx& c, Value& out) {
   if (a[1].is_null() || is_nan(days) || std::floor(days) != days || std::fabs(days) > 1e6) {
     return c.fail(n, kInvalidArguments, "\"business_days_add\" needs a whole number of days second, not " + describe(a[1]));
   }
-  return time_out(n, c, timeutil::add_business_days(t, static_cast<std::int64_t>(days)), out);
+  // A calendar: the holidays that are not business days either ("2026-12-25", ...); null or
+  // absent is Monday to Friday.
+  std::vector<std::int64_t> holidays;
+  if (a.size() > 2 && !a[2].is_null()) {
+    if (!a[2].is_array()) {
+      return c.fail(n, kInvalidArguments,
+                    "\"business_days_add\" needs a list of holiday dates third, such as [\"2026-12-25\"], not " +
+                        describe(a[2]));
+    }
+    for (const Json& d : a[2]) {
+      auto day = d.is_string() && d.get_ref<const std::string&>().size() == 10
+                     ? timeutil::parse_timestamp(d.get_ref<const std::string&>())
+                     : Result<timeutil::Timestamp>(Error{"", "", 0, 0});
+      if (!day) {
+        return c.fail(n, kInvalidArguments,
+                      "\"business_days_add\": a holiday is a date such as \"2026-12-25\", not " + describe(d));
+      }
+      holidays.push_back(timeutil::floor_days(day.value().ms));
+    }
+  }
+  return time_out(n, c, timeutil::add_business_days(t, static_cast<std::int64_t>(days), holidays), out);
 }
 
 bool op_weekday(const Node& n, Ctx& c, Value& out) {

@@ -242,6 +242,30 @@ TEST_CASE("JSON Logic: local dates and times in a named zone follow daylight sav
         std::string::npos);
 }
 
+TEST_CASE("JSON Logic: business days on a calendar with holidays") {
+  // Germany 2026: Good Friday 3 April and Easter Monday 6 April. The US: Thanksgiving 26 November.
+  const char* data = R"({"de": ["2026-04-03", "2026-04-06", "2026-05-01", "2026-12-25", "2026-12-26"],
+                         "us": ["2026-07-03", "2026-11-26", "2026-12-25"]})";
+  const Case cases[] = {
+      {R"({"business_days_add": ["2026-04-02T15:00:00+02:00", 1, {"var": "de"}]})", data, R"("2026-04-07T15:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-04-02T15:00:00+02:00", 1]})", data, R"("2026-04-03T15:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-04-07T09:00:00+02:00", -1, {"var": "de"}]})", data, R"("2026-04-02T09:00:00+02:00")"},
+      // From Easter Sunday, +1 skips the Monday holiday too.
+      {R"({"business_days_add": ["2026-04-05T12:00:00+02:00", 1, {"var": "de"}]})", data, R"("2026-04-07T12:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-11-25T10:00:00-05:00", 2, {"var": "us"}]})", data, R"("2026-11-30T10:00:00-05:00")"},
+      {R"({"business_days_add": ["2026-07-02T10:00:00-04:00", 1, {"var": "us"}]})", data, R"("2026-07-06T10:00:00-04:00")"},
+      {R"({"business_days_add": ["2026-07-02T10:00:00-04:00", 1, null]})", data, R"("2026-07-03T10:00:00-04:00")"},
+      // The holiday is the one of the timestamp's own local date.
+      {R"({"business_days_add": [{"time_format": ["2026-04-02T23:30:00Z", "Europe/Berlin"]}, 1, {"var": "de"}]})", data,
+       R"("2026-04-07T01:30:00+02:00")"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+  CHECK(failure(R"({"business_days_add": ["2026-04-02", 1, ["3 April"]]})", "{}").message.find("a holiday is a date") !=
+        std::string::npos);
+  CHECK(failure(R"({"business_days_add": ["2026-04-02", 1, "DE"]})", "{}").message.find("list of holiday dates") !=
+        std::string::npos);
+}
+
 TEST_CASE("JSON Logic: lookup calls the table port") {
   EvalOptions options;
   options.table_lookup = [](const std::string& table, const Json& key) -> std::optional<Json> {

@@ -1,5 +1,6 @@
 // Calendar arithmetic for conditions: ISO 8601 timestamps with fixed offsets, ISO 8601
-// durations (calendar months included) and business days (Monday to Friday).
+// durations (calendar months included) and business days (Monday to Friday, less a bundle's
+// holidays).
 //
 // Everything is civil-date arithmetic on epoch milliseconds (Howard Hinnant's
 // days_from_civil): no timegm, localtime, TZ database or locale, so results are the same
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shopflow/result.hpp"
 
@@ -72,6 +74,10 @@ Result<Timestamp> add_duration(const Timestamp& t, const Duration& d);
 // n > 0 goes forward, n < 0 backward; from a weekend, +1 lands on Monday and -1 on Friday;
 // n == 0 returns t unchanged. Fails when the result leaves years 0000..9999.
 Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n);
+
+// The same on a calendar with holidays: `holidays` (days since 1970-01-01, any order) are not
+// business days either. Fails when |n| > 3660 or the result leaves years 0000..9999.
+Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n, const std::vector<std::int64_t>& holidays);
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "shopflow/timeutil.hpp"
+
 namespace shopflow {
 
 namespace {
@@ -169,7 +171,7 @@ Result<CronSchedule> CronSchedule::parse(std::string_view expr, TimeZone zone) {
   return c;
 }
 
-bool CronSchedule::day_matches(int, unsigned month, unsigned mday, unsigned wday) const {
+bool CronSchedule::day_matches(std::int64_t, unsigned month, unsigned mday, unsigned wday) const {
   if (!months_.test(month)) return false;
   bool md = mdays_.test(mday), wd = wdays_.test(wday);
   if (mday_star_ || wday_star_) return md && wd;  // a '*' field matches every day
@@ -197,9 +199,9 @@ std::optional<Millis> CronSchedule::next_local_after(Millis local) const {
   std::int64_t day = minute >= 0 ? minute / 1440 : -((-minute + 1439) / 1440);
   int start_min_of_day = static_cast<int>(minute - day * 1440);
   for (int i = 0; i < 366 * 8 + 2; ++i, ++day, start_min_of_day = 0) {
-    int y;
+    std::int64_t y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    timeutil::civil_from_days(day, &y, &m, &d);
     unsigned wday = static_cast<unsigned>(((day % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
     if (!day_matches(y, m, d, wday)) continue;
     for (int h = start_min_of_day / 60; h < 24; ++h) {

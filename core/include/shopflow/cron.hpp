@@ -42,7 +42,7 @@ class CronSchedule {
   TimeZone zone_;
   std::string source_;
 
-  bool day_matches(int year, unsigned month, unsigned mday, unsigned wday) const;
+  bool day_matches(std::int64_t year, unsigned month, unsigned mday, unsigned wday) const;
   // The first matching wall-clock minute strictly after the local time `local` (ms), or nullopt.
   std::optional<Millis> next_local_after(Millis local) const;
 };

@@ -3,11 +3,12 @@
 // holidays).
 //
 // Everything is civil-date arithmetic on epoch milliseconds (Howard Hinnant's
-// days_from_civil): no timegm, localtime, TZ database or locale, so results are the same
-// natively and in WebAssembly. A timestamp remembers the offset it was written with, so
-// "10:00+02:00 plus one day" stays "10:00+02:00"; named time zones (DST) are not modelled.
-// Used by the JSON Logic time operators (condition.cpp); the engine's own instants live in
-// instant.hpp.
+// days_from_civil): no timegm, localtime or locale, so results are the same natively and in
+// WebAssembly. A timestamp remembers the offset it was written with, so "10:00+02:00 plus one
+// day" stays "10:00+02:00"; named zones with daylight saving are time_zone.hpp's, whose
+// offsets a timestamp can be shown in. Used by the JSON Logic time operators (condition.cpp),
+// and the one calendar (days_from_civil, civil_from_days) of instants (instant.hpp), cron and
+// Liquid's date filter.
 #pragma once
 
 #include <cstdint>

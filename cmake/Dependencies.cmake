@@ -7,6 +7,9 @@
 #   shopflow::json      nlohmann_json, and simdjson (which parses JSON text faster into it); the
 #                       core also needs xxHash's header (the trace hash)
 #   shopflow::sqlite    SQLite 3
+#   shopflow::tz        Howard Hinnant's date/tz over the system's compiled zone files
+#                       (USE_OS_TZDB): Debian's library natively, its source package under
+#                       Emscripten
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
 #   shopflow::httplib   cpp-httplib + OpenSSL (native only)
 #   shopflow::curl      libcurl, for effect delivery (native only)
@@ -37,6 +40,12 @@ if(NOT EMSCRIPTEN)
   add_library(shopflow_json INTERFACE)
   target_link_libraries(shopflow_json INTERFACE nlohmann_json::nlohmann_json simdjson::simdjson)
   add_library(shopflow::json ALIAS shopflow_json)
+
+  find_package(date 3 CONFIG QUIET)
+  shopflow_require_package(date_FOUND "Howard Hinnant's date/tz (>= 3)" libhowardhinnant-date-dev)
+  add_library(shopflow_tz INTERFACE)
+  target_link_libraries(shopflow_tz INTERFACE date::date-tz)
+  add_library(shopflow::tz ALIAS shopflow_tz)
 
   # SQLite from its amalgamation, made from Debian's source package as for WebAssembly, and
   # compiled into the programs with the options the store wants: each connection is used by one
@@ -111,7 +120,8 @@ else()
   file(MAKE_DIRECTORY "${_inc}")
   foreach(_pair "nlohmann;/usr/include/nlohmann/json.hpp;nlohmann-json3-dev"
                 "doctest;/usr/include/doctest/doctest.h;doctest-dev"
-                "xxhash.h;/usr/include/xxhash.h;libxxhash-dev")
+                "xxhash.h;/usr/include/xxhash.h;libxxhash-dev"
+                "date;/usr/include/date/tz.h;libhowardhinnant-date-dev")
     list(GET _pair 0 _name)
     list(GET _pair 1 _probe)
     list(GET _pair 2 _pkg)
@@ -133,6 +143,15 @@ else()
   target_include_directories(shopflow_json SYSTEM INTERFACE "${_inc}")
   target_link_libraries(shopflow_json INTERFACE shopflow_simdjson)
   add_library(shopflow::json ALIAS shopflow_json)
+  # date/tz compiled as Debian builds it: reading the compiled zone files under
+  # /usr/share/zoneinfo (the studio's data file and Node's file system provide them), with no
+  # downloads and the C locale only.
+  shopflow_debian_source(howardhinnant-date "howardhinnant-date_*.orig.tar.*" _date_dir)
+  add_library(shopflow_tz STATIC "${_date_dir}/src/tz.cpp")
+  target_include_directories(shopflow_tz SYSTEM PUBLIC "${_inc}")
+  target_compile_definitions(shopflow_tz PUBLIC USE_OS_TZDB=1 ONLY_C_LOCALE=1 HAS_STRING_VIEW=1)
+  target_compile_options(shopflow_tz PRIVATE -w)
+  add_library(shopflow::tz ALIAS shopflow_tz)
   add_library(shopflow_doctest INTERFACE)
   target_include_directories(shopflow_doctest SYSTEM INTERFACE "${_inc}")
   add_library(shopflow::doctest ALIAS shopflow_doctest)

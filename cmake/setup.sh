@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
   g++ cmake make pkg-config nlohmann-json3-dev libsimdjson-dev libxxhash-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
-  libcurl4-openssl-dev libmimalloc-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
+  libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libmimalloc-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh
   nginx       # the HTTPS reverse proxy of deploy/nginx-shopflow.conf, which tests/serve runs
@@ -39,13 +39,13 @@ fi
 # packages, which APT fetches only with a deb-src entry (cmake/DebianSource.cmake caches the
 # download).
 cache="${SHOPFLOW_SOURCE_CACHE:-$HOME/.cache/shopflow/debian-src}"
-if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ] || [ ! -f "$cache/simdjson/.unpacked" ]; then
+if [ ! -f "$cache/imgui/.unpacked" ] || [ ! -f "$cache/sqlite3/.unpacked" ] || [ ! -f "$cache/simdjson/.unpacked" ] || [ ! -f "$cache/howardhinnant-date/.unpacked" ]; then
   if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     src=/etc/apt/sources.list.d/debian.sources
     if [ ! -f "$src" ]; then
       echo "setup: no $src to copy a deb-src entry from; add deb-src lines for bookworm main by hand" >&2; exit 1
     fi
-    echo "setup: adding a deb-src entry (for Debian's imgui, sqlite3 and simdjson source packages)"
+    echo "setup: adding a deb-src entry (for Debian's imgui, sqlite3, simdjson and howardhinnant-date source packages)"
     if [ "$(id -u)" -ne 0 ]; then
       echo "setup: this needs root. Run:  sed 's/^Types: deb\$/Types: deb-src/' $src | sudo tee /etc/apt/sources.list.d/debian-src.sources && sudo apt-get update" >&2
       exit 1

@@ -1,11 +1,15 @@
 // `shopflow validate FILE`: checks a bundle and prints every problem.
 // Exit codes: 0 valid, 1 problems found, 2 the file could not be read or is not JSON.
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "shopflow/bundle.hpp"
+#include "shopflow/time_zone.hpp"
+#include "shopflow/zoneinfo.hpp"
 
 namespace shopflow::cli {
 
@@ -15,10 +19,45 @@ const char* kUsage =
     "Usage: shopflow validate BUNDLE.json\n"
     "\n"
     "Checks a bundle (format shopflow.bundle/1) and prints OK, or every problem found, one per\n"
-    "line, each beginning with the JSON Pointer of the offending value.\n"
+    "line, each beginning with the JSON Pointer of the offending value. A valid bundle may get\n"
+    "hints on standard error (a schedule on a fixed UTC offset, which ignores daylight saving).\n"
     "BUNDLE may be - to read standard input.\n"
     "\n"
     "Exit status: 0 valid, 1 problems found, 2 unreadable file or not JSON.\n";
+
+// Up to three zone names whose clocks show `offset_minutes` in January (winter in the north),
+// the continents where stores are most often first.
+std::vector<std::string> zones_at(int offset_minutes) {
+  const Millis january = 1767225600000;  // 2026-01-01T00:00:00Z
+  static const char* const kOrder[] = {"Europe/", "America/", "Asia/", "Australia/", "Africa/", "Pacific/"};
+  std::vector<std::string> out;
+  for (const char* prefix : kOrder) {
+    for (const std::string& name : system_zones().names()) {
+      if (out.size() == 3) return out;
+      if (name.rfind(prefix, 0) != 0) continue;
+      auto z = TimeZone::named(name);
+      if (z && z.value().offset_minutes_at(january) == offset_minutes) out.push_back(name);
+    }
+  }
+  return out;
+}
+
+// A schedule on a fixed offset runs an hour off for half the year wherever clocks change.
+void print_zone_hints(const Bundle& bundle) {
+  for (std::size_t i = 0; i < bundle.workflows.size(); ++i) {
+    const Trigger& t = bundle.workflows[i].trigger;
+    if (t.utc_offset.empty() || !t.cron) continue;
+    std::string hint = "hint: /workflows/" + std::to_string(i) + "/trigger/utc_offset: \"" + t.utc_offset +
+                       "\" is fixed all year (no daylight saving); name the store's zone with \"time_zone\" "
+                       "on the bundle or the schedule instead";
+    auto zones = zones_at(t.cron->zone().offset_minutes_at(0));
+    if (!zones.empty()) {
+      hint += "; zones at " + t.utc_offset + " in January include ";
+      for (std::size_t k = 0; k < zones.size(); ++k) hint += (k ? ", " : "") + zones[k];
+    }
+    std::fprintf(stderr, "%s\n", hint.c_str());
+  }
+}
 
 }  // namespace
 
@@ -49,6 +88,7 @@ int cmd_validate(int argc, char** argv) {
   const BundleCheck& check = loaded.value();
   if (check.ok()) {
     std::puts("OK");
+    print_zone_hints(check.bundle);
     return 0;
   }
   for (const Problem& p : check.problems) {

@@ -5,6 +5,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/zoneinfo.hpp"
 
 namespace {
 
@@ -46,6 +47,7 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shopflow::use_zone_source(&shopflow::system_zones());
   if (argc < 2) {
     usage(stderr);
     return 2;

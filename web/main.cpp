@@ -18,6 +18,7 @@
 #include "panels.hpp"
 #include "shopflow/simulator.hpp"
 #include "shopflow/store.hpp"
+#include "shopflow/zoneinfo.hpp"
 #include "studio_state.hpp"
 
 namespace {
@@ -289,6 +290,8 @@ void style() {
 }  // namespace
 
 int main() {
+  // The zone files come with the studio's data file, under /usr/share/zoneinfo.
+  shopflow::use_zone_source(&shopflow::system_zones());
   if (!glfwInit()) {
     std::fputs("studio: GLFW could not start\n", stderr);
     return 1;

@@ -571,6 +571,12 @@ void trigger_form(StudioState& state, Json& wf) {
   Json& t = wf["trigger"];
   if (t.contains("schedule")) {
     string_field(state, "Schedule (cron)", t, "schedule");
+    // Empty: the schedule runs on the bundle's time_zone (or its utc_offset, if it has one).
+    if (string_field(state, "Time zone", t, "time_zone", "trigger.time_zone") && t["time_zone"] == "") {
+      t.erase("time_zone");
+      commit_edit(state);
+    }
+    ImGui::TextDisabled("IANA name such as Europe/Berlin; empty: the bundle's zone");
   } else {
     string_field(state, "Event type", t, "event", "trigger.event");
   }

@@ -562,15 +562,30 @@ class Checker {
     } else if (!trig->is_object()) {
       problem(tat, std::string("must be an object like {\"event\": \"order.created\"}, not ") + type_name(*trig));
     } else if (trig->contains("schedule")) {
-      unknown_keys(*trig, tat, {"schedule", "utc_offset"}, "a schedule trigger");
+      unknown_keys(*trig, tat, {"schedule", "time_zone", "utc_offset"}, "a schedule trigger");
       w.trigger.schedule = required_string(*trig, tat, "schedule", "schedule trigger");
+      w.trigger.time_zone = optional_string(*trig, tat, "time_zone");
       w.trigger.utc_offset = optional_string(*trig, tat, "utc_offset");
-      if (!w.trigger.schedule.empty()) {
-        auto c = CronSchedule::parse(w.trigger.schedule, w.trigger.utc_offset);
-        if (!c) {
-          problem(pointer_join(tat, c.error().message.find("UTC offset") != std::string::npos ? "utc_offset" : "schedule"),
-                  c.error().message);
+      // The schedule's own zone or offset, else the store's.
+      std::optional<TimeZone> zone = b_.zone;
+      if (!w.trigger.time_zone.empty() && !w.trigger.utc_offset.empty()) {
+        problem(pointer_join(tat, "utc_offset"), "a schedule has either \"time_zone\" or \"utc_offset\", not both");
+        zone.reset();
+      } else if (!w.trigger.time_zone.empty()) {
+        zone = time_zone(w.trigger.time_zone, pointer_join(tat, "time_zone"));
+      } else if (!w.trigger.utc_offset.empty()) {
+        if (auto off = parse_utc_offset(w.trigger.utc_offset)) {
+          zone = TimeZone::fixed(off.value());
         } else {
+          problem(pointer_join(tat, "utc_offset"), off.error().message);
+          zone.reset();
+        }
+      }
+      if (!w.trigger.schedule.empty()) {
+        auto c = CronSchedule::parse(w.trigger.schedule, zone.value_or(TimeZone()));
+        if (!c) {
+          problem(pointer_join(tat, "schedule"), c.error().message);
+        } else if (zone) {
           w.trigger.cron = std::move(c.value());
         }
       }
@@ -683,6 +698,16 @@ class Checker {
     };
     text("money_format", &b_.money_format);
     text("money_with_currency_format", &b_.money_with_currency_format);
+  }
+
+  // The zone called `name`, or nullopt after a problem at `at` naming the nearest valid names.
+  std::optional<TimeZone> time_zone(const std::string& name, const std::string& at) {
+    auto z = TimeZone::named(name);
+    if (!z) {
+      problem(at, z.error().message);
+      return std::nullopt;
+    }
+    return z.value();
   }
 
   void mocks(const Json& m) { b_.http_mocks = http_mocks(m, "/mocks"); }
@@ -869,12 +894,12 @@ class Checker {
       return;
     }
     static const std::set<std::string> known = {"$schema", "format", "name", "version", "description",
-                                                "shop", "workflows", "templates", "tables", "mocks",
-                                                "tests", "samples"};
+                                                "shop", "time_zone", "workflows", "templates", "tables",
+                                                "mocks", "tests", "samples"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       if (!known.count(it.key())) {
         problem(pointer_join("", it.key()), "unknown field \"" + it.key() + "\"; a bundle has format, name, version, "
-                                            "description, shop, workflows, templates, tables, mocks, samples and tests");
+                                            "description, shop, time_zone, workflows, templates, tables, mocks, samples and tests");
       }
     }
     auto fmt = doc.find("format");
@@ -894,6 +919,11 @@ class Checker {
       }
     }
     if (auto sh = doc.find("shop"); sh != doc.end()) shop(*sh);
+    // Before the workflows: their schedules run in the store's zone.
+    b_.time_zone = optional_string(doc, "", "time_zone");
+    if (!b_.time_zone.empty()) {
+      if (auto z = time_zone(b_.time_zone, "/time_zone")) b_.zone = *z;
+    }
     // Templates first: workflows' templates may render them as partials.
     if (auto t = doc.find("templates"); t != doc.end()) templates(*t);
     if (auto t = doc.find("tables"); t != doc.end()) tables(*t);
@@ -937,6 +967,8 @@ Bundle Bundle::runnable_copy() const {
   b.description = description;
   b.money_format = money_format;
   b.money_with_currency_format = money_with_currency_format;
+  b.time_zone = time_zone;
+  b.zone = zone;
   b.workflows = workflows;
   b.templates = templates;
   b.tables = tables;
@@ -963,6 +995,7 @@ liquid::Options template_options(const Bundle& bundle) {
   liquid::Options opts;
   opts.money_format = bundle.money_format;
   opts.money_with_currency_format = bundle.money_with_currency_format;
+  opts.time_zone = bundle.time_zone;
   const auto* templates = &bundle.templates;
   opts.partials = [templates](const std::string& name) -> const std::string* {
     auto it = templates->find(name);

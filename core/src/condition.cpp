@@ -128,7 +128,7 @@ constexpr OpDef kOps[] = {
     // Time: ISO 8601 timestamps; the clock is the data's "now".
     {"now", op_now, 0, 0, 0, nullptr, "{\"now\": []}: the data's \"now\" timestamp", "time"},
     {"time", op_time, 1, 1, 0, nullptr, "{\"time\": ts}: epoch milliseconds, for comparing and arithmetic", "time"},
-    {"time_format", op_time_format, 1, 2, 0, nullptr, "{\"time_format\": [ts or ms, \"+02:00\"]}: an ISO 8601 timestamp",
+    {"time_format", op_time_format, 1, 2, 0, nullptr, "{\"time_format\": [ts or ms, \"Europe/Berlin\" or \"+02:00\"]}: an ISO 8601 timestamp",
      "time"},
     {"time_add", op_time_add, 2, 3, 0, nullptr,
      "{\"time_add\": [ts, \"P1DT2H\"]} or {\"time_add\": [ts, 3, \"days\"]}; \"-P1D\" subtracts", "time"},
@@ -136,9 +136,12 @@ constexpr OpDef kOps[] = {
      "{\"time_diff\": [a, b, \"hours\"]}: a - b in seconds (default), minutes, hours, days or weeks", "time"},
     {"time_before", op_time_before, 2, 2, 0, nullptr, "{\"time_before\": [a, b]}: a is earlier than b", "time"},
     {"time_after", op_time_after, 2, 2, 0, nullptr, "{\"time_after\": [a, b]}: a is later than b", "time"},
-    {"business_days_add", op_business_days_add, 2, 2, 0, nullptr,
-     "{\"business_days_add\": [ts, n]}: n Monday-to-Friday days later (earlier when negative)", "time"},
+    {"business_days_add", op_business_days_add, 2, 3, 0, nullptr,
+     "{\"business_days_add\": [ts, n, holidays]}: n Monday-to-Friday days later (earlier when negative), "
+     "skipping the holiday dates", "time"},
     {"weekday", op_weekday, 1, 1, 0, nullptr, "{\"weekday\": ts}: 1 (Monday) to 7 (Sunday)", "time"},
+    {"local_time", op_local_time, 3, 3, 0, nullptr,
+     "{\"local_time\": [day, \"14:00\", \"Europe/Berlin\"]}: when that zone's clocks show 14:00 on day's date", "time"},
     // Tables.
     {"lookup", op_lookup, 2, 3, 0, nullptr, "{\"lookup\": [\"table\", key]} or [\"table\", key, \"field\"]: a row or null",
      "tables"},

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "shopflow/timeutil.hpp"
+
 namespace shopflow {
 
 namespace {
@@ -118,12 +120,10 @@ Result<int> parse_utc_offset(std::string_view s) {
   return (h * 60 + m) * (s[0] == '-' ? -1 : 1);
 }
 
-Result<CronSchedule> CronSchedule::parse(std::string_view expr, std::string_view utc_offset) {
+Result<CronSchedule> CronSchedule::parse(std::string_view expr, TimeZone zone) {
   CronSchedule c;
   c.source_ = std::string(expr);
-  auto off = parse_utc_offset(utc_offset);
-  if (!off) return off.error();
-  c.offset_minutes_ = off.value();
+  c.zone_ = std::move(zone);
   std::string text(expr);
   // Trim and collapse whitespace.
   std::vector<std::string> fields;
@@ -171,7 +171,7 @@ Result<CronSchedule> CronSchedule::parse(std::string_view expr, std::string_view
   return c;
 }
 
-bool CronSchedule::day_matches(int, unsigned month, unsigned mday, unsigned wday) const {
+bool CronSchedule::day_matches(std::int64_t, unsigned month, unsigned mday, unsigned wday) const {
   if (!months_.test(month)) return false;
   bool md = mdays_.test(mday), wd = wdays_.test(wday);
   if (mday_star_ || wday_star_) return md && wd;  // a '*' field matches every day
@@ -179,26 +179,36 @@ bool CronSchedule::day_matches(int, unsigned month, unsigned mday, unsigned wday
 }
 
 std::optional<Millis> CronSchedule::next_after(Millis after) const {
-  const Millis offset_ms = static_cast<Millis>(offset_minutes_) * 60000;
-  // Work in local wall time, in whole minutes; start at the minute after `after`.
-  Millis local = after + offset_ms;
+  // Search the wall clock, then map each match back to an instant. Matches in a skipped hour all
+  // map to the change itself and matches in a repeated hour to their first occurrence, so a
+  // match that maps to `after` or earlier was already fired (or lies in the repeat): go on.
+  Millis local = zone_.to_local(after);
+  for (int guard = 0; guard < 4 * 60 + 2; ++guard) {
+    auto next = next_local_after(local);
+    if (!next) return std::nullopt;
+    Millis at = zone_.from_local(*next);
+    if (at > after) return at;
+    local = *next;
+  }
+  return std::nullopt;
+}
+
+std::optional<Millis> CronSchedule::next_local_after(Millis local) const {
+  // In whole minutes; start at the minute after `local`.
   Millis minute = (local >= 0 ? local / 60000 : -((-local + 59999) / 60000)) + 1;
   std::int64_t day = minute >= 0 ? minute / 1440 : -((-minute + 1439) / 1440);
   int start_min_of_day = static_cast<int>(minute - day * 1440);
   for (int i = 0; i < 366 * 8 + 2; ++i, ++day, start_min_of_day = 0) {
-    int y;
+    std::int64_t y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    timeutil::civil_from_days(day, &y, &m, &d);
     unsigned wday = static_cast<unsigned>(((day % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
     if (!day_matches(y, m, d, wday)) continue;
     for (int h = start_min_of_day / 60; h < 24; ++h) {
       if (!hours_.test(static_cast<size_t>(h))) continue;
       int from = h == start_min_of_day / 60 ? start_min_of_day % 60 : 0;
       for (int mi = from; mi < 60; ++mi) {
-        if (minutes_.test(static_cast<size_t>(mi))) {
-          Millis local_ms = (day * 1440 + h * 60 + mi) * 60000;
-          return local_ms - offset_ms;
-        }
+        if (minutes_.test(static_cast<size_t>(mi))) return (day * 1440 + h * 60 + mi) * 60000;
       }
     }
   }

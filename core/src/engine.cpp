@@ -1090,7 +1090,8 @@ struct Engine::Impl {
       std::string id = wf->id + "@" + iso;
       Json ev = {{"id", id}, {"type", "schedule.tick"}, {"source", source}, {"time", iso},
                  {"data", {{"workflow", wf->id}, {"schedule", wf->trigger.schedule}}}};
-      Json trigger = {{"schedule", wf->trigger.schedule}, {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
+      Json trigger = {{"schedule", wf->trigger.schedule}, {"time_zone", wf->trigger.cron->zone().name()},
+                      {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
       Json ctx = {{"event", ev}, {"trigger", trigger}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", iso}};
       return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
     }

@@ -1,33 +1,12 @@
-// RFC 3339 instants and ISO 8601 durations, with calendar arithmetic after Howard Hinnant's
-// public-domain date algorithms (exact for the whole proleptic Gregorian calendar).
+// RFC 3339 instants and ISO 8601 durations; the calendar arithmetic is timeutil's.
 #include "shopflow/instant.hpp"
 
 #include <cstdio>
 #include <cstring>
 
+#include "shopflow/timeutil.hpp"
+
 namespace shopflow {
-
-std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, int* year, unsigned* month, unsigned* day) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = static_cast<int>(y + (*month <= 2));
-}
 
 namespace {
 
@@ -99,7 +78,7 @@ Result<Millis> parse_instant(std::string_view s) {
     return bad_instant(s, "the offset must be Z or +HH:MM");
   }
   if (i != s.size()) return bad_instant(s, "unexpected text after the offset");
-  std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  std::int64_t days = timeutil::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
   return Millis{secs * 1000 + ms};
 }
@@ -121,16 +100,17 @@ void append_instant(std::string& out, Millis ms) {
   int frac = static_cast<int>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   std::int64_t rem = secs - days * 86400;
-  int y;
+  std::int64_t y;
   unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
+  timeutil::civil_from_days(days, &y, &m, &d);
   const int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60), s = static_cast<int>(rem % 60);
   if (y < 0 || y > 9999) {
     char buf[48];
     if (frac != 0) {
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, h, mi, s, frac);
+      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d, h, mi, s,
+                    frac);
     } else {
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, h, mi, s);
+      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m, d, h, mi, s);
     }
     out += buf;
     return;

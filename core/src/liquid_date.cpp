@@ -1,13 +1,16 @@
 // The `date` filter: Ruby's Time.parse-like reading of dates and a hand-written strftime.
 //
-// Deterministic by construction: civil-date arithmetic on UTC (no timegm/localtime, no TZ
-// database, no wall clock). Times without an offset are UTC. "now" and "today" read the render
+// Deterministic by construction: civil-date arithmetic on UTC (no timegm/localtime, no wall
+// clock); a named zone's offset comes from the installed zone database (time_zone.hpp). Times
+// without an offset are UTC. "now" and "today" read the render
 // data's top-level "now" field (an ISO 8601 string or epoch seconds), because the core has no
 // clock of its own.
 #include <cstring>
 #include <vector>
 
 #include "liquid_internal.hpp"
+#include "shopflow/time_zone.hpp"
+#include "shopflow/timeutil.hpp"
 
 namespace shopflow::liquid::detail {
 
@@ -20,27 +23,16 @@ struct Time {
   bool utc = true;     // %Z prints "UTC" (else nothing, as Ruby does for fixed offsets)
 };
 
-// Howard Hinnant's days_from_civil / civil_from_days.
+// The calendar is timeutil's; these adapt it to this file's signed fields.
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return timeutil::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 void civil_from_days(int64_t z, int64_t& y, int& m, int& d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y += m <= 2;
+  unsigned month, day;
+  timeutil::civil_from_days(z, &y, &month, &day);
+  m = static_cast<int>(month);
+  d = static_cast<int>(day);
 }
 
 bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -477,11 +469,18 @@ std::string strftime(const Time& t, std::string_view fmt, int depth = 0) {
 
 }  // namespace
 
-Value date_filter(Renderer& r, const Value& input, const Value& format) {
+Value date_filter(Renderer& r, const Value& input, const Value& format, const Value& zone) {
   std::string fmt = to_s(format);
   if (fmt.empty()) return input;
   Time t;
   if (!to_time(r, input, t, 0)) return input;
+  std::string zone_name = zone.kind == Kind::Nil ? r.options().time_zone : to_s(zone);
+  if (!zone_name.empty()) {
+    auto z = TimeZone::named(zone_name);
+    if (!z) fail("date: " + z.error().message);
+    t.offset = z.value().offset_minutes_at(t.epoch * 1000) * 60;
+    t.utc = t.offset == 0 && zone_name == "UTC";
+  }
   return Value::str(strftime(t, fmt));
 }
 

@@ -1001,7 +1001,7 @@ Value f_default(Renderer&, const Value& in, const Args& a) {
   return (false_check || empty) ? fallback : in;
 }
 
-Value f_date(Renderer& r, const Value& in, const Args& a) { return date_filter(r, in, arg(a, 0)); }
+Value f_date(Renderer& r, const Value& in, const Args& a) { return date_filter(r, in, arg(a, 0), arg(a, 1)); }
 
 Value f_json(Renderer&, const Value& in, const Args&) {
   std::string out;
@@ -1174,7 +1174,7 @@ const FilterDef kFilters[] = {
     {"ceil", f_ceil, 0, 0, false},
     {"compact", f_compact, 0, 1, false},
     {"concat", f_concat, 1, 1, false},
-    {"date", f_date, 1, 1, false},
+    {"date", f_date, 1, 2, false},
     {"default", f_default, 0, 1, true},
     {"divided_by", f_divided_by, 1, 1, false},
     {"downcase", f_downcase, 0, 0, false},

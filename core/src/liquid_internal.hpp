@@ -449,7 +449,9 @@ struct FilterDef {
 const FilterDef* find_filter(std::string_view name);
 
 // Date filter helpers (liquid_date.cpp).
-Value date_filter(Renderer& r, const Value& input, const Value& format);
+// `date: format` and `date: format, "Europe/Berlin"`: the time shown on a zone's clock (by
+// default the store's, Options::time_zone), else in the offset it was written with.
+Value date_filter(Renderer& r, const Value& input, const Value& format, const Value& zone);
 
 // Small string helpers shared by the files.
 size_t utf8_length(std::string_view s);

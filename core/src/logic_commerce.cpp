@@ -7,6 +7,7 @@
 
 #include "logic_internal.hpp"
 #include "shopflow/decimal.hpp"
+#include "shopflow/time_zone.hpp"
 #include "shopflow/timeutil.hpp"
 
 namespace shopflow::logic::detail {
@@ -553,9 +554,16 @@ bool op_time_format(const Node& n, Ctx& c, Value& out) {
     bool ok = false;
     if (o.is_string()) {
       // Reuse the timestamp reader on a fixed date to read "Z", "+02:00", "-0530".
-      auto probe = timeutil::parse_timestamp("2000-01-01T00:00:00" + o.get<std::string>());
+      const std::string& text = o.get_ref<const std::string&>();
+      auto probe = timeutil::parse_timestamp("2000-01-01T00:00:00" + text);
       if (probe) {
         offset = probe.value().offset_minutes;
+        ok = true;
+      } else if (!text.empty() && text[0] != '+' && text[0] != '-') {
+        // A zone name: the offset its clocks show at that instant (daylight saving included).
+        auto zone = TimeZone::named(text);
+        if (!zone) return c.fail(n, kInvalidArguments, "\"time_format\": " + zone.error().message);
+        offset = zone.value().offset_minutes_at(t.ms);
         ok = true;
       }
     } else if (o.is_number()) {
@@ -565,7 +573,8 @@ bool op_time_format(const Node& n, Ctx& c, Value& out) {
     }
     if (!ok) {
       return c.fail(n, kInvalidArguments,
-                    "\"time_format\" needs an offset such as \"Z\", \"+02:00\" or minutes, not " + describe(o));
+                    "\"time_format\" needs a time zone such as \"Europe/Berlin\", an offset such as \"Z\" or \"+02:00\", "
+                    "or minutes, not " + describe(o));
     }
     t.offset_minutes = offset;
   }
@@ -656,7 +665,27 @@ bool op_business_days_add(const Node& n, Ctx& c, Value& out) {
   if (a[1].is_null() || is_nan(days) || std::floor(days) != days || std::fabs(days) > 1e6) {
     return c.fail(n, kInvalidArguments, "\"business_days_add\" needs a whole number of days second, not " + describe(a[1]));
   }
-  return time_out(n, c, timeutil::add_business_days(t, static_cast<std::int64_t>(days)), out);
+  // A calendar: the holidays that are not business days either ("2026-12-25", ...); null or
+  // absent is Monday to Friday.
+  std::vector<std::int64_t> holidays;
+  if (a.size() > 2 && !a[2].is_null()) {
+    if (!a[2].is_array()) {
+      return c.fail(n, kInvalidArguments,
+                    "\"business_days_add\" needs a list of holiday dates third, such as [\"2026-12-25\"], not " +
+                        describe(a[2]));
+    }
+    for (const Json& d : a[2]) {
+      auto day = d.is_string() && d.get_ref<const std::string&>().size() == 10
+                     ? timeutil::parse_timestamp(d.get_ref<const std::string&>())
+                     : Result<timeutil::Timestamp>(Error{"", "", 0, 0});
+      if (!day) {
+        return c.fail(n, kInvalidArguments,
+                      "\"business_days_add\": a holiday is a date such as \"2026-12-25\", not " + describe(d));
+      }
+      holidays.push_back(timeutil::floor_days(day.value().ms));
+    }
+  }
+  return time_out(n, c, timeutil::add_business_days(t, static_cast<std::int64_t>(days), holidays), out);
 }
 
 bool op_weekday(const Node& n, Ctx& c, Value& out) {
@@ -666,6 +695,45 @@ bool op_weekday(const Node& n, Ctx& c, Value& out) {
   if (!to_timestamp(n, c, a[0], &t)) return false;
   timeutil::Millis local = t.ms + static_cast<timeutil::Millis>(t.offset_minutes) * timeutil::kMillisPerMinute;
   out.set(timeutil::iso_weekday(timeutil::floor_days(local)));
+  return true;
+}
+
+// The instant a zone's clocks show a time of day on a date: "until 14:00 Berlin time".
+bool op_local_time(const Node& n, Ctx& c, Value& out) {
+  Args a;
+  if (!a.collect(n, c)) return false;
+  timeutil::Timestamp t;
+  if (!to_timestamp(n, c, a[0], &t)) return false;
+  int h = -1, m = -1, s = 0;
+  if (a[1].is_string()) {
+    const std::string& text = a[1].get_ref<const std::string&>();
+    auto two = [&](std::size_t at) {
+      if (at + 2 > text.size() || text[at] < '0' || text[at] > '9' || text[at + 1] < '0' || text[at + 1] > '9') return -1;
+      return (text[at] - '0') * 10 + (text[at + 1] - '0');
+    };
+    if ((text.size() == 5 || (text.size() == 8 && text[5] == ':')) && text[2] == ':') {
+      h = two(0);
+      m = two(3);
+      if (text.size() == 8) s = two(6);
+    }
+  }
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) {
+    return c.fail(n, kInvalidArguments, "\"local_time\" needs a time of day such as \"14:00\" second, not " + describe(a[1]));
+  }
+  if (!a[2].is_string()) {
+    return c.fail(n, kInvalidArguments, "\"local_time\" needs a time zone such as \"Europe/Berlin\" third, not " + describe(a[2]));
+  }
+  auto zone = TimeZone::named(a[2].get_ref<const std::string&>());
+  if (!zone) return c.fail(n, kInvalidArguments, "\"local_time\": " + zone.error().message);
+  // The date is the one the timestamp shows (in its own offset).
+  std::int64_t day = timeutil::floor_days(t.ms + static_cast<timeutil::Millis>(t.offset_minutes) * timeutil::kMillisPerMinute);
+  timeutil::Millis local = day * timeutil::kMillisPerDay + h * timeutil::kMillisPerHour + m * timeutil::kMillisPerMinute +
+                           s * timeutil::kMillisPerSecond;
+  timeutil::Millis at = zone.value().from_local(local);
+  if (at < timeutil::kMinMillis || at > timeutil::kMaxMillis) {
+    return c.fail(n, kInvalidArguments, "\"local_time\" leaves the years 0000 to 9999");
+  }
+  out.set(timeutil::format_timestamp(at, zone.value().offset_minutes_at(at)));
   return true;
 }
 

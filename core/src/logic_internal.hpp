@@ -322,6 +322,7 @@ SHOPFLOW_LOGIC_OP(op_time_before);
 SHOPFLOW_LOGIC_OP(op_time_after);
 SHOPFLOW_LOGIC_OP(op_business_days_add);
 SHOPFLOW_LOGIC_OP(op_weekday);
+SHOPFLOW_LOGIC_OP(op_local_time);
 // tables
 SHOPFLOW_LOGIC_OP(op_lookup);
 SHOPFLOW_LOGIC_OP(op_rows);

@@ -1,6 +1,7 @@
 // ISO 8601 timestamps and durations, business days; civil-date arithmetic only. See timeutil.hpp.
 #include "shopflow/timeutil.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -359,6 +360,28 @@ Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n) {
     }
     std::int64_t weeks = k / 5, rest = k % 5;
     days -= weeks * 7 + rest + (w - rest < 1 ? 2 : 0);
+  }
+  Millis out = days * kMillisPerDay + in_day - static_cast<Millis>(t.offset_minutes) * kMillisPerMinute;
+  if (!in_range(out)) return out_of_range();
+  return Timestamp{out, t.offset_minutes};
+}
+
+Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n, const std::vector<std::int64_t>& holidays) {
+  if (holidays.empty()) return add_business_days(t, n);
+  if (n == 0) return t;
+  if (n > 3660 || n < -3660) {
+    return Error{"business days with holidays count at most 3660 days either way", "", 0, 0};
+  }
+  std::vector<std::int64_t> off(holidays);
+  std::sort(off.begin(), off.end());
+  Millis local = t.ms + static_cast<Millis>(t.offset_minutes) * kMillisPerMinute;
+  std::int64_t days = floor_days(local);
+  Millis in_day = local - days * kMillisPerDay;
+  // Day by day: each weekday that is not a holiday counts one.
+  const std::int64_t step = n > 0 ? 1 : -1;
+  for (std::int64_t left = n > 0 ? n : -n; left > 0;) {
+    days += step;
+    if (iso_weekday(days) <= 5 && !std::binary_search(off.begin(), off.end(), days)) --left;
   }
   Millis out = days * kMillisPerDay + in_day - static_cast<Millis>(t.offset_minutes) * kMillisPerMinute;
   if (!in_range(out)) return out_of_range();

@@ -27,6 +27,7 @@
 #include "shopflow/event.hpp"
 #include "shopflow/simulator.hpp"
 #include "shopflow/store.hpp"
+#include "shopflow/zoneinfo.hpp"
 
 namespace {
 
@@ -118,6 +119,7 @@ long peak_memory_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  shopflow::use_zone_source(&shopflow::system_zones());
   size_t n = 100000;
   bool lean_only = false;
   const char* trace_path = nullptr;

@@ -125,6 +125,25 @@ try {
     });
   }
 
+  // [2b] Time zones come with the studio's data file: inventory-reorder's 07:00 Berlin time in
+  // July (05:00 UTC, summer time) gives the same trace as the native runner.
+  await step('summer time in the browser', async () => {
+    const summer = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'inventory-reorder.json'), 'utf8'));
+    summer.samples.events = summer.samples.events.map((e, i) => ({ ...e, time: ['2026-06-29T05:00:00Z', '2026-07-03T17:00:00Z'][i] ?? e.time }));
+    const file = path.join(tmp, 'summer.json');
+    fs.writeFileSync(file, JSON.stringify(summer));
+    assert.equal(await page.evaluate((t) => window.shopflow.loadBundleText('import:summer.json', t), JSON.stringify(summer)), true);
+    await frames(2);
+    const loaded = await status();
+    check('a bundle naming Europe/Berlin validates in the browser', () => assert.equal(loaded.problems, 0));
+    const api = await page.evaluate(() => window.shopflow.simulate());
+    check('the July simulation runs', () => assert.equal(api.ok, true, api.error));
+    if (runner) {
+      const native = execFileSync(runner, ['simulate', file, '--hash'], { encoding: 'utf8' }).trim();
+      check('the July trace hash is identical to native shopflow simulate', () => assert.equal(api.traceHash, native));
+    }
+  });
+
   // [3] The abandoned-checkout story, through the UI.
   await step('abandoned-checkout through the UI', async () => {
     assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);

@@ -55,6 +55,11 @@ TEST_CASE("every problem is reported at once, each with its JSON Pointer") {
       {"a workflow that is not an object", R"({"workflows": [42]})", {"/workflows/0"}},
       {"trigger event of the wrong type", R"({"workflows": [{"id": "x", "trigger": {"event": 7}}]})",
        {"/workflows/0/trigger/event"}},
+      {"misspelt store time zone", R"({"time_zone": "Europe/Berln"})", {"/time_zone"}},
+      {"misspelt schedule time zone and a zone with an offset",
+       R"({"workflows": [{"id": "x", "trigger": {"schedule": "@daily", "time_zone": "America/NewYork"}},
+                         {"id": "y", "trigger": {"schedule": "@daily", "time_zone": "UTC", "utc_offset": "+01:00"}}]})",
+       {"/workflows/0/trigger/time_zone", "/workflows/1/trigger/utc_offset"}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -128,6 +133,8 @@ TEST_CASE("semantic problems a schema cannot see are reported with pointers") {
       {"bad cron", R"([{"id": "w", "trigger": {"schedule": "0 25 * * *"}}])", "/workflows/0/trigger/schedule", "hour"},
       {"bad utc offset", R"([{"id": "w", "trigger": {"schedule": "@daily", "utc_offset": "CET"}}])",
        "/workflows/0/trigger/utc_offset", "UTC offset"},
+      {"unknown schedule zone names the nearest", R"([{"id": "w", "trigger": {"schedule": "@daily", "time_zone": "Europe/Berln"}}])",
+       "/workflows/0/trigger/time_zone", "did you mean Europe/Berlin"},
       {"unknown table",
        R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [{"id": "s", "action": "table.delete", "params": {"table": "nope", "key": "k"}}]}])",
        "/workflows/0/steps/0/params/table", "no table named \"nope\""},

@@ -206,6 +206,66 @@ TEST_CASE("JSON Logic: time operators") {
         std::string::npos);
 }
 
+TEST_CASE("JSON Logic: local dates and times in a named zone follow daylight saving") {
+  // 16:00Z is 17:00 in Berlin in winter and 18:00 in summer; the cut-off compares local times.
+  const char* winter = R"({"now": "2026-03-06T16:00:00Z"})";
+  const char* summer = R"({"now": "2026-07-06T16:00:00Z"})";
+  const char* sydney = R"({"now": "2026-07-03T22:30:00Z"})";
+  const Case cases[] = {
+      {R"({"time_format": [{"now": []}, "Europe/Berlin"]})", winter, R"("2026-03-06T17:00:00+01:00")"},
+      {R"({"time_format": [{"now": []}, "Europe/Berlin"]})", summer, R"("2026-07-06T18:00:00+02:00")"},
+      {R"({"time_format": [{"now": []}, "America/New_York"]})", summer, R"("2026-07-06T12:00:00-04:00")"},
+      {R"({"time_format": [{"now": []}, "Asia/Kolkata"]})", summer, R"("2026-07-06T21:30:00+05:30")"},
+      {R"({"substr": [{"time_format": [{"now": []}, "Europe/Berlin"]}, 11, 2]})", summer, R"("18")"},
+      // Friday evening UTC is already Saturday in Sydney.
+      {R"({"weekday": {"time_format": [{"now": []}, "Australia/Sydney"]}})", sydney, "6"},
+      {R"({"weekday": {"now": []}})", sydney, "5"},
+      // 14:00 Berlin time on the next working day, in winter and in summer.
+      {R"({"local_time": [{"business_days_add": [{"time_format": [{"now": []}, "Europe/Berlin"]}, 1]}, "14:00", "Europe/Berlin"]})",
+       winter, R"("2026-03-09T14:00:00+01:00")"},
+      {R"({"local_time": [{"business_days_add": [{"time_format": [{"now": []}, "Europe/Berlin"]}, 1]}, "14:00", "Europe/Berlin"]})",
+       summer, R"("2026-07-07T14:00:00+02:00")"},
+      // Across the change: the Friday before, 14:00 is 13:00Z; the Monday after, 12:00Z.
+      {R"({"time": {"local_time": ["2026-03-27", "14:00", "Europe/Berlin"]}})", winter, "1774616400000"},
+      {R"({"time": {"local_time": ["2026-03-30", "14:00", "Europe/Berlin"]}})", winter, "1774872000000"},
+      // The skipped 02:30 is the change itself; the repeated 02:30 its first occurrence.
+      {R"({"local_time": ["2026-03-29", "02:30", "Europe/Berlin"]})", winter, R"("2026-03-29T03:00:00+02:00")"},
+      {R"({"local_time": ["2026-10-25", "02:30", "Europe/Berlin"]})", winter, R"("2026-10-25T02:30:00+02:00")"},
+      {R"({"local_time": ["2026-11-01", "01:30:15", "America/New_York"]})", winter, R"("2026-11-01T01:30:15-04:00")"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+  CHECK(failure(R"({"time_format": [{"now": []}, "Europe/Berln"]})", winter).message.find("did you mean Europe/Berlin") !=
+        std::string::npos);
+  CHECK(failure(R"({"local_time": ["2026-03-01", "25:00", "Europe/Berlin"]})", winter).message.find("time of day") !=
+        std::string::npos);
+  CHECK(failure(R"({"local_time": ["2026-03-01", "14:00", "Berlin"]})", winter).message.find("Europe/Berlin") !=
+        std::string::npos);
+}
+
+TEST_CASE("JSON Logic: business days on a calendar with holidays") {
+  // Germany 2026: Good Friday 3 April and Easter Monday 6 April. The US: Thanksgiving 26 November.
+  const char* data = R"({"de": ["2026-04-03", "2026-04-06", "2026-05-01", "2026-12-25", "2026-12-26"],
+                         "us": ["2026-07-03", "2026-11-26", "2026-12-25"]})";
+  const Case cases[] = {
+      {R"({"business_days_add": ["2026-04-02T15:00:00+02:00", 1, {"var": "de"}]})", data, R"("2026-04-07T15:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-04-02T15:00:00+02:00", 1]})", data, R"("2026-04-03T15:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-04-07T09:00:00+02:00", -1, {"var": "de"}]})", data, R"("2026-04-02T09:00:00+02:00")"},
+      // From Easter Sunday, +1 skips the Monday holiday too.
+      {R"({"business_days_add": ["2026-04-05T12:00:00+02:00", 1, {"var": "de"}]})", data, R"("2026-04-07T12:00:00+02:00")"},
+      {R"({"business_days_add": ["2026-11-25T10:00:00-05:00", 2, {"var": "us"}]})", data, R"("2026-11-30T10:00:00-05:00")"},
+      {R"({"business_days_add": ["2026-07-02T10:00:00-04:00", 1, {"var": "us"}]})", data, R"("2026-07-06T10:00:00-04:00")"},
+      {R"({"business_days_add": ["2026-07-02T10:00:00-04:00", 1, null]})", data, R"("2026-07-03T10:00:00-04:00")"},
+      // The holiday is the one of the timestamp's own local date.
+      {R"({"business_days_add": [{"time_format": ["2026-04-02T23:30:00Z", "Europe/Berlin"]}, 1, {"var": "de"}]})", data,
+       R"("2026-04-07T01:30:00+02:00")"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+  CHECK(failure(R"({"business_days_add": ["2026-04-02", 1, ["3 April"]]})", "{}").message.find("a holiday is a date") !=
+        std::string::npos);
+  CHECK(failure(R"({"business_days_add": ["2026-04-02", 1, "DE"]})", "{}").message.find("list of holiday dates") !=
+        std::string::npos);
+}
+
 TEST_CASE("JSON Logic: lookup calls the table port") {
   EvalOptions options;
   options.table_lookup = [](const std::string& table, const Json& key) -> std::optional<Json> {

@@ -256,6 +256,50 @@ TEST_CASE("schedules fire on their cron times") {
   CHECK(e->runs().value()[0].id == "daily@2026-03-03T08:00:00Z");
 }
 
+TEST_CASE("schedules run on the store's wall clock, summer and winter") {
+  // 07:00 Berlin time on weekdays: 06:00Z in winter, 05:00Z from 2026-03-29 (the change).
+  const char* wfs = R"([{"id": "reorder", "trigger": {"schedule": "0 7 * * mon-fri"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "{{ trigger.time }} {{ trigger.time_zone }}"}}]}])";
+  auto e = engine_of(bundle_of(wfs, R"("time_zone": "Europe/Berlin")"));
+  const shopflow::Millis fri = shopflow::parse_instant("2026-03-27T00:00:00Z").value();
+  REQUIRE(e->next_due(fri).ok());
+  REQUIRE(e->advance(fri + 4 * 24 * kHour).value() == 2);  // Friday and Monday
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 2);
+  CHECK(Json::parse(effects[0].params)["message"] == "2026-03-27T06:00:00Z Europe/Berlin");
+  CHECK(Json::parse(effects[1].params)["message"] == "2026-03-30T05:00:00Z Europe/Berlin");
+}
+
+TEST_CASE("a schedule's own zone overrides the store's") {
+  const char* wfs = R"([{"id": "ny", "trigger": {"schedule": "0 9 * * *", "time_zone": "America/New_York"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "{{ trigger.time }}"}}]}])";
+  auto e = engine_of(bundle_of(wfs, R"("time_zone": "Europe/Berlin")"));
+  // Across New York's change on 2026-03-08: 14:00Z, then 13:00Z.
+  const shopflow::Millis from = shopflow::parse_instant("2026-03-07T00:00:00Z").value();
+  REQUIRE(e->next_due(from).ok());
+  REQUIRE(e->advance(from + 2 * 24 * kHour).value() == 2);
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 2);
+  CHECK(Json::parse(effects[0].params)["message"] == "2026-03-07T14:00:00Z");
+  CHECK(Json::parse(effects[1].params)["message"] == "2026-03-08T13:00:00Z");
+}
+
+TEST_CASE("a wait until 14:00 local on the next working day crosses the change to summer time") {
+  // Ordered on Friday 2026-03-27 (CET); Monday 14:00 in Berlin is already CEST: 12:00Z, not 13:00Z.
+  const char* wfs = R"([{"id": "follow-up", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "until", "wait": {"until": {"local_time": [
+          {"business_days_add": [{"time_format": [{"var": "event.time"}, "Europe/Berlin"]}, 1]}, "14:00", "Europe/Berlin"]}}},
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "{{ now }}"}}]}])";
+  auto e = engine_of(bundle_of(wfs, R"("time_zone": "Europe/Berlin")"));
+  const shopflow::Millis fri = shopflow::parse_instant("2026-03-27T10:00:00Z").value();
+  REQUIRE(e->ingest(event("o1", "order.created", fri, Json::object()), fri).ok());
+  CHECK(e->next_due(fri).value() == shopflow::parse_instant("2026-03-30T12:00:00Z").value());
+  REQUIRE(e->advance(fri + 4 * 24 * kHour).ok());
+  auto effects = e->effects().value();
+  REQUIRE(effects.size() == 1);
+  CHECK(Json::parse(effects[0].params)["message"] == "2026-03-30T12:00:00Z");
+}
+
 TEST_CASE("the outbox delivery API: pending, delivered, failed with retry, dead letters") {
   auto e = engine_of(bundle_of(kAbandoned));
   REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}, {"email", "a@x.com"}}), kT0).ok());

@@ -85,6 +85,27 @@ TEST_CASE("liquid: money filters format exact decimals in the shop's format") {
   CHECK(failure_of("{{ 'abc' | money }}", Json::object()).message.find("not an amount") != std::string::npos);
 }
 
+TEST_CASE("liquid: date shows times on the store's clock, daylight saving included") {
+  // Without a zone a time keeps the offset it was written with.
+  run_table({
+      {"no zone: as written", "{{ '2026-07-06T16:00:00Z' | date: '%H:%M %z' }}", "{}", "16:00 +0000"},
+      {"a zone argument", "{{ '2026-07-06T16:00:00Z' | date: '%H:%M %z', 'America/New_York' }}", "{}", "12:00 -0400"},
+      {"a half-hour zone", "{{ '2026-01-06T16:00:00Z' | date: '%H:%M %z', 'Asia/Kolkata' }}", "{}", "21:30 +0530"},
+  });
+  liquid::Options berlin;
+  berlin.time_zone = "Europe/Berlin";
+  run_table({
+      {"winter", "{{ '2026-01-06T16:00:00Z' | date: '%H:%M %z' }}", "{}", "17:00 +0100"},
+      {"summer", "{{ '2026-07-06T16:00:00Z' | date: '%H:%M %z' }}", "{}", "18:00 +0200"},
+      {"the local date", "{{ '2026-07-06T22:30:00Z' | date: '%A %d.%m.' }}", "{}", "Tuesday 07.07."},
+      {"another zone still wins", "{{ '2026-07-06T16:00:00Z' | date: '%H:%M', 'UTC' }}", "{}", "16:00"},
+      {"now on the store's clock", "{{ 'now' | date: '%H:%M' }}", R"({"now": "2026-03-29T01:30:00Z"})", "03:30"},
+  },
+            berlin);
+  CHECK(failure_of("{{ 'now' | date: '%H', 'Europe/Berln' }}", Json::parse(R"({"now": "2026-03-01T00:00:00Z"})"))
+            .message.find("did you mean Europe/Berlin") != std::string::npos);
+}
+
 TEST_CASE("liquid: json filter writes compact JSON of any value") {
   run_table({
       {"object keeps key order", "{{ o | json }}", R"({"o":{"b":1,"a":[true,null,"x"]}})", R"({"b":1,"a":[true,null,"x"]})"},

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "shopflow/simulator.hpp"
+#include "shopflow/zoneinfo.hpp"
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
+  shopflow::use_zone_source(&shopflow::system_zones());
   if (argc != 2) {
     std::fprintf(stderr, "usage: shopflow_simulate_tool SOURCE_DIR\n");
     return 2;

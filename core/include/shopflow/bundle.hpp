@@ -55,7 +55,8 @@ struct Trigger {
   bool has_filter = false;
   logic::Condition filter;       // must be truthy for a run to start
   std::string schedule;          // cron expression; "" for event triggers
-  std::string utc_offset;        // "" = UTC
+  std::string time_zone;         // IANA name; "" = utc_offset, else the bundle's zone
+  std::string utc_offset;        // fixed offset such as "+01:00"; "" = the zone
   std::optional<CronSchedule> cron;
 };
 
@@ -148,6 +149,10 @@ struct Bundle {
   // {{amount_with_comma_separator}}, ...) for Liquid's money filters.
   std::string money_format = "${{amount}}";
   std::string money_with_currency_format = "${{amount}} USD";
+  // The store's time zone ("Europe/Berlin"): schedules run on its wall clock unless they name
+  // their own. "" = UTC.
+  std::string time_zone;
+  TimeZone zone;
   std::vector<Workflow> workflows;
   std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
   std::vector<TableDef> tables;

@@ -30,8 +30,4 @@ void append_instant(std::string& out, Millis ms);
 // "PT1H30M", "PT0.5S"); years and months are refused (their length varies).
 Result<Millis> parse_duration(std::string_view text);
 
-// Days since the epoch for a proleptic Gregorian date, and back. Used by cron.
-std::int64_t days_from_civil(int year, unsigned month, unsigned day);
-void civil_from_days(std::int64_t days, int* year, unsigned* month, unsigned* day);
-
 }  // namespace shopflow

@@ -55,6 +55,9 @@ struct Options {
   // has no member of that name: {"trigger", "event"} makes {{ trigger.id }} read event.id
   // where the data has no "trigger" (the engine's event runs, whose trigger is their event).
   std::vector<std::pair<std::string, std::string>> root_aliases;
+  // The store's time zone ("Europe/Berlin"): the `date` filter shows times on its clock unless
+  // given a zone of its own. "": times keep the offset they were written with.
+  std::string time_zone;
 };
 
 struct Document;  // parsed form, private to template.cpp

@@ -1,17 +1,20 @@
 // Calendar arithmetic for conditions: ISO 8601 timestamps with fixed offsets, ISO 8601
-// durations (calendar months included) and business days (Monday to Friday).
+// durations (calendar months included) and business days (Monday to Friday, less a bundle's
+// holidays).
 //
 // Everything is civil-date arithmetic on epoch milliseconds (Howard Hinnant's
-// days_from_civil): no timegm, localtime, TZ database or locale, so results are the same
-// natively and in WebAssembly. A timestamp remembers the offset it was written with, so
-// "10:00+02:00 plus one day" stays "10:00+02:00"; named time zones (DST) are not modelled.
-// Used by the JSON Logic time operators (condition.cpp); the engine's own instants live in
-// instant.hpp.
+// days_from_civil): no timegm, localtime or locale, so results are the same natively and in
+// WebAssembly. A timestamp remembers the offset it was written with, so "10:00+02:00 plus one
+// day" stays "10:00+02:00"; named zones with daylight saving are time_zone.hpp's, whose
+// offsets a timestamp can be shown in. Used by the JSON Logic time operators (condition.cpp),
+// and the one calendar (days_from_civil, civil_from_days) of instants (instant.hpp), cron and
+// Liquid's date filter.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shopflow/result.hpp"
 
@@ -72,6 +75,10 @@ Result<Timestamp> add_duration(const Timestamp& t, const Duration& d);
 // n > 0 goes forward, n < 0 backward; from a weekend, +1 lands on Monday and -1 on Friday;
 // n == 0 returns t unchanged. Fails when the result leaves years 0000..9999.
 Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n);
+
+// The same on a calendar with holidays: `holidays` (days since 1970-01-01, any order) are not
+// business days either. Fails when |n| > 3660 or the result leaves years 0000..9999.
+Result<Timestamp> add_business_days(const Timestamp& t, std::int64_t n, const std::vector<std::int64_t>& holidays);
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);

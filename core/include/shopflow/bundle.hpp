@@ -6,7 +6,8 @@
 // at once, each with the JSON Pointer of the offending value and a sentence a user can act on:
 // structure, unique ids, unknown action types or parameters, conditions that do not compile
 // (logic::Condition::compile), templates that do not parse (liquid::Template::parse), cron
-// schedules, durations and times, references to unknown steps. Used by `shopflow validate`,
+// schedules, durations and times, and every reference: tables, partials, steps and vars read
+// before they are set, event paths that no sample event has (warnings). Used by `shopflow validate`,
 // the runner at start and on reload, the engine, and the studio's problems list.
 #pragma once
 
@@ -148,6 +149,9 @@ struct Bundle {
   // {{amount_with_comma_separator}}, ...) for Liquid's money filters.
   std::string money_format = "${{amount}}";
   std::string money_with_currency_format = "${{amount}} USD";
+  // Templates render in Liquid's strict mode: a variable the data lacks fails the run instead
+  // of rendering as nothing, and validate reports such variables as problems, not warnings.
+  bool strict_templates = false;
   std::vector<Workflow> workflows;
   std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
   std::vector<TableDef> tables;
@@ -166,10 +170,14 @@ struct Bundle {
 struct BundleCheck {
   Bundle bundle;      // as much as could be read; complete only when problems is empty
   Problems problems;  // every problem found, in document order
+  // What may go wrong but need not: variables of templates and rules that no sample or test
+  // event of that type has (they render empty or read null).
+  Problems warnings;
   bool ok() const { return problems.empty(); }
 };
 
-// Liquid options for the bundle's templates: its partials, lax rendering. The options refer to
+// Liquid options for the bundle's templates: its partials and money formats, lax rendering (strict
+// when the bundle says strict_templates). The options refer to
 // `bundle.templates`, so the bundle must outlive them (and must not move while they are used).
 liquid::Options template_options(const Bundle& bundle);
 

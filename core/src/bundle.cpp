@@ -936,35 +936,37 @@ class Checker {
       TableDef td;
       td.name = it.key();
       td.key_field = required_string(def, at, "key", "table");
-      std::set<std::string> keys;
-      if (auto rows = def.find("rows"); rows != def.end()) {
-        std::string rat = pointer_join(at, "rows");
-        if (!rows->is_array()) {
-          problem(rat, "must be a list of row objects");
-        } else {
-          for (size_t i = 0; i < rows->size(); ++i) {
-            const Json& row = (*rows)[i];
-            std::string at_i = pointer_join(rat, i);
-            if (!row.is_object()) {
-              problem(at_i, "a row must be an object");
-              continue;
-            }
-            auto k = row.find(td.key_field);
-            if (td.key_field.empty()) continue;
-            if (k == row.end() || !(k->is_string() || k->is_number_integer())) {
-              problem(at_i, "the row needs its key field \"" + td.key_field + "\" (a string or an integer)");
-              continue;
-            }
-            std::string key = table_key(*k);
-            if (!keys.insert(key).second) {
-              problem(pointer_join(at_i, td.key_field), "the key \"" + key + "\" appears twice in this table");
-              continue;
-            }
-            td.rows.emplace_back(key, row);
-          }
-        }
-      }
+      if (auto rows = def.find("rows"); rows != def.end()) table_rows(*rows, pointer_join(at, "rows"), td);
       b_.tables.push_back(std::move(td));
+    }
+  }
+
+  // Reads a table's rows into td.rows (td.key_field names the key).
+  void table_rows(const Json& rows, const std::string& rat, TableDef& td) {
+    std::set<std::string> keys;
+    if (!rows.is_array()) {
+      problem(rat, "must be a list of row objects");
+      return;
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Json& row = rows[i];
+      std::string at_i = pointer_join(rat, i);
+      if (!row.is_object()) {
+        problem(at_i, "a row must be an object");
+        continue;
+      }
+      auto k = row.find(td.key_field);
+      if (td.key_field.empty()) continue;
+      if (k == row.end() || !(k->is_string() || k->is_number_integer())) {
+        problem(at_i, "the row needs its key field \"" + td.key_field + "\" (a string or an integer)");
+        continue;
+      }
+      std::string key = table_key(*k);
+      if (!keys.insert(key).second) {
+        problem(pointer_join(at_i, td.key_field), "the key \"" + key + "\" appears twice in this table");
+        continue;
+      }
+      td.rows.emplace_back(key, row);
     }
   }
 
@@ -1030,7 +1032,13 @@ class Checker {
     }
     for (size_t i = 0; i < list.size(); ++i) {
       std::string at_i = pointer_join(at, i);
-      auto e = parse_event(list[i], id_prefix + std::to_string(i + 1));
+      Json from_sample;
+      const Json* raw = &list[i];
+      if (raw->is_object() && raw->contains("sample") && id_prefix != "sample-") {
+        if (!sample_event(*raw, at_i, &from_sample)) continue;
+        raw = &from_sample;
+      }
+      auto e = parse_event(*raw, id_prefix + std::to_string(i + 1));
       if (!e) {
         problem(at_i + e.error().pointer, e.error().message);
         continue;
@@ -1044,12 +1052,49 @@ class Checker {
     return out;
   }
 
+  // A test event written as {"sample": "<id>"}, optionally with its own "id", "time", and
+  // "data" (a JSON merge patch on the sample's data): the sample event so changed.
+  bool sample_event(const Json& ref, const std::string& at, Json* out) {
+    unknown_keys(ref, at, {"sample", "id", "time", "data"}, "an event taken from the samples");
+    const Json& id = ref["sample"];
+    if (!id.is_string()) {
+      problem(pointer_join(at, "sample"), std::string("must be the id of a sample event, not ") + type_name(id));
+      return false;
+    }
+    auto it = sample_raw_.find(id.get<std::string>());
+    if (it == sample_raw_.end()) {
+      std::vector<std::string> ids;
+      for (const auto& kv : sample_raw_) ids.push_back(kv.first);
+      std::string hint = nearest(id.get<std::string>(), ids);
+      problem(pointer_join(at, "sample"), "no sample event has the id \"" + id.get<std::string>() + "\"" +
+                                              (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+      return false;
+    }
+    *out = it->second;
+    (*out)["id"] = it->first;
+    if (ref.contains("id")) (*out)["id"] = ref["id"];
+    if (ref.contains("time")) (*out)["time"] = ref["time"];
+    if (ref.contains("data")) {
+      if (!out->contains("data")) (*out)["data"] = Json::object();
+      (*out)["data"].merge_patch(ref["data"]);
+    }
+    return true;
+  }
+
   void samples(const Json& s) {
     if (!s.is_object()) {
       problem("/samples", std::string("must be an object, not ") + type_name(s));
       return;
     }
-    if (auto ev = s.find("events"); ev != s.end()) b_.sample_events = events(*ev, "/samples/events", "sample-");
+    if (auto ev = s.find("events"); ev != s.end()) {
+      b_.sample_events = events(*ev, "/samples/events", "sample-");
+      if (ev->is_array()) {
+        for (size_t i = 0; i < ev->size(); ++i) {
+          auto e = parse_event((*ev)[i], "sample-" + std::to_string(i + 1));
+          if (e) sample_raw_.emplace(e.value().id, (*ev)[i]);
+        }
+      }
+    }
   }
 
   void tests(const Json& t, std::set<std::string>& names) {
@@ -1064,7 +1109,7 @@ class Checker {
         problem(at, "a test must be an object");
         continue;
       }
-      unknown_keys(x, at, {"name", "description", "events", "from", "until", "mocks", "expect"}, "a test");
+      unknown_keys(x, at, {"name", "description", "events", "from", "until", "tables", "mocks", "expect"}, "a test");
       BundleTest bt;
       bt.pointer = at;
       bt.name = required_string(x, at, "name", "test");
@@ -1076,6 +1121,7 @@ class Checker {
         problem(pointer_join(at, "events"), "missing: the events this test feeds in");
       }
       if (auto m = x.find("mocks"); m != x.end()) bt.http_mocks = http_mocks(*m, pointer_join(at, "mocks"));
+      if (auto tb = x.find("tables"); tb != x.end()) test_tables(*tb, pointer_join(at, "tables"), bt);
       for (const char* key : {"from", "until"}) {
         auto u = x.find(key);
         if (u == x.end()) continue;
@@ -1093,6 +1139,27 @@ class Checker {
         problem(pointer_join(at, "expect"), "missing: what the test expects (effects, tables, runs)");
       }
       b_.tests.push_back(std::move(bt));
+    }
+  }
+
+  // A test's own rows for some tables: {"stock": [rows]} replaces the rows the bundle declares.
+  void test_tables(const Json& t, const std::string& at, BundleTest& bt) {
+    if (!t.is_object()) {
+      problem(at, "must be {\"table\": [ rows ]}, the rows a table starts with in this test");
+      return;
+    }
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      std::string tat = pointer_join(at, it.key());
+      const TableDef* declared = b_.find_table(it.key());
+      if (!declared) {
+        table_refs_.emplace_back(tat, it.key());
+        continue;
+      }
+      TableDef td;
+      td.name = declared->name;
+      td.key_field = declared->key_field;
+      table_rows(it.value(), tat, td);
+      bt.tables.push_back(std::move(td));
     }
   }
 
@@ -1236,6 +1303,7 @@ class Checker {
  private:
   BundleCheck& out_;
   Bundle& b_;
+  std::map<std::string, Json> sample_raw_;  // sample events as written, by id
   std::map<std::string, Shape> shapes_;  // by event type, from the samples and tests
   // The workflow being read:
   bool in_workflow_ = false;

@@ -16,6 +16,15 @@ namespace shopflow {
 
 namespace {
 
+// A switch case as the coverage report names it: `case "high"` for an equals case, `case 2:
+// when {...}` for a condition (cut to stay on one line).
+std::string case_label(const Step& st, size_t i) {
+  const SwitchCase& c = st.cases[i];
+  std::string text = c.has_equals ? c.equals.dump() : c.when.source().dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return c.has_equals ? "case " + text : "case " + std::to_string(i) + ": when " + text;
+}
+
 struct Frame {
   size_t list = 0;
   size_t pc = 0;
@@ -665,7 +674,7 @@ struct Engine::Impl {
             if (logic::truthy(w.value())) chosen = i;
           }
         }
-        took(*rs.wf, st.path, chosen == SIZE_MAX ? std::string(": default") : ": case " + std::to_string(chosen));
+        if (options.record_branches) took(*rs.wf, st.path, chosen == SIZE_MAX ? std::string(": default") : ": " + case_label(st, chosen));
         Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
         Json verdict = out["case"];
         rs.ctx["steps"][st.id] = out;
@@ -1347,7 +1356,7 @@ std::vector<BranchKey> branches_of(const Bundle& bundle) {
         out.push_back({wf.id, st.path + ": then"});
         out.push_back({wf.id, st.path + ": else"});
       } else if (st.kind == StepKind::Switch) {
-        for (size_t i = 0; i < st.cases.size(); ++i) out.push_back({wf.id, st.path + ": case " + std::to_string(i)});
+        for (size_t i = 0; i < st.cases.size(); ++i) out.push_back({wf.id, st.path + ": " + case_label(st, i)});
         out.push_back({wf.id, st.path + ": default"});
       } else if (st.kind == StepKind::Wait && st.wait == WaitKind::Event) {
         out.push_back({wf.id, st.path + ": event arrived"});

@@ -138,6 +138,7 @@ struct BundleTest {
   std::optional<Millis> from;   // start of the simulated clock (default: the first event)
   std::optional<Millis> until;  // end of the simulated clock (default: 7 days after the last event)
   std::vector<HttpMock> http_mocks;  // answers tried before the bundle's (e.g. "the ERP is down")
+  std::vector<TableDef> tables;      // tables whose rows this test starts with instead of the bundle's
   Json expect = Json::object();
 };
 

@@ -11,6 +11,11 @@ for b in "$src"/workflows/*.json; do
   out=$("$bin" test --require-coverage "$b" 2>&1); expect "tests of $(basename "$b") pass and take every branch" 0 $? "$out" "PASS" " 0 failed" "Branches: "
 done
 
+# Effects that have an opposite are undone by it (release a hold, take tags off, cancel a fulfilment).
+out=$("$bin" test --require-coverage "$src/tests/data/hold-and-release.json" 2>&1)
+expect "opposite effects" 0 $? "$out" "PASS  a cleared review releases the hold and takes the tags off" \
+  "PASS  a refused review cancels the fulfilment" "2 passed, 0 failed"
+
 out=$("$bin" test "$src/workflows/abandoned-checkout.json" 2>&1)
 expect "abandoned checkout: the wait-for-order tests" 0 $? "$out" \
   "PASS  order arrives in time: no email" "PASS  no order: a reminder at 4 hours, a discount code at 24 hours"

@@ -200,7 +200,9 @@ class Checker {
   // Compiles a JSON Logic rule; a problem when it does not compile. Records step references.
   logic::Condition condition(const Json& rule, const std::string& at) {
     note_rule(rule, at, false, 0);
-    auto c = logic::Condition::compile(rule, at);
+    logic::CompileOptions options;
+    options.rules = &b_.rules;
+    auto c = logic::Condition::compile(rule, at, options);
     if (!c) {
       const Error& e = c.error();
       problem(e.pointer.empty() ? at : e.pointer, "condition: " + e.message);
@@ -866,7 +868,7 @@ class Checker {
     } else if (!trig->is_object()) {
       problem(tat, std::string("must be an object like {\"event\": \"order.created\"}, not ") + type_name(*trig));
     } else if (trig->contains("schedule")) {
-      unknown_keys(*trig, tat, {"schedule", "utc_offset"}, "a schedule trigger");
+      unknown_keys(*trig, tat, {"schedule", "utc_offset", "filter"}, "a schedule trigger");
       w.trigger.schedule = required_string(*trig, tat, "schedule", "schedule trigger");
       w.trigger.utc_offset = optional_string(*trig, tat, "utc_offset");
       if (!w.trigger.schedule.empty()) {
@@ -877,6 +879,10 @@ class Checker {
         } else {
           w.trigger.cron = std::move(c.value());
         }
+      }
+      if (trig->contains("filter")) {
+        w.trigger.has_filter = true;
+        w.trigger.filter = condition((*trig)["filter"], pointer_join(tat, "filter"));
       }
     } else {
       unknown_keys(*trig, tat, {"event", "filter"}, "an event trigger");
@@ -916,6 +922,24 @@ class Checker {
     // Parse after all are known, so that partials can render one another.
     for (auto it = t.begin(); it != t.end(); ++it) {
       if (it.value().is_string()) (void)text(it.value().get<std::string>(), pointer_join("/templates", it.key()));
+    }
+  }
+
+  // Named rules: all are known before any is compiled, so they may use one another.
+  void rules(const Json& r) {
+    if (!r.is_object()) {
+      problem("/rules", std::string("must be an object of named JSON Logic rules, not ") + type_name(r));
+      return;
+    }
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (!valid_id(it.key())) {
+        problem(pointer_join("/rules", it.key()), "\"" + it.key() + "\" is not a valid rule name: use up to 64 letters, digits, '_', '-' or '.'");
+        continue;
+      }
+      b_.rules[it.key()] = it.value();
+    }
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (b_.rules.count(it.key())) (void)condition(it.value(), pointer_join("/rules", it.key()));
     }
   }
 
@@ -1239,11 +1263,12 @@ class Checker {
     }
     static const std::set<std::string> known = {"$schema", "format", "name", "version", "description",
                                                 "shop", "workflows", "templates", "tables", "mocks",
-                                                "tests", "samples", "strict_templates"};
+                                                "tests", "samples", "strict_templates", "rules"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       if (!known.count(it.key())) {
         problem(pointer_join("", it.key()), "unknown field \"" + it.key() + "\"; a bundle has format, name, version, "
-                                            "description, shop, workflows, templates, tables, mocks, samples and tests");
+                                            "description, shop, strict_templates, rules, workflows, templates, tables, "
+                                            "mocks, samples and tests");
       }
     }
     auto fmt = doc.find("format");
@@ -1274,6 +1299,7 @@ class Checker {
     // Templates first: workflows' templates may render them as partials.
     if (auto t = doc.find("templates"); t != doc.end()) templates(*t);
     if (auto t = doc.find("tables"); t != doc.end()) tables(*t);
+    if (auto r = doc.find("rules"); r != doc.end()) rules(*r);
     auto wfs = doc.find("workflows");
     if (wfs == doc.end()) {
       problem("/workflows", "missing: a bundle needs a list of workflows (it may be empty)");
@@ -1332,6 +1358,7 @@ Bundle Bundle::runnable_copy() const {
   b.strict_templates = strict_templates;
   b.workflows = workflows;
   b.templates = templates;
+  b.rules = rules;
   b.tables = tables;
   b.http_mocks = http_mocks;
   b.tests = tests;

@@ -1080,7 +1080,26 @@ struct Engine::Impl {
                  {"data", {{"workflow", wf->id}, {"schedule", wf->trigger.schedule}}}};
       Json trigger = {{"schedule", wf->trigger.schedule}, {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
       Json ctx = {{"event", ev}, {"trigger", trigger}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", iso}};
-      return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
+      if (!wf->trigger.has_filter) return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
+      // A schedule's filter decides, as an event trigger's does, whether this fire starts a run.
+      std::string tree;
+      auto v = evaluate(wf->trigger.filter, ctx, &tree);
+      if (!v) {
+        RunState rs;
+        rs.wf = wf;
+        rs.row.id = id;
+        rs.row.workflow = wf->id;
+        rs.row.event_id = id;
+        rs.row.started = now;
+        rs.ctx = std::move(ctx);
+        fail(rs, "trigger", "filter: " + v.error().message);
+        return save(rs, now);
+      }
+      const bool passes = logic::truthy(v.value());
+      took(*wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
+      if (!passes) return {};
+      Json verdict = true;
+      return start(*wf, id, id, std::move(ctx), 0, &verdict, &tree, now, false);
     }
     auto row = store->run_get(t.run_id);
     if (!row) return row.error();

@@ -155,6 +155,7 @@ struct Bundle {
   bool strict_templates = false;
   std::vector<Workflow> workflows;
   std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
+  logic::NamedRules rules;  // named conditions and computed values, used as {"rule": "name"}
   std::vector<TableDef> tables;
   std::vector<HttpMock> http_mocks;
   std::vector<Event> sample_events;

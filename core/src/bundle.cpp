@@ -307,7 +307,7 @@ class Checker {
       else note_rule(*name, args.is_array() ? pointer_join(aat, 0) : aat, false, depth + 1);
       return;
     }
-    if (op == "val") return;  // climbs scopes: not resolved here
+    if (op == "val" || op == "preserve") return;  // val climbs scopes; preserve holds a value, not rules
     if (op == "lookup" || op == "rows") {
       const Json* table = args.is_array() && !args.empty() ? &args[0] : &args;
       if (table->is_string()) table_refs_.emplace_back(args.is_array() ? pointer_join(aat, 0) : aat, table->get<std::string>());

@@ -226,7 +226,8 @@ TEST_CASE("validate checks every reference: tables, partials, steps and vars, ev
            {"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ event.data.total_price }} {{ steps.l.count }} {{ vars.n }} {{ event.data.note | default: 'none' }}{% if event.data.gift %}gift{% endif %} {{ event.data.line_items.first.sku }} {{ now }}"}},
            {"id": "b", "if": {"!!": {"var": "event.data.discount"}}, "then": []},
            {"id": "c", "if": {"var": ["event.data.tags", ""]}, "then": []},
-           {"id": "d", "if": {"some": [{"var": "event.data.line_items"}, {"==": [{"var": "skuu"}, "A"]}]}, "then": []}])",
+           {"id": "d", "if": {"some": [{"var": "event.data.line_items"}, {"==": [{"var": "skuu"}, "A"]}]}, "then": []},
+           {"id": "e", "set": {"shape": {"preserve": {"var": "vars.later"}}}}])",
        "", "", false},
   };
   for (const auto& c : cases) {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -51,5 +52,38 @@ std::optional<BundleCheck> read_bundle(const std::string& path) {
 }
 
 bool is_help(const char* arg) { return std::strcmp(arg, "-h") == 0 || std::strcmp(arg, "--help") == 0; }
+
+std::optional<BundleCheck> read_usable_bundle(const std::string& path, const char* command) {
+  auto loaded = read_bundle(path);
+  if (!loaded) return std::nullopt;
+  if (!loaded->ok()) {
+    for (const Problem& p : loaded->problems) std::fprintf(stderr, "shopflow %s: %s: %s\n", command, path.c_str(), p.to_string().c_str());
+    std::fprintf(stderr, "shopflow %s: %s has problems; `shopflow validate` lists them\n", command, path.c_str());
+    return std::nullopt;
+  }
+  return loaded;
+}
+
+void use_bundle_tables(const Bundle& bundle, logic::EvalOptions* options) {
+  const Bundle* b = &bundle;
+  options->table_lookup = [b](const std::string& table, const Json& key) -> std::optional<Json> {
+    const TableDef* t = b->find_table(table);
+    if (!t) return std::nullopt;
+    const std::string k = table_key(key);
+    for (const auto& [row_key, row] : t->rows) {
+      if (row_key == k) return row;
+    }
+    return std::nullopt;
+  };
+  options->table_rows = [b](const std::string& table) -> std::optional<Json> {
+    const TableDef* t = b->find_table(table);
+    if (!t) return std::nullopt;
+    std::vector<std::pair<std::string, Json>> rows = t->rows;  // in key order, keys compared as text
+    std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    Json out = Json::array();
+    for (auto& r : rows) out.push_back(std::move(r.second));
+    return out;
+  };
+}
 
 }  // namespace shopflow::cli

@@ -1,4 +1,4 @@
-// `shopflow eval RULE.json [--data DATA.json] [--explain]`: evaluates a JSON Logic condition
+// `shopflow eval RULE.json [--data DATA.json] [--bundle B] [--explain]`: evaluates a JSON Logic condition
 // or computed value against data, as a workflow step would, and prints the result as JSON.
 // Exit codes: 0 evaluated, 1 the rule or data could not be parsed, compiled or evaluated,
 // 2 wrong usage or an unreadable file.
@@ -7,6 +7,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/bundle.hpp"
 #include "shopflow/condition.hpp"
 #include "shopflow/json.hpp"
 
@@ -15,7 +16,7 @@ namespace shopflow::cli {
 namespace {
 
 const char* kUsage =
-    "Usage: shopflow eval RULE.json [--data DATA.json] [--now TIMESTAMP] [--explain]\n"
+    "Usage: shopflow eval RULE.json [--data DATA.json] [--bundle BUNDLE.json] [--now TIMESTAMP] [--explain]\n"
     "\n"
     "Evaluates a JSON Logic rule (a condition or a computed value, with Shopflow's money, tag,\n"
     "time and lookup operators; see workflows/CONDITIONS.md) against data and prints the\n"
@@ -25,10 +26,12 @@ const char* kUsage =
     "  --data DATA.json  the data the rule reads with var/val (default {}); - reads stdin\n"
     "  --now TIMESTAMP   sets the data's \"now\" (what the now operator returns), e.g.\n"
     "                    2026-03-01T09:30:00Z; the engine sets it when workflows run\n"
+    "  --bundle B        as the rule runs in that bundle: its named rules ({\"rule\": name}),\n"
+    "                    its tables as declared (lookup, rows), and trigger read as event\n"
     "  --explain         prints {\"result\": ..., \"explain\": tree} instead: every clause with\n"
     "                    the values it saw and its result, skipped clauses marked\n"
     "\n"
-    "Table lookups (the lookup operator) yield null here.\n"
+    "Without --bundle, lookup yields null and rows [].\n"
     "Exit status: 0 evaluated, 1 invalid or failing rule or data, 2 wrong usage or unreadable file.\n";
 
 int usage_error(const std::string& message) {
@@ -57,7 +60,7 @@ int load(const std::string& path, const char* what, Json* out) {
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  std::string rule_path, data_path, now;
+  std::string rule_path, data_path, now, bundle_path;
   bool explain = false, have_data = false, have_now = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
@@ -81,6 +84,8 @@ int cmd_eval(int argc, char** argv) {
       if (have_data) return usage_error("--data given twice");
       if (!value_of("--data", &data_path)) return usage_error("--data needs a file name");
       have_data = true;
+    } else if (arg == "--bundle" || arg.rfind("--bundle=", 0) == 0) {
+      if (!value_of("--bundle", &bundle_path)) return usage_error("--bundle needs a bundle file");
     } else if (arg == "--now" || arg.rfind("--now=", 0) == 0) {
       if (!value_of("--now", &now)) return usage_error("--now needs a timestamp such as 2026-03-01T09:30:00Z");
       have_now = true;
@@ -109,7 +114,15 @@ int cmd_eval(int argc, char** argv) {
   }
 
   std::string name = rule_path == "-" ? "<stdin>" : rule_path;
-  auto compiled = logic::Condition::compile(rule);
+  std::optional<BundleCheck> bundle;
+  logic::CompileOptions compile_options;
+  if (!bundle_path.empty()) {
+    if (bundle_path == "-" && (rule_path == "-" || data_path == "-")) return usage_error("only one input can come from stdin");
+    bundle = read_usable_bundle(bundle_path, "eval");
+    if (!bundle) return 1;
+    compile_options.rules = &bundle->bundle.rules;
+  }
+  auto compiled = logic::Condition::compile(rule, "", compile_options);
   if (!compiled) {
     std::fprintf(stderr, "shopflow eval: %s: %s\n", name.c_str(), compiled.error().to_string().c_str());
     return 1;
@@ -117,6 +130,10 @@ int cmd_eval(int argc, char** argv) {
   const logic::Condition& condition = compiled.value();
   logic::EvalOptions options;
   options.log = [](const Json& v) { std::fprintf(stderr, "log: %s\n", dump(v, -1).c_str()); };
+  if (bundle) {
+    use_bundle_tables(bundle->bundle, &options);
+    options.root_aliases = {{"trigger", "event"}};  // as in an event run
+  }
 
   if (!explain) {
     auto r = condition.evaluate(data, options);

@@ -7,10 +7,12 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/bundle.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/template.hpp"
 
@@ -19,7 +21,7 @@ namespace shopflow::cli {
 namespace {
 
 const char* kUsage =
-    "Usage: shopflow render TEMPLATE [--data DATA.json] [--strict] [--partials DIR]\n"
+    "Usage: shopflow render TEMPLATE [--data DATA.json] [--bundle BUNDLE.json] [--strict] [--partials DIR]\n"
     "\n"
     "Renders a Liquid template (Shopify's dialect, with the json and money filters) against JSON\n"
     "data and prints exactly the result on standard output.\n"
@@ -27,6 +29,9 @@ const char* kUsage =
     "  TEMPLATE          the template file, or - to read standard input\n"
     "  --data FILE       the data: a JSON object whose keys are the template's variables\n"
     "                    (default {}); its \"now\" field is the time 'now' | date uses\n"
+    "  --bundle B        as the template renders in that bundle: its templates as partials,\n"
+    "                    its money formats, strict when it says strict_templates, and\n"
+    "                    trigger read as event\n"
     "  --strict          strict mode: bad syntax, unknown tags and filters, and undefined\n"
     "                    variables are errors (default: lax, as Shopify renders themes)\n"
     "  --partials DIR    where {% render 'name' %} and {% include 'name' %} find DIR/name.liquid\n"
@@ -59,8 +64,9 @@ bool safe_partial_name(const std::string& name) {
 }  // namespace
 
 int cmd_render(int argc, char** argv) {
-  std::string template_path, data_path, partials_dir;
+  std::string template_path, data_path, partials_dir, bundle_path;
   liquid::Options options;
+  bool strict = false, money_format = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (is_help(argv[i])) {
@@ -86,8 +92,13 @@ int cmd_render(int argc, char** argv) {
       const char* v = value("--money-format");
       if (!v) return 2;
       options.money_format = v;
+      money_format = true;
+    } else if (arg == "--bundle") {
+      const char* v = value("--bundle");
+      if (!v) return 2;
+      bundle_path = v;
     } else if (arg == "--strict") {
-      options.mode = liquid::Mode::Strict;
+      strict = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "shopflow render: unknown option %s\n\n%s", arg.c_str(), kUsage);
       return 2;
@@ -107,6 +118,21 @@ int cmd_render(int argc, char** argv) {
     std::fputs("shopflow render: the template and the data cannot both come from standard input\n", stderr);
     return 2;
   }
+
+  std::optional<BundleCheck> bundle;
+  if (!bundle_path.empty()) {
+    if (!partials_dir.empty()) {
+      std::fputs("shopflow render: --bundle brings its own partials; leave out --partials\n", stderr);
+      return 2;
+    }
+    bundle = read_usable_bundle(bundle_path, "render");
+    if (!bundle) return 1;
+    std::string money = options.money_format;
+    options = template_options(bundle->bundle);
+    if (money_format) options.money_format = money;
+    options.root_aliases = {{"trigger", "event"}};  // as in an event run
+  }
+  if (strict) options.mode = liquid::Mode::Strict;
 
   Json data = Json::object();
   if (!data_path.empty()) {

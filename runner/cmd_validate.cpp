@@ -1,5 +1,6 @@
-// `shopflow validate FILE`: checks a bundle and prints every problem.
-// Exit codes: 0 valid, 1 problems found, 2 the file could not be read or is not JSON.
+// `shopflow validate [--strict] FILE`: checks a bundle and prints every problem and warning.
+// Exit codes: 0 valid, 1 problems found (or warnings, with --strict), 2 the file could not be
+// read or is not JSON.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -16,12 +17,16 @@ namespace shopflow::cli {
 namespace {
 
 const char* kUsage =
-    "Usage: shopflow validate BUNDLE.json\n"
+    "Usage: shopflow validate [--strict] BUNDLE.json\n"
     "\n"
     "Checks a bundle (format shopflow.bundle/1) and prints OK, or every problem found, one per\n"
-    "line, each beginning with the JSON Pointer of the offending value. A valid bundle may get\n"
-    "hints on standard error (a schedule on a fixed UTC offset, which ignores daylight saving).\n"
+    "line, each beginning with the JSON Pointer of the offending value. Warnings (a template or\n"
+    "rule reads a field that no sample event of its type has) are printed too, marked warning.\n"
+    "A valid bundle may get hints on standard error (a schedule on a fixed UTC offset, which\n"
+    "ignores daylight saving).\n"
     "BUNDLE may be - to read standard input.\n"
+    "\n"
+    "  --strict   warnings are problems\n"
     "\n"
     "Exit status: 0 valid, 1 problems found, 2 unreadable file or not JSON.\n";
 
@@ -63,11 +68,16 @@ void print_zone_hints(const Bundle& bundle) {
 
 int cmd_validate(int argc, char** argv) {
   std::string path;
+  bool strict = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     if (is_help(argv[i])) {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (arg == "--strict") {
+      strict = true;
+      continue;
     }
     if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "shopflow validate: unknown option %s\n\n%s", arg.c_str(), kUsage);
@@ -86,16 +96,21 @@ int cmd_validate(int argc, char** argv) {
   auto loaded = read_bundle(path);
   if (!loaded) return 2;
   const BundleCheck& check = loaded.value();
-  if (check.ok()) {
-    std::puts("OK");
+  auto line = [](const Problem& p, const char* mark) {
+    std::printf("%s: %s%s\n", p.pointer.empty() ? "(root)" : p.pointer.c_str(), mark, p.message.c_str());
+  };
+  for (const Problem& p : check.problems) line(p, "");
+  for (const Problem& p : check.warnings) line(p, strict ? "" : "warning: ");
+  size_t problems = check.problems.size() + (strict ? check.warnings.size() : 0);
+  size_t warnings = strict ? 0 : check.warnings.size();
+  if (problems == 0) {
+    std::puts(warnings == 0 ? "OK" : "OK, with warnings");
+    if (warnings > 0) std::fprintf(stderr, "%s: %zu warning%s\n", path.c_str(), warnings, warnings == 1 ? "" : "s");
     print_zone_hints(check.bundle);
     return 0;
   }
-  for (const Problem& p : check.problems) {
-    std::printf("%s: %s\n", p.pointer.empty() ? "(root)" : p.pointer.c_str(), p.message.c_str());
-  }
-  std::fprintf(stderr, "%s: %zu problem%s\n", path.c_str(), check.problems.size(),
-               check.problems.size() == 1 ? "" : "s");
+  std::fprintf(stderr, "%s: %zu problem%s%s\n", path.c_str(), problems, problems == 1 ? "" : "s",
+               warnings == 0 ? "" : (", " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s")).c_str());
   return 1;
 }
 

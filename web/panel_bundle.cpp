@@ -98,6 +98,10 @@ void draw_bundle_panel(StudioState& state) {
   if (!b.description.empty()) text_wrapped_colored(kDim, b.description);
   if (state.check.ok()) {
     ImGui::TextColored(kGood, "Valid");
+    if (!state.check.warnings.empty()) {
+      ImGui::SameLine();
+      ImGui::TextColored(kDim, "(%zu warning%s)", state.check.warnings.size(), state.check.warnings.size() == 1 ? "" : "s");
+    }
   } else {
     ImGui::TextColored(kBad, "%zu problem%s", state.check.problems.size(), state.check.problems.size() == 1 ? "" : "s");
   }
@@ -129,16 +133,21 @@ void draw_bundle_panel(StudioState& state) {
     }
   }
 
-  if (!state.check.ok()) {
+  if (!state.check.ok() || !state.check.warnings.empty()) {
     ImGui::Spacing();
     ImGui::Separator();
-    ImGui::TextColored(kBad, "Problems");
+    ImGui::TextColored(state.check.ok() ? kDim : kBad, "%s", state.check.ok() ? "Warnings" : "Problems");
     ImGui::BeginChild("problems", ImVec2(0, 0), false);
     int i = 0;
-    for (const auto& p : state.check.problems) {
+    // Problems first, then warnings (what may read nothing at run time), each selectable.
+    std::vector<std::pair<const Problem*, bool>> shown;
+    for (const auto& p : state.check.problems) shown.emplace_back(&p, false);
+    for (const auto& p : state.check.warnings) shown.emplace_back(&p, true);
+    for (const auto& [pp, warning] : shown) {
+      const Problem& p = *pp;
       ImGui::PushID(i++);
-      std::string where = p.pointer.empty() ? "(bundle)" : p.pointer;
-      ImGui::PushStyleColor(ImGuiCol_Text, kBad);
+      std::string where = (warning ? "warning: " : "") + (p.pointer.empty() ? std::string("(bundle)") : p.pointer);
+      ImGui::PushStyleColor(ImGuiCol_Text, warning ? kDim : kBad);
       bool clicked = ImGui::Selectable(where.c_str(), false);
       ImGui::PopStyleColor();
       if (clicked) select_pointer(state, p.pointer);

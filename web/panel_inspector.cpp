@@ -89,7 +89,9 @@ void json_editor(StudioState& state, const std::string& pointer, Check check, bo
     } else {
       r.error.clear();
       if (check == Check::Rule) {
-        auto c = logic::Condition::compile(parsed.value());
+        logic::CompileOptions named;  // the bundle's named rules, as validation compiles it
+        named.rules = &state.check.bundle.rules;
+        auto c = logic::Condition::compile(parsed.value(), "", named);
         if (!c) r.error = c.error().to_string();
       }
       if (r.error.empty()) {
@@ -261,7 +263,9 @@ void condition_editor(StudioState& state, const std::string& pointer, const char
     }
   }
   // What it says about the preview event (steps and vars are empty outside a run).
-  if (auto c = logic::Condition::compile(*rule); c) {
+  logic::CompileOptions named;
+  named.rules = &state.check.bundle.rules;
+  if (auto c = logic::Condition::compile(*rule, "", named); c) {
     auto v = c.value().evaluate(preview_data(state));
     if (!v) {
       ImGui::TextColored(kDim, "on the preview event: %s", v.error().message.c_str());

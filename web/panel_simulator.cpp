@@ -32,7 +32,8 @@ std::string short_json(const Json& v, size_t n = 90) {
   return s.size() > n ? s.substr(0, n - 3) + "..." : s;
 }
 
-// One verdict tree node: {"op", "args", "result", "children"}, {"var", "result"} or {"value"}.
+// One verdict tree node: {"op", "args", "result", "children"} ({"op": "rule", "rule": name, ...}
+// for a named rule), {"var", "result"} or {"value"}.
 void explanation_tree(const Json& node, int depth) {
   if (!node.is_object() || depth > 24) {
     ImGui::BulletText("%s", short_json(node).c_str());
@@ -53,7 +54,9 @@ void explanation_tree(const Json& node, int depth) {
   if (node.contains("args") && node["args"].is_array()) {
     for (size_t i = 0; i < node["args"].size(); ++i) args += (i ? ", " : "") + short_json(node["args"][i], 40);
   }
-  std::string label = op + "(" + args + ") -> " + short_json(result, 40);
+  // A named rule shows its name; the node opens to the rule's own tree.
+  std::string label = op == "rule" && node.contains("rule") ? "rule " + short_json(node["rule"], 40) + " -> " + short_json(result, 40)
+                                                            : op + "(" + args + ") -> " + short_json(result, 40);
   ImGui::PushStyleColor(ImGuiCol_Text, truth ? kGood : kBad);
   bool open = ImGui::TreeNodeEx(&node, ImGuiTreeNodeFlags_DefaultOpen | ImGuiTreeNodeFlags_SpanAvailWidth, "%s", label.c_str());
   ImGui::PopStyleColor();

@@ -3,6 +3,7 @@
 // durations, references to steps and tables. Every problem is reported, none stops the check.
 #include "shopflow/bundle.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -55,6 +56,93 @@ bool valid_event_type(const std::string& s) {
 
 bool is_template_text(const std::string& s) {
   return s.find("{{") != std::string::npos || s.find("{%") != std::string::npos;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// The candidate nearest to `name` when it is close enough to be a likely typo, else "".
+template <class Names>
+std::string nearest(const std::string& name, const Names& candidates) {
+  size_t allowed = std::max<size_t>(2, name.size() / 3);
+  std::string best;
+  size_t best_d = allowed + 1;
+  for (const std::string& c : candidates) {
+    size_t d = edit_distance(name, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+// A path as a user reads it: event.data.line_items[].title ("#" is an array element).
+std::string show_path(const std::vector<std::string>& path, size_t n = SIZE_MAX) {
+  std::string out;
+  for (size_t i = 0; i < path.size() && i < n; ++i) {
+    if (path[i] == "#") {
+      out += "[]";
+    } else {
+      out += (out.empty() ? "" : ".") + path[i];
+    }
+  }
+  return out;
+}
+
+std::string join_path(const std::vector<std::string>& path, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < path.size() && i < n; ++i) out += (i ? "." : "") + path[i];
+  return out;
+}
+
+// The paths that the sample and test events of one type have, to check what rules and
+// templates read against ("#" stands for any element of a list).
+struct Shape {
+  std::map<std::string, std::set<std::string>> children;  // path -> the keys found below it
+  std::set<std::string> open;  // paths that are null or an empty list/object somewhere: anything may be below
+};
+
+void add_shape(Shape& s, const std::string& path, const Json& v, int depth) {
+  auto& kids = s.children[path];
+  if (v.is_null() || ((v.is_object() || v.is_array()) && v.empty()) || depth > 32) s.open.insert(path);
+  if (depth > 32) return;
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      kids.insert(it.key());
+      add_shape(s, path + "." + it.key(), it.value(), depth + 1);
+    }
+  } else if (v.is_array()) {
+    kids.insert("#");
+    for (const Json& x : v) add_shape(s, path + ".#", x, depth + 1);
+  }
+}
+
+// A `var` path of JSON Logic as segments: "event.data.lines.0.sku" -> event, data, lines, #, sku.
+std::vector<std::string> split_var(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    std::string seg = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    bool index = !seg.empty();
+    for (char c : seg) index = index && c >= '0' && c <= '9';
+    out.push_back(index ? "#" : seg);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
 }
 
 const char* const kStepKinds[] = {"if", "switch", "action", "wait", "foreach", "set", "emit", "stop"};
@@ -111,8 +199,10 @@ class Checker {
 
   // Compiles a JSON Logic rule; a problem when it does not compile. Records step references.
   logic::Condition condition(const Json& rule, const std::string& at) {
-    note_references(rule, at);
-    auto c = logic::Condition::compile(rule, at);
+    note_rule(rule, at, false, 0);
+    logic::CompileOptions options;
+    options.rules = &b_.rules;
+    auto c = logic::Condition::compile(rule, at, options);
     if (!c) {
       const Error& e = c.error();
       problem(e.pointer.empty() ? at : e.pointer, "condition: " + e.message);
@@ -122,7 +212,6 @@ class Checker {
   }
 
   liquid::Template text(const std::string& source, const std::string& at) {
-    note_template_references(source, at);
     liquid::Options opts = template_options(b_);
     opts.mode = liquid::Mode::Strict;
     auto t = liquid::Template::parse(source, opts);
@@ -132,6 +221,7 @@ class Checker {
       problem(at, "template does not parse" + where + ": " + e.message);
       return {};
     }
+    note_template(t.value(), at);
     return std::move(t.value());
   }
 
@@ -173,39 +263,232 @@ class Checker {
     return c;
   }
 
-  // [SECTION] references to steps, checked when the whole workflow has been read
-  void note_references(const Json& rule, const std::string& at) {
-    if (rule.is_object()) {
-      for (auto it = rule.begin(); it != rule.end(); ++it) {
-        if (it.key() == "var") {
-          const Json& a = it.value();
-          const Json* name = a.is_array() && !a.empty() ? &a[0] : &a;
-          if (name->is_string()) note_path(name->get<std::string>(), at);
+  // [SECTION] what rules and templates read, checked when the whole workflow has been read
+  //
+  // Tables and partials are checked at once (they are all known before workflows are read);
+  // steps.<id> and vars.<name> must be set by a step that runs before the reader (document
+  // order: an if, switch or foreach has its output before its branches run); event and trigger
+  // paths are compared with the sample and test events of the type the workflow takes.
+
+  struct Read {
+    std::string pointer;
+    std::string where;                // " (line L, column C)" in a template
+    std::vector<std::string> path;    // with foreach items resolved
+    bool optional = false;            // read with a default or tested for presence
+    bool in_template = false;
+    bool ready = false;               // steps.<id>: that step has run; vars.<name>: it is set
+    std::string event_type;           // the type of the event `event` holds there ("" unknown)
+    std::string trigger_type;         // the type of the event `trigger` holds ("" for schedules)
+  };
+
+  // Iterators evaluate their other arguments per item: `var` there reads the item.
+  static bool is_iterator(const std::string& op) {
+    return op == "map" || op == "filter" || op == "reduce" || op == "all" || op == "some" || op == "none";
+  }
+  // Operators whose direct operands are tested for presence, where null is expected.
+  static bool tests_presence(const std::string& op) {
+    return op == "!!" || op == "!" || op == "??" || op == "if" || op == "?:" || op == "or" || op == "and" || op == "exists";
+  }
+
+  void note_rule(const Json& rule, const std::string& at, bool optional, int depth) {
+    if (depth > 64) return;
+    if (rule.is_array()) {
+      for (size_t i = 0; i < rule.size(); ++i) note_rule(rule[i], pointer_join(at, i), optional, depth + 1);
+      return;
+    }
+    if (!rule.is_object() || rule.size() != 1) return;
+    const std::string& op = rule.begin().key();
+    const Json& args = rule.begin().value();
+    std::string aat = pointer_join(at, op);
+    if (op == "var") {
+      const Json* name = args.is_array() && !args.empty() ? &args[0] : &args;
+      bool with_default = args.is_array() && args.size() > 1;
+      if (name->is_string()) note_read(split_var(name->get<std::string>()), at, "", optional || with_default, false);
+      else note_rule(*name, args.is_array() ? pointer_join(aat, 0) : aat, false, depth + 1);
+      return;
+    }
+    if (op == "val" || op == "preserve") return;  // val climbs scopes; preserve holds a value, not rules
+    if (op == "lookup" || op == "rows") {
+      const Json* table = args.is_array() && !args.empty() ? &args[0] : &args;
+      if (table->is_string()) table_refs_.emplace_back(args.is_array() ? pointer_join(aat, 0) : aat, table->get<std::string>());
+    }
+    if (is_iterator(op) && args.is_array()) {
+      if (!args.empty()) note_rule(args[0], pointer_join(aat, 0), false, depth + 1);
+      return;
+    }
+    bool presence = tests_presence(op);
+    if (args.is_array()) {
+      for (size_t i = 0; i < args.size(); ++i) note_rule(args[i], pointer_join(aat, i), presence, depth + 1);
+    } else {
+      note_rule(args, aat, presence, depth + 1);
+    }
+  }
+
+  void note_template(const liquid::Template& t, const std::string& at) {
+    for (const liquid::Reference& r : t.references()) {
+      std::string where = " (line " + std::to_string(r.line) + ", column " + std::to_string(r.column) + ")";
+      if (r.kind == liquid::Reference::Kind::Partial) {
+        const std::string& name = r.path[0];
+        if (b_.templates.count(name)) continue;
+        std::vector<std::string> names;
+        for (const auto& kv : b_.templates) names.push_back(kv.first);
+        std::string hint = nearest(name, names);
+        problem(at, "template" + where + " renders \"" + name + "\", but there is no template of that name under " +
+                        "\"templates\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+        continue;
+      }
+      // Partials render with data that depends on the caller: only workflows' templates are checked.
+      if (in_workflow_) note_read(r.path, at, where, r.optional, true);
+    }
+  }
+
+  void note_read(std::vector<std::string> path, const std::string& at, const std::string& where, bool optional,
+                 bool in_template) {
+    if (!in_workflow_ || path.empty()) return;
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (it->first != path[0]) continue;
+      if (!it->second) return;  // an item of a list we know nothing about
+      std::vector<std::string> resolved = *it->second;
+      resolved.insert(resolved.end(), path.begin() + 1, path.end());
+      path = std::move(resolved);
+      break;
+    }
+    Read r;
+    r.pointer = at;
+    r.where = where;
+    r.optional = optional;
+    r.in_template = in_template;
+    r.event_type = event_type_;
+    r.trigger_type = trigger_type_;
+    if (path[0] == "steps" && path.size() > 1) r.ready = ready_steps_.count(path[1]) > 0;
+    if (path[0] == "vars" && path.size() > 1) r.ready = set_vars_.count(path[1]) > 0;
+    r.path = std::move(path);
+    reads_.push_back(std::move(r));
+  }
+
+  void check_reads(const Workflow& w) {
+    for (const Read& r : reads_) {
+      const std::string& root = r.path[0];
+      std::string lead = r.in_template ? "template" + r.where + " reads " : "reads ";
+      if ((root == "steps" || root == "vars") && r.path.size() > 1 && !r.ready) {
+        const std::string& name = r.path[1];
+        bool step = root == "steps";
+        const std::set<std::string>& known = step ? step_ids_ : all_set_vars_;
+        if (known.count(name)) {
+          problem(r.pointer, lead + root + "." + name + " before " +
+                                 (step ? "step \"" + name + "\" has run" : "a set step sets it") +
+                                 ": a step sees only what the steps before it set");
+        } else {
+          std::string hint = nearest(name, known);
+          problem(r.pointer, lead + root + "." + name + ", but " +
+                                 (step ? "this workflow has no step with the id \"" + name + "\""
+                                       : "no set step of this workflow sets \"" + name + "\"") +
+                                 (hint.empty() ? "" : "; did you mean " + root + "." + hint + "?"));
         }
-        note_references(it.value(), at);
+        continue;
       }
-    } else if (rule.is_array()) {
-      for (const auto& x : rule) note_references(x, at);
+      if (root == "event" || (root == "trigger" && !w.trigger.cron)) {
+        check_shape(r);
+        continue;
+      }
+      if (r.in_template && root != "steps" && root != "vars" && root != "now" && root != "trigger" && (!r.optional || strict(r))) {
+        std::vector<std::string> names = {"event", "trigger", "steps", "vars", "now"};
+        for (const auto& item : items_seen_) names.push_back(item);
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        std::string hint = nearest(root, names);
+        finding(r, lead + root + ", but a step's data has no \"" + root + "\" (it has " + list + ")" +
+                       (hint.empty() ? "" : "; did you mean " + hint + "?"));
+      }
     }
   }
-  void note_path(const std::string& path, const std::string& at) {
-    if (path.rfind("steps.", 0) != 0) return;
-    std::string id = path.substr(6);
-    size_t dot = id.find('.');
-    if (dot != std::string::npos) id = id.substr(0, dot);
-    if (!id.empty()) refs_.emplace_back(at, id);
-  }
-  void note_template_references(const std::string& src, const std::string& at) {
-    for (size_t p = src.find("steps."); p != std::string::npos; p = src.find("steps.", p + 6)) {
-      if (p > 0) {
-        char c = src[p - 1];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.')
-          continue;
+
+  // Compares an event path with the events of that type among the samples and tests.
+  void check_shape(const Read& r) {
+    const std::string& type = r.path[0] == "event" ? r.event_type : r.trigger_type;
+    if (type.empty() || (r.optional && !strict(r))) return;
+    auto sh = shapes_.find(type);
+    if (sh == shapes_.end()) return;
+    const Shape& shape = sh->second;
+    std::vector<std::string> path = r.path;
+    path[0] = "event";
+    for (size_t k = 1; k < path.size(); ++k) {
+      std::string parent = join_path(path, k);
+      if (shape.open.count(parent)) return;
+      auto kids = shape.children.find(parent);
+      if (kids == shape.children.end()) return;
+      if (kids->second.empty()) return;  // a text or number: Liquid's first/last and such apply
+      if (kids->second.count(path[k])) continue;
+      std::vector<std::string> names(kids->second.begin(), kids->second.end());
+      std::string hint = nearest(path[k], names);
+      std::string shown = show_path(r.path);
+      std::string msg = (r.in_template ? "template" + r.where + " reads " : "reads ") + shown + ", which no sample \"" +
+                        type + "\" event has";
+      if (!hint.empty()) {
+        std::vector<std::string> better(r.path.begin(), r.path.begin() + static_cast<long>(k));
+        better.push_back(hint);
+        msg += "; did you mean " + show_path(better) + "?";
+      } else {
+        std::string list;
+        size_t n = 0;
+        for (const auto& name : names) {
+          if (name == "#" || ++n > 12) continue;
+          list += (list.empty() ? "" : ", ") + name;
+        }
+        msg += "; " + show_path(r.path, k) + " has " + (list.empty() ? "list items" : list);
       }
-      size_t e = p + 6;
-      while (e < src.size() && (std::isalnum(static_cast<unsigned char>(src[e])) || src[e] == '_' || src[e] == '-')) ++e;
-      if (e > p + 6) refs_.emplace_back(at, src.substr(p + 6, e - p - 6));
+      finding(r, msg);
+      return;
     }
+  }
+
+  // Strict templates fail the run on any variable the data lacks, even under `default`.
+  bool strict(const Read& r) const { return r.in_template && b_.strict_templates; }
+
+  // What a run would fail on is a problem; what only renders empty or reads null is a warning,
+  // unless the bundle's templates are strict (then it fails the run).
+  void finding(const Read& r, std::string message) {
+    if (strict(r)) {
+      problem(r.pointer, std::move(message));
+    } else {
+      out_.warnings.push_back(Problem{std::move(message), r.pointer, 0, 0});
+    }
+  }
+
+  void build_shapes(const Json& doc) {
+    auto add = [&](const Json& list) {
+      if (!list.is_array()) return;
+      for (const Json& x : list) {
+        auto e = parse_event(x, "shape");
+        if (!e) continue;
+        add_shape(shapes_[e.value().type], "event", event_to_json(e.value()), 0);
+      }
+    };
+    if (auto s = doc.find("samples"); s != doc.end() && s->is_object() && s->contains("events")) add((*s)["events"]);
+    if (auto t = doc.find("tests"); t != doc.end() && t->is_array()) {
+      for (const Json& x : *t) {
+        if (x.is_object() && x.contains("events")) add(x["events"]);
+      }
+    }
+  }
+
+  // The path an item of a foreach stands for, when its list is a plain `var` read.
+  std::optional<std::vector<std::string>> item_path(const Json& list) const {
+    if (!list.is_object() || list.size() != 1 || !list.contains("var")) return std::nullopt;
+    const Json& a = list["var"];
+    const Json* name = a.is_array() && !a.empty() ? &a[0] : &a;
+    if (!name->is_string()) return std::nullopt;
+    std::vector<std::string> path = split_var(name->get<std::string>());
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+      if (it->first != path[0]) continue;
+      if (!it->second) return std::nullopt;
+      std::vector<std::string> resolved = *it->second;
+      resolved.insert(resolved.end(), path.begin() + 1, path.end());
+      path = std::move(resolved);
+      break;
+    }
+    path.push_back("#");
+    return path;
   }
 
   // [SECTION] steps
@@ -273,6 +556,7 @@ class Checker {
       unknown_keys(s, at, {"id", "name", "description", "if", "then", "else"}, "an if step");
       st.logic = condition(body, kat);
       st.has_logic = true;
+      ready_steps_.insert(st.id);
       st.then_list = new_list(w);
       st.else_list = new_list(w);
       if (!s.contains("then")) problem(pointer_join(at, "then"), "missing: an if step needs the steps to run when true");
@@ -307,6 +591,7 @@ class Checker {
           } else {
             sc.when = condition(c["when"], pointer_join(at_i, "when"));
           }
+          ready_steps_.insert(st.id);
           sc.list = new_list(w);
           if (!c.contains("steps")) problem(pointer_join(at_i, "steps"), "missing: the steps to run for this case");
           step_list(c.contains("steps") ? &c["steps"] : nullptr, pointer_join(at_i, "steps"), w, sc.list,
@@ -314,6 +599,7 @@ class Checker {
           st.cases.push_back(std::move(sc));
         }
       }
+      ready_steps_.insert(st.id);
       st.default_list = new_list(w);
       step_list(s.contains("default") ? &s["default"] : nullptr, pointer_join(at, "default"), w, st.default_list,
                 st.path + "/default/", depth + 1);
@@ -339,9 +625,13 @@ class Checker {
         }
       }
       st.body_list = new_list(w);
+      ready_steps_.insert(st.id);
+      items_.emplace_back(st.as, item_path(body));
+      items_seen_.insert(st.as);
       if (!s.contains("steps")) problem(pointer_join(at, "steps"), "missing: the steps to run for each item");
       step_list(s.contains("steps") ? &s["steps"] : nullptr, pointer_join(at, "steps"), w, st.body_list,
                 st.path + "/*/", depth + 1);
+      items_.pop_back();
     } else if (k == "set") {
       st.kind = StepKind::Set;
       unknown_keys(s, at, {"id", "name", "description", "set"}, "a set step");
@@ -352,6 +642,8 @@ class Checker {
           std::string vat = pointer_join(kat, it.key());
           if (!valid_name(it.key())) problem(vat, "\"" + it.key() + "\" is not a variable name: use letters, digits and '_'");
           st.sets.emplace_back(it.key(), condition(it.value(), vat));
+          set_vars_.insert(it.key());
+          all_set_vars_.insert(it.key());
         }
       }
     } else if (k == "emit") {
@@ -376,6 +668,7 @@ class Checker {
         problem(kat, "a stop step is {\"stop\": {\"reason\": \"why\"}} or {\"stop\": true}");
       }
     }
+    ready_steps_.insert(st.id);
     w.steps[idx] = std::move(st);
     return idx;
   }
@@ -452,7 +745,10 @@ class Checker {
       if (!st.wait_event.empty() && !valid_event_type(st.wait_event))
         problem(pointer_join(at, "event"), "\"" + st.wait_event + "\" is not an event type: use dotted lower-case names");
       if (body.contains("match")) {
+        std::string own_type = event_type_;
+        event_type_ = st.wait_event;  // `match` sees the arriving event
         st.logic = condition(body["match"], pointer_join(at, "match"));
+        event_type_ = own_type;
         st.has_logic = true;
         correlation(body["match"], st);
       }
@@ -555,6 +851,16 @@ class Checker {
       }
     }
     w.description = optional_string(wf, at, "description");
+    in_workflow_ = true;
+    event_type_.clear();
+    trigger_type_.clear();
+    step_ids_.clear();
+    ready_steps_.clear();
+    set_vars_.clear();
+    all_set_vars_.clear();
+    items_.clear();
+    items_seen_.clear();
+    reads_.clear();
     auto trig = wf.find("trigger");
     std::string tat = pointer_join(at, "trigger");
     if (trig == wf.end()) {
@@ -562,7 +868,7 @@ class Checker {
     } else if (!trig->is_object()) {
       problem(tat, std::string("must be an object like {\"event\": \"order.created\"}, not ") + type_name(*trig));
     } else if (trig->contains("schedule")) {
-      unknown_keys(*trig, tat, {"schedule", "time_zone", "utc_offset"}, "a schedule trigger");
+      unknown_keys(*trig, tat, {"schedule", "time_zone", "utc_offset", "filter"}, "a schedule trigger");
       w.trigger.schedule = required_string(*trig, tat, "schedule", "schedule trigger");
       w.trigger.time_zone = optional_string(*trig, tat, "time_zone");
       w.trigger.utc_offset = optional_string(*trig, tat, "utc_offset");
@@ -589,9 +895,15 @@ class Checker {
           w.trigger.cron = std::move(c.value());
         }
       }
+      if (trig->contains("filter")) {
+        w.trigger.has_filter = true;
+        w.trigger.filter = condition((*trig)["filter"], pointer_join(tat, "filter"));
+      }
     } else {
       unknown_keys(*trig, tat, {"event", "filter"}, "an event trigger");
       w.trigger.event = required_string(*trig, tat, "event", "trigger");
+      event_type_ = w.trigger.event;
+      trigger_type_ = w.trigger.event;
       if (!w.trigger.event.empty() && !valid_event_type(w.trigger.event)) {
         problem(pointer_join(tat, "event"),
                 "\"" + w.trigger.event +
@@ -602,14 +914,10 @@ class Checker {
         w.trigger.filter = condition((*trig)["filter"], pointer_join(tat, "filter"));
       }
     }
-    step_ids_.clear();
-    refs_.clear();
     size_t top = new_list(w);
     if (auto st = wf.find("steps"); st != wf.end()) step_list(&*st, pointer_join(at, "steps"), w, top, "", 0);
-    for (const auto& [pointer, id] : refs_) {
-      if (!step_ids_.count(id))
-        problem(pointer, "refers to steps." + id + ", but this workflow has no step with the id \"" + id + "\"");
-    }
+    check_reads(w);
+    in_workflow_ = false;
     out_.bundle.workflows.push_back(std::move(w));
   }
 
@@ -632,6 +940,24 @@ class Checker {
     }
   }
 
+  // Named rules: all are known before any is compiled, so they may use one another.
+  void rules(const Json& r) {
+    if (!r.is_object()) {
+      problem("/rules", std::string("must be an object of named JSON Logic rules, not ") + type_name(r));
+      return;
+    }
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (!valid_id(it.key())) {
+        problem(pointer_join("/rules", it.key()), "\"" + it.key() + "\" is not a valid rule name: use up to 64 letters, digits, '_', '-' or '.'");
+        continue;
+      }
+      b_.rules[it.key()] = it.value();
+    }
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (b_.rules.count(it.key())) (void)condition(it.value(), pointer_join("/rules", it.key()));
+    }
+  }
+
   void tables(const Json& t) {
     if (!t.is_object()) {
       problem("/tables", std::string("must be an object of tables, not ") + type_name(t));
@@ -649,35 +975,37 @@ class Checker {
       TableDef td;
       td.name = it.key();
       td.key_field = required_string(def, at, "key", "table");
-      std::set<std::string> keys;
-      if (auto rows = def.find("rows"); rows != def.end()) {
-        std::string rat = pointer_join(at, "rows");
-        if (!rows->is_array()) {
-          problem(rat, "must be a list of row objects");
-        } else {
-          for (size_t i = 0; i < rows->size(); ++i) {
-            const Json& row = (*rows)[i];
-            std::string at_i = pointer_join(rat, i);
-            if (!row.is_object()) {
-              problem(at_i, "a row must be an object");
-              continue;
-            }
-            auto k = row.find(td.key_field);
-            if (td.key_field.empty()) continue;
-            if (k == row.end() || !(k->is_string() || k->is_number_integer())) {
-              problem(at_i, "the row needs its key field \"" + td.key_field + "\" (a string or an integer)");
-              continue;
-            }
-            std::string key = table_key(*k);
-            if (!keys.insert(key).second) {
-              problem(pointer_join(at_i, td.key_field), "the key \"" + key + "\" appears twice in this table");
-              continue;
-            }
-            td.rows.emplace_back(key, row);
-          }
-        }
-      }
+      if (auto rows = def.find("rows"); rows != def.end()) table_rows(*rows, pointer_join(at, "rows"), td);
       b_.tables.push_back(std::move(td));
+    }
+  }
+
+  // Reads a table's rows into td.rows (td.key_field names the key).
+  void table_rows(const Json& rows, const std::string& rat, TableDef& td) {
+    std::set<std::string> keys;
+    if (!rows.is_array()) {
+      problem(rat, "must be a list of row objects");
+      return;
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Json& row = rows[i];
+      std::string at_i = pointer_join(rat, i);
+      if (!row.is_object()) {
+        problem(at_i, "a row must be an object");
+        continue;
+      }
+      auto k = row.find(td.key_field);
+      if (td.key_field.empty()) continue;
+      if (k == row.end() || !(k->is_string() || k->is_number_integer())) {
+        problem(at_i, "the row needs its key field \"" + td.key_field + "\" (a string or an integer)");
+        continue;
+      }
+      std::string key = table_key(*k);
+      if (!keys.insert(key).second) {
+        problem(pointer_join(at_i, td.key_field), "the key \"" + key + "\" appears twice in this table");
+        continue;
+      }
+      td.rows.emplace_back(key, row);
     }
   }
 
@@ -753,7 +1081,13 @@ class Checker {
     }
     for (size_t i = 0; i < list.size(); ++i) {
       std::string at_i = pointer_join(at, i);
-      auto e = parse_event(list[i], id_prefix + std::to_string(i + 1));
+      Json from_sample;
+      const Json* raw = &list[i];
+      if (raw->is_object() && raw->contains("sample") && id_prefix != "sample-") {
+        if (!sample_event(*raw, at_i, &from_sample)) continue;
+        raw = &from_sample;
+      }
+      auto e = parse_event(*raw, id_prefix + std::to_string(i + 1));
       if (!e) {
         problem(at_i + e.error().pointer, e.error().message);
         continue;
@@ -767,12 +1101,49 @@ class Checker {
     return out;
   }
 
+  // A test event written as {"sample": "<id>"}, optionally with its own "id", "time", and
+  // "data" (a JSON merge patch on the sample's data): the sample event so changed.
+  bool sample_event(const Json& ref, const std::string& at, Json* out) {
+    unknown_keys(ref, at, {"sample", "id", "time", "data"}, "an event taken from the samples");
+    const Json& id = ref["sample"];
+    if (!id.is_string()) {
+      problem(pointer_join(at, "sample"), std::string("must be the id of a sample event, not ") + type_name(id));
+      return false;
+    }
+    auto it = sample_raw_.find(id.get<std::string>());
+    if (it == sample_raw_.end()) {
+      std::vector<std::string> ids;
+      for (const auto& kv : sample_raw_) ids.push_back(kv.first);
+      std::string hint = nearest(id.get<std::string>(), ids);
+      problem(pointer_join(at, "sample"), "no sample event has the id \"" + id.get<std::string>() + "\"" +
+                                              (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+      return false;
+    }
+    *out = it->second;
+    (*out)["id"] = it->first;
+    if (ref.contains("id")) (*out)["id"] = ref["id"];
+    if (ref.contains("time")) (*out)["time"] = ref["time"];
+    if (ref.contains("data")) {
+      if (!out->contains("data")) (*out)["data"] = Json::object();
+      (*out)["data"].merge_patch(ref["data"]);
+    }
+    return true;
+  }
+
   void samples(const Json& s) {
     if (!s.is_object()) {
       problem("/samples", std::string("must be an object, not ") + type_name(s));
       return;
     }
-    if (auto ev = s.find("events"); ev != s.end()) b_.sample_events = events(*ev, "/samples/events", "sample-");
+    if (auto ev = s.find("events"); ev != s.end()) {
+      b_.sample_events = events(*ev, "/samples/events", "sample-");
+      if (ev->is_array()) {
+        for (size_t i = 0; i < ev->size(); ++i) {
+          auto e = parse_event((*ev)[i], "sample-" + std::to_string(i + 1));
+          if (e) sample_raw_.emplace(e.value().id, (*ev)[i]);
+        }
+      }
+    }
   }
 
   void tests(const Json& t, std::set<std::string>& names) {
@@ -787,7 +1158,7 @@ class Checker {
         problem(at, "a test must be an object");
         continue;
       }
-      unknown_keys(x, at, {"name", "description", "events", "from", "until", "mocks", "expect"}, "a test");
+      unknown_keys(x, at, {"name", "description", "events", "from", "until", "tables", "mocks", "expect"}, "a test");
       BundleTest bt;
       bt.pointer = at;
       bt.name = required_string(x, at, "name", "test");
@@ -799,6 +1170,7 @@ class Checker {
         problem(pointer_join(at, "events"), "missing: the events this test feeds in");
       }
       if (auto m = x.find("mocks"); m != x.end()) bt.http_mocks = http_mocks(*m, pointer_join(at, "mocks"));
+      if (auto tb = x.find("tables"); tb != x.end()) test_tables(*tb, pointer_join(at, "tables"), bt);
       for (const char* key : {"from", "until"}) {
         auto u = x.find(key);
         if (u == x.end()) continue;
@@ -816,6 +1188,27 @@ class Checker {
         problem(pointer_join(at, "expect"), "missing: what the test expects (effects, tables, runs)");
       }
       b_.tests.push_back(std::move(bt));
+    }
+  }
+
+  // A test's own rows for some tables: {"stock": [rows]} replaces the rows the bundle declares.
+  void test_tables(const Json& t, const std::string& at, BundleTest& bt) {
+    if (!t.is_object()) {
+      problem(at, "must be {\"table\": [ rows ]}, the rows a table starts with in this test");
+      return;
+    }
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      std::string tat = pointer_join(at, it.key());
+      const TableDef* declared = b_.find_table(it.key());
+      if (!declared) {
+        table_refs_.emplace_back(tat, it.key());
+        continue;
+      }
+      TableDef td;
+      td.name = declared->name;
+      td.key_field = declared->key_field;
+      table_rows(it.value(), tat, td);
+      bt.tables.push_back(std::move(td));
     }
   }
 
@@ -895,11 +1288,12 @@ class Checker {
     }
     static const std::set<std::string> known = {"$schema", "format", "name", "version", "description",
                                                 "shop", "time_zone", "workflows", "templates", "tables",
-                                                "mocks", "tests", "samples"};
+                                                "mocks", "tests", "samples", "strict_templates", "rules"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       if (!known.count(it.key())) {
         problem(pointer_join("", it.key()), "unknown field \"" + it.key() + "\"; a bundle has format, name, version, "
-                                            "description, shop, time_zone, workflows, templates, tables, mocks, samples and tests");
+                                            "description, shop, time_zone, strict_templates, rules, workflows, "
+                                            "templates, tables, mocks, samples and tests");
       }
     }
     auto fmt = doc.find("format");
@@ -924,9 +1318,18 @@ class Checker {
     if (!b_.time_zone.empty()) {
       if (auto z = time_zone(b_.time_zone, "/time_zone")) b_.zone = *z;
     }
+    if (auto st = doc.find("strict_templates"); st != doc.end()) {
+      if (st->is_boolean()) {
+        b_.strict_templates = st->get<bool>();
+      } else {
+        problem("/strict_templates", std::string("must be true or false, not ") + type_name(*st));
+      }
+    }
+    build_shapes(doc);
     // Templates first: workflows' templates may render them as partials.
     if (auto t = doc.find("templates"); t != doc.end()) templates(*t);
     if (auto t = doc.find("tables"); t != doc.end()) tables(*t);
+    if (auto r = doc.find("rules"); r != doc.end()) rules(*r);
     auto wfs = doc.find("workflows");
     if (wfs == doc.end()) {
       problem("/workflows", "missing: a bundle needs a list of workflows (it may be empty)");
@@ -940,9 +1343,13 @@ class Checker {
     if (auto s = doc.find("samples"); s != doc.end()) samples(*s);
     std::set<std::string> test_names;
     if (auto t = doc.find("tests"); t != doc.end()) tests(*t, test_names);
+    std::vector<std::string> table_names;
+    for (const auto& t : b_.tables) table_names.push_back(t.name);
     for (const auto& [pointer, name] : table_refs_) {
-      if (!b_.find_table(name))
-        problem(pointer, "no table named \"" + name + "\"; declare it under \"tables\" (rows may be empty)");
+      if (b_.find_table(name)) continue;
+      std::string hint = nearest(name, table_names);
+      problem(pointer, "no table named \"" + name + "\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?") +
+                           " A table is declared under \"tables\" (its rows may be empty)");
     }
     for (const auto& [pointer, id] : workflow_refs_) {
       if (!b_.find_workflow(id)) problem(pointer, "no workflow with the id \"" + id + "\"");
@@ -952,8 +1359,19 @@ class Checker {
  private:
   BundleCheck& out_;
   Bundle& b_;
-  std::set<std::string> step_ids_;                           // of the workflow being read
-  std::vector<std::pair<std::string, std::string>> refs_;    // (pointer, step id) of that workflow
+  std::map<std::string, Json> sample_raw_;  // sample events as written, by id
+  std::map<std::string, Shape> shapes_;  // by event type, from the samples and tests
+  // The workflow being read:
+  bool in_workflow_ = false;
+  std::string event_type_;               // the type of `event` where a rule is read ("" unknown)
+  std::string trigger_type_;             // the type of `trigger` ("" for schedules)
+  std::set<std::string> step_ids_;       // every step id
+  std::set<std::string> ready_steps_;    // steps whose output the next reader sees
+  std::set<std::string> set_vars_;       // vars set before the next reader
+  std::set<std::string> all_set_vars_;   // vars set anywhere
+  std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> items_;  // open foreach items
+  std::set<std::string> items_seen_;     // every foreach item name
+  std::vector<Read> reads_;
   std::vector<std::pair<std::string, std::string>> table_refs_;     // (pointer, table)
   std::vector<std::pair<std::string, std::string>> workflow_refs_;  // (pointer, workflow id)
 };
@@ -969,8 +1387,10 @@ Bundle Bundle::runnable_copy() const {
   b.money_with_currency_format = money_with_currency_format;
   b.time_zone = time_zone;
   b.zone = zone;
+  b.strict_templates = strict_templates;
   b.workflows = workflows;
   b.templates = templates;
+  b.rules = rules;
   b.tables = tables;
   b.http_mocks = http_mocks;
   b.tests = tests;
@@ -996,6 +1416,7 @@ liquid::Options template_options(const Bundle& bundle) {
   opts.money_format = bundle.money_format;
   opts.money_with_currency_format = bundle.money_with_currency_format;
   opts.time_zone = bundle.time_zone;
+  if (bundle.strict_templates) opts.mode = liquid::Mode::Strict;
   const auto* templates = &bundle.templates;
   opts.partials = [templates](const std::string& name) -> const std::string* {
     auto it = templates->find(name);

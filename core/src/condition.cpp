@@ -50,6 +50,7 @@ constexpr OpDef kOps[] = {
     {"!==", op_strict_ne, 2, -1, kNeedsArray, nullptr, "{\"!==\": [a, b]}: not equal, or of another type", "logic"},
     {"!", op_not, 0, 1, 0, nullptr, "{\"!\": [a]} or {\"!\": a}: true when a is falsy", "logic"},
     {"!!", op_truthy, 0, 1, 0, nullptr, "{\"!!\": [a]} or {\"!!\": a}: true when a is truthy", "logic"},
+    {"rule", op_rule, 1, 1, kRaw, nullptr, "{\"rule\": \"name\"}: the value of the bundle's rule of that name", "logic"},
     {"or", op_or, 0, -1, kNeedsArray, nullptr, "{\"or\": [a, b, ...]}: the first truthy value, else the last", "logic"},
     {"and", op_and, 0, -1, kNeedsArray, nullptr, "{\"and\": [a, b, ...]}: the first falsy value, else the last", "logic"},
     {"??", op_coalesce, 0, -1, kSpread, nullptr, "{\"??\": [a, b, ...]}: the first value that is not null", "logic"},
@@ -215,6 +216,8 @@ struct Compiler {
   std::string error;
   std::string error_type;
   std::string error_pointer;
+  const NamedRules* rules = nullptr;
+  std::vector<std::string> naming;  // the named rules being compiled, outermost first
 
   bool fail(const std::string& pointer, const char* type, std::string message) {
     error_pointer = pointer;
@@ -254,6 +257,8 @@ struct Compiler {
     }
     return best;
   }
+
+  bool named_rule(const Json& args, const std::string& ptr, const std::string& here, std::uint32_t level, Node& out);
 
   bool compile(const Json& rule, const std::string& ptr, std::uint32_t level, Node& out) {
     out.pointer = ptr;
@@ -328,6 +333,7 @@ struct Compiler {
       return fail(ptr, kInvalidArguments,
                   "\"" + name + "\" takes " + want + ", not " + std::to_string(count) + ": " + op->usage);
     };
+    if (op->fn == op_rule) return named_rule(args, ptr, here, level, out);
     if (op->flags & kRaw) {
       out.literal = args;
       return true;
@@ -378,6 +384,50 @@ struct Compiler {
     return true;
   }
 };
+
+bool Compiler::named_rule(const Json& args, const std::string& ptr, const std::string& here, std::uint32_t level,
+                          Node& out) {
+  const Json* name = args.is_array() && args.size() == 1 ? &args[0] : &args;
+  if (!name->is_string()) {
+    return fail(ptr, kInvalidArguments, "\"rule\" needs the name of one of the bundle's rules, not " + describe(*name));
+  }
+  const std::string& id = name->get_ref<const std::string&>();
+  out.literal = id;
+  if (!rules) return fail(ptr, kInvalidArguments, "no named rules here: {\"rule\": \"" + id + "\"} is for rules in a bundle");
+  auto it = rules->find(id);
+  if (it == rules->end()) {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, id.size() / 3) + 1;
+    for (const auto& kv : *rules) {
+      std::size_t d = edit_distance(id, kv.first);
+      if (d < best_d) {
+        best_d = d;
+        best = kv.first;
+      }
+    }
+    return fail(ptr, kInvalidArguments,
+                "no rule named \"" + id + "\" under \"rules\"" + (best.empty() ? "" : "; did you mean \"" + best + "\"?"));
+  }
+  if (std::find(naming.begin(), naming.end(), id) != naming.end()) {
+    std::string cycle;
+    for (auto n = std::find(naming.begin(), naming.end(), id); n != naming.end(); ++n) cycle += *n + " → ";
+    return fail(ptr, kInvalidArguments, "the rules " + cycle + id + " use each other in a cycle, so none has a value");
+  }
+  naming.push_back(id);
+  out.args.resize(1);
+  bool ok = compile(it->second, here, level + 1, out.args[0]);
+  naming.pop_back();
+  if (!ok) {
+    // A problem inside the named rule is reported where the rule is written, once; here it
+    // is enough to say which rule it is.
+    if (error.rfind("rule \"", 0) != 0 && error.find("in a cycle") == std::string::npos)
+      error = "rule \"" + id + "\" (under \"rules\") does not compile: " + error;
+    error_pointer = ptr;
+    return false;
+  }
+  out.depth = out.args[0].depth + 1;
+  return true;
+}
 
 bool is_path_literal(const Json& v) { return v.is_string() || v.is_number() || v.is_null(); }
 
@@ -638,6 +688,10 @@ bool eval_explained(const Node& n, Ctx& c, Value& out) {
   } else {  // {"op": ..., "args": [...], "result": ..., "children": [...]}
     append_json_key(rec, "op", true);
     append_json_string(rec, op_name(n));
+    if (n.kind == NodeKind::Op && n.op->fn == op_rule) {  // the named rule, a node that opens
+      append_json_key(rec, "rule");
+      append_json(rec, n.literal);
+    }
     std::string children;
     children.reserve(128 * n.args.size());
     append_json_key(rec, "args");
@@ -813,10 +867,20 @@ Result<Condition> Condition::compile(const Json& rule, const std::string& pointe
 }
 
 Result<Condition> Condition::compile(const Json& rule, const std::string& pointer_base, Json* error_value) {
+  return compile_with(rule, pointer_base, error_value, nullptr);
+}
+
+Result<Condition> Condition::compile(const Json& rule, const std::string& pointer_base, const CompileOptions& options) {
+  return compile_with(rule, pointer_base, nullptr, options.rules);
+}
+
+Result<Condition> Condition::compile_with(const Json& rule, const std::string& pointer_base, Json* error_value,
+                                          const NamedRules* rules) {
   if (error_value) *error_value = nullptr;
   try {
     auto node = std::make_shared<Node>();
     detail::Compiler compiler;
+    compiler.rules = rules;
     if (!compiler.compile(rule, "", 1, node->root)) {
       if (error_value) *error_value = Json::object({{"type", compiler.error_type}});
       return Error{compiler.error, pointer_base + compiler.error_pointer, 0, 0};

@@ -16,6 +16,15 @@ namespace shopflow {
 
 namespace {
 
+// A switch case as the coverage report names it: `case "high"` for an equals case, `case 2:
+// when {...}` for a condition (cut to stay on one line).
+std::string case_label(const Step& st, size_t i) {
+  const SwitchCase& c = st.cases[i];
+  std::string text = c.has_equals ? c.equals.dump() : c.when.source().dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return c.has_equals ? "case " + text : "case " + std::to_string(i) + ": when " + text;
+}
+
 struct Frame {
   size_t list = 0;
   size_t pc = 0;
@@ -686,7 +695,7 @@ struct Engine::Impl {
             if (logic::truthy(w.value())) chosen = i;
           }
         }
-        took(*rs.wf, st.path, chosen == SIZE_MAX ? std::string(": default") : ": case " + std::to_string(chosen));
+        if (options.record_branches) took(*rs.wf, st.path, chosen == SIZE_MAX ? std::string(": default") : ": " + case_label(st, chosen));
         Json out = {{"value", v.value()}, {"case", chosen == SIZE_MAX ? Json("default") : Json(chosen)}};
         Json verdict = out["case"];
         rs.ctx["steps"][st.id] = out;
@@ -1093,7 +1102,26 @@ struct Engine::Impl {
       Json trigger = {{"schedule", wf->trigger.schedule}, {"time_zone", wf->trigger.cron->zone().name()},
                       {"utc_offset", wf->trigger.utc_offset}, {"time", iso}};
       Json ctx = {{"event", ev}, {"trigger", trigger}, {"steps", Json::object()}, {"vars", Json::object()}, {"now", iso}};
-      return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
+      if (!wf->trigger.has_filter) return start(*wf, id, id, std::move(ctx), 0, nullptr, nullptr, now, false);
+      // A schedule's filter decides, as an event trigger's does, whether this fire starts a run.
+      std::string tree;
+      auto v = evaluate(wf->trigger.filter, ctx, &tree);
+      if (!v) {
+        RunState rs;
+        rs.wf = wf;
+        rs.row.id = id;
+        rs.row.workflow = wf->id;
+        rs.row.event_id = id;
+        rs.row.started = now;
+        rs.ctx = std::move(ctx);
+        fail(rs, "trigger", "filter: " + v.error().message);
+        return save(rs, now);
+      }
+      const bool passes = logic::truthy(v.value());
+      took(*wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
+      if (!passes) return {};
+      Json verdict = true;
+      return start(*wf, id, id, std::move(ctx), 0, &verdict, &tree, now, false);
     }
     auto row = store->run_get(t.run_id);
     if (!row) return row.error();
@@ -1370,7 +1398,7 @@ std::vector<BranchKey> branches_of(const Bundle& bundle) {
         out.push_back({wf.id, st.path + ": then"});
         out.push_back({wf.id, st.path + ": else"});
       } else if (st.kind == StepKind::Switch) {
-        for (size_t i = 0; i < st.cases.size(); ++i) out.push_back({wf.id, st.path + ": case " + std::to_string(i)});
+        for (size_t i = 0; i < st.cases.size(); ++i) out.push_back({wf.id, st.path + ": " + case_label(st, i)});
         out.push_back({wf.id, st.path + ": default"});
       } else if (st.kind == StepKind::Wait && st.wait == WaitKind::Event) {
         out.push_back({wf.id, st.path + ": event arrived"});

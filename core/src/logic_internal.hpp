@@ -252,6 +252,7 @@ SHOPFLOW_LOGIC_OP(op_strict_eq);
 SHOPFLOW_LOGIC_OP(op_strict_ne);
 SHOPFLOW_LOGIC_OP(op_not);
 SHOPFLOW_LOGIC_OP(op_truthy);
+SHOPFLOW_LOGIC_OP(op_rule);
 SHOPFLOW_LOGIC_OP(op_or);
 SHOPFLOW_LOGIC_OP(op_and);
 SHOPFLOW_LOGIC_OP(op_coalesce);

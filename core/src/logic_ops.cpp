@@ -377,6 +377,15 @@ bool op_truthy(const Node& n, Ctx& c, Value& out) {
   return true;
 }
 
+// A named rule: its compiled body is the only argument (see Compiler::compile).
+bool op_rule(const Node& n, Ctx& c, Value& out) {
+  if (n.args.empty()) {
+    out.set(nullptr);
+    return true;
+  }
+  return eval(n.args[0], c, out);
+}
+
 bool op_or(const Node& n, Ctx& c, Value& out) {
   if (n.args.empty()) {
     out.set(false);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace shopflow {
 
@@ -736,6 +737,34 @@ bool contains(const Json& actual, const Json& expected) {
   return actual == expected;
 }
 
+// Two texts that differ: short ones whole, long ones as the place where they first differ and a
+// little of each around it ("…order #1001 is on…" against "…order #1001 was on…").
+std::string text_difference(const std::string& actual, const std::string& expected) {
+  constexpr size_t kShort = 60, kBefore = 24, kAfter = 36;
+  if (actual.size() <= kShort && expected.size() <= kShort)
+    return "expected " + Json(expected).dump() + ", got " + Json(actual).dump();
+  size_t i = 0;
+  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
+  // Start at a character, not inside one (UTF-8 continuation bytes are 10xxxxxx).
+  auto char_start = [](const std::string& t, size_t p) {
+    while (p > 0 && p < t.size() && (static_cast<unsigned char>(t[p]) & 0xC0) == 0x80) --p;
+    return p;
+  };
+  size_t from = char_start(expected, i > kBefore ? i - kBefore : 0);
+  auto around = [&](const std::string& t) {
+    size_t end = std::min(t.size(), i + kAfter);
+    while (end < t.size() && (static_cast<unsigned char>(t[end]) & 0xC0) == 0x80) ++end;
+    std::string piece = t.substr(std::min(from, t.size()), end - std::min(from, t.size()));
+    return Json((from > 0 ? "…" : "") + piece + (end < t.size() ? "…" : "")).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  size_t chars = 0;  // characters before the difference, counted as a reader counts them
+  for (size_t k = 0; k < i; ++k) chars += (static_cast<unsigned char>(expected[k]) & 0xC0) != 0x80;
+  std::string at = i >= expected.size() ? "the expected text ends at character " + std::to_string(chars + 1)
+                 : i >= actual.size()   ? "the text ends early, at character " + std::to_string(chars + 1)
+                                        : "the texts differ at character " + std::to_string(chars + 1);
+  return at + ": expected " + around(expected) + ", got " + around(actual);
+}
+
 // The first member (as a pointer) where `actual` lacks what `expected` has, for the diff.
 std::string first_difference(const Json& actual, const Json& expected, const std::string& at = "") {
   if (expected.is_object() && actual.is_object()) {
@@ -747,7 +776,9 @@ std::string first_difference(const Json& actual, const Json& expected, const std
     }
     return "";
   }
-  return (at.empty() ? "value" : at) + ": expected " + expected.dump() + ", got " + actual.dump();
+  std::string where = at.empty() ? "value" : at;
+  if (expected.is_string() && actual.is_string()) return where + ": " + text_difference(actual.get<std::string>(), expected.get<std::string>());
+  return where + ": expected " + expected.dump() + ", got " + actual.dump();
 }
 
 bool effect_matches(const Json& actual, const Json& expected) {
@@ -900,7 +931,17 @@ TestOutcome run_test(const Bundle& bundle, const BundleTest& t, std::map<BranchK
   opts.until = t.until;
   opts.record_branches = taken != nullptr;
   opts.http_mocks = t.http_mocks;
-  auto trace = simulate(bundle, t.events, opts);
+  // A test that seeds tables runs on a copy of the bundle with those rows.
+  std::optional<Bundle> seeded;
+  if (!t.tables.empty()) {
+    seeded = bundle.runnable_copy();
+    for (const TableDef& seed : t.tables) {
+      for (TableDef& td : seeded->tables) {
+        if (td.name == seed.name) td.rows = seed.rows;
+      }
+    }
+  }
+  auto trace = simulate(seeded ? *seeded : bundle, t.events, opts);
   if (!trace) {
     o.diff = "  the simulation failed: " + trace.error().to_string();
     return o;

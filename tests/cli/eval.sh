@@ -31,6 +31,20 @@ out=$(echo '{"money_add": ["ten", "1"]}' | "$bin" eval - 2>&1); expect "a type e
 out=$(echo '{"==": [1' | "$bin" eval - 2>&1); expect "broken JSON is refused" 1 $? "$out" "1:"
 out=$("$bin" eval "$tmp/missing.json" 2>&1); expect "an unreadable rule" 2 $? "$out" "cannot read"
 out=$("$bin" eval 2>&1); expect "no rule given" 2 $? "$out" "Usage: shopflow eval"
+# --bundle: the bundle's named rules and declared tables, trigger read as event.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({"event": d["samples"]["events"][1]}, open(sys.argv[2], "w"))' \
+  "$src/tests/data/named-rules.json" "$tmp/risky.json"
+out=$(echo '{"rule": "reason"}' | "$bin" eval - --bundle "$src/tests/data/named-rules.json" --data "$tmp/risky.json" 2>&1)
+expect "eval --bundle uses named rules and tables" 0 $? "$out" '"high-risk country"'
+out=$(echo '{"rows": "high_risk_countries"}' | "$bin" eval - --bundle "$src/tests/data/named-rules.json" 2>&1)
+expect "eval --bundle reads the declared rows" 0 $? "$out" '[{"code":"XX"}]'
+out=$(echo '{"lookup": ["high_risk_countries", {"var": "trigger.data.shipping_address.country_code"}, "code"]}' | "$bin" eval - --bundle "$src/tests/data/named-rules.json" --data "$tmp/risky.json" 2>&1)
+expect "eval --bundle reads trigger as event" 0 $? "$out" '"XX"'
+out=$(echo '{"rule": "flaged"}' | "$bin" eval - --bundle "$src/tests/data/named-rules.json" 2>&1)
+expect "eval --bundle: an unknown rule name" 1 $? "$out" 'no rule named "flaged" under "rules"; did you mean "flagged"?'
+out=$(echo '{"rule": "x"}' | "$bin" eval - --bundle "$src/tests/data/fraud-review-mistakes.json" 2>&1)
+expect "eval --bundle refuses a bundle with problems" 1 $? "$out" "has problems; \`shopflow validate\` lists them"
+
 out=$("$bin" eval --help 2>&1); expect "eval --help" 0 $? "$out" "Usage: shopflow eval" "--explain"
 
 finish

@@ -28,6 +28,15 @@ expect "lax mode renders past an unknown filter" 0 $? "$out" "#1001"
 out=$(printf '{%% for i in (1..100000000) %%}x{%% endfor %%}' | timeout 20 "$bin" render - 2>&1)
 expect "a runaway loop ends with a clear error, not a hang" 1 $? "$out" "limit"
 out=$("$bin" render "$tmp/missing.liquid" 2>&1); expect "an unreadable template" 2 $? "$out" "cannot read"
+# --bundle: the bundle's partials and money format, trigger read as event.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({"event": d["samples"]["events"][0]}, open(sys.argv[2], "w"))' \
+  "$src/workflows/order-processing.json" "$tmp/order.json"
+printf '%s' 'Total {{ trigger.data.total_price | money }}; {% render "missing_fields", order: event.data %}.' > "$tmp/conf.liquid"
+out=$("$bin" render "$tmp/conf.liquid" --bundle "$src/workflows/order-processing.json" --data "$tmp/order.json" 2>&1)
+expect "render --bundle uses its partials and money format" 0 $? "$out" "Total €102,85; ."
+out=$("$bin" render "$tmp/conf.liquid" --data "$tmp/order.json" 2>&1)
+expect "without --bundle the partial is unknown" 1 $? "$out" "no template named 'missing_fields'"
+
 out=$("$bin" render --help 2>&1); expect "render --help" 0 $? "$out" "Usage: shopflow render" "--strict"
 
 finish

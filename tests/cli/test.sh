@@ -11,6 +11,16 @@ for b in "$src"/workflows/*.json; do
   out=$("$bin" test --require-coverage "$b" 2>&1); expect "tests of $(basename "$b") pass and take every branch" 0 $? "$out" "PASS" " 0 failed" "Branches: "
 done
 
+# Named rules written once and used by a filter, a set, a switch and other rules; a schedule with a filter.
+out=$("$bin" test --require-coverage "$src/tests/data/named-rules.json" 2>&1)
+expect "named rules and a schedule filter" 0 $? "$out" "PASS  a week without orders in review sends no summary" \
+  "Branches: 6 of 6" "5 passed, 0 failed"
+
+# Effects that have an opposite are undone by it (release a hold, take tags off, cancel a fulfilment).
+out=$("$bin" test --require-coverage "$src/tests/data/hold-and-release.json" 2>&1)
+expect "opposite effects" 0 $? "$out" "PASS  a cleared review releases the hold and takes the tags off" \
+  "PASS  a refused review cancels the fulfilment" "2 passed, 0 failed"
+
 out=$("$bin" test "$src/workflows/abandoned-checkout.json" 2>&1)
 expect "abandoned checkout: the wait-for-order tests" 0 $? "$out" \
   "PASS  order arrives in time: no email" "PASS  no order: a reminder at 4 hours, a discount code at 24 hours"

@@ -18,6 +18,30 @@ expect "three mistakes named with pointers" 1 $? "$out" \
   "/workflows/3/trigger/event: \"Order Paid\" is not an event type" \
   "3 problems"
 
+# A new user's costly typos: each names its pointer and the nearest valid name.
+out=$("$bin" validate "$src/tests/data/fraud-review-mistakes.json" 2>&1)
+expect "misspelled references are problems" 1 $? "$out" \
+  "/workflows/0/trigger/filter/or/0/lookup/0: no table named \"high_risk_countrys\"; did you mean \"high_risk_countries\"?" \
+  "/workflows/0/steps/5/set/n/reduce/0/rows: no table named \"high_risk_countres\"; did you mean \"high_risk_countries\"?" \
+  "/workflows/0/steps/2/params/message: template (line 1, column 1) renders \"fraud_alrt\", but there is no template of that name under \"templates\"; did you mean \"fraud_alert\"?" \
+  "/workflows/0/steps/2/params/message: template (line 1, column 89) reads steps.holdd, but this workflow has no step with the id \"holdd\"; did you mean steps.hold?" \
+  "/workflows/0/steps/0/params/reason: template (line 1, column 1) reads vars.reason before a set step sets it" \
+  "/workflows/0/steps/4/if: reads vars.reasn, but no set step of this workflow sets \"reasn\"; did you mean vars.reason?" \
+  "/workflows/0/steps/2/params/message: warning: template (line 1, column 52) reads event.data.totl_price, which no sample \"order.created\" event has; did you mean event.data.total_price?" \
+  "8 problems, 3 warnings"
+# Warnings alone pass; --strict makes them problems.
+python3 - "$src/tests/data/fraud-review-mistakes.json" "$tmp/warnings-only.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+wf = b["workflows"][0]
+wf["trigger"] = {"event": "order.created"}
+wf["steps"] = [{"id": "tell", "action": "notify", "params": {"channel": "#fraud", "message": "Total {{ event.data.totl_price | money }}"}}]
+json.dump(b, open(sys.argv[2], "w"))
+PY
+out=$("$bin" validate "$tmp/warnings-only.json" 2>&1); expect "warnings alone pass" 0 $? "$out" "warning: template (line 1, column 7) reads event.data.totl_price" "OK, with warnings" "1 warning"
+out=$("$bin" validate --strict "$tmp/warnings-only.json" 2>&1); expect "--strict makes warnings problems" 1 $? "$out" "/workflows/0/steps/0/params/message: template (line 1, column 7) reads event.data.totl_price" "1 problem"
+out=$("$bin" test "$src/tests/data/strict-templates.json" 2>&1); expect "strict templates fail a run on a missing field" 0 $? "$out" "2 passed"
+
 printf '{\n  "name": "x",\n  "version": ,\n}\n' > "$tmp/broken.json"
 out=$("$bin" validate "$tmp/broken.json" 2>&1); expect "broken JSON gives line and column" 2 $? "$out" "broken.json:3:14:"
 printf '{"format": "shopflow.bundle/1", "name": "x", "version": "1", "workflows": [{"id": "w", "trigger": {"schedule": "0 7 * * *", "utc_offset": "+01:00"}}]}' > "$tmp/offset.json"

@@ -94,6 +94,7 @@ TEST_CASE("every example bundle in workflows/ is valid") {
     auto r = shopflow::load_bundle(shopflow::test::read_file(entry.path()));
     REQUIRE(r.ok());
     for (const auto& p : r.value().problems) FAIL_CHECK(p.to_string());
+    for (const auto& p : r.value().warnings) FAIL_CHECK((std::string("warning: ") + p.to_string()));
     ++seen;
   }
   CHECK(seen > 0);
@@ -182,4 +183,100 @@ TEST_CASE("tests, tables and mocks are read and checked") {
   REQUIRE(check.bundle.tests.size() == 1);
   CHECK(check.bundle.tests[0].events.size() == 1);
   CHECK(check.bundle.tests[0].events[0].id == "evt-1");
+}
+
+TEST_CASE("validate checks every reference: tables, partials, steps and vars, event paths") {
+  struct Case {
+    const char* what;
+    const char* steps;    // the steps of a workflow triggered by order.created
+    const char* pointer;  // the finding's pointer; "" when nothing may be found
+    const char* words;    // words its message must contain
+    bool warning;         // a warning rather than a problem
+  };
+  const Case cases[] = {
+      {"misspelled table in lookup", R"([{"id": "s", "if": {"lookup": ["countrys", "XX"]}, "then": []}])",
+       "/workflows/0/steps/0/if/lookup/0", "no table named \"countrys\"; did you mean \"countries\"?", false},
+      {"misspelled table in rows", R"([{"id": "s", "foreach": {"rows": "countres"}, "steps": []}])",
+       "/workflows/0/steps/0/foreach/rows", "did you mean \"countries\"?", false},
+      {"misspelled partial",
+       R"([{"id": "s", "action": "notify", "params": {"channel": "#a", "message": "x {% render 'fraud_alrt' %}"}}])",
+       "/workflows/0/steps/0/params/message", "(line 1, column 3) renders \"fraud_alrt\", but there is no template of that name under \"templates\"; did you mean \"fraud_alert\"?", false},
+      {"step read before it runs",
+       R"([{"id": "a", "if": {"var": "steps.b.result"}, "then": []}, {"id": "b", "if": true, "then": []}])",
+       "/workflows/0/steps/0/if", "reads steps.b before step \"b\" has run", false},
+      {"misspelled step",
+       R"([{"id": "hold", "if": true, "then": []}, {"id": "b", "if": {"var": "steps.hodl.result"}, "then": []}])",
+       "/workflows/0/steps/1/if", "no step with the id \"hodl\"; did you mean steps.hold?", false},
+      {"var read before a set step sets it",
+       R"([{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ vars.reason }}"}}, {"id": "b", "set": {"reason": "x"}}])",
+       "/workflows/0/steps/0/params/message", "reads vars.reason before a set step sets it", false},
+      {"misspelled var",
+       R"([{"id": "b", "set": {"reason": "x"}}, {"id": "a", "if": {"var": "vars.reasn"}, "then": []}])",
+       "/workflows/0/steps/1/if", "no set step of this workflow sets \"reasn\"; did you mean vars.reason?", false},
+      {"misspelled event field in a template",
+       R"([{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ event.data.totl_price | money }}"}}])",
+       "/workflows/0/steps/0/params/message", "reads event.data.totl_price, which no sample \"order.created\" event has; did you mean event.data.total_price?", true},
+      {"misspelled field of a foreach item",
+       R"([{"id": "l", "foreach": {"var": "event.data.line_items"}, "as": "line", "steps": [{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ line.titel }}"}}]}])",
+       "/workflows/0/steps/0/steps/0/params/message", "did you mean event.data.line_items[].title?", true},
+      {"misspelled field of a Liquid loop item",
+       R"([{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{% for l in event.data.line_items %}{{ l.sku }}{{ l.qty }}{% endfor %}"}}])",
+       "/workflows/0/steps/0/params/message", "(line 1, column 48) reads event.data.line_items[].qty, which no sample \"order.created\" event has; event.data.line_items[] has quantity, sku, title", true},
+      {"misspelled event field in a condition",
+       R"([{"id": "a", "if": {"money_gt": [{"var": "event.data.totl_price"}, "1000"]}, "then": []}])",
+       "/workflows/0/steps/0/if/money_gt/0", "did you mean event.data.total_price?", true},
+      {"a variable the data does not have",
+       R"([{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ order.name }}"}}])",
+       "/workflows/0/steps/0/params/message", "a step's data has no \"order\"", true},
+      {"fields the samples have, reads after the step ran, optional reads",
+       R"([{"id": "l", "foreach": {"var": "event.data.line_items"}, "steps": [{"id": "v", "set": {"n": {"var": "item.sku"}}}]},
+           {"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ event.data.total_price }} {{ steps.l.count }} {{ vars.n }} {{ event.data.note | default: 'none' }}{% if event.data.gift %}gift{% endif %} {{ event.data.line_items.first.sku }} {{ now }}"}},
+           {"id": "b", "if": {"!!": {"var": "event.data.discount"}}, "then": []},
+           {"id": "c", "if": {"var": ["event.data.tags", ""]}, "then": []},
+           {"id": "d", "if": {"some": [{"var": "event.data.line_items"}, {"==": [{"var": "skuu"}, "A"]}]}, "then": []},
+           {"id": "e", "set": {"shape": {"preserve": {"var": "vars.later"}}}}])",
+       "", "", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    Json doc = minimal();
+    doc["templates"] = {{"fraud_alert", "Order {{ order.name }} needs a review."}};
+    doc["tables"] = Json::parse(R"({"countries": {"key": "code", "rows": []}})");
+    doc["samples"] = Json::parse(R"({"events": [{"type": "order.created", "time": "2026-03-02T09:00:00Z",
+        "data": {"id": 1, "total_price": "1200.00", "line_items": [{"sku": "A", "title": "Tray", "quantity": 1}]}}]})");
+    doc["workflows"][0]["steps"] = Json::parse(c.steps);
+    auto check = shopflow::check_bundle(doc);
+    const auto& found_in = c.warning ? check.warnings : check.problems;
+    if (std::string(c.pointer).empty()) {
+      for (const auto& p : check.problems) FAIL_CHECK(p.to_string());
+      for (const auto& p : check.warnings) FAIL_CHECK((std::string("warning: ") + p.to_string()));
+      continue;
+    }
+    bool found = false;
+    for (const auto& p : found_in) found = found || (p.pointer == c.pointer && p.message.find(c.words) != std::string::npos);
+    if (!found) {
+      for (const auto& p : check.problems) MESSAGE(p.to_string());
+      for (const auto& p : check.warnings) MESSAGE((std::string("warning: ") + p.to_string()));
+    }
+    CHECK(found);
+  }
+}
+
+TEST_CASE("a bundle with strict templates makes unknown template variables problems and fails the run on them") {
+  Json doc = minimal();
+  doc["strict_templates"] = true;
+  doc["samples"] = Json::parse(R"({"events": [{"type": "order.created", "time": "2026-03-02T09:00:00Z", "data": {"total_price": "9.00"}}]})");
+  doc["workflows"][0]["steps"] = Json::parse(
+      R"([{"id": "a", "action": "notify", "params": {"channel": "#a", "message": "{{ event.data.totl_price | default: 0 }}"}}])");
+  auto check = shopflow::check_bundle(doc);
+  CHECK(check.warnings.empty());
+  REQUIRE(check.problems.size() == 1);
+  CHECK(check.problems[0].message.find("did you mean event.data.total_price?") != std::string::npos);
+  CHECK(check.bundle.strict_templates);
+  CHECK(shopflow::template_options(check.bundle).mode == shopflow::liquid::Mode::Strict);
+
+  doc["strict_templates"] = "yes";
+  auto bad = shopflow::check_bundle(doc);
+  REQUIRE(!bad.problems.empty());
+  CHECK(bad.problems[0].pointer == "/strict_templates");
 }

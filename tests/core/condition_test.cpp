@@ -533,3 +533,47 @@ TEST_CASE("a root alias reads another member where the data has none of its own"
   REQUIRE(plain.ok());
   CHECK(plain.value().is_null());
 }
+
+TEST_CASE("named rules: used by name, explained as a node that opens, unknown names and cycles refused") {
+  shopflow::logic::NamedRules rules = {
+      {"big", J(R"({"money_gt": [{"var": "total"}, "1000"]})")},
+      {"vip", J(R"({"has_tag": [{"var": "tags"}, "vip"]})")},
+      {"review", J(R"({"and": [{"rule": "big"}, {"!": {"rule": "vip"}}]})")},
+      {"ping", J(R"({"rule": "pong"})")},
+      {"pong", J(R"({"or": [false, {"rule": "ping"}]})")},
+      {"broken", J(R"({"money_gtt": [1, 2]})")},
+  };
+  shopflow::logic::CompileOptions opts;
+  opts.rules = &rules;
+
+  auto c = Condition::compile(J(R"({"rule": "review"})"), "/wf/filter", opts);
+  REQUIRE(c.ok());
+  CHECK(c.value().evaluate(J(R"({"total": "1200.00", "tags": "new"})")).value() == true);
+  CHECK(c.value().evaluate(J(R"({"total": "1200.00", "tags": "vip"})")).value() == false);
+  Json tree;
+  REQUIRE(c.value().explain(J(R"({"total": "1200.00", "tags": "new"})"), &tree).ok());
+  CHECK(tree["op"] == "rule");
+  CHECK(tree["rule"] == "review");
+  CHECK(tree["result"] == true);
+  CHECK(tree["children"][0]["op"] == "and");
+  CHECK(tree["children"][0]["children"][0]["rule"] == "big");
+  CHECK(tree["children"][0]["children"][0]["children"][0]["op"] == "money_gt");
+
+  auto unknown = Condition::compile(J(R"({"if": [{"rule": "reveiw"}, 1, 2]})"), "/wf/filter", opts);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().pointer == "/wf/filter/if/0");
+  CHECK(unknown.error().message == "no rule named \"reveiw\" under \"rules\"; did you mean \"review\"?");
+
+  auto cycle = Condition::compile(J(R"({"rule": "ping"})"), "/rules/ping", opts);
+  REQUIRE_FALSE(cycle.ok());
+  CHECK(cycle.error().pointer == "/rules/ping");
+  CHECK(cycle.error().message.find("the rules ping → pong → ping use each other in a cycle") != std::string::npos);
+
+  auto inner = Condition::compile(J(R"({"rule": "broken"})"), "/x", opts);
+  REQUIRE_FALSE(inner.ok());
+  CHECK(inner.error().message.find("rule \"broken\" (under \"rules\") does not compile: unknown operator \"money_gtt\"") == 0);
+
+  auto alone = Condition::compile(J(R"({"rule": "big"})"));
+  REQUIRE_FALSE(alone.ok());
+  CHECK(alone.error().message.find("no named rules here") != std::string::npos);
+}

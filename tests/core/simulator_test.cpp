@@ -389,8 +389,8 @@ TEST_CASE("branch coverage names the branches no test takes") {
   CHECK(outcomes[0].passed);
   std::vector<std::string> taken, missed;
   for (const auto& b : cov) (b.hits ? taken : missed).push_back(b.key.branch);
-  CHECK(taken == std::vector<std::string>{"trigger: filter passes", "size: then", "tier: case 0", "paid: timed out"});
-  CHECK(missed == std::vector<std::string>{"trigger: filter rejects", "size: else", "tier: case 1", "tier: default",
+  CHECK(taken == std::vector<std::string>{"trigger: filter passes", "size: then", "tier: case \"gold\"", "paid: timed out"});
+  CHECK(missed == std::vector<std::string>{"trigger: filter rejects", "size: else", "tier: case \"silver\"", "tier: default",
                                            "paid: event arrived"});
 }
 
@@ -439,4 +439,65 @@ TEST_CASE("repeated samples make a longer simulation whose copies do not answer 
     CHECK(four.value().counts[i].stopped == 4 * one.value().counts[i].stopped);
   }
   CHECK(four.value().effects_by_type.at("email.send") == 4 * one.value().effects_by_type.at("email.send"));
+}
+
+TEST_CASE("a short test: sample events by id, seeded tables, the first difference of two texts") {
+  const char* text = R"({
+    "format": "shopflow.bundle/1", "name": "short", "version": "1",
+    "tables": {"stock": {"key": "sku", "rows": [{"sku": "TRAY", "on_hand": 5}]}},
+    "workflows": [{
+      "id": "confirm", "trigger": {"event": "order.created"},
+      "steps": [
+        {"id": "stock", "if": {"<": [{"lookup": ["stock", {"var": "event.data.sku"}, "on_hand"]}, 1]},
+         "then": [{"id": "hold", "action": "order.hold", "params": {"order_id": "{{ event.data.id }}", "reason": "out of stock"}}],
+         "else": [{"id": "mail", "action": "email.send", "params": {"to": "{{ event.data.email }}",
+           "subject": "Order {{ event.data.id }}", "body": "Dear {{ event.data.name }}, thank you for your order: one walnut desk tray is on its way to you."}}]}]}],
+    "samples": {"events": [{"id": "o-1", "type": "order.created", "time": "2026-03-02T09:00:00Z",
+                            "data": {"id": 1, "email": "ada@example.com", "name": "Ada", "sku": "TRAY"}}]},
+    "tests": [
+      {"name": "a sample as it is", "events": [{"sample": "o-1"}],
+       "expect": {"effects": [{"type": "email.send", "params": {"to": "ada@example.com"}}], "no_effects": ["order.hold"]}},
+      {"name": "a sample with other data and an empty shelf",
+       "events": [{"sample": "o-1", "data": {"id": 2, "email": null}}],
+       "tables": {"stock": [{"sku": "TRAY", "on_hand": 0}]},
+       "expect": {"effects": [{"type": "order.hold", "params": {"order_id": "2"}}], "no_effects": ["email.send"]}},
+      {"name": "a long text that differs",
+       "events": [{"sample": "o-1"}],
+       "expect": {"effects": [{"type": "email.send", "params": {"body": "Dear Ada, thank you for your order: one walnut desk tray is in the post."}}]}}]})";
+  auto r = shopflow::load_bundle(text);
+  REQUIRE(r.ok());
+  for (const auto& p : r.value().problems) FAIL_CHECK(p.to_string());
+  REQUIRE(r.value().ok());
+  const auto& b = r.value().bundle;
+  REQUIRE(b.tests.size() == 3);
+  CHECK(b.tests[1].events[0].id == "o-1");
+  CHECK(b.tests[1].events[0].data.dump() == R"({"id":2,"name":"Ada","sku":"TRAY"})");
+  auto outcomes = shopflow::run_tests(b);
+  CHECK(outcomes[0].passed);
+  CHECK(outcomes[1].passed);
+  REQUIRE_FALSE(outcomes[2].passed);
+  CHECK(outcomes[2].diff.find("/params/body: the texts differ at character 61: "
+                              "expected \"…one walnut desk tray is in the post.\", "
+                              "got \"…one walnut desk tray is on its way to you.\"") != std::string::npos);
+  // The bundle's own rows are untouched by a test that seeds its own.
+  CHECK(b.tables[0].rows[0].second["on_hand"] == 5);
+}
+
+TEST_CASE("a test names samples that exist and tables the bundle declares") {
+  const char* text = R"({
+    "format": "shopflow.bundle/1", "name": "short", "version": "1",
+    "tables": {"stock": {"key": "sku", "rows": []}},
+    "workflows": [],
+    "samples": {"events": [{"id": "order-1", "type": "order.created", "time": "2026-03-02T09:00:00Z"}]},
+    "tests": [{"name": "t", "events": [{"sample": "ordr-1"}, {"sample": "order-1", "colour": "red"}],
+               "tables": {"stok": [], "stock": [{"on_hand": 1}]}, "expect": {}}]})";
+  auto r = shopflow::load_bundle(text);
+  REQUIRE(r.ok());
+  std::vector<std::string> got;
+  for (const auto& p : r.value().problems) got.push_back(p.to_string());
+  CHECK(got == std::vector<std::string>{
+                   "/tests/0/events/0/sample: no sample event has the id \"ordr-1\"; did you mean \"order-1\"?",
+                   "/tests/0/events/1/colour: unknown field \"colour\" in an event taken from the samples; it may have sample, id, time, data",
+                   "/tests/0/tables/stock/0: the row needs its key field \"sku\" (a string or an integer)",
+                   "/tests/0/tables/stok: no table named \"stok\"; did you mean \"stock\"? A table is declared under \"tables\" (its rows may be empty)"});
 }

@@ -6,7 +6,8 @@
 // at once, each with the JSON Pointer of the offending value and a sentence a user can act on:
 // structure, unique ids, unknown action types or parameters, conditions that do not compile
 // (logic::Condition::compile), templates that do not parse (liquid::Template::parse), cron
-// schedules, durations and times, references to unknown steps. Used by `shopflow validate`,
+// schedules, durations and times, and every reference: tables, partials, steps and vars read
+// before they are set, event paths that no sample event has (warnings). Used by `shopflow validate`,
 // the runner at start and on reload, the engine, and the studio's problems list.
 #pragma once
 
@@ -138,6 +139,7 @@ struct BundleTest {
   std::optional<Millis> from;   // start of the simulated clock (default: the first event)
   std::optional<Millis> until;  // end of the simulated clock (default: 7 days after the last event)
   std::vector<HttpMock> http_mocks;  // answers tried before the bundle's (e.g. "the ERP is down")
+  std::vector<TableDef> tables;      // tables whose rows this test starts with instead of the bundle's
   Json expect = Json::object();
 };
 
@@ -153,8 +155,12 @@ struct Bundle {
   // their own. "" = UTC.
   std::string time_zone;
   TimeZone zone;
+  // Templates render in Liquid's strict mode: a variable the data lacks fails the run instead
+  // of rendering as nothing, and validate reports such variables as problems, not warnings.
+  bool strict_templates = false;
   std::vector<Workflow> workflows;
   std::map<std::string, std::string> templates;  // partials for {% render %} / {% include %}
+  logic::NamedRules rules;  // named conditions and computed values, used as {"rule": "name"}
   std::vector<TableDef> tables;
   std::vector<HttpMock> http_mocks;
   std::vector<Event> sample_events;
@@ -171,10 +177,14 @@ struct Bundle {
 struct BundleCheck {
   Bundle bundle;      // as much as could be read; complete only when problems is empty
   Problems problems;  // every problem found, in document order
+  // What may go wrong but need not: variables of templates and rules that no sample or test
+  // event of that type has (they render empty or read null).
+  Problems warnings;
   bool ok() const { return problems.empty(); }
 };
 
-// Liquid options for the bundle's templates: its partials, lax rendering. The options refer to
+// Liquid options for the bundle's templates: its partials and money formats, lax rendering (strict
+// when the bundle says strict_templates). The options refer to
 // `bundle.templates`, so the bundle must outlive them (and must not move while they are used).
 liquid::Options template_options(const Bundle& bundle);
 

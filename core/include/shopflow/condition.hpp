@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,14 @@ struct EvalOptions {
   std::vector<std::pair<std::string, std::string>> root_aliases;
 };
 
+// Rules a bundle gives names to ("rules": {"risky": {...}}), used as {"rule": "risky"}.
+using NamedRules = std::map<std::string, Json>;
+
+struct CompileOptions {
+  // Where {"rule": name} finds its rule; unset: the rule operator is an error.
+  const NamedRules* rules = nullptr;
+};
+
 struct Node;  // compiled form, private to condition.cpp and logic_*.cpp
 
 class Condition {
@@ -58,6 +67,12 @@ class Condition {
   // error object: {"type": "Invalid Arguments"} for a wrong argument count or shape,
   // {"type": "Unknown Operator"} for an unknown operator or a malformed rule object.
   static Result<Condition> compile(const Json& rule, const std::string& pointer_base, Json* error_value);
+
+  // Like compile(), with named rules: {"rule": "risky"} compiles the rule named risky in its
+  // place, shown by explain() as a node {"op": "rule", "rule": "risky", ...} whose child is that
+  // rule's tree. Fails on an unknown name (with the nearest one) and on rules that use each
+  // other in a cycle (naming the cycle).
+  static Result<Condition> compile(const Json& rule, const std::string& pointer_base, const CompileOptions& options);
 
   // Evaluates against `data`. Fails with a clear message on a type error, a `throw`
   // that is not caught, or a limit reached.
@@ -89,6 +104,8 @@ class Condition {
   bool empty() const { return root_ == nullptr; }
 
  private:
+  static Result<Condition> compile_with(const Json& rule, const std::string& pointer_base, Json* error_value,
+                                        const NamedRules* rules);
   std::shared_ptr<const Node> root_;
   Json source_;
   std::string base_;  // pointer_base, prefixed to the pointers of evaluation errors

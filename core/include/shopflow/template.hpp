@@ -62,6 +62,20 @@ struct Options {
 
 struct Document;  // parsed form, private to template.cpp
 
+// Something a template reads, found without rendering it (for `shopflow validate`).
+struct Reference {
+  enum class Kind { Variable, Partial };
+  Kind kind = Kind::Variable;
+  // Variable: the root name and the keys read below it, as far as they are written out
+  // ("#" for an array element: a[0], a.first, the item of a for loop over a); the path ends at
+  // a key computed at render time or at `size`. Names the template binds itself (assign,
+  // capture, a loop's item) are resolved to what they stand for or left out.
+  // Partial: the name of a template rendered or included by a literal name.
+  std::vector<std::string> path;
+  bool optional = false;  // read under `default` or tested by `{% if x %}`: absence is expected
+  int line = 0, column = 0;
+};
+
 class Template {
  public:
   Template() = default;
@@ -72,6 +86,10 @@ class Template {
   // Renders with `data` as the outermost scope. Fails with a message and, where known, the
   // line and column of the offending tag (limit reached, strict-mode undefined name, ...).
   Result<std::string> render(const Json& data, const Options& options = {}) const;
+
+  // The variables and partials the template reads, in document order (empty when not parsed).
+  // Dynamic partial names and keys computed at render time are not resolved.
+  std::vector<Reference> references() const;
 
  private:
   std::shared_ptr<const Document> doc_;

@@ -12,6 +12,7 @@ packages=(
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh
   xxhash      # xxhsum, which checks the trace hash in the CLI tests
+  fonts-inter fonts-jetbrains-mono  # the studio's UI and code fonts, packed into its page data
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "words.hpp"
+
 namespace shopflow::studio {
 
 namespace {
@@ -172,16 +174,26 @@ std::string condition_text(const Json& rule, size_t max_chars) {
   return out;
 }
 
+namespace {
+
+// An ISO 8601 duration in words ("PT4H" -> "4 hours"); anything else as it is.
+std::string readable_duration(const std::string& iso) {
+  auto d = parse_duration(iso);
+  return d ? duration_in_words(d.value()) : iso;
+}
+
+}  // namespace
+
 std::string step_summary(const Json& step) {
   std::string kind = step_kind(step);
   if (kind == "action") return step["action"].is_string() ? step["action"].get<std::string>() : "action";
   if (kind == "wait") {
     const Json& w = step["wait"];
     if (!w.is_object()) return "wait";
-    if (w.contains("duration")) return "wait " + (w["duration"].is_string() ? w["duration"].get<std::string>() : w["duration"].dump());
+    if (w.contains("duration")) return "wait " + (w["duration"].is_string() ? readable_duration(w["duration"].get<std::string>()) : w["duration"].dump());
     if (w.contains("event")) {
       std::string s = "wait for " + (w["event"].is_string() ? w["event"].get<std::string>() : std::string("event"));
-      if (w.contains("timeout") && w["timeout"].is_string()) s += ", " + w["timeout"].get<std::string>() + " max";
+      if (w.contains("timeout") && w["timeout"].is_string()) s += ", " + readable_duration(w["timeout"].get<std::string>()) + " at most";
       return s;
     }
     if (w.contains("until")) return "wait until " + condition_text(w["until"], 30);

@@ -30,7 +30,7 @@ std::string step_of_pointer(const std::string& pointer);
 // "stop", or "" when none is recognised.
 std::string step_kind(const Json& step);
 
-// A short description of a step for the graph: "email.send", "wait PT4H", "if ...".
+// A short description of a step for the graph: "email.send", "wait 4 hours", "if ...".
 std::string step_summary(const Json& step);
 
 // The JSON of a condition in short text form for labels: {"<": [{"var":"a"}, 3]} -> "a < 3".

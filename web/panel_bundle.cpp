@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include "browser.hpp"
+#include "display.hpp"
 #include "doc_edit.hpp"
 #include "panels.hpp"
 #include "ui_util.hpp"
@@ -25,10 +26,12 @@ void select_pointer(StudioState& state, const std::string& pointer) {
 namespace {
 
 void open_example(StudioState& state, int i) {
-  state.selected_example = i;
-  std::string path = "/workflows/" + state.examples[i];
-  load_bundle_text(state, path, read_packaged_file(path));
-  state.notice.clear();
+  unless_edits_lost(state, "Open " + state.examples[i], [i](StudioState& s) {
+    s.selected_example = i;
+    std::string path = "/workflows/" + s.examples[i];
+    load_bundle_text(s, path, read_packaged_file(path));
+    s.notice.clear();
+  });
 }
 
 std::string export_name(const StudioState& state) {
@@ -54,7 +57,9 @@ void draw_bundle_panel(StudioState& state) {
   }
   note_widget(state, "bundle.examples");
   float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.0f;
-  if (ImGui::Button("Import...", ImVec2(third, 0))) open_file_picker(PickPurpose::Bundle);
+  if (ImGui::Button("Import...", ImVec2(third, 0))) {
+    unless_edits_lost(state, "Import another bundle", [](StudioState&) { open_file_picker(PickPurpose::Bundle); });
+  }
   note_widget(state, "bundle.import");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open a bundle JSON file from this computer");
   ImGui::SameLine();
@@ -67,7 +72,7 @@ void draw_bundle_panel(StudioState& state) {
   note_widget(state, "bundle.export");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Download the edited bundle (what the runner runs)");
   ImGui::SameLine();
-  if (ImGui::Button("Revert", ImVec2(third, 0))) revert_to_saved(state);
+  if (ImGui::Button("Revert", ImVec2(third, 0))) unless_edits_lost(state, "Revert to the saved version", revert_to_saved);
   note_widget(state, "bundle.revert");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Revert to the saved example: forget the edits kept in this browser");
 
@@ -79,6 +84,19 @@ void draw_bundle_panel(StudioState& state) {
     ImGui::TextColored(kDim, "%s", state.revision == state.saved_revision ? "Edited; kept in this browser." : "Edited.");
   }
   if (!state.notice.empty()) text_wrapped_colored(kDim, state.notice);
+  float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
+  ImGui::BeginDisabled(state.history.undo.empty());
+  if (ImGui::Button("Undo", ImVec2(half, 0))) undo_edit(state);
+  ImGui::EndDisabled();
+  note_widget(state, "edit.undo");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Undo the last edit (Ctrl+Z, Cmd+Z)");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(state.history.redo.empty());
+  if (ImGui::Button("Redo", ImVec2(half, 0))) redo_edit(state);
+  ImGui::EndDisabled();
+  note_widget(state, "edit.redo");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Redo the edit undone last (Ctrl+Shift+Z, Ctrl+Y)");
+  if (ImGui::CollapsingHeader("View")) draw_display_settings(state.display);
   ImGui::Separator();
 
   if (!state.load_error.empty()) {

@@ -68,19 +68,19 @@ void explanation_tree(const Json& node, int depth) {
 void timeline(StudioState& state) {
   SimSession& s = state.sim;
   ImVec2 origin = ImGui::GetCursorScreenPos();
-  float w = ImGui::GetContentRegionAvail().x, h = 34;
+  float w = ImGui::GetContentRegionAvail().x, h = px(34);
   ImGui::Dummy(ImVec2(w, h));
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 3);
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), kGraph.background, 3);
   if (s.phase == SimPhase::Idle || s.until <= s.from) {
-    dl->AddText(ImVec2(origin.x + 8, origin.y + 9), IM_COL32(140, 146, 156, 255), "timeline: run the simulation");
+    dl->AddText(ImVec2(origin.x + px(8), origin.y + (h - ImGui::GetFontSize()) / 2), kGraph.label, "timeline: run the simulation");
     return;
   }
   auto x_of = [&](Millis t) {
     double f = static_cast<double>(t - s.from) / static_cast<double>(s.until - s.from);
     return origin.x + 6 + static_cast<float>(std::clamp(f, 0.0, 1.0)) * (w - 12);
   };
-  dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), IM_COL32(80, 86, 96, 255));
+  dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), kGraph.edge);
   // One mark per pixel column at most, however many events, timers and effects fall there:
   // the drawing costs the width of the timeline, not the length of the simulation.
   const size_t columns = static_cast<size_t>(std::max(1.0f, w));
@@ -155,13 +155,13 @@ std::vector<TableSeries> table_series(const Json& changes) {
 // One series as a step line over the simulated time, with its lowest and highest values.
 void series_plot(StudioState& state, const TableSeries& sr, Millis from, Millis until) {
   ImGui::TextUnformatted(sr.label.c_str());
-  ImGui::SameLine(260);
+  ImGui::SameLine(px(260));
   ImVec2 origin = ImGui::GetCursorScreenPos();
-  const float w = std::max(120.0f, ImGui::GetContentRegionAvail().x - 170), h = 26;
+  const float w = std::max(px(120), ImGui::GetContentRegionAvail().x - px(170)), h = px(26);
   ImGui::Dummy(ImVec2(w, h));
   note_widget(state, "sim.plot:" + sr.label);
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 2);
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), kGraph.background, 2);
   double lo = sr.points.front().second, hi = lo;
   for (const auto& [at, v] : sr.points) {
     lo = std::min(lo, v);
@@ -247,7 +247,7 @@ void summary(StudioState& state) {
 void ledger(StudioState& state) {
   SimSession& s = state.sim;
   const Trace& t = s.trace;
-  ImGui::SetNextItemWidth(200);
+  ImGui::SetNextItemWidth(px(200));
   if (ImGui::BeginCombo("Effect type", s.effect_filter.empty() ? "all" : s.effect_filter.c_str())) {
     if (ImGui::Selectable("all", s.effect_filter.empty())) s.effect_filter.clear();
     for (const auto& [type, n] : t.effects_by_type) {
@@ -259,10 +259,10 @@ void ledger(StudioState& state) {
   if (ImGui::BeginTable("ledger", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable,
                         ImVec2(0, ImGui::GetContentRegionAvail().y))) {
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, 150);
-    ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 100);
-    ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed, 230);
-    ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, 110);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, px(150));
+    ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, px(100));
+    ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed, px(230));
+    ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, px(110));
     ImGui::TableSetupColumn("params", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     // Only the rows in view are drawn.
@@ -298,7 +298,7 @@ void runs(StudioState& state) {
   SimSession& s = state.sim;
   const Json& runs_json = s.trace.json["runs"];
   float h = ImGui::GetContentRegionAvail().y;
-  ImGui::BeginChild("runlist", ImVec2(330, h), true);
+  ImGui::BeginChild("runlist", ImVec2(px(330), h), true);
   ImGuiListClipper clipper;  // only the runs in view are drawn
   clipper.Begin(static_cast<int>(runs_json.size()));
   while (clipper.Step()) {
@@ -369,10 +369,10 @@ void draw_simulator_panel(StudioState& state) {
   bool can = state.loaded && state.check.ok();
   ImGui::BeginDisabled(!can);
   if (s.phase == SimPhase::Running) {
-    if (ImGui::Button("Pause", ImVec2(70, 0))) s.phase = SimPhase::Paused;
+    if (ImGui::Button("Pause", ImVec2(px(70), 0))) s.phase = SimPhase::Paused;
   } else {
     const char* label = s.phase == SimPhase::Paused ? "Resume" : "Run";
-    if (ImGui::Button(label, ImVec2(70, 0))) {
+    if (ImGui::Button(label, ImVec2(px(70), 0))) {
       if (s.phase == SimPhase::Paused) s.phase = SimPhase::Running;
       else start(state);
     }
@@ -392,7 +392,7 @@ void draw_simulator_panel(StudioState& state) {
   ImGui::SameLine();
   if (ImGui::Button("Reset")) sim_reset(s);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(110);
+  ImGui::SetNextItemWidth(px(110));
   ImGui::SliderFloat("##speed", &s.budget_ms, 1.0f, 30.0f, "%.0f ms/frame");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Speed: how much of each frame the simulation may use");
   ImGui::SameLine();

@@ -7,7 +7,8 @@
 // view; Ctrl+wheel zooms by one step.
 // At 1280x720 and at ratio 2, the €10.000 approval limit is changed to €5.000 as a table cell,
 // the change is undone and redone with the keyboard, and opening another example asks before
-// the edit is lost. Screenshots go to SCREENSHOT_DIR.
+// the edit is lost; a trigger filter's field is picked from the sample events' fields, a typo
+// in it is warned about, and both edits are undone. Screenshots go to SCREENSHOT_DIR.
 // Usage: node studio_display_test.mjs SITE_DIR SCREENSHOT_DIR
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -231,6 +232,38 @@ async function runWindow(win, browser) {
       const kept = await status();
       check(label('Keep editing keeps the edited bundle open'), () => { assert.equal(kept.confirm, ''); assert.equal(kept.path, '/workflows/quotes.json'); });
       assert.equal(await threshold(), '5000.00');
+    });
+  }
+
+  if (win.edit) {
+    await step(label('the field picker'), async () => {
+      assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+      await frames(3);
+      const filter = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].trigger.filter;
+      const row = 'cond:/workflows/0/trigger/filter.0';
+      await click('node:trigger');
+      await click(`${row}.pick`);
+      await widget('field:event.data.total_price');
+      await shot('field-picker');
+      const listed = Object.keys((await status()).widgets).filter((k) => k.startsWith('field:'));
+      check(label(`the picker lists the sample checkouts' fields (${listed.length})`), () => {
+        for (const f of ['event.id', 'event.data.email', 'event.data.total_price', 'event.data.customer.first_name']) assert.ok(listed.includes(`field:${f}`), f);
+      });
+      await click('field:event.data.total_price');
+      const picked = await filter();
+      check(label('picking a field writes it into the condition'), () => assert.deepEqual(picked, { '!!': [{ var: 'event.data.total_price' }] }));
+      await click(`${row}.field`);
+      await selectAll(page, frames);
+      await page.keyboard.type('event.data.totl', { delay: 20 });
+      await frames(3);
+      const typo = await status();
+      check(label('a field no sample event has gets a warning'), () => assert.ok(typo.widgets[`${row}.warning`], 'no warning shown'));
+      await shot('field-warning');
+      await click('tab.Simulator');
+      await chord('Control', 'z');
+      await chord('Control', 'z');
+      const back = await filter();
+      check(label('two undos bring back the original filter'), () => assert.deepEqual(back, { '!!': [{ var: 'event.data.email' }] }));
     });
   }
 

@@ -320,7 +320,7 @@ void draw_compare_panel(StudioState& state) {
       ImGui::TextUnformatted(sa.c_str());
       ImGui::TableNextColumn();
       std::string sb = text(it.value());
-      ImGui::TextColored(sa == sb ? ImVec4(1, 1, 1, 1) : kWarn, "%s", sb.c_str());
+      ImGui::TextColored(sa == sb ? ImGui::GetStyleColorVec4(ImGuiCol_Text) : kWarn, "%s", sb.c_str());
     }
     ImGui::EndTable();
   }
@@ -332,7 +332,7 @@ void draw_compare_panel(StudioState& state) {
   while (clip.Step()) {
     for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
       const std::string& l = c.lines[static_cast<size_t>(i)];
-      ImVec4 col = l[0] == '+' ? kWarn : (l[0] == '-' ? kGood : ImVec4(0.85f, 0.87f, 0.9f, 1.0f));
+      ImVec4 col = l[0] == '+' ? kWarn : (l[0] == '-' ? kGood : ImGui::GetStyleColorVec4(ImGuiCol_Text));
       ImGui::TextColored(col, "%s", l.c_str());
     }
   }

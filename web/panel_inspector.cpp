@@ -302,7 +302,7 @@ void template_editor(StudioState& state, Json& obj, const std::string& key, cons
       if (!out) {
         text_wrapped_colored(kBad, out.error().to_string());
       } else {
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.72f, 0.86f, 1.0f, 1.0f));
+        ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
         ImGui::Indent(px(10));
         ImGui::TextWrapped("%s", out.value().empty() ? "(empty)" : out.value().c_str());
         ImGui::Unindent(px(10));
@@ -571,7 +571,7 @@ void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const st
 
 void trigger_form(StudioState& state, Json& wf) {
   std::string wp = "/workflows/" + std::to_string(state.workflow);
-  ImGui::TextColored(ImVec4(0.45f, 0.85f, 0.55f, 1.0f), "Trigger");
+  ImGui::TextColored(kGood, "Trigger");
   ImGui::SameLine();
   ImGui::TextDisabled("of %s", wf.value("id", std::string()).c_str());
   string_field(state, "Name", wf, "name");
@@ -625,7 +625,7 @@ void draw_inspector_panel(StudioState& state) {
   }
   const std::string ptr = state.selected;
   std::string kind = step_kind(*step);
-  ImGui::TextColored(ImVec4(0.75f, 0.8f, 1.0f, 1.0f), "%s step", kind.empty() ? "unknown" : kind.c_str());
+  ImGui::TextColored(kAccent, "%s step", kind.empty() ? "unknown" : kind.c_str());
   ImGui::SameLine();
   ImGui::TextDisabled("%s", ptr.c_str());
   string_field(state, "Id", *step, "id", "inspector.id");

@@ -213,7 +213,7 @@ void summary(StudioState& state) {
   }
   for (const auto& [type, n] : t.effects_by_type) {
     ImGui::SameLine();
-    ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "%zu x %s ", n, type.c_str());
+    ImGui::TextColored(kWarn, "%zu x %s ", n, type.c_str());
   }
   ImGui::Text("Events: %zu handled", t.events);
   if (t.duplicates) {

@@ -13,6 +13,7 @@ inline ImVec4 kGood(0.40f, 0.85f, 0.45f, 1.0f);
 inline ImVec4 kBad(1.00f, 0.45f, 0.40f, 1.0f);
 inline ImVec4 kWarn(0.95f, 0.75f, 0.30f, 1.0f);
 inline ImVec4 kDim(0.60f, 0.62f, 0.66f, 1.0f);
+inline ImVec4 kAccent(0.72f, 0.86f, 1.0f, 1.0f);  // rendered previews, step kinds
 
 // The graph's colours, in the theme in use.
 struct GraphPalette {

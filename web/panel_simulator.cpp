@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "panels.hpp"
@@ -294,9 +295,57 @@ void ledger(StudioState& state) {
   }
 }
 
+// What an event is about, as a person names it: the order's or quote's name, the company and
+// the customer ("#1001 · Ada Byron", "Q-2026-0141 · Café Lindqvist GmbH · Jana Lindqvist").
+std::string event_subject(const Json& data) {
+  if (!data.is_object()) return "";
+  std::vector<std::string> parts;
+  auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : std::string(); };
+  for (const char* k : {"name", "quote_id", "order_name"}) {
+    if (data.contains(k) && !text(data[k]).empty()) {
+      parts.push_back(text(data[k]));
+      break;
+    }
+  }
+  if (parts.empty() && data.contains("id") && data["id"].is_string()) parts.push_back(data["id"].get<std::string>());
+  if (data.contains("company") && data["company"].is_object()) {
+    std::string c = text(data["company"].value("name", Json()));
+    if (!c.empty()) parts.push_back(c);
+  }
+  std::string person;
+  if (data.contains("customer") && data["customer"].is_object()) {
+    const Json& c = data["customer"];
+    person = text(c.value("first_name", Json()));
+    std::string last = text(c.value("last_name", Json()));
+    if (!last.empty()) person += (person.empty() ? "" : " ") + last;
+    if (person.empty()) person = text(c.value("email", Json()));
+  }
+  if (person.empty() && data.contains("email")) person = text(data["email"]);
+  if (!person.empty()) parts.push_back(person);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " \u00b7 ") + p;
+  return out;
+}
+
+// Labels for the trace's runs: what each run's event is about, else the run's id.
+void label_runs(StudioState& state) {
+  SimSession& s = state.sim;
+  const Json& runs_json = s.trace.json["runs"];
+  if (s.run_labels.size() == runs_json.size()) return;
+  std::unordered_map<std::string, const Event*> by_id;
+  for (const Event& e : sample_events(state)) by_id.emplace(e.id, &e);
+  s.run_labels.clear();
+  for (const auto& r : runs_json) {
+    auto it = by_id.find(r.value("event", std::string()));
+    std::string label = it != by_id.end() ? event_subject(it->second->data) : "";
+    s.run_labels.push_back(label.empty() ? r.value("id", std::string()) : label);
+  }
+}
+
 void runs(StudioState& state) {
   SimSession& s = state.sim;
   const Json& runs_json = s.trace.json["runs"];
+  label_runs(state);
   float h = ImGui::GetContentRegionAvail().y;
   ImGui::BeginChild("runlist", ImVec2(px(330), h), true);
   ImGuiListClipper clipper;  // only the runs in view are drawn
@@ -308,9 +357,11 @@ void runs(StudioState& state) {
       ImVec4 col = st == "failed" ? kBad : (st == "completed" ? kGood : (st == "waiting" ? kWarn : kDim));
       ImGui::PushID(i);
       ImGui::PushStyleColor(ImGuiCol_Text, col);
-      std::string label = r.value("id", std::string()) + "  " + st;
+      std::string label = s.run_labels[static_cast<size_t>(i)] + "  " + st;
       if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
       note_widget(state, "run:" + r.value("id", std::string()));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("run %s\nworkflow %s, event %s", r.value("id", std::string()).c_str(),
+                                                    r.value("workflow", std::string()).c_str(), r.value("event", std::string()).c_str());
       ImGui::PopStyleColor();
       ImGui::PopID();
     }
@@ -322,11 +373,18 @@ void runs(StudioState& state) {
     ImGui::TextDisabled("Select a run to see its steps and why each decision went the way it did.");
   } else {
     const Json& r = runs_json[static_cast<size_t>(s.selected_run)];
-    ImGui::Text("%s", r.value("id", std::string()).c_str());
+    ImGui::Text("%s", s.run_labels[static_cast<size_t>(s.selected_run)].c_str());
+    ImGui::TextDisabled("run %s", r.value("id", std::string()).c_str());
     ImGui::TextDisabled("workflow %s, event %s, %s -> %s", r.value("workflow", std::string()).c_str(),
                         r.value("event", std::string()).c_str(), r.value("started", std::string()).c_str(),
                         r.value("updated", std::string()).c_str());
-    if (r.contains("error")) text_wrapped_colored(kBad, "failed at " + r.value("error_step", std::string()) + ": " + r.value("error", std::string()));
+    if (r.value("status", std::string()) == "stopped") {
+      // A stop step ends a run on purpose: its reason, not a failure.
+      text_wrapped_colored(kDim, "stopped: " + r.value("error", std::string()));
+    } else if (r.contains("error")) {
+      std::string where = r.value("error_step", std::string());
+      text_wrapped_colored(kBad, "failed" + (where.empty() ? std::string() : " at " + where) + ": " + r.value("error", std::string()));
+    }
     if (r.contains("waiting_for")) ImGui::TextColored(kWarn, "still waiting for %s", r.value("waiting_for", std::string()).c_str());
     if (r.contains("steps")) {
       int k = 0;

@@ -163,15 +163,17 @@ try {
       assert.ok(why.widgets['run.step:first-reminder'], 'the run lists the reminder it sent');
     });
 
-    // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
-    // now gets a reminder too.
+    // The first wait: 4 hours -> 2 hours, typed in words. Margaret ordered 3 hours after her
+    // checkout, so she now gets a reminder too.
     await click('node:/workflows/0/steps/0');
-    await typeInto('wait.timeout', 'PT2H');
+    await typeInto('wait.timeout', '2 hours');
     await shot('inspector-wait');
     const afterWait = await status();
     check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
     await waitSimDone(afterWait.revision);
-    const waitEmails = emails(await status());
+    const rerun = await status();
+    check('the run selected before the edit is selected again after the re-run', () => assert.equal(rerun.sim.selectedRun, 'remind-abandoned-checkout:chk-1001'));
+    const waitEmails = emails(rerun);
     check(`a 2-hour wait sends one more reminder (${baseEmails} -> ${waitEmails})`, () => assert.equal(waitEmails, baseEmails + 1));
 
     await click('tab.Compare');

@@ -34,6 +34,25 @@ void open_example(StudioState& state, int i) {
   });
 }
 
+// Where a problem is, as a person names it: "step send-reminder in remind-abandoned-checkout",
+// "trigger of ...", "workflow ...", else the part of the bundle ("tables/quotes").
+std::string problem_place(const StudioState& state, const std::string& pointer) {
+  if (pointer.empty()) return "the bundle";
+  int wf = workflow_of_pointer(pointer);
+  if (wf >= 0) {
+    const Json* w = resolve(state.doc, "/workflows/" + std::to_string(wf));
+    std::string wname = w && w->is_object() ? w->value("id", std::string("workflow ") + std::to_string(wf + 1)) : "workflow";
+    std::string step = step_of_pointer(pointer);
+    const Json* st = step.empty() ? nullptr : resolve(state.doc, step);
+    if (st && st->is_object() && st->contains("id") && (*st)["id"].is_string()) {
+      return "step " + (*st)["id"].get<std::string>() + " in " + wname;
+    }
+    if (pointer.find("/trigger") != std::string::npos) return "trigger of " + wname;
+    return "workflow " + wname;
+  }
+  return pointer.substr(1);
+}
+
 std::string export_name(const StudioState& state) {
   std::string name = state.check.bundle.name.empty() ? "bundle" : state.check.bundle.name;
   for (char& c : name) {
@@ -155,13 +174,13 @@ void draw_bundle_panel(StudioState& state) {
     int i = 0;
     for (const auto& p : state.check.problems) {
       ImGui::PushID(i++);
-      std::string where = p.pointer.empty() ? "(bundle)" : p.pointer;
+      std::string where = problem_place(state, p.pointer);
       ImGui::PushStyleColor(ImGuiCol_Text, kBad);
       bool clicked = ImGui::Selectable(where.c_str(), false);
       ImGui::PopStyleColor();
       if (clicked) select_pointer(state, p.pointer);
       note_widget(state, "problem." + std::to_string(i - 1));
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select the step this problem concerns");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select the step this problem concerns\n%s", p.pointer.c_str());
       ImGui::Indent();
       ImGui::TextWrapped("%s", p.message.c_str());
       ImGui::Unindent();

@@ -44,6 +44,29 @@ void collect_ids(const Json& steps, std::set<std::string>* ids) {
   }
 }
 
+// Gives the step and the steps inside it ids not in *ids (adding them): "notify" -> "notify-2".
+void rename_ids(Json& step, std::set<std::string>* ids) {
+  if (!step.is_object()) return;
+  if (step.contains("id") && step["id"].is_string()) {
+    std::string base = step["id"].get<std::string>(), id = base;
+    for (int n = 2; ids->count(id); ++n) id = base + "-" + std::to_string(n);
+    step["id"] = id;
+    ids->insert(id);
+  }
+  auto list = [&](Json& steps) {
+    if (!steps.is_array()) return;
+    for (auto& s : steps) rename_ids(s, ids);
+  };
+  for (const char* k : {"then", "else", "steps", "default"}) {
+    if (step.contains(k)) list(step[k]);
+  }
+  if (step.contains("cases") && step["cases"].is_array()) {
+    for (auto& c : step["cases"]) {
+      if (c.is_object() && c.contains("steps")) list(c["steps"]);
+    }
+  }
+}
+
 std::string value_text(const Json& v) {
   if (v.is_object() && v.size() == 1 && v.contains("var")) {
     const Json& p = v["var"];
@@ -212,6 +235,14 @@ std::string step_summary(const Json& step) {
   if (kind == "emit") return "emit " + (step["emit"].is_object() ? step["emit"].value("type", std::string()) : std::string());
   if (kind == "stop") return "stop";
   return "(unknown step)";
+}
+
+Json pasted_step(const Json& step, const Json& workflow) {
+  std::set<std::string> ids;
+  if (workflow.is_object() && workflow.contains("steps")) collect_ids(workflow["steps"], &ids);
+  Json copy = step;
+  rename_ids(copy, &ids);
+  return copy;
 }
 
 Json new_step(const std::string& kind, const Json& workflow) {

@@ -39,6 +39,10 @@ std::string condition_text(const Json& rule, size_t max_chars = 60);
 // A new step of `kind` with an id not used in `workflow` yet.
 Json new_step(const std::string& kind, const Json& workflow);
 
+// A copy of `step` to paste into `workflow`: it and the steps inside it get ids the workflow
+// does not use yet ("notify" -> "notify-2").
+Json pasted_step(const Json& step, const Json& workflow);
+
 // Inserts `step` at `index` of the step array at `list_pointer` (created when absent).
 // Returns the new step's pointer, or "" when list_pointer does not name an array's place.
 std::string insert_step(Json& doc, const std::string& list_pointer, size_t index, Json step);

@@ -93,8 +93,9 @@ void confirm_discard(StudioState& state) {
   ImGui::EndPopup();
 }
 
-// Ctrl/Cmd+Z undoes the last edit, Ctrl/Cmd+Shift+Z and Ctrl/Cmd+Y redo it, unless a text field
-// has the keyboard (it undoes its own typing).
+// Ctrl/Cmd+Z undoes the last edit, Ctrl/Cmd+Shift+Z and Ctrl/Cmd+Y redo it, Ctrl/Cmd+C copies
+// the selected step and Ctrl/Cmd+V pastes it after the selected one, unless a text field has
+// the keyboard (it undoes, copies and pastes its own text).
 void edit_shortcuts(StudioState& state) {
   using namespace shopflow::studio;
   ImGuiIO& io = ImGui::GetIO();
@@ -108,6 +109,10 @@ void edit_shortcuts(StudioState& state) {
     }
   } else if (ImGui::IsKeyPressed(GLFW_KEY_Y, false)) {
     redo_edit(state);
+  } else if (ImGui::IsKeyPressed(GLFW_KEY_C, false) && !state.selected.empty()) {
+    copy_step(state, state.selected);
+  } else if (ImGui::IsKeyPressed(GLFW_KEY_V, false)) {
+    paste_step(state, state.selected);
   }
 }
 

@@ -496,6 +496,7 @@ void draw_graph_panel(StudioState& state) {
 namespace {
 
 void step_menu(StudioState& state, const std::string& pointer) {
+  note_widget(state, "graph.menu");
   Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
   if (!wf || !resolve(state.doc, pointer)) {
     ImGui::CloseCurrentPopup();
@@ -523,6 +524,8 @@ void step_menu(StudioState& state, const std::string& pointer) {
     ImGui::EndMenu();
   }
   ImGui::Separator();
+  if (ImGui::MenuItem("Copy", "Ctrl+C")) copy_step(state, p);
+  if (ImGui::MenuItem("Paste after", "Ctrl+V", false, state.clipboard.is_object())) paste_step(state, p);
   if (ImGui::MenuItem("Delete") && remove_step(state.doc, p)) {
     state.selected.clear();
     commit_edit(state);
@@ -530,5 +533,29 @@ void step_menu(StudioState& state, const std::string& pointer) {
 }
 
 }  // namespace
+
+void copy_step(StudioState& state, const std::string& pointer) {
+  const Json* step = pointer == "trigger" ? nullptr : resolve(state.doc, pointer);
+  if (step && step->is_object()) state.clipboard = *step;
+}
+
+void paste_step(StudioState& state, const std::string& after) {
+  if (!state.clipboard.is_object()) return;
+  const Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
+  if (!wf) return;
+  // After the given step, or at the end of the workflow when none (or the trigger) is given.
+  std::string list = "/workflows/" + std::to_string(state.workflow) + "/steps";
+  size_t at = 0;
+  if (!after.empty() && after != "trigger" && resolve(state.doc, after)) {
+    list = parent_pointer(after);
+    at = last_index(after) + 1;
+  } else if (const Json* l = resolve(state.doc, list); l && l->is_array()) {
+    at = l->size();
+  }
+  std::string p = insert_step(state.doc, list, at, pasted_step(state.clipboard, *wf));
+  if (p.empty()) return;
+  state.selected = p;
+  commit_edit(state);
+}
 
 }  // namespace shopflow::studio

@@ -122,6 +122,7 @@ struct StudioState {
   std::string confirm_question;
   std::function<void(StudioState&)> confirm_action;
 
+  Json clipboard;            // a step copied in the graph (Copy, Ctrl/Cmd+C), null when none
   int workflow = 0;          // index of the workflow shown in the graph
   std::string selected;      // JSON Pointer of the selected step, "" for none; "trigger" for the trigger
   int sample_event = 0;      // sample event the template previews render against

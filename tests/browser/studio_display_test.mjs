@@ -8,7 +8,8 @@
 // At 1280x720 and at ratio 2, the €10.000 approval limit is changed to €5.000 as a table cell,
 // the change is undone and redone with the keyboard, and opening another example asks before
 // the edit is lost; a trigger filter's field is picked from the sample events' fields, a typo
-// in it is warned about, and both edits are undone. Screenshots go to SCREENSHOT_DIR.
+// in it is warned about, and both edits are undone; a step is copied, pasted and the paste
+// undone with the keyboard. Screenshots go to SCREENSHOT_DIR.
 // Usage: node studio_display_test.mjs SITE_DIR SCREENSHOT_DIR
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -264,6 +265,22 @@ async function runWindow(win, browser) {
       await chord('Control', 'z');
       const back = await filter();
       check(label('two undos bring back the original filter'), () => assert.deepEqual(back, { '!!': [{ var: 'event.data.email' }] }));
+    });
+
+    await step(label('copy and paste a step'), async () => {
+      const ids = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps.map((st) => st.id);
+      const before = await ids();
+      await click('node:/workflows/0/steps/2');
+      await chord('Control', 'c');
+      await chord('Control', 'v');
+      const pasted = await ids();
+      check(label(`Ctrl+C, Ctrl+V pastes a copy of ${before[2]} after it, with an id of its own`), () =>
+        assert.deepEqual(pasted, [...before.slice(0, 3), `${before[2]}-2`, ...before.slice(3)]));
+      const after = await status();
+      check(label('the pasted step is selected and the bundle stays valid'), () => { assert.equal(after.selected, '/workflows/0/steps/3'); assert.equal(after.problems, 0); });
+      await chord('Control', 'z');
+      const undone = await ids();
+      check(label('Ctrl+Z takes the pasted step away'), () => assert.deepEqual(undone, before));
     });
   }
 

@@ -48,6 +48,13 @@ void history_record(EditHistory& h, const Json& doc, const std::string& selected
   Version next = make_version(doc, &h.current);
   next.selected = selected;
   next.workflow = workflow;
+  // A field written back unchanged (ImGui gives a text field its own text back when it loses
+  // the keyboard, e.g. "2 days" for the P2D it was turned into) is no edit to undo.
+  bool same_samples = next.samples == h.current.samples || (next.samples && h.current.samples && *next.samples == *h.current.samples);
+  if (same_samples && next.samples_at == h.current.samples_at && next.body == h.current.body) {
+    h.merge_id = merge_id;
+    return;
+  }
   bool merge = merge_id != 0 && merge_id == h.merge_id && !h.undo.empty();
   if (!merge) {
     h.undo.push_back(std::move(h.current));

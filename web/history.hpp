@@ -41,7 +41,8 @@ Json version_doc(const Version& v);
 void history_start(EditHistory& h, const Json& doc);
 
 // Records an edit that made `doc`. Typing into one text field (merge_id, non-zero) makes one
-// edit however many keystrokes it takes. Drops what could be redone.
+// edit however many keystrokes it takes; a `doc` equal to the current version is no edit.
+// Drops what could be redone.
 void history_record(EditHistory& h, const Json& doc, const std::string& selected, int workflow, unsigned merge_id);
 
 // Moves one version back or forward; false when there is none.

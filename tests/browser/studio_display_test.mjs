@@ -267,6 +267,21 @@ async function runWindow(win, browser) {
       check(label('two undos bring back the original filter'), () => assert.deepEqual(back, { '!!': [{ var: 'event.data.email' }] }));
     });
 
+    await step(label('a duration in words'), async () => {
+      const timeout = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps[0].wait.timeout;
+      await click('node:/workflows/0/steps/0');
+      await click('wait.timeout');
+      await selectAll(page, frames);
+      await page.keyboard.type('2 days', { delay: 20 });
+      await frames(3);
+      const typed = await timeout();
+      check(label('"2 days" typed as a wait\'s timeout is written as P2D'), () => assert.equal(typed, 'P2D'));
+      await click('tab.Simulator');
+      await chord('Control', 'z');
+      const back = await timeout();
+      check(label('and one undo brings back PT4H'), () => assert.equal(back, 'PT4H'));
+    });
+
     await step(label('copy and paste a step'), async () => {
       const ids = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps.map((st) => st.id);
       const before = await ids();

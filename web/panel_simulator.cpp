@@ -493,8 +493,10 @@ void draw_simulator_panel(StudioState& state) {
     static const Sub kSubs[] = {{"Summary", "sim.tab.summary", summary},
                                 {"Effect ledger", "sim.tab.ledger", ledger},
                                 {"Runs and decisions", "sim.tab.runs", runs}};
+    const bool show_runs = s.show_runs;
+    s.show_runs = false;
     for (const Sub& sub : kSubs) {
-      bool open = ImGui::BeginTabItem(sub.label);
+      bool open = ImGui::BeginTabItem(sub.label, nullptr, show_runs && sub.draw == runs ? ImGuiTabItemFlags_SetSelected : 0);
       note_widget(state, sub.widget);
       if (open) {
         sub.draw(state);

@@ -163,10 +163,10 @@ try {
       assert.ok(why.widgets['run.step:first-reminder'], 'the run lists the reminder it sent');
     });
 
-    // The first wait: 4 hours -> 2 hours, typed in words. Margaret ordered 3 hours after her
-    // checkout, so she now gets a reminder too.
+    // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
+    // now gets a reminder too.
     await click('node:/workflows/0/steps/0');
-    await typeInto('wait.timeout', '2 hours');
+    await typeInto('wait.timeout', 'PT2H');
     await shot('inspector-wait');
     const afterWait = await status();
     check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
@@ -185,6 +185,17 @@ try {
       assert.deepEqual(cmp.compare.effectDelta, { 'email.send': 1 });
       assert.ok(cmp.compare.lines.some((l) => l.startsWith('+ email.send') && l.includes('chk-1005')), cmp.compare.lines.join('\n'));
     });
+    // The line of the new reminder opens Margaret's run in the Simulator.
+    const line = cmp.compare.lines.findIndex((l) => l.startsWith('+ email.send') && l.includes('chk-1005'));
+    await click(`compare.line:${line}`);
+    await frames(2);
+    const opened = await status();
+    check('a Compare line opens its run in the Simulator', () => {
+      assert.equal(opened.tab, 'simulator');
+      assert.equal(opened.sim.selectedRun, 'remind-abandoned-checkout:chk-1005');
+    });
+    await shot('compare-opened-run');
+    await click('tab.Compare');
     let text = await page.evaluate(() => window.shopflow.bundleText());
     check('the edited bundle holds the 2-hour wait', () => assert.match(text, /"timeout": "PT2H"/));
 

@@ -13,6 +13,7 @@ packages=(
   wrk         # the load generator of tests/bench/http_bench.sh
   nginx       # the HTTPS reverse proxy of deploy/nginx-shopflow.conf, which tests/serve runs
   xxhash      # xxhsum, which checks the trace hash in the CLI tests
+  fonts-inter fonts-jetbrains-mono  # the studio's UI and code fonts, packed into its page data
 )
 missing=()
 for p in "${packages[@]}"; do

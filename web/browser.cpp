@@ -60,11 +60,61 @@ EM_JS(char*, js_storage_get, (const char* key), {
 });
 
 EM_JS(int, js_storage_set, (const char* key, const char* value), {
-  try { window.localStorage.setItem(UTF8ToString(key), UTF8ToString(value)); return 1; } catch (e) { console.warn('studio: cannot save: ' + e); return 0; }
+  try { window.localStorage.setItem(UTF8ToString(key), UTF8ToString(value)); return 1; } catch (e) { return 0; }
 });
 
 EM_JS(void, js_storage_remove, (const char* key), {
   try { window.localStorage.removeItem(UTF8ToString(key)); } catch (e) {}
+});
+EM_JS(void, js_page_view, (double* out), {
+  const canvas = Module['canvas'];
+  const r = canvas.getBoundingClientRect();
+  if (!Module.shopflowLight && window.matchMedia) Module.shopflowLight = window.matchMedia('(prefers-color-scheme: light)');
+  HEAPF64[out >> 3] = r.width;
+  HEAPF64[(out >> 3) + 1] = r.height;
+  HEAPF64[(out >> 3) + 2] = window.devicePixelRatio || 1;
+  HEAPF64[(out >> 3) + 3] = Module.shopflowLight && Module.shopflowLight.matches ? 1 : 0;
+});
+
+EM_JS(void, js_set_canvas_pixels, (int w, int h), {
+  const canvas = Module['canvas'];
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
+});
+
+// Wheel events over the canvas, taken before GLFW's handlers see them (GLFW passes the raw
+// pixel delta, 100 per notch, with the sign reversed). Ctrl/Cmd + wheel and touchpad pinches
+// (which Chromium sends as wheel events with ctrlKey) zoom.
+EM_JS(void, js_install_wheel, (void), {
+  const w = Module.shopflowWheel = { x: 0, y: 0, zoom: 0 };
+  const take = function (e) {
+    if (e.target !== Module['canvas']) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    if (e.type !== 'wheel') return;
+    const unit = e.deltaMode === 1 ? 3 : e.deltaMode === 2 ? 1 / 8 : 100;
+    if (e.ctrlKey || e.metaKey) {
+      // A wheel notch is one step whatever pixels the system gives it (100 at ratio 1, 50 at
+      // ratio 2 here); a pinch's small deltas zoom smoothly.
+      const n = -e.deltaY / unit;
+      w.zoom += Math.abs(n) >= 0.4 ? Math.sign(n) * Math.max(1, Math.round(Math.abs(n))) : n;
+    } else if (e.shiftKey && e.deltaX === 0) {
+      w.x -= e.deltaY / unit;
+    } else {
+      w.x -= e.deltaX / unit;
+      w.y -= e.deltaY / unit;
+    }
+  };
+  window.addEventListener('wheel', take, { capture: true, passive: false });
+  window.addEventListener('mousewheel', take, { capture: true, passive: false });
+});
+
+EM_JS(void, js_take_wheel, (float* out), {
+  const w = Module.shopflowWheel || { x: 0, y: 0, zoom: 0 };
+  HEAPF32[out >> 2] = w.x;
+  HEAPF32[(out >> 2) + 1] = w.y;
+  HEAPF32[(out >> 2) + 2] = w.zoom;
+  w.x = w.y = w.zoom = 0;
 });
 // clang-format on
 #define STUDIO_EXPORT EMSCRIPTEN_KEEPALIVE
@@ -75,6 +125,15 @@ static void js_open_file_picker(int) {}
 static char* js_storage_get(const char*) { return nullptr; }
 static int js_storage_set(const char*, const char*) { return 0; }
 static void js_storage_remove(const char*) {}
+static void js_page_view(double* out) {
+  out[0] = 1280;
+  out[1] = 800;
+  out[2] = 1;
+  out[3] = 0;
+}
+static void js_set_canvas_pixels(int, int) {}
+static void js_install_wheel() {}
+static void js_take_wheel(float* out) { out[0] = out[1] = out[2] = 0; }
 #define STUDIO_EXPORT
 #endif
 
@@ -108,6 +167,22 @@ void download_text(const std::string& filename, const std::string& text) {
 }
 
 void open_file_picker(PickPurpose purpose) { js_open_file_picker(static_cast<int>(purpose)); }
+
+PageView page_view() {
+  double v[4] = {0, 0, 1, 0};
+  js_page_view(v);
+  return PageView{v[0], v[1], v[2] > 0 ? v[2] : 1.0, v[3] != 0};
+}
+
+void set_canvas_pixels(int w, int h) { js_set_canvas_pixels(w, h); }
+
+void install_wheel() { js_install_wheel(); }
+
+Wheel take_wheel() {
+  float v[3] = {0, 0, 0};
+  js_take_wheel(v);
+  return Wheel{v[0], v[1], v[2]};
+}
 
 std::optional<std::string> storage_get(const std::string& key) {
   char* p = js_storage_get(key.c_str());

@@ -50,6 +50,28 @@ bool restore_work(StudioState& state);
 // Forgets saved work and reopens the example (or file) the edit started from.
 void revert_to_saved(StudioState& state);
 
+// The canvas as the page lays it out: its size in CSS pixels, the device pixel ratio, and
+// whether the browser prefers a light colour scheme.
+struct PageView {
+  double css_w = 1280, css_h = 800;
+  double dpr = 1;
+  bool prefers_light = false;
+};
+PageView page_view();
+
+// Sets the canvas's drawing buffer to w x h device pixels (its CSS size stays the page's).
+void set_canvas_pixels(int w, int h);
+
+// The mouse wheel since the last call, in notches (one notch of a wheel mouse is 1; touchpads
+// give fractions): x and y scroll (y > 0 is up, the wheel turned away from the user), zoom is
+// the wheel with Ctrl or Cmd held, or a touchpad pinch (> 0 zooms in). The page takes the
+// canvas's wheel events itself, so the browser neither scrolls nor zooms the page for them.
+struct Wheel {
+  float x = 0, y = 0, zoom = 0;
+};
+void install_wheel();
+Wheel take_wheel();
+
 // Applies text picked in the file picker (called from JavaScript through studio_import_text).
 void import_picked_text(StudioState& state, const std::string& name, const std::string& text, PickPurpose purpose);
 

@@ -24,16 +24,40 @@ const RowOperator* find_row_op(const std::string& op, bool unary, bool field_sec
 
 const std::vector<RowOperator>& row_operators() {
   static const std::vector<RowOperator> kOps = [] {
+    // Named as a sentence reads: "<field> is greater than <value>".
     std::vector<RowOperator> ops = {
-        {"==", "==", false, false},      {"!=", "!=", false, false},       {"<", "<", false, false},
-        {"<=", "<=", false, false},      {">", ">", false, false},         {">=", ">=", false, false},
-        {"in", "in", false, false},      {"contains", "in", false, true},  {"is set", "!!", true, false},
+        {"is", "==", false, false},
+        {"is not", "!=", false, false},
+        {"is less than", "<", false, false},
+        {"is at most", "<=", false, false},
+        {"is greater than", ">", false, false},
+        {"is at least", ">=", false, false},
+        {"is one of", "in", false, false},
+        {"contains", "in", false, true},
+        {"is set", "!!", true, false},
         {"is not set", "!", true, false},
     };
-    // Commerce operators that compare a field with one value, offered when the core has them.
+    // Commerce operators that compare a field with one value, offered when the core has them:
+    // amounts compared exactly ("49.90" is less than "100"), instants, tags and text.
+    static const std::pair<const char*, const char*> kNamed[] = {
+        {"money_eq", "is the amount"},
+        {"money_ne", "is not the amount"},
+        {"money_lt", "is an amount less than"},
+        {"money_lte", "is an amount at most"},
+        {"money_gt", "is an amount greater than"},
+        {"money_gte", "is an amount at least"},
+        {"time_before", "is a time before"},
+        {"time_after", "is a time after"},
+        {"has_tag", "has the tag"},
+        {"has_any_tag", "has any of the tags"},
+        {"starts_with", "starts with"},
+        {"ends_with", "ends with"},
+        {"===", "is exactly"},
+        {"!==", "is not exactly"},
+    };
     std::vector<std::string> names = logic::operator_names();
-    for (const char* extra : {"has_tag", "has_any_tag", "starts_with", "ends_with", "===", "!=="}) {
-      if (std::find(names.begin(), names.end(), extra) != names.end()) ops.push_back({extra, extra, false, false});
+    for (const auto& [op, label] : kNamed) {
+      if (std::find(names.begin(), names.end(), op) != names.end()) ops.push_back({label, op, false, false});
     }
     return ops;
   }();

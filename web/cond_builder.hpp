@@ -29,8 +29,9 @@ struct RowOperator {
   bool field_second;  // the var is the second argument ("contains": {"in": [value, var]})
 };
 
-// The operators a row can have: ==, !=, <, <=, >, >=, in, contains, is set, is not set,
-// and the commerce operators of the core that compare a field with a value, when the core has them.
+// The operators a row can have, named in words ("is greater than" for >, "is one of" for in,
+// "contains", "is set"), and the commerce operators of the core that compare a field with a
+// value (amounts, instants, tags, text), when the core has them.
 const std::vector<RowOperator>& row_operators();
 
 // The builder form of `rule`, or nullopt when it has parts a row cannot hold.

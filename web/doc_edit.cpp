@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "words.hpp"
+
 namespace shopflow::studio {
 
 namespace {
@@ -38,6 +40,29 @@ void collect_ids(const Json& steps, std::set<std::string>* ids) {
       for (const auto& c : s["cases"]) {
         if (c.is_object() && c.contains("steps")) collect_ids(c["steps"], ids);
       }
+    }
+  }
+}
+
+// Gives the step and the steps inside it ids not in *ids (adding them): "notify" -> "notify-2".
+void rename_ids(Json& step, std::set<std::string>* ids) {
+  if (!step.is_object()) return;
+  if (step.contains("id") && step["id"].is_string()) {
+    std::string base = step["id"].get<std::string>(), id = base;
+    for (int n = 2; ids->count(id); ++n) id = base + "-" + std::to_string(n);
+    step["id"] = id;
+    ids->insert(id);
+  }
+  auto list = [&](Json& steps) {
+    if (!steps.is_array()) return;
+    for (auto& s : steps) rename_ids(s, ids);
+  };
+  for (const char* k : {"then", "else", "steps", "default"}) {
+    if (step.contains(k)) list(step[k]);
+  }
+  if (step.contains("cases") && step["cases"].is_array()) {
+    for (auto& c : step["cases"]) {
+      if (c.is_object() && c.contains("steps")) list(c["steps"]);
     }
   }
 }
@@ -172,16 +197,26 @@ std::string condition_text(const Json& rule, size_t max_chars) {
   return out;
 }
 
+namespace {
+
+// An ISO 8601 duration in words ("PT4H" -> "4 hours"); anything else as it is.
+std::string readable_duration(const std::string& iso) {
+  auto d = parse_duration(iso);
+  return d ? duration_in_words(d.value()) : iso;
+}
+
+}  // namespace
+
 std::string step_summary(const Json& step) {
   std::string kind = step_kind(step);
   if (kind == "action") return step["action"].is_string() ? step["action"].get<std::string>() : "action";
   if (kind == "wait") {
     const Json& w = step["wait"];
     if (!w.is_object()) return "wait";
-    if (w.contains("duration")) return "wait " + (w["duration"].is_string() ? w["duration"].get<std::string>() : w["duration"].dump());
+    if (w.contains("duration")) return "wait " + (w["duration"].is_string() ? readable_duration(w["duration"].get<std::string>()) : w["duration"].dump());
     if (w.contains("event")) {
       std::string s = "wait for " + (w["event"].is_string() ? w["event"].get<std::string>() : std::string("event"));
-      if (w.contains("timeout") && w["timeout"].is_string()) s += ", " + w["timeout"].get<std::string>() + " max";
+      if (w.contains("timeout") && w["timeout"].is_string()) s += ", " + readable_duration(w["timeout"].get<std::string>()) + " at most";
       return s;
     }
     if (w.contains("until")) return "wait until " + condition_text(w["until"], 30);
@@ -200,6 +235,14 @@ std::string step_summary(const Json& step) {
   if (kind == "emit") return "emit " + (step["emit"].is_object() ? step["emit"].value("type", std::string()) : std::string());
   if (kind == "stop") return "stop";
   return "(unknown step)";
+}
+
+Json pasted_step(const Json& step, const Json& workflow) {
+  std::set<std::string> ids;
+  if (workflow.is_object() && workflow.contains("steps")) collect_ids(workflow["steps"], &ids);
+  Json copy = step;
+  rename_ids(copy, &ids);
+  return copy;
 }
 
 Json new_step(const std::string& kind, const Json& workflow) {

@@ -30,7 +30,7 @@ std::string step_of_pointer(const std::string& pointer);
 // "stop", or "" when none is recognised.
 std::string step_kind(const Json& step);
 
-// A short description of a step for the graph: "email.send", "wait PT4H", "if ...".
+// A short description of a step for the graph: "email.send", "wait 4 hours", "if ...".
 std::string step_summary(const Json& step);
 
 // The JSON of a condition in short text form for labels: {"<": [{"var":"a"}, 3]} -> "a < 3".
@@ -38,6 +38,10 @@ std::string condition_text(const Json& rule, size_t max_chars = 60);
 
 // A new step of `kind` with an id not used in `workflow` yet.
 Json new_step(const std::string& kind, const Json& workflow);
+
+// A copy of `step` to paste into `workflow`: it and the steps inside it get ids the workflow
+// does not use yet ("notify" -> "notify-2").
+Json pasted_step(const Json& step, const Json& workflow);
 
 // Inserts `step` at `index` of the step array at `list_pointer` (created when absent).
 // Returns the new step's pointer, or "" when list_pointer does not name an array's place.

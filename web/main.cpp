@@ -8,6 +8,7 @@
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,11 +16,13 @@
 #include <exception>
 
 #include "browser.hpp"
+#include "display.hpp"
 #include "panels.hpp"
 #include "shopflow/simulator.hpp"
 #include "shopflow/store.hpp"
 #include "shopflow/zoneinfo.hpp"
 #include "studio_state.hpp"
+#include "ui_util.hpp"
 
 namespace {
 
@@ -55,20 +58,6 @@ extern "C" void shopflow_gl_get_integerv(GLenum pname, GLint* data) {
 
 namespace {
 
-// Keeps the GLFW window (and so the canvas) the size the page gives the canvas.
-void fit_canvas() {
-  double w = 0, h = 0;
-  emscripten_get_element_css_size("#canvas", &w, &h);
-  int cw = 0, ch = 0;
-  glfwGetWindowSize(g_window, &cw, &ch);
-  if (static_cast<int>(w) != cw || static_cast<int>(h) != ch) {
-    glfwSetWindowSize(g_window, static_cast<int>(w), static_cast<int>(h));
-  }
-}
-
-// The canvas's colour: the dark theme's window background (the windows draw none of their own).
-const ImVec4 kBackground(0.06f, 0.06f, 0.06f, 1.0f);
-
 constexpr ImGuiWindowFlags kTiled = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                     ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings;
 
@@ -77,12 +66,63 @@ void place(float x, float y, float w, float h) {
   ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
 }
 
+// The question before an action that would discard the edits (unless_edits_lost).
+void confirm_discard(StudioState& state) {
+  using namespace shopflow::studio;
+  const char* title = "Discard the edits?";
+  if (!state.confirm_question.empty() && !ImGui::IsPopupOpen(title)) ImGui::OpenPopup(title);
+  if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::PushTextWrapPos(px(420));
+  ImGui::TextUnformatted(state.confirm_question.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::Spacing();
+  if (ImGui::Button("Discard the edits")) {
+    auto action = std::move(state.confirm_action);
+    state.confirm_question.clear();
+    state.confirm_action = nullptr;
+    ImGui::CloseCurrentPopup();
+    if (action) action(state);
+  }
+  note_widget(state, "confirm.discard");
+  ImGui::SameLine();
+  if (ImGui::Button("Keep editing") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+    state.confirm_question.clear();
+    state.confirm_action = nullptr;
+    ImGui::CloseCurrentPopup();
+  }
+  note_widget(state, "confirm.keep");
+  ImGui::EndPopup();
+}
+
+// Ctrl/Cmd+Z undoes the last edit, Ctrl/Cmd+Shift+Z and Ctrl/Cmd+Y redo it, Ctrl/Cmd+C copies
+// the selected step and Ctrl/Cmd+V pastes it after the selected one, unless a text field has
+// the keyboard (it undoes, copies and pastes its own text).
+void edit_shortcuts(StudioState& state) {
+  using namespace shopflow::studio;
+  ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::GetActiveID() == 0) state.history.merge_id = 0;  // the next typing is a new edit
+  if (io.WantTextInput || !(io.KeyCtrl || io.KeySuper) || !state.confirm_question.empty()) return;
+  if (ImGui::IsKeyPressed(GLFW_KEY_Z, false)) {
+    if (io.KeyShift) {
+      redo_edit(state);
+    } else {
+      undo_edit(state);
+    }
+  } else if (ImGui::IsKeyPressed(GLFW_KEY_Y, false)) {
+    redo_edit(state);
+  } else if (ImGui::IsKeyPressed(GLFW_KEY_C, false) && !state.selected.empty()) {
+    copy_step(state, state.selected);
+  } else if (ImGui::IsKeyPressed(GLFW_KEY_V, false)) {
+    paste_step(state, state.selected);
+  }
+}
+
 // A tiled layout without ImGui's docking branch: the bundle column on the left, the graph and
 // the inspector side by side on top, simulator / tests / compare / data as tabs below.
 void draw_layout(StudioState& state) {
   using namespace shopflow::studio;
   ImVec2 d = ImGui::GetIO().DisplaySize;
-  float left = std::clamp(d.x * 0.21f, 250.0f, 340.0f);
+  float left = std::clamp(d.x * 0.21f, px(250.0f), px(340.0f));
   float top_h = std::floor(d.y * 0.55f);
   float rest = d.x - left;
   float graph_w = std::floor(rest * 0.56f);
@@ -129,6 +169,7 @@ void draw_layout(StudioState& state) {
     ImGui::EndTabBar();
   }
   ImGui::End();
+  confirm_discard(state);
 }
 
 // Simulates the bundle's first 400 sample events (repeated when it has fewer) five times in the
@@ -211,11 +252,22 @@ const char* on_leave(int, const void*, void*) {
 
 void draw_frame() {
   double t0 = now_ms();
-  fit_canvas();
   if (g_state.frames >= 3) warm_up(g_state);
   glfwPollEvents();
+  shopflow::studio::Display& display = g_state.display;
+  shopflow::studio::display_frame(display);
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
+  // GLFW's window keeps the size it was created with (resizing it through GLFW would ask the
+  // browser for fullscreen whenever the window is as large as the screen); the canvas's
+  // drawing buffer is what ImGui draws into, and the mouse is in its pixels too.
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(static_cast<float>(display.canvas_w), static_cast<float>(display.canvas_h));
+  io.DisplayFramebufferScale = ImVec2(1, 1);
+  shopflow::studio::Wheel wheel = shopflow::studio::take_wheel();
+  io.MouseWheel += wheel.y;
+  io.MouseWheelH += wheel.x;
+  g_state.zoom_wheel = wheel.zoom;
   ImGui::NewFrame();
 
   g_state.widgets.clear();
@@ -232,6 +284,7 @@ void draw_frame() {
   // A comparison gets what is left of the frame's simulation budget.
   shopflow::studio::compare_tick(g_state, std::max(0.0, budget - (now_ms() - t0)));
   double t1 = now_ms();
+  edit_shortcuts(g_state);
   draw_layout(g_state);
   save_when_settled(g_state, t0);
 
@@ -244,11 +297,11 @@ void draw_frame() {
     }
     return;
   }
-  int w = 0, h = 0;
-  glfwGetFramebufferSize(g_window, &w, &h);
+  int w = display.canvas_w, h = display.canvas_h;
   glViewport(0, 0, w, h);
   g_viewport[2] = w;
   g_viewport[3] = h;
+  const ImVec4& kBackground = shopflow::studio::kBackground;
   glClearColor(kBackground.x, kBackground.y, kBackground.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImDrawData* draw = ImGui::GetDrawData();
@@ -270,21 +323,6 @@ void frame() {
     std::fprintf(stderr, "studio: frame %d failed: %s\n", g_state.frames, e.what());
     throw;
   }
-}
-
-void style() {
-  ImGui::StyleColorsDark();
-  ImGuiStyle& s = ImGui::GetStyle();
-  // The tiled windows cover the canvas without overlapping, so the clear paints their
-  // background and ImGui skips the fully transparent rectangles. With software WebGL each
-  // blended full-canvas rectangle cost as much CPU per frame as the rest of the page.
-  s.Colors[ImGuiCol_WindowBg] = ImVec4(0, 0, 0, 0);
-  s.WindowRounding = 0.0f;
-  s.WindowBorderSize = 1.0f;
-  s.FrameRounding = 3.0f;
-  s.TabRounding = 3.0f;
-  s.WindowPadding = ImVec2(8, 6);
-  s.ItemSpacing = ImVec2(6, 5);
 }
 
 }  // namespace
@@ -314,11 +352,13 @@ int main() {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;
-  style();
+  using namespace shopflow::studio;
+  load_display_settings(g_state.display);
+  display_frame(g_state.display);
+  install_wheel();
   ImGui_ImplGlfw_InitForOpenGL(g_window, true);
   ImGui_ImplOpenGL3_Init("#version 300 es");
 
-  using namespace shopflow::studio;
   bind_browser(&g_state);
   g_state.examples = list_examples();
   if (!restore_work(g_state)) {

@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include "browser.hpp"
+#include "display.hpp"
 #include "doc_edit.hpp"
 #include "panels.hpp"
 #include "ui_util.hpp"
@@ -25,10 +26,31 @@ void select_pointer(StudioState& state, const std::string& pointer) {
 namespace {
 
 void open_example(StudioState& state, int i) {
-  state.selected_example = i;
-  std::string path = "/workflows/" + state.examples[i];
-  load_bundle_text(state, path, read_packaged_file(path));
-  state.notice.clear();
+  unless_edits_lost(state, "Open " + state.examples[i], [i](StudioState& s) {
+    s.selected_example = i;
+    std::string path = "/workflows/" + s.examples[i];
+    load_bundle_text(s, path, read_packaged_file(path));
+    s.notice.clear();
+  });
+}
+
+// Where a problem is, as a person names it: "step send-reminder in remind-abandoned-checkout",
+// "trigger of ...", "workflow ...", else the part of the bundle ("tables/quotes").
+std::string problem_place(const StudioState& state, const std::string& pointer) {
+  if (pointer.empty()) return "the bundle";
+  int wf = workflow_of_pointer(pointer);
+  if (wf >= 0) {
+    const Json* w = resolve(state.doc, "/workflows/" + std::to_string(wf));
+    std::string wname = w && w->is_object() ? w->value("id", std::string("workflow ") + std::to_string(wf + 1)) : "workflow";
+    std::string step = step_of_pointer(pointer);
+    const Json* st = step.empty() ? nullptr : resolve(state.doc, step);
+    if (st && st->is_object() && st->contains("id") && (*st)["id"].is_string()) {
+      return "step " + (*st)["id"].get<std::string>() + " in " + wname;
+    }
+    if (pointer.find("/trigger") != std::string::npos) return "trigger of " + wname;
+    return "workflow " + wname;
+  }
+  return pointer.substr(1);
 }
 
 std::string export_name(const StudioState& state) {
@@ -54,7 +76,9 @@ void draw_bundle_panel(StudioState& state) {
   }
   note_widget(state, "bundle.examples");
   float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.0f;
-  if (ImGui::Button("Import...", ImVec2(third, 0))) open_file_picker(PickPurpose::Bundle);
+  if (ImGui::Button("Import...", ImVec2(third, 0))) {
+    unless_edits_lost(state, "Import another bundle", [](StudioState&) { open_file_picker(PickPurpose::Bundle); });
+  }
   note_widget(state, "bundle.import");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open a bundle JSON file from this computer");
   ImGui::SameLine();
@@ -67,7 +91,7 @@ void draw_bundle_panel(StudioState& state) {
   note_widget(state, "bundle.export");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Download the edited bundle (what the runner runs)");
   ImGui::SameLine();
-  if (ImGui::Button("Revert", ImVec2(third, 0))) revert_to_saved(state);
+  if (ImGui::Button("Revert", ImVec2(third, 0))) unless_edits_lost(state, "Revert to the saved version", revert_to_saved);
   note_widget(state, "bundle.revert");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Revert to the saved example: forget the edits kept in this browser");
 
@@ -79,6 +103,19 @@ void draw_bundle_panel(StudioState& state) {
     ImGui::TextColored(kDim, "%s", state.revision == state.saved_revision ? "Edited; kept in this browser." : "Edited.");
   }
   if (!state.notice.empty()) text_wrapped_colored(kDim, state.notice);
+  float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
+  ImGui::BeginDisabled(state.history.undo.empty());
+  if (ImGui::Button("Undo", ImVec2(half, 0))) undo_edit(state);
+  ImGui::EndDisabled();
+  note_widget(state, "edit.undo");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Undo the last edit (Ctrl+Z, Cmd+Z)");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(state.history.redo.empty());
+  if (ImGui::Button("Redo", ImVec2(half, 0))) redo_edit(state);
+  ImGui::EndDisabled();
+  note_widget(state, "edit.redo");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Redo the edit undone last (Ctrl+Shift+Z, Ctrl+Y)");
+  if (ImGui::CollapsingHeader("View")) draw_display_settings(state.display);
   ImGui::Separator();
 
   if (!state.load_error.empty()) {
@@ -146,13 +183,13 @@ void draw_bundle_panel(StudioState& state) {
     for (const auto& [pp, warning] : shown) {
       const Problem& p = *pp;
       ImGui::PushID(i++);
-      std::string where = (warning ? "warning: " : "") + (p.pointer.empty() ? std::string("(bundle)") : p.pointer);
+      std::string where = (warning ? "warning: " : "") + problem_place(state, p.pointer);
       ImGui::PushStyleColor(ImGuiCol_Text, warning ? kDim : kBad);
       bool clicked = ImGui::Selectable(where.c_str(), false);
       ImGui::PopStyleColor();
       if (clicked) select_pointer(state, p.pointer);
       note_widget(state, "problem." + std::to_string(i - 1));
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select the step this problem concerns");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select the step this problem concerns\n%s", p.pointer.c_str());
       ImGui::Indent();
       ImGui::TextWrapped("%s", p.message.c_str());
       ImGui::Unindent();

@@ -255,6 +255,40 @@ void compare_tick(StudioState& state, double budget_ms) {
   c.done = true;
 }
 
+namespace {
+
+// Opens the run a Compare line is about (the edited bundle's run whose id the line names, the
+// longest such id) in the Simulator's "Runs and decisions", with its path on the graph.
+void open_run_of(StudioState& state, const std::string& line) {
+  SimSession& s = state.sim;
+  if (!s.has_trace) return;
+  const Json& runs = s.trace.json["runs"];
+  int best = -1;
+  size_t best_len = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::string id = runs[i].value("id", std::string());
+    if (id.size() > best_len && line.find(id) != std::string::npos) {
+      best = static_cast<int>(i);
+      best_len = id.size();
+    }
+  }
+  if (best < 0) return;
+  s.selected_run = best;
+  s.show_runs = true;
+  state.tab = BottomTab::Simulator;
+  state.tab_pending = true;
+  int wf = 0;
+  for (const auto& w : state.check.bundle.workflows) {
+    if (w.id == runs[static_cast<size_t>(best)].value("workflow", std::string())) {
+      if (state.workflow != wf) state.graph.fit_pending = true;
+      state.workflow = wf;
+    }
+    ++wf;
+  }
+}
+
+}  // namespace
+
 void draw_compare_panel(StudioState& state) {
   CompareState& c = state.compare;
   bool can = state.loaded && state.check.ok();
@@ -320,7 +354,7 @@ void draw_compare_panel(StudioState& state) {
       ImGui::TextUnformatted(sa.c_str());
       ImGui::TableNextColumn();
       std::string sb = text(it.value());
-      ImGui::TextColored(sa == sb ? ImVec4(1, 1, 1, 1) : kWarn, "%s", sb.c_str());
+      ImGui::TextColored(sa == sb ? ImGui::GetStyleColorVec4(ImGuiCol_Text) : kWarn, "%s", sb.c_str());
     }
     ImGui::EndTable();
   }
@@ -332,8 +366,14 @@ void draw_compare_panel(StudioState& state) {
   while (clip.Step()) {
     for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
       const std::string& l = c.lines[static_cast<size_t>(i)];
-      ImVec4 col = l[0] == '+' ? kWarn : (l[0] == '-' ? kGood : ImVec4(0.85f, 0.87f, 0.9f, 1.0f));
-      ImGui::TextColored(col, "%s", l.c_str());
+      ImVec4 col = l[0] == '+' ? kWarn : (l[0] == '-' ? kGood : ImGui::GetStyleColorVec4(ImGuiCol_Text));
+      ImGui::PushID(i);
+      ImGui::PushStyleColor(ImGuiCol_Text, col);
+      if (ImGui::Selectable(l.c_str(), false)) open_run_of(state, l);
+      ImGui::PopStyleColor();
+      note_widget(state, "compare.line:" + std::to_string(i));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Open this run in the Simulator");
+      ImGui::PopID();
     }
   }
   ImGui::EndChild();

@@ -1,11 +1,15 @@
 // The workflow graph: the trigger and the steps as boxes joined by arrows, drawn with
 // ImDrawList. Branches (if then/else, switch cases) stand side by side, a foreach's body sits
-// in a frame under it. Mouse wheel zooms around the pointer, dragging the background pans,
-// a click selects a step for the inspector, a right click opens the step menu.
+// in a frame under it. The wheel scrolls, Ctrl/Cmd + wheel and pinches zoom around the pointer,
+// dragging the background pans, a click selects a step for the inspector, a right click opens
+// the step menu. Text is drawn at its size on screen and never smaller than kMinTextCss: zoomed
+// out, a box shows only its step's name.
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "doc_edit.hpp"
@@ -18,6 +22,13 @@ namespace {
 
 // [SECTION] layout, in graph units (1 unit = 1 pixel at zoom 1)
 constexpr float kBoxW = 200.0f, kBoxH = 44.0f, kVGap = 30.0f, kHGap = 26.0f, kEmptyW = 90.0f, kPad = 14.0f;
+constexpr float kMinTextCss = 11.0f;            // the smallest text drawn, in CSS pixels
+constexpr float kMinZoom = 0.08f, kMaxZoom = 2.5f;
+// Fit goes no lower than this: boxes about 100 CSS px wide, enough for a step's name at the
+// smallest text size. A workflow too long for the pane at this zoom fits its width and starts
+// at the top; the wheel scrolls to the rest.
+constexpr float kFitMinZoom = 0.45f;
+constexpr float kZoomStep = 1.12f;              // per wheel notch with Ctrl, or as much pinch
 
 struct GNode {
   std::string pointer;  // "trigger" for the trigger
@@ -215,20 +226,33 @@ ImU32 kind_color(const std::string& kind) {
   return IM_COL32(78, 84, 92, 255);
 }
 
-void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, float zoom, ImU32 col) {
+void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, float scale, ImU32 col, float thickness) {
   // Down from a, across at the middle, down into b.
-  float midy = b.y - 12 * zoom;
+  float midy = b.y - 12 * scale;
   if (std::fabs(a.x - b.x) < 1.0f) {
-    dl->AddLine(a, b, col, 1.5f);
+    dl->AddLine(a, b, col, thickness);
   } else {
     ImVec2 pts[4] = {a, ImVec2(a.x, midy), ImVec2(b.x, midy), b};
-    dl->AddPolyline(pts, 4, col, 0, 1.5f);
+    dl->AddPolyline(pts, 4, col, 0, thickness);
   }
-  float s = 5 * zoom;
+  float s = 5 * scale;
   dl->AddTriangleFilled(ImVec2(b.x - s, b.y - s * 1.4f), ImVec2(b.x + s, b.y - s * 1.4f), b, col);
 }
 
 void step_menu(StudioState& state, const std::string& pointer);
+
+// `text` cut to fit `max_w` pixels at `size`, ending in "…" when cut.
+std::string fit_text(ImFont* font, float size, const std::string& text, float max_w) {
+  if (font->CalcTextSizeA(size, FLT_MAX, 0, text.c_str()).x <= max_w) return text;
+  std::string t = text;
+  while (!t.empty()) {
+    t.pop_back();
+    while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) t.pop_back();  // whole characters
+    std::string cut = t + "\u2026";
+    if (font->CalcTextSizeA(size, FLT_MAX, 0, cut.c_str()).x <= max_w) return cut;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -281,7 +305,9 @@ void draw_graph_panel(StudioState& state) {
   ImGui::SameLine();
   if (ImGui::Button("Fit")) v.fit_pending = true;
   ImGui::SameLine();
-  ImGui::TextDisabled("%.0f%%  wheel: zoom, drag: pan, right click: menu", v.zoom * 100);
+  note_widget(state, "graph.fit");
+  ImGui::SameLine();
+  ImGui::TextDisabled("%.0f%%  wheel: scroll, Ctrl+wheel or pinch: zoom, drag: pan, right click: menu", v.zoom * 100);
 
   GLayout g = layout_workflow(wf, state.workflow);
   std::set<std::string> bad_steps;
@@ -295,18 +321,25 @@ void draw_graph_panel(StudioState& state) {
   ImVec2 avail = ImGui::GetContentRegionAvail();
   avail.x = std::max(avail.x, 50.0f);
   avail.y = std::max(avail.y, 50.0f);
+  const float unit = px(1.0f);  // device pixels per graph unit at 100%
   if (v.fit_pending) {
-    float w = g.max_x - g.min_x + 40, h = g.max_y + 40;
-    v.zoom = std::clamp(std::min(avail.x / w, avail.y / h), 0.55f, 1.0f);
-    v.pan_x = avail.x / 2 - ((g.min_x + g.max_x) / 2) * v.zoom;
-    v.pan_y = 16;
+    // The whole workflow, with a margin, at no more than 100%.
+    float w = (g.max_x - g.min_x + 40) * unit, h = (g.max_y + 40) * unit;
+    float whole = std::min(avail.x / w, avail.y / h);
+    v.zoom = std::clamp(whole, kFitMinZoom, 1.0f);
+    float s = v.zoom * unit;
+    v.pan_x = (g.max_x - g.min_x + 40) * s <= avail.x ? avail.x / 2 - ((g.min_x + g.max_x) / 2) * s : (20 - g.min_x) * s;
+    v.pan_y = whole >= kFitMinZoom ? std::max(20 * s, (avail.y - g.max_y * s) / 2) : 20 * s;
     v.fit_pending = false;
   }
   ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  note_widget(state, "graph.pane");
   bool hovered = ImGui::IsItemHovered();
   bool active = ImGui::IsItemActive();
   ImGuiIO& io = ImGui::GetIO();
-  auto to_screen = [&](ImVec2 p) { return ImVec2(origin.x + v.pan_x + p.x * v.zoom, origin.y + v.pan_y + p.y * v.zoom); };
+  auto to_screen = [&](ImVec2 p) {
+    return ImVec2(origin.x + v.pan_x + p.x * v.zoom * unit, origin.y + v.pan_y + p.y * v.zoom * unit);
+  };
 
   // Which node is under the mouse.
   int hit = -1;
@@ -315,9 +348,13 @@ void draw_graph_panel(StudioState& state) {
     ImVec2 b = to_screen(ImVec2(g.nodes[i].pos.x + kBoxW, g.nodes[i].pos.y + kBoxH));
     if (io.MousePos.x >= a.x && io.MousePos.x < b.x && io.MousePos.y >= a.y && io.MousePos.y < b.y) hit = i;
   }
-  if (hovered && io.MouseWheel != 0.0f) {
+  if (hovered && (io.MouseWheel != 0.0f || io.MouseWheelH != 0.0f)) {
+    v.pan_x += io.MouseWheelH * 60 * unit;
+    v.pan_y += io.MouseWheel * 60 * unit;
+  }
+  if (hovered && state.zoom_wheel != 0.0f) {
     float old = v.zoom;
-    v.zoom = std::clamp(v.zoom * std::pow(1.15f, io.MouseWheel), 0.3f, 2.5f);
+    v.zoom = std::clamp(v.zoom * std::pow(kZoomStep, state.zoom_wheel), kMinZoom, kMaxZoom);
     // Zoom around the mouse: the graph point under it stays under it.
     float mx = io.MousePos.x - origin.x, my = io.MousePos.y - origin.y;
     v.pan_x = mx - (mx - v.pan_x) * (v.zoom / old);
@@ -338,48 +375,112 @@ void draw_graph_panel(StudioState& state) {
   }
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float s = v.zoom * unit;  // device pixels per graph unit
   dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
-  dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(24, 26, 31, 255));
+  dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), kGraph.background);
   // A light grid gives a sense of pan and zoom.
-  float step = 40 * v.zoom;
+  float step = 40 * s;
   for (float x = std::fmod(v.pan_x, step); x < avail.x; x += step)
-    dl->AddLine(ImVec2(origin.x + x, origin.y), ImVec2(origin.x + x, origin.y + avail.y), IM_COL32(34, 37, 43, 255));
+    dl->AddLine(ImVec2(origin.x + x, origin.y), ImVec2(origin.x + x, origin.y + avail.y), kGraph.grid);
   for (float y = std::fmod(v.pan_y, step); y < avail.y; y += step)
-    dl->AddLine(ImVec2(origin.x, origin.y + y), ImVec2(origin.x + avail.x, origin.y + y), IM_COL32(34, 37, 43, 255));
+    dl->AddLine(ImVec2(origin.x, origin.y + y), ImVec2(origin.x + avail.x, origin.y + y), kGraph.grid);
 
-  ImFont* font = ImGui::GetFont();
-  float fs = ImGui::GetFontSize() * v.zoom;
+  const Display& display = state.display;
+  ImFont* font = display.ui ? display.ui : ImGui::GetFont();
+  ImFont* bold = display.bold ? display.bold : font;
+  const float min_px = kMinTextCss * static_cast<float>(display.dpr);
+  const float fs = ImGui::GetFontSize() * v.zoom;
+  float smallest = FLT_MAX;  // the smallest text size drawn, device pixels
+  auto text = [&](ImFont* f, float size, ImVec2 at, ImU32 col, const std::string& t, const ImVec4* clip) {
+    if (t.empty()) return;
+    dl->AddText(f, size, at, col, t.c_str(), nullptr, 0, clip);
+    smallest = std::min(smallest, size);
+  };
+  const float line = 1.5f * static_cast<float>(display.dpr);
   for (const GFrame& f : g.frames) {
     ImVec2 a = to_screen(f.min), b = to_screen(f.max);
-    dl->AddRect(a, b, IM_COL32(36, 118, 120, 200), 6 * v.zoom, 0, 1.5f);
+    dl->AddRect(a, b, IM_COL32(36, 118, 120, 200), 6 * s, 0, line);
   }
-  const ImU32 edge_col = IM_COL32(150, 156, 166, 255);
+  const float label_px = std::max(fs * 0.9f, min_px);
   for (const GEdge& e : g.edges) {
     ImVec2 a = to_screen(e.from), b = to_screen(e.to);
-    arrow(dl, a, b, v.zoom, edge_col);
+    arrow(dl, a, b, s, kGraph.edge, line);
     if (!e.label.empty()) {
-      ImVec2 lp(b.x + 5 * v.zoom, b.y - 12 * v.zoom - fs * 1.1f);
-      dl->AddText(font, fs * 0.9f, lp, IM_COL32(190, 196, 206, 255), e.label.c_str());
+      ImVec2 lp(b.x + 5 * s, b.y - 12 * s - label_px * 1.1f);
+      text(font, label_px, lp, kGraph.label, e.label, nullptr);
     }
   }
   for (ImVec2 end : g.ends) {
     ImVec2 c = to_screen(end);
-    dl->AddCircleFilled(ImVec2(c.x, c.y + 6 * v.zoom), 6 * v.zoom, IM_COL32(110, 116, 126, 255));
+    dl->AddCircleFilled(ImVec2(c.x, c.y + 6 * s), 6 * s, kGraph.end);
   }
+  // The selected run's path, when it is a run of this workflow: the steps it went through, by
+  // id (the last part of a trace path such as "needs-approval/then/register-pending"), with
+  // the outcome of each decision.
+  std::map<std::string, std::string> path;
+  bool run_shown = false;
+  const SimSession& sim = state.sim;
+  if (sim.has_trace && sim.selected_run >= 0) {
+    const Json& runs = sim.trace.json["runs"];
+    if (static_cast<size_t>(sim.selected_run) < runs.size()) {
+      const Json& r = runs[static_cast<size_t>(sim.selected_run)];
+      if (wf.is_object() && r.value("workflow", std::string()) == wf.value("id", std::string()) && r.contains("steps")) {
+        run_shown = true;
+        for (const auto& st : r["steps"]) {
+          std::string p = st.value("path", std::string());
+          std::string id = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
+          std::string outcome;
+          if (st.contains("verdict")) outcome = st["verdict"].is_string() ? st["verdict"].get<std::string>() : st["verdict"].dump();
+          path[id] = outcome.size() > 24 ? outcome.substr(0, 21) + "..." : outcome;
+        }
+      }
+    }
+  }
+  state.graph.path_steps = static_cast<int>(path.size());
+  const ImU32 path_col = IM_COL32(80, 160, 255, 255);
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const GNode& n = g.nodes[i];
     ImVec2 a = to_screen(n.pos), b = to_screen(ImVec2(n.pos.x + kBoxW, n.pos.y + kBoxH));
     bool sel = state.selected == n.pointer;
-    dl->AddRectFilled(a, b, kind_color(n.kind), 5 * v.zoom);
-    if (i == hit) dl->AddRectFilled(a, b, IM_COL32(255, 255, 255, 24), 5 * v.zoom);
-    if (bad_steps.count(n.pointer)) dl->AddRect(a, b, IM_COL32(255, 96, 90, 255), 5 * v.zoom, 0, 2.5f);
-    if (sel) dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32(255, 230, 120, 255), 6 * v.zoom, 0, 2.5f);
-    ImVec4 clip(a.x + 4, a.y, b.x - 4, b.y);
-    float pad = 7 * v.zoom;
-    dl->AddText(font, fs, ImVec2(a.x + pad, a.y + 5 * v.zoom), IM_COL32(255, 255, 255, 255), n.title.c_str(), nullptr, 0, &clip);
-    dl->AddText(font, fs * 0.92f, ImVec2(a.x + pad, a.y + 5 * v.zoom + fs * 1.15f), IM_COL32(215, 220, 228, 255),
-                n.sub.c_str(), nullptr, 0, &clip);
-    state.widgets["node:" + n.pointer] = {a.x, a.y, b.x - a.x, b.y - a.y};
+    dl->AddRectFilled(a, b, kind_color(n.kind), 5 * s);
+    if (run_shown && n.kind != "trigger") {
+      auto it = path.find(n.title);
+      if (it == path.end()) {
+        dl->AddRectFilled(a, b, (kGraph.background & 0x00FFFFFF) | 0xA0000000, 5 * s);  // not on the run's path
+      } else {
+        dl->AddRect(ImVec2(a.x - 3, a.y - 3), ImVec2(b.x + 3, b.y + 3), path_col, 6 * s, 0, 2 * line);
+        if (!it->second.empty()) text(font, label_px, ImVec2(b.x + 6 * s, a.y), path_col, "-> " + it->second, nullptr);
+      }
+    }
+    if (i == hit) dl->AddRectFilled(a, b, IM_COL32(255, 255, 255, 24), 5 * s);
+    if (bad_steps.count(n.pointer)) dl->AddRect(a, b, IM_COL32(255, 96, 90, 255), 5 * s, 0, 2 * line);
+    if (sel) dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32(255, 230, 120, 255), 6 * s, 0, 2 * line);
+    float pad = std::max(7 * s, 3 * static_cast<float>(display.dpr));
+    ImVec4 clip(a.x + 2, a.y - fs, b.x - 2, b.y + fs);  // text may stand out of a small box, never beside it
+    float inner = b.x - a.x - 2 * pad;
+    if (fs * 0.92f >= min_px) {
+      // Name and what the step does, at the zoom's size.
+      float top = a.y + 5 * s;
+      text(bold, fs, ImVec2(a.x + pad, top), kGraph.text_on_box, fit_text(bold, fs, n.title, inner), &clip);
+      text(font, fs * 0.92f, ImVec2(a.x + pad, top + fs * 1.15f), kGraph.sub_on_box, fit_text(font, fs * 0.92f, n.sub, inner), &clip);
+    } else {
+      // Zoomed out: only the name, at the smallest readable size, centred in the box.
+      float size = std::max(fs, min_px);
+      float top = (a.y + b.y) / 2 - size / 2;
+      text(bold, size, ImVec2(a.x + pad, top), kGraph.text_on_box, fit_text(bold, size, n.title, inner), &clip);
+    }
+    note_rect(state, "node:" + n.pointer, a, b);
+  }
+  state.graph.smallest_text_css = smallest == FLT_MAX ? 0.0f : smallest / static_cast<float>(display.dpr);
+  // Say so when part of the workflow is out of view.
+  float bottom = origin.y + v.pan_y + g.max_y * s, top = origin.y + v.pan_y;
+  const char* more = bottom > origin.y + avail.y + 1 ? (top < origin.y - 1 ? "more above and below: scroll with the wheel" : "more below: scroll with the wheel")
+                                                      : (top < origin.y - 1 ? "more above: scroll with the wheel" : nullptr);
+  if (more) {
+    ImVec2 ts = ImGui::CalcTextSize(more);
+    ImVec2 at(origin.x + avail.x - ts.x - px(8), origin.y + avail.y - ts.y - px(6));
+    dl->AddRectFilled(ImVec2(at.x - px(4), at.y - px(2)), ImVec2(at.x + ts.x + px(4), at.y + ts.y + px(2)), kGraph.background, px(3));
+    dl->AddText(at, kGraph.label, more);
   }
   dl->PopClipRect();
   if (hovered && hit >= 0 && !ImGui::IsAnyMouseDown()) {
@@ -395,6 +496,7 @@ void draw_graph_panel(StudioState& state) {
 namespace {
 
 void step_menu(StudioState& state, const std::string& pointer) {
+  note_widget(state, "graph.menu");
   Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
   if (!wf || !resolve(state.doc, pointer)) {
     ImGui::CloseCurrentPopup();
@@ -422,6 +524,8 @@ void step_menu(StudioState& state, const std::string& pointer) {
     ImGui::EndMenu();
   }
   ImGui::Separator();
+  if (ImGui::MenuItem("Copy", "Ctrl+C")) copy_step(state, p);
+  if (ImGui::MenuItem("Paste after", "Ctrl+V", false, state.clipboard.is_object())) paste_step(state, p);
   if (ImGui::MenuItem("Delete") && remove_step(state.doc, p)) {
     state.selected.clear();
     commit_edit(state);
@@ -429,5 +533,29 @@ void step_menu(StudioState& state, const std::string& pointer) {
 }
 
 }  // namespace
+
+void copy_step(StudioState& state, const std::string& pointer) {
+  const Json* step = pointer == "trigger" ? nullptr : resolve(state.doc, pointer);
+  if (step && step->is_object()) state.clipboard = *step;
+}
+
+void paste_step(StudioState& state, const std::string& after) {
+  if (!state.clipboard.is_object()) return;
+  const Json* wf = resolve(state.doc, "/workflows/" + std::to_string(state.workflow));
+  if (!wf) return;
+  // After the given step, or at the end of the workflow when none (or the trigger) is given.
+  std::string list = "/workflows/" + std::to_string(state.workflow) + "/steps";
+  size_t at = 0;
+  if (!after.empty() && after != "trigger" && resolve(state.doc, after)) {
+    list = parent_pointer(after);
+    at = last_index(after) + 1;
+  } else if (const Json* l = resolve(state.doc, list); l && l->is_array()) {
+    at = l->size();
+  }
+  std::string p = insert_step(state.doc, list, at, pasted_step(state.clipboard, *wf));
+  if (p.empty()) return;
+  state.selected = p;
+  commit_edit(state);
+}
 
 }  // namespace shopflow::studio

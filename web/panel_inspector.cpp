@@ -10,11 +10,13 @@
 
 #include "cond_builder.hpp"
 #include "doc_edit.hpp"
+#include "field_picker.hpp"
 #include "panels.hpp"
 #include "shopflow/actions.hpp"
 #include "shopflow/condition.hpp"
 #include "shopflow/template.hpp"
 #include "ui_util.hpp"
+#include "words.hpp"
 
 namespace shopflow::studio {
 
@@ -42,7 +44,7 @@ void sample_picker(StudioState& state) {
   int& i = state.sample_event;
   i = std::clamp(i, 0, static_cast<int>(events.size()) - 1);
   std::string cur = events[static_cast<size_t>(i)].id + "  (" + events[static_cast<size_t>(i)].type + ")";
-  ImGui::SetNextItemWidth(-90);
+  ImGui::SetNextItemWidth(-px(90));
   if (ImGui::BeginCombo("Preview with", cur.c_str())) {
     for (int k = 0; k < static_cast<int>(events.size()); ++k) {
       std::string label = events[static_cast<size_t>(k)].id + "  (" + events[static_cast<size_t>(k)].type + ")";
@@ -69,6 +71,7 @@ void json_editor(StudioState& state, const std::string& pointer, Check check, bo
     r.revision = state.revision;
   }
   ImGui::PushID(pointer.c_str());
+  ImGui::PushFont(state.display.mono);
   bool edited;
   if (multiline) {
     int lines = static_cast<int>(std::count(r.text.begin(), r.text.end(), '\n')) + 1;
@@ -78,6 +81,7 @@ void json_editor(StudioState& state, const std::string& pointer, Check check, bo
     ImGui::SetNextItemWidth(-1);
     edited = input_string(label, &r.text);
   }
+  ImGui::PopFont();
   note_widget(state, "json:" + pointer);
   ImGui::PopID();
   if (edited) {
@@ -107,7 +111,7 @@ void json_editor(StudioState& state, const std::string& pointer, Check check, bo
 // A one-line text field for a string member; writes on every keystroke.
 bool string_field(StudioState& state, const char* label, Json& obj, const char* key, const std::string& widget = "") {
   std::string s = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
-  ImGui::SetNextItemWidth(-ImGui::CalcTextSize(label).x - 16);
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize(label).x - px(16));
   bool edited = input_string(label, &s);
   if (!widget.empty()) note_widget(state, widget);
   if (edited) {
@@ -117,30 +121,28 @@ bool string_field(StudioState& state, const char* label, Json& obj, const char* 
   return edited;
 }
 
-// A duration field (ISO 8601, "PT4H") with its meaning or its error beside it.
+// A duration field with its meaning or its error beside it. It takes ISO 8601 ("PT4H") or
+// words ("4 hours", "2 days"), which are written to the bundle as ISO 8601.
 void duration_field(StudioState& state, const char* label, Json& obj, const char* key, const std::string& widget) {
   ImGui::PushID(key);
   std::string s = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
   ImGui::TextUnformatted(label);
-  ImGui::SameLine(110);
-  ImGui::SetNextItemWidth(120);
+  ImGui::SameLine(px(110));
+  ImGui::SetNextItemWidth(px(120));
   if (input_string("##d", &s)) {
-    obj[key] = s;
+    auto iso = duration_from_words(s);
+    obj[key] = iso ? *iso : s;
     commit_edit(state);
   }
   note_widget(state, widget);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("A duration: 4 hours, 2 days, 1 day 6 hours, 30 minutes (or PT4H, P2D)");
   ImGui::SameLine();
-  auto d = parse_duration(s);
+  std::string stored = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+  auto d = parse_duration(stored);
   if (!d) {
     ImGui::TextColored(kBad, "%s", d.error().message.c_str());
   } else {
-    Millis ms = d.value();
-    char buf[64];
-    if (ms % 86400000 == 0 && ms >= 86400000) std::snprintf(buf, sizeof buf, "= %lld day%s", static_cast<long long>(ms / 86400000), ms == 86400000 ? "" : "s");
-    else if (ms % 3600000 == 0 && ms >= 3600000) std::snprintf(buf, sizeof buf, "= %lld hour%s", static_cast<long long>(ms / 3600000), ms == 3600000 ? "" : "s");
-    else if (ms % 60000 == 0) std::snprintf(buf, sizeof buf, "= %lld minutes", static_cast<long long>(ms / 60000));
-    else std::snprintf(buf, sizeof buf, "= %.1f seconds", static_cast<double>(ms) / 1000.0);
-    ImGui::TextColored(kDim, "%s", buf);
+    ImGui::TextColored(kDim, "= %s", duration_in_words(d.value()).c_str());
   }
   ImGui::PopID();
 }
@@ -149,7 +151,7 @@ void duration_field(StudioState& state, const char* label, Json& obj, const char
 bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int depth) {
   bool changed = false;
   ImGui::PushID(key.c_str());
-  ImGui::SetNextItemWidth(190);
+  ImGui::SetNextItemWidth(px(190));
   int any = g.any ? 1 : 0;
   const char* modes[] = {"all of these (AND)", "any of these (OR)"};
   if (ImGui::Combo("##mode", &any, modes, 2)) {
@@ -162,19 +164,21 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
     ImGui::PushID(i);
     std::string ckey = key + "." + std::to_string(i);
     if (c.is_group) {
-      ImGui::Indent(18);
+      ImGui::Indent(px(18));
       changed |= draw_rows(state, c, ckey, depth + 1);
       ImGui::SameLine();
       if (ImGui::SmallButton("remove group")) remove = i;
-      ImGui::Unindent(18);
+      ImGui::Unindent(px(18));
     } else {
       float w = ImGui::GetContentRegionAvail().x;
-      ImGui::SetNextItemWidth(std::max(80.0f, w * 0.44f));
+      ImGui::SetNextItemWidth(std::max(px(80), w * 0.40f));
       changed |= input_string("##field", &c.field);
       note_widget(state, "cond:" + ckey + ".field");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("field: a path in the data, e.g. event.data.total");
+      ImGui::SameLine(0, 0);
+      changed |= field_picker(state, &c.field, "cond:" + ckey + ".pick");
       ImGui::SameLine();
-      ImGui::SetNextItemWidth(86);
+      ImGui::SetNextItemWidth(px(150));
       if (ImGui::BeginCombo("##op", c.op.c_str())) {
         for (const auto& o : row_operators()) {
           if (ImGui::Selectable(o.label, c.op == o.label)) {
@@ -190,13 +194,18 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
       }
       if (!unary) {
         ImGui::SameLine();
-        ImGui::SetNextItemWidth(std::max(50.0f, ImGui::GetContentRegionAvail().x - 28));
+        ImGui::SetNextItemWidth(std::max(px(50), ImGui::GetContentRegionAvail().x - px(28)));
         changed |= input_string("##value", &c.value);
         note_widget(state, "cond:" + ckey + ".value");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("value: 100, \"100.00\", vip, true, [\"DE\",\"FR\"], {\"var\": \"other.field\"}");
       }
       ImGui::SameLine();
       if (ImGui::SmallButton("x")) remove = i;
+      std::string warning = field_warning(state, c.field, c.value, unary);
+      if (!warning.empty()) {
+        text_wrapped_colored(kWarn, warning);
+        note_widget(state, "cond:" + ckey + ".warning");
+      }
     }
     ImGui::PopID();
   }
@@ -206,9 +215,8 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
   }
   if (ImGui::SmallButton("+ condition")) {
     CondNode row;
-    row.field = "event.data.total";
-    row.op = ">=";
-    row.value = "100";
+    row.field = "event.id";
+    row.op = "is set";
     g.children.push_back(row);
     changed = true;
   }
@@ -298,10 +306,10 @@ void template_editor(StudioState& state, Json& obj, const std::string& key, cons
       if (!out) {
         text_wrapped_colored(kBad, out.error().to_string());
       } else {
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.72f, 0.86f, 1.0f, 1.0f));
-        ImGui::Indent(10);
+        ImGui::PushStyleColor(ImGuiCol_Text, kAccent);
+        ImGui::Indent(px(10));
         ImGui::TextWrapped("%s", out.value().empty() ? "(empty)" : out.value().c_str());
-        ImGui::Unindent(10);
+        ImGui::Unindent(px(10));
         ImGui::PopStyleColor();
       }
     }
@@ -312,7 +320,7 @@ void template_editor(StudioState& state, Json& obj, const std::string& key, cons
 // [SECTION] step kinds
 void action_form(StudioState& state, Json& step, const std::string& ptr) {
   std::string type = step.value("action", std::string());
-  ImGui::SetNextItemWidth(-60);
+  ImGui::SetNextItemWidth(-px(60));
   if (ImGui::BeginCombo("Action", type.c_str())) {
     for (const auto& spec : action_specs()) {
       if (ImGui::Selectable(spec.type.c_str(), spec.type == type)) {
@@ -410,7 +418,7 @@ void wait_form(StudioState& state, Json& step, const std::string& ptr) {
   Json& w = step["wait"];
   int mode = w.contains("event") ? 2 : (w.contains("until") ? 1 : 0);
   const char* modes[] = {"a duration", "until a time", "for an event (with a timeout)"};
-  ImGui::SetNextItemWidth(-60);
+  ImGui::SetNextItemWidth(-px(60));
   int before = mode;
   if (ImGui::Combo("Wait", &mode, modes, 3) && mode != before) {
     if (mode == 0) w = {{"duration", "PT1H"}};
@@ -567,7 +575,7 @@ void step_buttons(StudioState& state, Json& wf, const std::string& ptr, const st
 
 void trigger_form(StudioState& state, Json& wf) {
   std::string wp = "/workflows/" + std::to_string(state.workflow);
-  ImGui::TextColored(ImVec4(0.45f, 0.85f, 0.55f, 1.0f), "Trigger");
+  ImGui::TextColored(kGood, "Trigger");
   ImGui::SameLine();
   ImGui::TextDisabled("of %s", wf.value("id", std::string()).c_str());
   string_field(state, "Name", wf, "name");
@@ -627,7 +635,7 @@ void draw_inspector_panel(StudioState& state) {
   }
   const std::string ptr = state.selected;
   std::string kind = step_kind(*step);
-  ImGui::TextColored(ImVec4(0.75f, 0.8f, 1.0f, 1.0f), "%s step", kind.empty() ? "unknown" : kind.c_str());
+  ImGui::TextColored(kAccent, "%s step", kind.empty() ? "unknown" : kind.c_str());
   ImGui::SameLine();
   ImGui::TextDisabled("%s", ptr.c_str());
   string_field(state, "Id", *step, "id", "inspector.id");

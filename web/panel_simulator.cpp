@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "panels.hpp"
@@ -71,19 +72,19 @@ void explanation_tree(const Json& node, int depth) {
 void timeline(StudioState& state) {
   SimSession& s = state.sim;
   ImVec2 origin = ImGui::GetCursorScreenPos();
-  float w = ImGui::GetContentRegionAvail().x, h = 34;
+  float w = ImGui::GetContentRegionAvail().x, h = px(34);
   ImGui::Dummy(ImVec2(w, h));
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 3);
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), kGraph.background, 3);
   if (s.phase == SimPhase::Idle || s.until <= s.from) {
-    dl->AddText(ImVec2(origin.x + 8, origin.y + 9), IM_COL32(140, 146, 156, 255), "timeline: run the simulation");
+    dl->AddText(ImVec2(origin.x + px(8), origin.y + (h - ImGui::GetFontSize()) / 2), kGraph.label, "timeline: run the simulation");
     return;
   }
   auto x_of = [&](Millis t) {
     double f = static_cast<double>(t - s.from) / static_cast<double>(s.until - s.from);
     return origin.x + 6 + static_cast<float>(std::clamp(f, 0.0, 1.0)) * (w - 12);
   };
-  dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), IM_COL32(80, 86, 96, 255));
+  dl->AddLine(ImVec2(origin.x + 6, origin.y + h / 2), ImVec2(origin.x + w - 6, origin.y + h / 2), kGraph.edge);
   // One mark per pixel column at most, however many events, timers and effects fall there:
   // the drawing costs the width of the timeline, not the length of the simulation.
   const size_t columns = static_cast<size_t>(std::max(1.0f, w));
@@ -158,13 +159,13 @@ std::vector<TableSeries> table_series(const Json& changes) {
 // One series as a step line over the simulated time, with its lowest and highest values.
 void series_plot(StudioState& state, const TableSeries& sr, Millis from, Millis until) {
   ImGui::TextUnformatted(sr.label.c_str());
-  ImGui::SameLine(260);
+  ImGui::SameLine(px(260));
   ImVec2 origin = ImGui::GetCursorScreenPos();
-  const float w = std::max(120.0f, ImGui::GetContentRegionAvail().x - 170), h = 26;
+  const float w = std::max(px(120), ImGui::GetContentRegionAvail().x - px(170)), h = px(26);
   ImGui::Dummy(ImVec2(w, h));
   note_widget(state, "sim.plot:" + sr.label);
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), IM_COL32(26, 28, 33, 255), 2);
+  dl->AddRectFilled(origin, ImVec2(origin.x + w, origin.y + h), kGraph.background, 2);
   double lo = sr.points.front().second, hi = lo;
   for (const auto& [at, v] : sr.points) {
     lo = std::min(lo, v);
@@ -216,7 +217,7 @@ void summary(StudioState& state) {
   }
   for (const auto& [type, n] : t.effects_by_type) {
     ImGui::SameLine();
-    ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "%zu x %s ", n, type.c_str());
+    ImGui::TextColored(kWarn, "%zu x %s ", n, type.c_str());
   }
   ImGui::Text("Events: %zu handled", t.events);
   if (t.duplicates) {
@@ -250,7 +251,7 @@ void summary(StudioState& state) {
 void ledger(StudioState& state) {
   SimSession& s = state.sim;
   const Trace& t = s.trace;
-  ImGui::SetNextItemWidth(200);
+  ImGui::SetNextItemWidth(px(200));
   if (ImGui::BeginCombo("Effect type", s.effect_filter.empty() ? "all" : s.effect_filter.c_str())) {
     if (ImGui::Selectable("all", s.effect_filter.empty())) s.effect_filter.clear();
     for (const auto& [type, n] : t.effects_by_type) {
@@ -262,10 +263,10 @@ void ledger(StudioState& state) {
   if (ImGui::BeginTable("ledger", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable,
                         ImVec2(0, ImGui::GetContentRegionAvail().y))) {
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, 150);
-    ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 100);
-    ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed, 230);
-    ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, 110);
+    ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, px(150));
+    ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, px(100));
+    ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed, px(230));
+    ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed, px(110));
     ImGui::TableSetupColumn("params", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     // Only the rows in view are drawn.
@@ -297,11 +298,59 @@ void ledger(StudioState& state) {
   }
 }
 
+// What an event is about, as a person names it: the order's or quote's name, the company and
+// the customer ("#1001 · Ada Byron", "Q-2026-0141 · Café Lindqvist GmbH · Jana Lindqvist").
+std::string event_subject(const Json& data) {
+  if (!data.is_object()) return "";
+  std::vector<std::string> parts;
+  auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : std::string(); };
+  for (const char* k : {"name", "quote_id", "order_name"}) {
+    if (data.contains(k) && !text(data[k]).empty()) {
+      parts.push_back(text(data[k]));
+      break;
+    }
+  }
+  if (parts.empty() && data.contains("id") && data["id"].is_string()) parts.push_back(data["id"].get<std::string>());
+  if (data.contains("company") && data["company"].is_object()) {
+    std::string c = text(data["company"].value("name", Json()));
+    if (!c.empty()) parts.push_back(c);
+  }
+  std::string person;
+  if (data.contains("customer") && data["customer"].is_object()) {
+    const Json& c = data["customer"];
+    person = text(c.value("first_name", Json()));
+    std::string last = text(c.value("last_name", Json()));
+    if (!last.empty()) person += (person.empty() ? "" : " ") + last;
+    if (person.empty()) person = text(c.value("email", Json()));
+  }
+  if (person.empty() && data.contains("email")) person = text(data["email"]);
+  if (!person.empty()) parts.push_back(person);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " \u00b7 ") + p;
+  return out;
+}
+
+// Labels for the trace's runs: what each run's event is about, else the run's id.
+void label_runs(StudioState& state) {
+  SimSession& s = state.sim;
+  const Json& runs_json = s.trace.json["runs"];
+  if (s.run_labels.size() == runs_json.size()) return;
+  std::unordered_map<std::string, const Event*> by_id;
+  for (const Event& e : sample_events(state)) by_id.emplace(e.id, &e);
+  s.run_labels.clear();
+  for (const auto& r : runs_json) {
+    auto it = by_id.find(r.value("event", std::string()));
+    std::string label = it != by_id.end() ? event_subject(it->second->data) : "";
+    s.run_labels.push_back(label.empty() ? r.value("id", std::string()) : label);
+  }
+}
+
 void runs(StudioState& state) {
   SimSession& s = state.sim;
   const Json& runs_json = s.trace.json["runs"];
+  label_runs(state);
   float h = ImGui::GetContentRegionAvail().y;
-  ImGui::BeginChild("runlist", ImVec2(330, h), true);
+  ImGui::BeginChild("runlist", ImVec2(px(330), h), true);
   ImGuiListClipper clipper;  // only the runs in view are drawn
   clipper.Begin(static_cast<int>(runs_json.size()));
   while (clipper.Step()) {
@@ -311,9 +360,11 @@ void runs(StudioState& state) {
       ImVec4 col = st == "failed" ? kBad : (st == "completed" ? kGood : (st == "waiting" ? kWarn : kDim));
       ImGui::PushID(i);
       ImGui::PushStyleColor(ImGuiCol_Text, col);
-      std::string label = r.value("id", std::string()) + "  " + st;
+      std::string label = s.run_labels[static_cast<size_t>(i)] + "  " + st;
       if (ImGui::Selectable(label.c_str(), s.selected_run == i)) s.selected_run = i;
       note_widget(state, "run:" + r.value("id", std::string()));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("run %s\nworkflow %s, event %s", r.value("id", std::string()).c_str(),
+                                                    r.value("workflow", std::string()).c_str(), r.value("event", std::string()).c_str());
       ImGui::PopStyleColor();
       ImGui::PopID();
     }
@@ -325,11 +376,18 @@ void runs(StudioState& state) {
     ImGui::TextDisabled("Select a run to see its steps and why each decision went the way it did.");
   } else {
     const Json& r = runs_json[static_cast<size_t>(s.selected_run)];
-    ImGui::Text("%s", r.value("id", std::string()).c_str());
+    ImGui::Text("%s", s.run_labels[static_cast<size_t>(s.selected_run)].c_str());
+    ImGui::TextDisabled("run %s", r.value("id", std::string()).c_str());
     ImGui::TextDisabled("workflow %s, event %s, %s -> %s", r.value("workflow", std::string()).c_str(),
                         r.value("event", std::string()).c_str(), r.value("started", std::string()).c_str(),
                         r.value("updated", std::string()).c_str());
-    if (r.contains("error")) text_wrapped_colored(kBad, "failed at " + r.value("error_step", std::string()) + ": " + r.value("error", std::string()));
+    if (r.value("status", std::string()) == "stopped") {
+      // A stop step ends a run on purpose: its reason, not a failure.
+      text_wrapped_colored(kDim, "stopped: " + r.value("error", std::string()));
+    } else if (r.contains("error")) {
+      std::string where = r.value("error_step", std::string());
+      text_wrapped_colored(kBad, "failed" + (where.empty() ? std::string() : " at " + where) + ": " + r.value("error", std::string()));
+    }
     if (r.contains("waiting_for")) ImGui::TextColored(kWarn, "still waiting for %s", r.value("waiting_for", std::string()).c_str());
     if (r.contains("steps")) {
       int k = 0;
@@ -372,10 +430,10 @@ void draw_simulator_panel(StudioState& state) {
   bool can = state.loaded && state.check.ok();
   ImGui::BeginDisabled(!can);
   if (s.phase == SimPhase::Running) {
-    if (ImGui::Button("Pause", ImVec2(70, 0))) s.phase = SimPhase::Paused;
+    if (ImGui::Button("Pause", ImVec2(px(70), 0))) s.phase = SimPhase::Paused;
   } else {
     const char* label = s.phase == SimPhase::Paused ? "Resume" : "Run";
-    if (ImGui::Button(label, ImVec2(70, 0))) {
+    if (ImGui::Button(label, ImVec2(px(70), 0))) {
       if (s.phase == SimPhase::Paused) s.phase = SimPhase::Running;
       else start(state);
     }
@@ -395,7 +453,7 @@ void draw_simulator_panel(StudioState& state) {
   ImGui::SameLine();
   if (ImGui::Button("Reset")) sim_reset(s);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(110);
+  ImGui::SetNextItemWidth(px(110));
   ImGui::SliderFloat("##speed", &s.budget_ms, 1.0f, 30.0f, "%.0f ms/frame");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Speed: how much of each frame the simulation may use");
   ImGui::SameLine();
@@ -438,8 +496,10 @@ void draw_simulator_panel(StudioState& state) {
     static const Sub kSubs[] = {{"Summary", "sim.tab.summary", summary},
                                 {"Effect ledger", "sim.tab.ledger", ledger},
                                 {"Runs and decisions", "sim.tab.runs", runs}};
+    const bool show_runs = s.show_runs;
+    s.show_runs = false;
     for (const Sub& sub : kSubs) {
-      bool open = ImGui::BeginTabItem(sub.label);
+      bool open = ImGui::BeginTabItem(sub.label, nullptr, show_runs && sub.draw == runs ? ImGuiTabItemFlags_SetSelected : 0);
       note_widget(state, sub.widget);
       if (open) {
         sub.draw(state);

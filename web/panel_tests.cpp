@@ -84,7 +84,7 @@ void draw_tests_panel(StudioState& state) {
     }
     if (!o.passed) {
       ImGui::Indent();
-      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.75f, 1.0f));
+      ImGui::PushStyleColor(ImGuiCol_Text, kBad);
       ImGui::TextUnformatted(o.diff.c_str());
       ImGui::PopStyleColor();
       ImGui::Unindent();

@@ -20,6 +20,11 @@ void simulator_tick(StudioState& state, double budget_ms);
 void compare_tick(StudioState& state, double budget_ms);
 bool compare_running(const StudioState& state);
 
+// Copies the step at `pointer` to the studio's clipboard; pastes the clipboard's step (with ids
+// made unique) after the step at `after`, or at the end of the shown workflow. panel_graph.cpp.
+void copy_step(StudioState& state, const std::string& pointer);
+void paste_step(StudioState& state, const std::string& after);
+
 // Selects the step (and its workflow) a JSON Pointer concerns, e.g. a problem's pointer.
 void select_pointer(StudioState& state, const std::string& pointer);
 

@@ -29,12 +29,20 @@ void sim_reset(SimSession& s) {
   float budget = s.budget_ms;
   std::string filter = s.effect_filter;
   bool rerun = s.auto_rerun;
+  // The run the user was looking at, to show again once the new trace has it (a re-run after
+  // an edit keeps the selection).
+  std::string keep = s.keep_run;
+  const Json& trace = s.trace.json;
+  if (s.has_trace && s.selected_run >= 0 && trace.contains("runs") && static_cast<size_t>(s.selected_run) < trace["runs"].size()) {
+    keep = trace["runs"][static_cast<size_t>(s.selected_run)].value("id", std::string());
+  }
   std::vector<Json> discard = std::move(s.discard);
   if (!s.trace.json.is_null()) discard.push_back(std::move(s.trace.json));
   s = SimSession{};
   s.budget_ms = budget;
   s.effect_filter = filter;
   s.auto_rerun = rerun;
+  s.keep_run = std::move(keep);
   s.discard = std::move(discard);
 }
 
@@ -109,6 +117,12 @@ bool sim_step(SimSession& s) {
   s.trace = s.run->take_trace();
   s.run.reset();
   s.has_trace = true;
+  if (!s.keep_run.empty()) {
+    const Json& runs = s.trace.json["runs"];
+    for (size_t i = 0; i < runs.size(); ++i) {
+      if (runs[i].value("id", std::string()) == s.keep_run) s.selected_run = static_cast<int>(i);
+    }
+  }
   s.phase = SimPhase::Done;
   return false;
 }

@@ -55,6 +55,9 @@ struct SimSession {
   // Panel choices.
   float budget_ms = 16.0f;       // simulation time per frame
   int selected_run = -1;         // index into trace.json["runs"]
+  std::vector<std::string> run_labels;  // what each run is about ("#1001 · Ada Byron"), made once per trace
+  bool show_runs = false;        // bring the "Runs and decisions" tab forward on the next frame
+  std::string keep_run;          // id of the run selected before a re-run, selected again in its trace
   std::string effect_filter;     // effect type shown in the ledger, "" = all
   bool auto_rerun = true;        // simulate again after each edit once a run has finished
 };

@@ -2,6 +2,7 @@
 #include "studio_state.hpp"
 
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
 
@@ -73,6 +74,7 @@ void load_edited_text(StudioState& state, const std::string& text) {
     state.samples_checked = false;
     state.checked_samples = Json();
     ++state.revision;
+    history_start(state.history, state.doc);
     return;
   }
   load_edited_doc(state, std::move(r.value()));
@@ -84,11 +86,56 @@ void load_edited_doc(StudioState& state, Json doc) {
   state.loaded = true;
   recheck(state);
   ++state.revision;
+  history_start(state.history, state.doc);
 }
 
 void commit_edit(StudioState& state) {
   recheck(state);
   ++state.revision;
+  // Keystrokes into one text field are one edit: the field being typed into, if any.
+  unsigned typing = 0;
+  if (ImGui::GetCurrentContext() != nullptr) {
+    ImGuiContext& g = *ImGui::GetCurrentContext();
+    if (g.ActiveId != 0 && g.InputTextState.ID == g.ActiveId) typing = g.ActiveId;
+  }
+  history_record(state.history, state.doc, state.selected, state.workflow, typing);
+}
+
+namespace {
+
+void apply_version(StudioState& state, const std::string& selected, int workflow) {
+  state.doc = version_doc(state.history.current);
+  state.loaded = true;
+  state.load_error.clear();
+  state.workflow = workflow;
+  recheck(state);
+  ++state.revision;
+  state.selected = selected == "trigger" || resolve(state.doc, selected) ? selected : "";
+}
+
+}  // namespace
+
+bool undo_edit(StudioState& state) {
+  if (!history_undo(state.history)) return false;
+  const Version& undone = state.history.redo.back();
+  apply_version(state, undone.selected, undone.workflow);
+  return true;
+}
+
+bool redo_edit(StudioState& state) {
+  if (!history_redo(state.history)) return false;
+  apply_version(state, state.history.current.selected, state.history.current.workflow);
+  return true;
+}
+
+void unless_edits_lost(StudioState& state, const std::string& what, std::function<void(StudioState&)> action) {
+  if (!bundle_edited(state)) {
+    action(state);
+    return;
+  }
+  state.confirm_question = what + "? The edits to " + (state.check.bundle.name.empty() ? std::string("this bundle") : state.check.bundle.name) +
+                           " will be lost (Export keeps them as a file).";
+  state.confirm_action = std::move(action);
 }
 
 const std::string& bundle_text(const StudioState& state) {
@@ -157,14 +204,22 @@ std::string status_json(const StudioState& state) {
               {"compare", {{"ran", state.compare.ran}, {"done", state.compare.done},
                            {"revision", state.compare.revision}, {"lines", state.compare.lines},
                            {"effectDelta", state.compare.effect_delta}}},
+              {"display", display_status(state.display)},
+              {"history", {{"undo", state.history.undo.size()}, {"redo", state.history.redo.size()}}},
+              {"confirm", state.confirm_question},
+              {"graph", {{"zoom", state.graph.zoom}, {"smallestTextPx", state.graph.smallest_text_css}, {"pathSteps", state.graph.path_steps}}},
               {"widgets", widgets}};
   return out.dump();
 }
 
 void note_widget(StudioState& state, const std::string& name) {
-  ImVec2 a = ImGui::GetItemRectMin();
-  ImVec2 b = ImGui::GetItemRectMax();
-  state.widgets[name] = {a.x, a.y, b.x - a.x, b.y - a.y};
+  note_rect(state, name, ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+}
+
+void note_rect(StudioState& state, const std::string& name, ImVec2 a, ImVec2 b) {
+  // ImGui draws in device pixels; the page (and its tests) speak CSS pixels.
+  float k = 1.0f / static_cast<float>(state.display.dpr);
+  state.widgets[name] = {a.x * k, a.y * k, (b.x - a.x) * k, (b.y - a.y) * k};
 }
 
 }  // namespace shopflow::studio

@@ -8,6 +8,9 @@
 // ("/workflows/0/steps/2/then/0").
 #pragma once
 
+#include <imgui.h>
+
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +18,8 @@
 
 #include "shopflow/bundle.hpp"
 #include "shopflow/json.hpp"
+#include "display.hpp"
+#include "history.hpp"
 #include "shopflow/simulator.hpp"
 #include "sim_session.hpp"
 
@@ -33,6 +38,8 @@ struct GraphView {
   float pan_x = 0.0f, pan_y = 0.0f;  // screen offset of the graph's origin from the canvas corner
   bool fit_pending = true;           // recenter on the next frame (new workflow)
   std::string menu_pointer;          // the step the context menu was opened on
+  float smallest_text_css = 0;       // the smallest text drawn last frame, in CSS pixels (0: none)
+  int path_steps = 0;                // steps of the selected run shown on its path last frame
 };
 
 // A JSON text being edited in the inspector: kept while it does not parse, so the user can
@@ -46,6 +53,12 @@ struct RawEdit {
 struct InspectorState {
   std::map<std::string, RawEdit> raw;      // by the edited value's JSON Pointer
   std::map<std::string, bool> raw_mode;    // conditions shown as JSON on request, by pointer
+  // The field picker's fields of the sample events (field_picker.cpp), for the samples
+  // (samples_serial) and trigger event type they were read from; and its search text.
+  std::map<std::string, std::string> field_kinds;
+  int field_kinds_serial = -1;
+  std::string field_kinds_type;
+  std::string field_filter;
 };
 
 struct TestsState {
@@ -84,6 +97,7 @@ struct StudioState {
   BundleCheck check;       // `doc` checked: the compiled bundle and its problems (samples apart)
   // The checked sample events, moved out of `check` and shared with simulations (sample_events()).
   std::shared_ptr<const std::vector<Event>> samples = std::make_shared<const std::vector<Event>>();
+  EditHistory history;     // versions of `doc` for Undo and Redo
   int revision = 0;        // incremented by every edit
   int saved_revision = 0;  // revision last written to browser storage
   std::string not_kept;    // why the last write to browser storage failed, "" when it worked
@@ -104,7 +118,11 @@ struct StudioState {
   mutable bool edited = false;
   mutable int edited_revision = -1;
   std::string notice;      // one line shown in the bundle panel ("exported ...", "restored ...")
+  // An action that would discard the edits, waiting for the user to confirm it (main.cpp asks).
+  std::string confirm_question;
+  std::function<void(StudioState&)> confirm_action;
 
+  Json clipboard;            // a step copied in the graph (Copy, Ctrl/Cmd+C), null when none
   int workflow = 0;          // index of the workflow shown in the graph
   std::string selected;      // JSON Pointer of the selected step, "" for none; "trigger" for the trigger
   int sample_event = 0;      // sample event the template previews render against
@@ -125,6 +143,9 @@ struct StudioState {
   std::string warm_up_for;  // path of the bundle it simulates
   TestsState tests;
   CompareState compare;
+
+  Display display;        // canvas size, scale, fonts, theme
+  float zoom_wheel = 0;   // this frame's Ctrl+wheel or pinch, in notches (> 0 zooms in)
 
   // Where some widgets were drawn last frame (x, y, w, h in CSS pixels), by name, so the
   // browser tests can click and type through the UI like a user.
@@ -151,8 +172,18 @@ void load_bundle_text(StudioState& state, std::string path, std::string text);
 void load_edited_text(StudioState& state, const std::string& text);
 void load_edited_doc(StudioState& state, Json doc);
 
-// Call after changing state.doc: re-checks it, bumps the revision, keeps the selection valid.
+// Call after changing state.doc: re-checks it, bumps the revision, keeps the selection valid,
+// and records the edit for Undo.
 void commit_edit(StudioState& state);
+
+// Undo and Redo of the edits: the bundle as before the last edit (as after the edit undone
+// last). False when there is nothing to undo (redo).
+bool undo_edit(StudioState& state);
+bool redo_edit(StudioState& state);
+
+// Runs `action` at once when it discards no edits; otherwise asks first (main.cpp draws the
+// question) and runs it only when the user agrees. `what` names the action ("Open quotes.json").
+void unless_edits_lost(StudioState& state, const std::string& what, std::function<void(StudioState&)> action);
 
 // The edited bundle as text: pretty-printed (2 spaces), keys in document order.
 const std::string& bundle_text(const StudioState& state);
@@ -169,5 +200,7 @@ std::string status_json(const StudioState& state);
 
 // Remembers a widget's rectangle (the last item drawn) under `name` for the tests.
 void note_widget(StudioState& state, const std::string& name);
+// The same for a rectangle drawn by hand (min and max corners, in ImGui's device pixels).
+void note_rect(StudioState& state, const std::string& name, ImVec2 min, ImVec2 max);
 
 }  // namespace shopflow::studio

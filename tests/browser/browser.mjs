@@ -1,11 +1,15 @@
 // Launches Debian's Chromium headless through playwright-core, with the flags that work on
-// this machine kind (root, no GPU, closed network; WebGL2 through SwiftShader).
+// this machine kind (root, no GPU, closed network; WebGL2 through SwiftShader). `options` may set
+// the window: { viewport, screen, deviceScaleFactor } as playwright takes them; with
+// gpuCompositing the page is composited through SwiftShader as a GPU would do it (without it,
+// Chromium composites in software and reads every WebGL frame back, warning "GPU stall due to
+// ReadPixels" on the page's console).
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export async function launchBrowser() {
+export async function launchBrowser({ gpuCompositing = false, ...options } = {}) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!fs.existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}: apt-get install chromium (or set CHROMIUM)`);
@@ -15,7 +19,8 @@ export async function launchBrowser() {
     executablePath,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    ...options,
+    args: ['--no-sandbox', ...(gpuCompositing ? [] : ['--disable-gpu']), '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader',
       '--enable-unsafe-swiftshader'],
   });

@@ -31,7 +31,7 @@ fs.mkdirSync(shotDir, { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shopflow-studio-test-'));
 
 const server = await serveStatic(siteDir);
-const browser = await launchBrowser();
+const browser = await launchBrowser({ gpuCompositing: true });
 let failed = 0;
 function check(name, fn) {
   try { fn(); console.log(`ok   ${name}`); } catch (e) { failed++; console.log(`FAIL ${name}: ${e.message}`); }
@@ -44,7 +44,7 @@ try {
   const page = await browser.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
 
   const status = () => page.evaluate(() => window.shopflow.status());
@@ -56,12 +56,20 @@ try {
     page.waitForFunction(predicate, arg, { timeout, polling: 50 });
   // Where the studio drew a widget last frame (it reports its rectangles in status().widgets).
   const widget = async (name) => {
-    await waitFor((n) => !!window.shopflow.status().widgets[n], name).catch(async () => {
+    // Laid out and in place: a new tab or window gets its size a frame after it first appears.
+    await waitFor((n) => { const r = window.shopflow.status().widgets[n]; return r && r[2] > 0 && r[3] > 0; }, name).catch(async () => {
       const file = path.join(shotDir, `studio-missing-${name.replace(/[^a-z0-9.]+/gi, '_')}.png`);
       await page.screenshot({ path: file }).catch(() => {});
       throw new Error(`no widget ${name} on screen (screenshot ${file})`);
     });
-    return (await status()).widgets[name];
+    let rect = (await status()).widgets[name];
+    for (let i = 0; i < 20; i++) {
+      await frames(1);
+      const again = (await status()).widgets[name];
+      if (again && JSON.stringify(again) === JSON.stringify(rect)) break;
+      rect = again;
+    }
+    return rect;
   };
   const click = async (name, button = 'left') => {
     const [x, y, w, h] = await widget(name);
@@ -182,7 +190,9 @@ try {
     const afterWait = await status();
     check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
     await waitSimDone(afterWait.revision);
-    const waitEmails = emails(await status());
+    const rerun = await status();
+    check('the run selected before the edit is selected again after the re-run', () => assert.equal(rerun.sim.selectedRun, 'remind-abandoned-checkout:chk-1001'));
+    const waitEmails = emails(rerun);
     check(`a 2-hour wait sends one more reminder (${baseEmails} -> ${waitEmails})`, () => assert.equal(waitEmails, baseEmails + 1));
 
     await click('tab.Compare');
@@ -194,6 +204,17 @@ try {
       assert.deepEqual(cmp.compare.effectDelta, { 'email.send': 1 });
       assert.ok(cmp.compare.lines.some((l) => l.startsWith('+ email.send') && l.includes('chk-1005')), cmp.compare.lines.join('\n'));
     });
+    // The line of the new reminder opens Margaret's run in the Simulator.
+    const line = cmp.compare.lines.findIndex((l) => l.startsWith('+ email.send') && l.includes('chk-1005'));
+    await click(`compare.line:${line}`);
+    await frames(2);
+    const opened = await status();
+    check('a Compare line opens its run in the Simulator', () => {
+      assert.equal(opened.tab, 'simulator');
+      assert.equal(opened.sim.selectedRun, 'remind-abandoned-checkout:chk-1005');
+    });
+    await shot('compare-opened-run');
+    await click('tab.Compare');
     let text = await page.evaluate(() => window.shopflow.bundleText());
     check('the edited bundle holds the 2-hour wait', () => assert.match(text, /"timeout": "PT2H"/));
 
@@ -248,8 +269,11 @@ try {
     check('after a reload the edited bundle is back', () => { assert.equal(reloaded.bundle, 'abandoned-checkout'); assert.equal(reloadedText, text); });
     await shot('reloaded');
 
-    // Revert to the saved example.
+    // Revert to the saved example: the studio asks first, as the edits would be lost.
     await click('bundle.revert');
+    const asked = await status();
+    check('Revert asks before the edits are lost', () => assert.match(asked.confirm, /will be lost/));
+    await click('confirm.discard');
     const reverted = await page.evaluate(() => window.shopflow.bundleText());
     check('Revert brings back the example as shipped', () => assert.deepEqual(JSON.parse(reverted), JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'))));
 
@@ -359,7 +383,7 @@ try {
     check('an imported file is opened', () => { assert.equal(s.bundle, example.name); assert.equal(s.problems, 0); });
   });
 
-  check('no page errors', () => assert.deepEqual(errors, []));
+  check('no page errors, console errors or warnings', () => assert.deepEqual(errors, []));
   console.log(`first frame after ${firstFrameMs} ms`);
 } finally {
   await browser.close();

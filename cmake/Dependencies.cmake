@@ -11,7 +11,7 @@
 #                       (USE_OS_TZDB): Debian's library natively, its source package under
 #                       Emscripten
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
-#   shopflow::httplib   cpp-httplib + OpenSSL (native only)
+#   shopflow::http      libmicrohttpd + OpenSSL (native only)
 #   shopflow::curl      libcurl, for effect delivery (native only)
 #   shopflow::malloc    mimalloc as the allocator of the programs that link it (native, without
 #                       sanitizers; empty otherwise)
@@ -72,20 +72,20 @@ if(NOT EMSCRIPTEN)
   set_target_properties(shopflow_sqlite PROPERTIES POSITION_INDEPENDENT_CODE OFF)
   add_library(shopflow::sqlite ALIAS shopflow_sqlite)
 
-  # Debian builds cpp-httplib as a shared library (with OpenSSL, zlib and brotli support) and
-  # describes it with pkg-config.
+  # libmicrohttpd serves the runner's HTTP: event-driven (epoll), with a connection limit, a
+  # memory bound per connection and suspended requests; Debian describes it with pkg-config.
   find_package(PkgConfig QUIET)
-  set(httplib_FOUND FALSE)
+  set(microhttpd_FOUND FALSE)
   if(PkgConfig_FOUND)
-    pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
-    set(httplib_FOUND ${HTTPLIB_FOUND})
+    pkg_check_modules(MICROHTTPD QUIET IMPORTED_TARGET libmicrohttpd>=0.9.75)
+    set(microhttpd_FOUND ${MICROHTTPD_FOUND})
   endif()
-  shopflow_require_package(httplib_FOUND "cpp-httplib (through pkg-config)" "libcpp-httplib-dev pkg-config")
+  shopflow_require_package(microhttpd_FOUND "libmicrohttpd (through pkg-config)" "libmicrohttpd-dev pkg-config")
   find_package(OpenSSL 3 QUIET)
   shopflow_require_package(OpenSSL_FOUND "OpenSSL 3" libssl-dev)
-  add_library(shopflow_httplib INTERFACE)
-  target_link_libraries(shopflow_httplib INTERFACE PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
-  add_library(shopflow::httplib ALIAS shopflow_httplib)
+  add_library(shopflow_http INTERFACE)
+  target_link_libraries(shopflow_http INTERFACE PkgConfig::MICROHTTPD OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+  add_library(shopflow::http ALIAS shopflow_http)
 
   find_package(CURL 7.80 QUIET)
   shopflow_require_package(CURL_FOUND "libcurl (effect delivery over HTTP and SMTP)" libcurl4-openssl-dev)

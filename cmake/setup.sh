@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
-  g++ cmake make pkg-config nlohmann-json3-dev libsimdjson-dev libxxhash-dev sqlite3 doctest-dev libcpp-httplib-dev libssl-dev
+  g++ cmake make pkg-config nlohmann-json3-dev libsimdjson-dev libxxhash-dev sqlite3 doctest-dev libmicrohttpd-dev libssl-dev
   libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libmimalloc-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh

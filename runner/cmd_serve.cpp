@@ -38,6 +38,7 @@ const char* kUsage =
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
     "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
     "  --max-wal BYTES     bound of the store's write-ahead log (default 67108864)\n"
+    "  --max-connections N open connections served at once; more are answered 503 (default 1000)\n"
     "\n"
     "Endpoints:\n"
     "  POST /v1/events            CloudEvents (structured, batch or binary mode)\n"
@@ -50,8 +51,11 @@ const char* kUsage =
     "  SHOPFLOW_SHOPIFY_SECRET      Shopify webhook secret\n"
     "  SHOPFLOW_WOOCOMMERCE_SECRET  WooCommerce webhook secret\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop cleanly (within 5 s of the requests in hand; then without waiting\n"
-    "for slow clients); SIGHUP reloads the bundle if it validates.\n";
+    "Limits: a request (headers and body) must arrive whole within 10 s, and an idle connection is\n"
+    "closed after 10 s; request line and headers together at most 64 KiB.\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (the requests whose events were submitted are answered,\n"
+    "slow clients are not waited for; within 5 s); SIGHUP reloads the bundle if it validates.\n";
 
 }  // namespace
 
@@ -113,6 +117,15 @@ int cmd_serve(int argc, char** argv) {
         std::fprintf(stderr, "shopflow serve: --max-wal wants a number of bytes, at least 1048576 (got %s)\n", v);
         return 2;
       }
+    } else if (arg == "--max-connections") {
+      const char* v = value("--max-connections");
+      if (!v) return 2;
+      long n = std::strtol(v, nullptr, 10);
+      if (n < 1 || n > 100000) {
+        std::fprintf(stderr, "shopflow serve: --max-connections wants a number from 1 to 100000 (got %s)\n", v);
+        return 2;
+      }
+      opts.max_connections = static_cast<int>(n);
     } else if (arg == "--studio") {
       const char* v = value("--studio");
       if (!v) return 2;
@@ -199,9 +212,9 @@ int cmd_serve(int argc, char** argv) {
       }
       if (finished) return;
       server.stop();
-      // Shutdown takes a bounded time whatever the clients do: a connection that trickles its
-      // request in holds its worker, and the HTTP server waits for every worker. Past the grace
-      // period the commits already submitted are finished, and the process leaves without them.
+      // Shutdown takes a bounded time whatever the clients do: the server waits only for the
+      // requests whose events it submitted. Should the store hold those past the grace period,
+      // the commits already submitted are finished and the process leaves without answering.
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kShutdownGraceSeconds);
       while (!finished && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -1,14 +1,27 @@
 #include "http_server.hpp"
 
-#include <httplib.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
 #include <openssl/crypto.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "delivery.hpp"
@@ -22,6 +35,8 @@ namespace shopflow::runner {
 
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
 std::string env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   return v ? v : "";
@@ -31,10 +46,55 @@ bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-void reply_json(httplib::Response& res, int status, const Json& body) {
-  res.status = status;
+// One answer, before it is handed to the library.
+struct Answer {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // the connection ends after it (the rest of the request is not read)
+};
+
+Answer json_answer(int status, const Json& body) {
+  Answer a;
+  a.status = status;
   // Replacing what is not UTF-8: messages may quote what the request sent.
-  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n", "application/json");
+  a.body = body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  return a;
+}
+
+Answer text_answer(int status, std::string text, std::string content_type = "text/plain") {
+  Answer a;
+  a.status = status;
+  a.content_type = std::move(content_type);
+  a.body = std::move(text);
+  return a;
+}
+
+MHD_Result queue(MHD_Connection* c, const Answer& a) {
+  MHD_Response* r = MHD_create_response_from_buffer(a.body.size(), const_cast<char*>(a.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (r == nullptr) return MHD_NO;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type.c_str());
+  for (const auto& [name, value] : a.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
+  if (a.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(a.status), r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+std::string header_of(MHD_Connection* c, const std::string& name) {
+  const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name.c_str());
+  return v ? v : "";
+}
+
+const char* mime_type(const std::filesystem::path& file) {
+  static const std::map<std::string, const char*> types = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript"}, {".mjs", "text/javascript"},
+      {".css", "text/css"}, {".json", "application/json"}, {".wasm", "application/wasm"},
+      {".data", "application/octet-stream"}, {".png", "image/png"}, {".svg", "image/svg+xml"},
+      {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}};
+  auto it = types.find(file.extension().string());
+  return it == types.end() ? "application/octet-stream" : it->second;
 }
 
 void declare_metrics(Metrics& m) {
@@ -56,6 +116,9 @@ void declare_metrics(Metrics& m) {
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
   m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
+  m.declare("shopflow_http_connections", "gauge", "Open HTTP connections");
+  m.declare("shopflow_http_connections_closed_total", "counter",
+            "HTTP connections closed by the runner, by reason (deadline: a request not in whole in time)");
 }
 
 // Production's http.request: performed synchronously, its response becomes the step output.
@@ -77,21 +140,74 @@ RequestPort request_port(Deliverer* deliverer) {
   };
 }
 
+// One ingest endpoint: what the headers alone decide, then how the body is decoded.
+struct Endpoint {
+  const char* path;
+  const char* name;  // its label in metrics and logs
+  std::function<std::optional<Decoded>(MHD_Connection*, const HttpInput&)> before_body;
+  std::function<Decoded(const HttpInput&)> decode;
+};
+
+// A connection, from its accept to its close (the library's socket context).
+struct Connection {
+  int fd = -1;
+  // When its request must be in whole (headers and body); max() while it is being answered.
+  // Guarded by Impl::conn_mu.
+  SteadyClock::time_point deadline;
+  bool reaped = false;
+  bool over_cap = false;  // opened past --max-connections: its request is answered 503
+};
+
+// A request, from its headers to its answer (the library's request context). Shared with the
+// engine thread's callback while its commit is pending.
+struct Request {
+  const Endpoint* endpoint = nullptr;  // nullptr: not an ingest request (answered once read)
+  std::string path, method;
+  SteadyClock::time_point t0;
+  std::string body;
+  bool over = false;       // the body passed --max-body: the rest is read and dropped, then 413
+  std::optional<Answer> refused;  // decided from the headers: the body is read and dropped, then this
+  bool submitted = false;  // counted in Impl::answering until completed
+  std::optional<SubmitResult> result;  // set by the engine thread before the connection resumes
+};
+using RequestSlot = std::shared_ptr<Request>;
+
 }  // namespace
 
 struct HttpServer::Impl {
-  static constexpr size_t kDrainBytes = 16 * 1024;  // of a refused request's body
+  static constexpr int kSpareConnections = 64;  // accepted past the cap only to be answered 503
+  static constexpr auto kAnswerGrace = std::chrono::seconds(3);  // at stop, for submitted requests
   ServeOptions opts;
-  httplib::Server http;
+  MHD_Daemon* daemon = nullptr;
+  int quiesced_fd = -1;
   Metrics metrics;
   std::unique_ptr<Pipeline> pipeline;
   Deliverer* deliverer = nullptr;  // owned by the pipeline
   WebhookSecrets secrets;
   std::string api_token;
   EventLimits limits;
+  std::vector<Endpoint> endpoints;
   // Event types that the bundle's emit steps make: only its workflows send them.
   std::shared_ptr<const std::set<std::string>> emitted_types = std::make_shared<std::set<std::string>>();
   std::atomic<bool> stopping{false};
+
+  // Open connections, for the cap and the deadline reaper.
+  std::mutex conn_mu;
+  std::set<Connection*> connections;
+  // Requests submitted to the pipeline and not yet answered; the library is stopped only once
+  // none is left (or after kAnswerGrace).
+  std::mutex run_mu;
+  std::condition_variable run_cv;
+  int answering = 0;
+  bool quiesced = false;  // stop() has taken the listening socket away
+  // Set before the library is stopped: a late commit then resumes nothing. Its own mutex, held
+  // while resuming, which takes the library's locks.
+  std::mutex resume_mu;
+  bool daemon_gone = false;
+  std::mutex reap_mu;
+  std::condition_variable reap_cv;
+  bool reap_stop = false;
+  std::thread reaper;
 
   void learn_emitted_types(const Bundle& bundle) {
     auto types = std::make_shared<std::set<std::string>>();
@@ -103,7 +219,7 @@ struct HttpServer::Impl {
     std::atomic_store(&emitted_types, std::shared_ptr<const std::set<std::string>>(std::move(types)));
   }
 
-  void refuse(const char* endpoint, httplib::Response& res, const Refusal& r) {
+  Answer refuse(const char* endpoint, const Refusal& r) {
     metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", r.code}});
     // Where and why, never what: a refusal's message may quote the body or a header as sent.
     Json fields = {{"endpoint", endpoint}, {"status", r.status}, {"reason", r.code}};
@@ -113,65 +229,206 @@ struct HttpServer::Impl {
       fields["column"] = r.column;
     }
     log_warn("request refused", fields);
-    reply_json(res, r.status, r.to_json());
+    return json_answer(r.status, r.to_json());
   }
 
-  // Reads the body of a request whose credentials have been looked at, as it arrives, and stops
-  // at the limit (chunked or not, and after any Content-Encoding is undone). False, with the
-  // refusal in `refusal`, when it is over the limit or could not be read.
-  bool read_body(const httplib::ContentReader& reader, std::string& body, Refusal& refusal) const {
-    const size_t limit = opts.max_body_bytes;
-    bool over = false;
-    bool ok = reader([&](const char* data, size_t n) {
-      if (n > limit - body.size()) {
-        over = true;
-        return false;
-      }
-      body.append(data, n);
-      return true;
-    });
-    if (ok) return true;
-    refusal.status = over ? 413 : 400;
-    refusal.code = over ? "too_large" : "unreadable_body";
-    refusal.message = over ? "the request body is over the limit of " + std::to_string(limit) + " bytes"
-                           : "the request body could not be read (over the limit, cut short or badly chunked)";
-    body = std::string();
-    return false;
+  Answer unavailable(const char* endpoint, const std::string& reason, const std::string& message) {
+    metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", reason}});
+    Answer a = json_answer(503, Json{{"error", {{"code", "unavailable"}, {"message", message}}}});
+    a.headers.emplace_back("Retry-After", "5");
+    return a;
   }
 
-  // Decodes, submits and answers one ingest request: first what the headers alone decide
-  // (credentials), then the body, read only then and never past the limit.
-  template <class Before, class Decode>
-  void ingest(const char* endpoint, const httplib::Request& req, httplib::Response& res,
-              const httplib::ContentReader& reader, Before before_body, Decode decode) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::string body;
+  Answer too_large() const {
+    Refusal r;
+    r.status = 413;
+    r.code = "too_large";
+    r.message = "the request body is over the limit of " + std::to_string(opts.max_body_bytes) + " bytes";
+    return json_answer(r.status, r.to_json());
+  }
+
+  bool authorized(MHD_Connection* c) const {
+    if (api_token.empty()) return true;
+    std::string want = "Bearer " + api_token;
+    std::string got = header_of(c, "Authorization");
+    return got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+  }
+
+  static HttpInput input_of(MHD_Connection* c, const std::string* body) {
     HttpInput in;
-    in.content_type = req.get_header_value("Content-Type");
-    in.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
-    in.body = &body;
+    in.content_type = header_of(c, "Content-Type");
+    in.header = [c](const std::string& name) { return header_of(c, name); };
+    in.body = body;
     in.received_ms = system_now_ms();
-    if (std::optional<Decoded> early = before_body(in); early && !early->ok) {
-      // The body is not wanted: what little a client sends anyway is read and dropped, so that the
-      // connection can go on; more ends it.
-      size_t drained = 0;
-      reader([&](const char*, size_t n) { return (drained += n) <= kDrainBytes; });
-      if (drained > kDrainBytes) res.set_header("Connection", "close");
-      refuse(endpoint, res, early->refusal);
-      return;
+    return in;
+  }
+
+  void make_endpoints() {
+    endpoints.push_back(Endpoint{
+        "/v1/events", "events",
+        [this](MHD_Connection* c, const HttpInput&) -> std::optional<Decoded> {
+          if (authorized(c)) return std::nullopt;
+          return Decoded::refuse(401, "unauthorized", "missing or wrong bearer token");
+        },
+        [this](const HttpInput& in) { return decode_cloudevents(in, limits); }});
+    endpoints.push_back(Endpoint{
+        "/webhooks/shopify", "shopify",
+        [this](MHD_Connection*, const HttpInput& in) { return shopify_refusal_before_body(in, secrets); },
+        [this](const HttpInput& in) { return decode_shopify(in, secrets, limits); }});
+    endpoints.push_back(Endpoint{
+        "/webhooks/woocommerce", "woocommerce",
+        [this](MHD_Connection*, const HttpInput& in) { return woocommerce_refusal_before_body(in, secrets); },
+        [this](const HttpInput& in) { return decode_woocommerce(in, secrets, limits); }});
+  }
+
+  static Connection* connection_of(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? static_cast<Connection*>(info->socket_context) : nullptr;
+  }
+
+  // The connection's request is in whole (or refused): the deadline no longer runs.
+  void answering_now(MHD_Connection* c) {
+    if (Connection* conn = connection_of(c)) {
+      std::lock_guard<std::mutex> lock(conn_mu);
+      conn->deadline = SteadyClock::time_point::max();
     }
-    Refusal unread;
-    if (!read_body(reader, body, unread)) {
-      if (res.status == 413) {  // a Content-Length over the limit: refused before any of it was read
-        unread.status = 413;
-        unread.code = "too_large";
-        unread.message = "the request body is over the limit of " + std::to_string(opts.max_body_bytes) + " bytes";
+  }
+
+  MHD_Result answer(MHD_Connection* c, const Answer& a) {
+    answering_now(c);
+    return queue(c, a);
+  }
+
+  // What is not an ingest endpoint: probes, metrics, the studio's files, 404.
+  MHD_Result answer_other(MHD_Connection* c, const std::string& path, const std::string& method) {
+    const bool get = method == "GET" || method == "HEAD";
+    if (get && path == "/healthz") return answer(c, text_answer(200, "ok\n"));
+    if (get && path == "/readyz") {
+      bool ready = !stopping.load() && pipeline->healthy();
+      return answer(c, text_answer(ready ? 200 : 503, ready ? "ready\n" : "not ready\n"));
+    }
+    if (get && path == "/metrics") {
+      return answer(c, text_answer(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8"));
+    }
+    if (get && !opts.studio_dir.empty()) {
+      if (MHD_Response* file = studio_file(path)) {
+        answering_now(c);
+        MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, file);
+        MHD_destroy_response(file);
+        return ok;
       }
-      res.set_header("Connection", "close");
-      refuse(endpoint, res, unread);
-      return;
     }
-    Decoded d = decode(in);
+    return answer(c, json_answer(404, Json{{"error", {{"code", "not_found"}, {"message", "no such endpoint"}}}}));
+  }
+
+  // A regular file under --studio named by the (already unescaped) path, or nullptr.
+  MHD_Response* studio_file(const std::string& path) const {
+    std::filesystem::path rel = std::filesystem::path(path).relative_path();
+    for (const auto& part : rel) {
+      if (part == "..") return nullptr;
+    }
+    if (path.find('\0') != std::string::npos) return nullptr;
+    std::filesystem::path file = std::filesystem::path(opts.studio_dir) / rel;
+    if (path.empty() || path.back() == '/') file /= "index.html";
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return nullptr;
+    }
+    MHD_Response* r = MHD_create_response_from_fd(static_cast<size_t>(st.st_size), fd);  // owns fd now
+    if (r == nullptr) {
+      ::close(fd);
+      return nullptr;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime_type(file));
+    return r;
+  }
+
+  // The library calls this once the headers are in (slot empty), once per piece of body as it
+  // arrives (*size > 0), and once the request is in whole (and again after a resume).
+  MHD_Result handle(MHD_Connection* c, const char* url, const char* method, const char* data, size_t* size,
+                    void** slot) {
+    if (*slot == nullptr) {
+      auto req = std::make_shared<Request>();
+      req->t0 = SteadyClock::now();
+      *slot = new RequestSlot(req);
+      const std::string path = url ? url : "";
+      const std::string verb = method ? method : "";
+      Connection* conn = connection_of(c);
+      const Endpoint* ep = nullptr;
+      for (const auto& e : endpoints) {
+        if (path == e.path) ep = &e;
+      }
+      if (conn && conn->over_cap) {
+        Answer a = unavailable(ep ? ep->name : "other", "too_many_connections",
+                               "the runner has " + std::to_string(opts.max_connections) +
+                                   " connections open; retry later");
+        a.close = true;
+        return answer(c, a);
+      }
+      if (ep == nullptr || verb != "POST") {
+        // Answered once read: an answer queued now would end the connection (see below).
+        req->path = path;
+        req->method = verb;
+        return MHD_YES;
+      }
+      req->endpoint = ep;
+      if (stopping) {
+        Answer a = unavailable(ep->name, "unavailable", "the runner is shutting down");
+        a.close = true;
+        return answer(c, a);
+      }
+      // What the headers alone decide comes before any of the body is kept: a refused request's
+      // body is read and dropped (within the request deadline), and the answer comes after it,
+      // so that the client, still sending, reads it. A client that waits for "100 Continue"
+      // is answered at once instead (the connection then ends).
+      HttpInput in = input_of(c, nullptr);
+      if (std::optional<Decoded> early = ep->before_body(c, in); early && !early->ok) {
+        req->refused = refuse(ep->name, early->refusal);
+        if (early->refusal.status == 401 && std::string(ep->name) == "events") {
+          req->refused->headers.emplace_back("WWW-Authenticate", "Bearer");
+        }
+      } else if (std::string length = header_of(c, "Content-Length");
+                 !length.empty() && std::strtoull(length.c_str(), nullptr, 10) > opts.max_body_bytes) {
+        metrics.add("shopflow_requests_rejected_total", {{"endpoint", ep->name}, {"reason", "too_large"}});
+        req->refused = too_large();
+      }
+      if (req->refused && header_of(c, "Expect").find("100-continue") != std::string::npos) {
+        req->refused->close = true;
+        return answer(c, *req->refused);
+      }
+      return MHD_YES;
+    }
+    RequestSlot req = *static_cast<RequestSlot*>(*slot);
+    if (*size > 0) {
+      // The body as it arrives (chunked or not), never held past the limit.
+      size_t n = *size;
+      *size = 0;
+      if (!req->over && !req->refused && req->endpoint != nullptr) {
+        if (n > opts.max_body_bytes - req->body.size()) {
+          req->over = true;
+          std::string().swap(req->body);
+        } else {
+          req->body.append(data, n);
+        }
+      }
+      return MHD_YES;
+    }
+    if (req->endpoint == nullptr) return answer_other(c, req->path, req->method);
+    const Endpoint& ep = *req->endpoint;
+    if (req->result) return answer(c, answer_of(ep, *req->result, req->t0));
+    if (req->refused) return answer(c, *req->refused);
+    if (req->over) {
+      Refusal r;
+      r.status = 413;
+      r.code = "too_large";
+      r.message = "the request body is over the limit of " + std::to_string(opts.max_body_bytes) + " bytes";
+      return answer(c, refuse(ep.name, r));
+    }
+    HttpInput in = input_of(c, &req->body);
+    Decoded d = ep.decode(in);
     if (d.ok) {
       auto internal = std::atomic_load(&emitted_types);
       for (size_t i = 0; i < d.events.size(); ++i) {
@@ -184,31 +441,111 @@ struct HttpServer::Impl {
         break;
       }
     }
-    if (!d.ok) {
-      refuse(endpoint, res, d.refusal);
-      return;
+    if (!d.ok) return answer(c, refuse(ep.name, d.refusal));
+    if (d.events.empty()) {
+      SubmitResult none;
+      none.ok = true;
+      return answer(c, answer_of(ep, none, req->t0));
     }
-    SubmitResult s;
-    s.ok = true;
-    if (!d.events.empty()) s = pipeline->submit(std::move(d.events));
-    if (!s.ok) {
-      metrics.add("shopflow_requests_rejected_total", {{"endpoint", endpoint}, {"reason", "unavailable"}});
-      res.set_header("Retry-After", "5");
-      reply_json(res, 503, Json{{"error", {{"code", "unavailable"}, {"message", s.error}}}});
-      return;
+    {
+      std::lock_guard<std::mutex> lock(run_mu);
+      if (stopping) {
+        Answer a = unavailable(ep.name, "unavailable", "the runner is shutting down");
+        a.close = true;
+        return answer(c, a);
+      }
+      ++answering;
+      req->submitted = true;
     }
-    metrics.add("shopflow_events_accepted_total", {{"endpoint", endpoint}}, static_cast<double>(s.accepted));
-    metrics.add("shopflow_events_duplicate_total", {{"endpoint", endpoint}}, static_cast<double>(s.duplicates));
-    metrics.observe("shopflow_request_seconds", {{"endpoint", endpoint}},
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    reply_json(res, 202, Json{{"accepted", s.accepted}, {"duplicates", s.duplicates}});
+    // The connection waits for the group commit, its thread does not: it is suspended here and
+    // resumed by the engine thread, and this is called again to answer.
+    answering_now(c);
+    MHD_suspend_connection(c);
+    auto resume = [this, c, req](SubmitResult r) {
+      std::lock_guard<std::mutex> lock(resume_mu);
+      req->result = std::move(r);
+      if (!daemon_gone) MHD_resume_connection(c);
+    };
+    if (!pipeline->submit_async(std::move(d.events), resume)) resume(SubmitResult{false, "the runner is shutting down", 0, 0});
+    return MHD_YES;
   }
 
-  bool authorized(const httplib::Request& req) const {
-    if (api_token.empty()) return true;
-    std::string want = "Bearer " + api_token;
-    std::string got = req.get_header_value("Authorization");
-    return got.size() == want.size() && CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+  Answer answer_of(const Endpoint& ep, const SubmitResult& s, SteadyClock::time_point t0) {
+    if (!s.ok) return unavailable(ep.name, "unavailable", s.error);
+    metrics.add("shopflow_events_accepted_total", {{"endpoint", ep.name}}, static_cast<double>(s.accepted));
+    metrics.add("shopflow_events_duplicate_total", {{"endpoint", ep.name}}, static_cast<double>(s.duplicates));
+    metrics.observe("shopflow_request_seconds", {{"endpoint", ep.name}},
+                    std::chrono::duration<double>(SteadyClock::now() - t0).count());
+    return json_answer(202, Json{{"accepted", s.accepted}, {"duplicates", s.duplicates}});
+  }
+
+  void completed(MHD_Connection* c, void** slot) {
+    if (*slot == nullptr) return;
+    auto* req = static_cast<RequestSlot*>(*slot);
+    if ((*req)->submitted) {
+      std::lock_guard<std::mutex> lock(run_mu);
+      --answering;
+      run_cv.notify_all();
+    }
+    delete req;
+    *slot = nullptr;
+    // The next request on this connection (or its idling) has a deadline of its own.
+    if (Connection* conn = connection_of(c)) {
+      std::lock_guard<std::mutex> lock(conn_mu);
+      conn->deadline = SteadyClock::now() + std::chrono::seconds(opts.request_deadline_seconds);
+    }
+  }
+
+  void connection_event(MHD_Connection* c, void** context, MHD_ConnectionNotificationCode what) {
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* conn = new Connection;
+      const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      conn->fd = info ? info->connect_fd : -1;
+      conn->deadline = SteadyClock::now() + std::chrono::seconds(opts.request_deadline_seconds);
+      size_t count;
+      {
+        std::lock_guard<std::mutex> lock(conn_mu);
+        conn->over_cap = connections.size() >= static_cast<size_t>(opts.max_connections);
+        connections.insert(conn);
+        count = connections.size();
+      }
+      *context = conn;
+      metrics.set("shopflow_http_connections", {}, static_cast<double>(count));
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+      // Called before the library closes the socket: the reaper never touches a reused fd.
+      auto* conn = static_cast<Connection*>(*context);
+      if (conn == nullptr) return;
+      size_t count;
+      {
+        std::lock_guard<std::mutex> lock(conn_mu);
+        connections.erase(conn);
+        count = connections.size();
+      }
+      delete conn;
+      *context = nullptr;
+      metrics.set("shopflow_http_connections", {}, static_cast<double>(count));
+    }
+  }
+
+  // Ends the connections whose request is not in whole by its deadline (a client trickling its
+  // headers or body in, or idling): shutting the socket down wakes the library, which closes it.
+  void reap_loop() {
+    std::unique_lock<std::mutex> reap_lock(reap_mu);
+    while (!reap_stop) {
+      reap_cv.wait_for(reap_lock, std::chrono::milliseconds(200));
+      auto now = SteadyClock::now();
+      size_t reaped = 0;
+      {
+        std::lock_guard<std::mutex> lock(conn_mu);
+        for (Connection* conn : connections) {
+          if (conn->reaped || conn->deadline > now || conn->fd < 0) continue;
+          ::shutdown(conn->fd, SHUT_RDWR);
+          conn->reaped = true;
+          ++reaped;
+        }
+      }
+      if (reaped > 0) metrics.add("shopflow_http_connections_closed_total", {{"reason", "deadline"}}, static_cast<double>(reaped));
+    }
   }
 
   Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
@@ -221,11 +558,79 @@ struct HttpServer::Impl {
     eo.explain = true;
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
+
+  Status start_daemon();
 };
+
+Status HttpServer::Impl::start_daemon() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(opts.port);
+  if (getaddrinfo(opts.host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+    return Error{"cannot listen on " + opts.host + ":" + port + " (not an address of this machine); choose another with --listen",
+                 "", 0, 0};
+  }
+  // Each connection is one descriptor: make room for the cap, its spares and the store's files.
+  const rlim_t wanted = static_cast<rlim_t>(opts.max_connections + kSpareConnections + 64);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
+    files.rlim_cur = std::min(wanted, files.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  MHD_AccessHandlerCallback on_request = [](void* cls, MHD_Connection* c, const char* url, const char* method,
+                                            const char*, const char* data, size_t* size, void** slot) {
+    return static_cast<Impl*>(cls)->handle(c, url, method, data, size, slot);
+  };
+  MHD_RequestCompletedCallback on_completed = [](void* cls, MHD_Connection* c, void** slot, MHD_RequestTerminationCode) {
+    static_cast<Impl*>(cls)->completed(c, slot);
+  };
+  MHD_NotifyConnectionCallback on_connection = [](void* cls, MHD_Connection* c, void** context,
+                                                  MHD_ConnectionNotificationCode what) {
+    static_cast<Impl*>(cls)->connection_event(c, context, what);
+  };
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+  if (found->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+  daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, on_request, this,
+      MHD_OPTION_SOCK_ADDR, found->ai_addr,
+      MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(std::max(1, opts.threads)),
+      MHD_OPTION_THREAD_STACK_SIZE, static_cast<size_t>(8 << 20),
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(opts.max_connections + kSpareConnections),
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(opts.request_deadline_seconds),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts.max_header_bytes,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, this,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, this,
+      MHD_OPTION_END);
+  freeaddrinfo(found);
+  if (daemon == nullptr) {
+    return Error{"cannot listen on " + opts.host + ":" + port +
+                     " (in use, or not an address of this machine); choose another with --listen",
+                 "", 0, 0};
+  }
+  return Status::Ok();
+}
 
 HttpServer::HttpServer(ServeOptions options) : impl_(std::make_unique<Impl>()) { impl_->opts = std::move(options); }
 HttpServer::~HttpServer() {
-  if (impl_->pipeline) impl_->pipeline->stop();
+  auto& s = *impl_;
+  if (s.daemon != nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(s.resume_mu);
+      s.daemon_gone = true;
+    }
+    MHD_stop_daemon(s.daemon);
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.reap_mu);
+    s.reap_stop = true;
+  }
+  s.reap_cv.notify_all();
+  if (s.reaper.joinable()) s.reaper.join();
+  if (s.pipeline) s.pipeline->stop();
 }
 
 Status HttpServer::open() {
@@ -270,67 +675,11 @@ Status HttpServer::open() {
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   s.pipeline->set_checkpointer(std::move(checkpointer.value()));
 
-  s.http.set_tcp_nodelay(true);
-  // A store sends webhooks over long-lived connections: reuse them (the library's default
-  // closes a connection after 5 requests).
-  s.http.set_keep_alive_max_count(10000);
-  s.http.set_payload_max_length(s.opts.max_body_bytes);
-  int threads = s.opts.threads;
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) {
-      reply_json(res, 413, Json{{"error", {{"code", "too_large"}, {"message", "the request body is over the limit"}}}});
-    } else if (res.status == 404 && res.body.empty()) {
-      reply_json(res, 404, Json{{"error", {{"code", "not_found"}, {"message", "no such endpoint"}}}});
-    }
-  });
-
-  s.http.Post("/v1/events", [this](const httplib::Request& req, httplib::Response& res,
-                                   const httplib::ContentReader& reader) {
-    auto& st = *impl_;
-    auto token = [&](const HttpInput&) -> std::optional<Decoded> {
-      if (st.authorized(req)) return std::nullopt;
-      res.set_header("WWW-Authenticate", "Bearer");
-      return Decoded::refuse(401, "unauthorized", "missing or wrong bearer token");
-    };
-    st.ingest("events", req, res, reader, token,
-              [&](const HttpInput& in) { return decode_cloudevents(in, st.limits); });
-  });
-  s.http.Post("/webhooks/shopify", [this](const httplib::Request& req, httplib::Response& res,
-                                          const httplib::ContentReader& reader) {
-    auto& st = *impl_;
-    st.ingest("shopify", req, res, reader, [&](const HttpInput& in) { return shopify_refusal_before_body(in, st.secrets); },
-              [&](const HttpInput& in) { return decode_shopify(in, st.secrets, st.limits); });
-  });
-  s.http.Post("/webhooks/woocommerce", [this](const httplib::Request& req, httplib::Response& res,
-                                              const httplib::ContentReader& reader) {
-    auto& st = *impl_;
-    st.ingest("woocommerce", req, res, reader,
-              [&](const HttpInput& in) { return woocommerce_refusal_before_body(in, st.secrets); },
-              [&](const HttpInput& in) { return decode_woocommerce(in, st.secrets, st.limits); });
-  });
-  s.http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  s.http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    bool ready = !impl_->stopping.load() && impl_->pipeline->healthy();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "not ready\n", "text/plain");
-  });
-  s.http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(impl_->metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (!s.opts.studio_dir.empty()) {
-    if (!std::filesystem::is_directory(s.opts.studio_dir)) {
-      return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
-    }
-    s.http.set_mount_point("/", s.opts.studio_dir);
-    s.http.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
-    s.http.set_file_extension_and_mimetype_mapping("data", "application/octet-stream");
+  if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
+    return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
   }
-  if (!s.http.bind_to_port(s.opts.host.c_str(), s.opts.port)) {
-    return Error{"cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) +
-                     " (in use, or not an address of this machine); choose another with --listen",
-                 "", 0, 0};
-  }
+  s.make_endpoints();
+  if (auto st = s.start_daemon(); !st) return st;
   if (s.secrets.shopify.empty()) log_warn("Shopify webhooks will be refused: SHOPFLOW_SHOPIFY_SECRET is not set", {});
   if (s.api_token.empty()) log_warn("/v1/events takes no token: SHOPFLOW_API_TOKEN is not set (loopback only)", {});
   return Status::Ok();
@@ -339,26 +688,64 @@ Status HttpServer::open() {
 int HttpServer::run() {
   auto& s = *impl_;
   s.pipeline->start();
+  s.reaper = std::thread([&s] { s.reap_loop(); });
   log_info("serving", {{"bundle", s.opts.bundle.name},
                        {"version", s.opts.bundle.version},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
                        {"db", s.opts.db_path},
                        {"studio", s.opts.studio_dir}});
-  bool ok = s.http.listen_after_bind();
+  {
+    std::unique_lock<std::mutex> lock(s.run_mu);
+    s.run_cv.wait(lock, [&] { return s.quiesced; });
+    // The requests whose events were submitted are answered; nothing else is waited for.
+    if (!s.run_cv.wait_for(lock, Impl::kAnswerGrace, [&] { return s.answering == 0; })) {
+      // The store is slow: the pipeline finishes what it was given (resuming those requests),
+      // and the library may be stopped only once no connection is left suspended.
+      lock.unlock();
+      s.pipeline->stop();
+      lock.lock();
+      s.run_cv.wait_for(lock, std::chrono::seconds(1), [&] { return s.answering == 0; });
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.resume_mu);
+    s.daemon_gone = true;
+  }
+  MHD_stop_daemon(s.daemon);
+  s.daemon = nullptr;
+  if (s.quiesced_fd >= 0) ::close(s.quiesced_fd);
+  {
+    std::lock_guard<std::mutex> lock(s.reap_mu);
+    s.reap_stop = true;
+  }
+  s.reap_cv.notify_all();
+  s.reaper.join();
   s.pipeline->stop();
   log_info("stopped", {});
-  return ok || s.stopping ? 0 : 1;
+  return 0;
 }
 
 void HttpServer::stop() {
-  impl_->stopping = true;
-  impl_->http.stop();
+  auto& s = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(s.run_mu);
+    if (s.stopping) return;
+    s.stopping = true;
+  }
+  // No new connection: the listening socket is no longer watched (closed once stopped).
+  int fd = s.daemon != nullptr ? MHD_quiesce_daemon(s.daemon) : -1;
+  {
+    std::lock_guard<std::mutex> lock(s.run_mu);
+    s.quiesced_fd = fd;
+    s.quiesced = true;
+  }
+  s.run_cv.notify_all();
 }
 
 void HttpServer::abandon() {
   impl_->pipeline->stop();
-  log_warn("stopped without waiting for clients still sending", {});
+  log_warn("stopped without answering requests still waiting for the store", {});
 }
 
 void HttpServer::reload() {

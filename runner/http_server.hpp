@@ -1,10 +1,13 @@
-// The HTTP face of `shopflow serve` (cpp-httplib):
+// The HTTP face of `shopflow serve` (libmicrohttpd, event-driven: a few threads each watch their
+// connections with epoll, so a slow or idle client holds no thread):
 //   POST /v1/events          CloudEvents (structured, batch, binary), bearer token
 //   POST /webhooks/shopify   Shopify webhooks, HMAC-verified
 //   POST /webhooks/woocommerce
 //   GET  /healthz /readyz /metrics
 //   GET  /                   the studio's static files, when --studio is given
-// A request is answered 202 only after its events are durably committed (see Pipeline).
+// A request is answered 202 only after its events are durably committed (see Pipeline); while it
+// waits for the commit its connection is suspended, not its thread. Bounds on what a client can
+// hold: ServeOptions' connection cap (503 past it), the request deadline, the header memory.
 #pragma once
 
 #include <memory>
@@ -25,7 +28,10 @@ struct ServeOptions {
   std::string config_path;  // "" = defaults (file delivery next to the database)
   size_t max_body_bytes = 1 << 20;
   size_t max_wal_bytes = 64 << 20;  // the write-ahead log's bound (see PipelineOptions)
-  int threads = 16;
+  int threads = 2;                  // threads watching connections (each with its own epoll set)
+  int max_connections = 1000;       // open connections served; those past it are answered 503
+  int request_deadline_seconds = 10;  // for a whole request (headers and body), and for idling
+  size_t max_header_bytes = 64 << 10;  // a request line and its headers, together
 };
 
 class HttpServer {
@@ -38,10 +44,12 @@ class HttpServer {
   Status open();
   // Serves until stop(); returns the process exit code.
   int run();
-  // Asks run() to return after in-flight requests finish and queued commits are done.
+  // Asks run() to return: no new connection is taken and no new request is submitted; the
+  // requests whose commit was submitted are answered, every connection is then closed (a
+  // client still sending is not waited for), and queued commits are done.
   void stop();
-  // After stop(), for clients that do not finish: finishes the commits already submitted (their
-  // requests are not answered) and stops the engine, without waiting for the HTTP workers. The
+  // After stop(), when run() has not returned in time (the store does not answer): finishes the
+  // commits already submitted (their requests are not answered) and stops the engine. The
   // process must then exit.
   void abandon();
   // Re-reads the bundle file; swaps it in only when it validates (else logs and keeps the old).

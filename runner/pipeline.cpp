@@ -1,6 +1,7 @@
 #include "pipeline.hpp"
 
 #include <chrono>
+#include <future>
 #include <map>
 
 #include "log.hpp"
@@ -94,16 +95,25 @@ void Pipeline::stop() {
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
-SubmitResult Pipeline::submit(std::vector<Event> events) {
+bool Pipeline::submit_async(std::vector<Event> events, std::function<void(SubmitResult)> done) {
   Pending p;
   p.events = std::move(events);
-  auto fut = p.done.get_future();
+  p.done = std::move(done);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return SubmitResult{false, "the runner is shutting down", 0, 0};
+    if (stopping_) return false;
     queue_.push_back(std::move(p));
   }
   engine_cv_.notify_one();
+  return true;
+}
+
+SubmitResult Pipeline::submit(std::vector<Event> events) {
+  auto promise = std::make_shared<std::promise<SubmitResult>>();
+  auto fut = promise->get_future();
+  if (!submit_async(std::move(events), [promise](SubmitResult r) { promise->set_value(std::move(r)); })) {
+    return SubmitResult{false, "the runner is shutting down", 0, 0};
+  }
   return fut.get();
 }
 
@@ -129,7 +139,7 @@ void Pipeline::commit(std::vector<Pending>& batch) {
   if (!r) {
     healthy_ = false;
     log_error("commit failed", {{"error", r.error().message}, {"events", all.size()}});
-    for (auto& p : batch) p.done.set_value(SubmitResult{false, "the store failed: " + r.error().message, 0, 0});
+    for (auto& p : batch) p.done(SubmitResult{false, "the store failed: " + r.error().message, 0, 0});
     return;
   }
   healthy_ = true;
@@ -144,7 +154,7 @@ void Pipeline::commit(std::vector<Pending>& batch) {
         ++s.duplicates;
       }
     }
-    p.done.set_value(s);
+    p.done(s);
   }
 }
 

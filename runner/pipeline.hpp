@@ -1,6 +1,6 @@
 // The runner's moving parts around the single-threaded engine:
-//   - HTTP threads call submit(): their events join the next group commit, and submit()
-//     returns only once that commit is durable (then the request is answered 202);
+//   - the HTTP server calls submit_async(): its events join the next group commit, and it is
+//     called back once that commit is durable (then the request is answered 202);
 //   - the engine thread owns the Engine: commits queued events in one transaction, runs
 //     workflows for them, fires due timers and schedules, records delivery outcomes;
 //   - the dispatcher thread delivers effects from the outbox through the Deliverer, with
@@ -13,7 +13,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -66,7 +65,11 @@ class Pipeline {
   // Stops taking work, finishes every submitted commit, and joins the threads.
   void stop();
 
-  // Blocks until `events` are durably in the inbox (or the store failed).
+  // Queues `events` for the next group commit and returns at once; `done` is called on the
+  // engine thread once they are durably in the inbox (or the store failed). False, and `done` is
+  // not called, when the pipeline is stopping.
+  bool submit_async(std::vector<Event> events, std::function<void(SubmitResult)> done);
+  // Blocks until `events` are durably in the inbox (or the store failed, or it is stopping).
   SubmitResult submit(std::vector<Event> events);
 
   // Swaps in a new engine (bundle reload); runs on the engine thread between batches.
@@ -77,7 +80,7 @@ class Pipeline {
  private:
   struct Pending {
     std::vector<Event> events;
-    std::promise<SubmitResult> done;
+    std::function<void(SubmitResult)> done;
   };
   struct Outcome {
     EffectRow effect;

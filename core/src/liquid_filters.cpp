@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "liquid_internal.hpp"
+#include "shopflow/currency.hpp"
 
 namespace shopflow::liquid::detail {
 
@@ -1011,14 +1012,22 @@ Value f_json(Renderer&, const Value& in, const Args&) {
 
 // [SECTION] Money
 
-// An amount as an exact decimal rounded to cents: sign, whole units, cents.
+// An amount as an exact decimal rounded to `places` digits (the currency's minor units):
+// sign, whole units, and the fraction as an integer of `places` digits.
 struct Amount {
   bool negative = false;
   u128 units = 0;
-  int cents = 0;
+  u128 fraction = 0;
+  int places = 2;
 };
 
-bool to_amount(const Value& v, Amount& out) {
+u128 ten_to(int places) {
+  u128 p = 1;
+  for (int k = 0; k < places; ++k) p *= 10;
+  return p;
+}
+
+bool to_amount(const Value& v, int places, Amount& out) {
   Num n;
   if (v.kind == Kind::Int) {
     n.t = Num::T::Int;
@@ -1033,17 +1042,18 @@ bool to_amount(const Value& v, Amount& out) {
     return false;
   }
   if (n.t == Num::T::Dbl) return false;
-  Num rounded = num_round(n, 2);
+  Num rounded = num_round(n, places);
   i128 coef = rounded.coef;
   int scale = rounded.t == Num::T::Int ? 0 : rounded.scale;
-  while (scale < 2) {
+  while (scale < places) {
     coef *= 10;
     ++scale;
   }
   out.negative = coef < 0;
   u128 mag = static_cast<u128>(coef < 0 ? -coef : coef);
-  out.units = mag / 100;
-  out.cents = static_cast<int>(mag % 100);
+  out.places = places;
+  out.units = mag / ten_to(places);
+  out.fraction = mag % ten_to(places);
   return true;
 }
 
@@ -1065,8 +1075,9 @@ std::string group_digits(u128 units, const char* sep) {
 // Shopify's placeholders: amount, amount_no_decimals, amount_with_comma_separator,
 // amount_no_decimals_with_comma_separator, amount_with_apostrophe_separator,
 // amount_no_decimals_with_space_separator, amount_with_space_separator,
-// amount_with_period_and_space_separator.
-bool format_amount(std::string_view kind, Amount a, std::string& out) {
+// amount_with_period_and_space_separator. The decimals are the amount's places (the
+// currency's minor units); `no_trailing_zeros` drops them when they are all zero.
+bool format_amount(std::string_view kind, Amount a, bool no_trailing_zeros, std::string& out) {
   const char* thousands = ",";
   const char* decimal = ".";
   bool decimals = true;
@@ -1094,16 +1105,15 @@ bool format_amount(std::string_view kind, Amount a, std::string& out) {
   }
   if (!decimals) {
     // Round half up to whole units.
-    if (a.cents >= 50) a.units += 1;
-    a.cents = 0;
+    if (a.places > 0 && a.fraction * 2 >= ten_to(a.places)) a.units += 1;
+    a.fraction = 0;
   }
   out.clear();
-  if (a.negative && (a.units != 0 || a.cents != 0)) out += '-';
+  if (a.negative && (a.units != 0 || a.fraction != 0)) out += '-';
   out += group_digits(a.units, thousands);
-  if (decimals) {
+  if (decimals && a.places > 0 && !(no_trailing_zeros && a.fraction == 0)) {
     out += decimal;
-    out += static_cast<char>('0' + a.cents / 10);
-    out += static_cast<char>('0' + a.cents % 10);
+    for (u128 p = ten_to(a.places - 1); p > 0; p /= 10) out += static_cast<char>('0' + static_cast<int>(a.fraction / p % 10));
   }
   return true;
 }
@@ -1120,11 +1130,7 @@ std::string apply_money_format(std::string_view format, const Amount& a, bool no
     out.append(format.substr(i, open - i));
     std::string_view kind = trim(format.substr(open + 2, close - open - 2));
     std::string text;
-    if (format_amount(kind, a, text)) {
-      if (no_trailing_zeros && a.cents == 0 && text.size() > 3) {
-        char d = text[text.size() - 3];
-        if (d == '.' || d == ',') text.resize(text.size() - 3);
-      }
+    if (format_amount(kind, a, no_trailing_zeros, text)) {
       out += text;
     } else {
       out.append(format.substr(open, close + 2 - open));
@@ -1135,28 +1141,67 @@ std::string apply_money_format(std::string_view format, const Amount& a, bool no
   return out;
 }
 
-Value money_impl(const Value& in, const std::string& format, bool no_trailing_zeros) {
+// How one call writes money: the bundle's formats with cents when no currency is given, else
+// the currency's (a code the table does not hold: two decimals and the code after the amount).
+struct MoneyStyle {
+  std::string format;
+  std::string with_currency;
+  int places = 2;
+};
+
+MoneyStyle money_style(Renderer& r, const char* filter, const Args& a) {
+  MoneyStyle style{r.options().money_format, r.options().money_with_currency_format, 2};
+  const Value& cur = arg(a, 0);
+  if (cur.is_nil() || (cur.kind == Kind::Str && trim(cur.s).empty())) return style;
+  if (cur.kind != Kind::Str) {
+    fail(std::string(filter) + ": the currency must be a code such as \"USD\", not " + inspect(cur));
+  }
+  std::string code(trim(cur.s));
+  for (char& ch : code) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+  if (!is_currency_code(code)) {
+    fail(std::string(filter) + ": " + inspect(cur) + " is not a currency code (three letters, ISO 4217, such as \"USD\")");
+  }
+  if (const Currency* c = find_currency(code)) {
+    style.format = c->money_format;
+    style.with_currency = c->money_with_currency_format;
+    style.places = c->minor_units;
+  } else {
+    style.format = "{{amount_with_comma_separator}} " + code;
+    style.with_currency = style.format;
+  }
+  return style;
+}
+
+Value money_impl(const char* filter, const Value& in, const std::string& format, int places, bool no_trailing_zeros) {
   if (in.is_nil()) return Value::nil();
   Amount a;
-  if (!to_amount(in, a)) fail("money: " + inspect(in) + " is not an amount (expected a decimal such as \"49.90\")");
+  if (!to_amount(in, places, a)) {
+    fail(std::string(filter) + ": " + inspect(in) + " is not an amount (expected a decimal such as \"49.90\")");
+  }
   return Value::str(apply_money_format(format, a, no_trailing_zeros));
 }
 
-Value f_money(Renderer& r, const Value& in, const Args&) { return money_impl(in, r.options().money_format, false); }
-Value f_money_with_currency(Renderer& r, const Value& in, const Args&) {
-  return money_impl(in, r.options().money_with_currency_format, false);
+Value f_money(Renderer& r, const Value& in, const Args& a) {
+  MoneyStyle s = money_style(r, "money", a);
+  return money_impl("money", in, s.format, s.places, false);
 }
-Value f_money_without_trailing_zeros(Renderer& r, const Value& in, const Args&) {
-  return money_impl(in, r.options().money_format, true);
+Value f_money_with_currency(Renderer& r, const Value& in, const Args& a) {
+  MoneyStyle s = money_style(r, "money_with_currency", a);
+  return money_impl("money_with_currency", in, s.with_currency, s.places, false);
 }
-Value f_money_without_currency(Renderer& r, const Value& in, const Args&) {
-  // The shop's amount style (the first {{amount...}} placeholder) without symbols.
-  std::string_view fmt = r.options().money_format;
+Value f_money_without_trailing_zeros(Renderer& r, const Value& in, const Args& a) {
+  MoneyStyle s = money_style(r, "money_without_trailing_zeros", a);
+  return money_impl("money_without_trailing_zeros", in, s.format, s.places, true);
+}
+Value f_money_without_currency(Renderer& r, const Value& in, const Args& a) {
+  // The amount style of the format (its first {{amount...}} placeholder) without symbols.
+  MoneyStyle s = money_style(r, "money_without_currency", a);
+  std::string_view fmt = s.format;
   std::string kind = "amount";
   size_t open = fmt.find("{{");
   size_t close = open == std::string_view::npos ? open : fmt.find("}}", open + 2);
   if (close != std::string_view::npos) kind = std::string(trim(fmt.substr(open + 2, close - open - 2)));
-  return money_impl(in, "{{" + kind + "}}", false);
+  return money_impl("money_without_currency", in, "{{" + kind + "}}", s.places, false);
 }
 
 // [SECTION] The filter table
@@ -1193,10 +1238,10 @@ const FilterDef kFilters[] = {
     {"map", f_map, 1, 1, false},
     {"minus", f_minus, 1, 1, false},
     {"modulo", f_modulo, 1, 1, false},
-    {"money", f_money, 0, 0, false},
-    {"money_with_currency", f_money_with_currency, 0, 0, false},
-    {"money_without_currency", f_money_without_currency, 0, 0, false},
-    {"money_without_trailing_zeros", f_money_without_trailing_zeros, 0, 0, false},
+    {"money", f_money, 0, 1, false},
+    {"money_with_currency", f_money_with_currency, 0, 1, false},
+    {"money_without_currency", f_money_without_currency, 0, 1, false},
+    {"money_without_trailing_zeros", f_money_without_trailing_zeros, 0, 1, false},
     {"newline_to_br", f_newline_to_br, 0, 0, false},
     {"plus", f_plus, 1, 1, false},
     {"prepend", f_prepend, 1, 1, false},

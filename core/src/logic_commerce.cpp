@@ -1,11 +1,13 @@
 // Shopflow's commerce operators for JSON Logic: exact money (decimal.hpp), Shopify-style
 // tag lists, ISO 8601 time arithmetic (timeutil.hpp) and table lookups. Registered in the
 // table in condition.cpp; documented in workflows/CONDITIONS.md.
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "logic_internal.hpp"
+#include "shopflow/currency.hpp"
 #include "shopflow/decimal.hpp"
 #include "shopflow/time_zone.hpp"
 #include "shopflow/timeutil.hpp"
@@ -47,14 +49,36 @@ bool money_out(Ctx& c, const Node& n, const Result<Decimal>& d, Value& out) {
   return true;
 }
 
-bool places_arg(const Node& n, Ctx& c, const Args& a, std::size_t i, int max, int* places) {
+// Reads a currency code ("JPY", "bhd") as its ISO 4217 minor units; a code the currency table
+// does not hold has 2. False (and a failure) when `v` is not a three-letter code.
+bool currency_places(const Node& n, Ctx& c, const Json& v, int* places) {
+  std::string code = v.is_string() ? v.get<std::string>() : std::string();
+  for (char& ch : code) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+  if (!is_currency_code(code)) {
+    return c.fail(n, kInvalidArguments,
+                  op_name(n) + " needs a currency code such as \"USD\" (ISO 4217), not " + describe(v));
+  }
+  const Currency* known = find_currency(code);
+  *places = known ? known->minor_units : 2;
+  return true;
+}
+
+// A number of places, or a currency code standing for its minor units (then `*exact` is set:
+// the result shows exactly that many digits, "1.500" in BHD).
+bool places_arg(const Node& n, Ctx& c, const Args& a, std::size_t i, int max, int* places, bool* exact) {
   *places = 2;
+  *exact = false;
   if (i >= a.size() || a[i].is_null()) return true;
+  if (a[i].is_string() && a[i].get_ref<const std::string&>().size() == 3 &&
+      std::isalpha(static_cast<unsigned char>(a[i].get_ref<const std::string&>()[0]))) {
+    *exact = true;
+    return currency_places(n, c, a[i], places);
+  }
   double d = to_number(a[i]);
   if (is_nan(d) || d < 0 || d > max || std::floor(d) != d) {
     return c.fail(n, kInvalidArguments,
-                  op_name(n) + " needs a whole number of places from 0 to " + std::to_string(max) + ", not " +
-                      describe(a[i]));
+                  op_name(n) + " needs a whole number of places from 0 to " + std::to_string(max) +
+                      " or a currency code such as \"JPY\", not " + describe(a[i]));
   }
   *places = static_cast<int>(d);
   return true;
@@ -327,7 +351,18 @@ const Json* field_of(const Json& item, const std::string* name, const std::vecto
 
 }  // namespace
 
-bool op_money(const Node& n, Ctx& c, Value& out) { return fold(n, c, out, Fold::Add); }
+bool op_money(const Node& n, Ctx& c, Value& out) {
+  Args a;
+  if (!a.collect(n, c)) return false;
+  Decimal x;
+  if (!to_decimal(n, c, a[0], 0, &x)) return false;
+  if (a.size() < 2 || a[1].is_null()) return money_out(c, n, x, out);
+  // In a currency: rounded half up to its minor units, shown with exactly that many digits.
+  int places;
+  if (!currency_places(n, c, a[1], &places)) return false;
+  out.set(x.round(places).to_money_string(places));
+  return true;
+}
 bool op_money_add(const Node& n, Ctx& c, Value& out) { return fold(n, c, out, Fold::Add); }
 bool op_money_sub(const Node& n, Ctx& c, Value& out) { return fold(n, c, out, Fold::Sub); }
 bool op_money_mul(const Node& n, Ctx& c, Value& out) { return fold(n, c, out, Fold::Mul); }
@@ -339,14 +374,15 @@ bool op_money_div(const Node& n, Ctx& c, Value& out) {
   if (!a.collect(n, c)) return false;
   Decimal x, y;
   int places;
+  bool exact;
   Rounding mode;
-  if (!to_decimal(n, c, a[0], 0, &x) || !to_decimal(n, c, a[1], 1, &y) || !places_arg(n, c, a, 2, 18, &places) ||
+  if (!to_decimal(n, c, a[0], 0, &x) || !to_decimal(n, c, a[1], 1, &y) || !places_arg(n, c, a, 2, 18, &places, &exact) ||
       !rounding_arg(n, c, a, 3, &mode)) {
     return false;
   }
   auto r = x.div(y, places, mode);
   if (!r) return c.fail(n, kNaN, op_name(n) + ": " + r.error().message);
-  out.set(r.value().to_money_string(places < 2 ? places : 2));
+  out.set(r.value().to_money_string(exact || places < 2 ? places : 2));
   return true;
 }
 
@@ -355,8 +391,9 @@ bool op_money_round(const Node& n, Ctx& c, Value& out) {
   if (!a.collect(n, c)) return false;
   Decimal x;
   int places;
+  bool exact;
   Rounding mode;
-  if (!to_decimal(n, c, a[0], 0, &x) || !places_arg(n, c, a, 1, 38, &places) || !rounding_arg(n, c, a, 2, &mode)) {
+  if (!to_decimal(n, c, a[0], 0, &x) || !places_arg(n, c, a, 1, 38, &places, &exact) || !rounding_arg(n, c, a, 2, &mode)) {
     return false;
   }
   // Shown with exactly `places` digits (0 places: "50").

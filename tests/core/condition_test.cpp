@@ -140,6 +140,29 @@ TEST_CASE("JSON Logic: money operators are exact") {
   CHECK(failure(R"({"money_sum": [{"var": "items"}, "p"]})", R"({"items": [{"p": "x"}]})").message.find("item 0 field \"p\"") != std::string::npos);
 }
 
+TEST_CASE("JSON Logic: money operators round to a currency's minor units") {
+  const Case cases[] = {
+      {R"({"money": [{"var": "total_price"}, {"var": "currency"}]})", R"({"total_price": "409.94", "currency": "USD"})",
+       R"("409.94")"},
+      {R"({"money": ["1234.5", "EUR"]})", "{}", R"("1234.50")"},
+      {R"({"money": ["0.125", "GBP"]})", "{}", R"("0.13")"},
+      {R"({"money": ["1234.5", "JPY"]})", "{}", R"("1235")"},
+      {R"({"money": ["1234.5", "BHD"]})", "{}", R"("1234.500")"},
+      {R"({"money": ["0.0005", "bhd"]})", "{}", R"("0.001")"},
+      {R"({"money": ["1.005", "XYZ"]})", "{}", R"("1.01")"},
+      {R"({"money": ["1.5", null]})", "{}", R"("1.50")"},
+      {R"({"money_round": [{"money_mul": ["19.99", "0.15"]}, "JPY"]})", "{}", R"("3")"},
+      {R"({"money_round": ["2.3455", "BHD", "half_even"]})", "{}", R"("2.346")"},
+      {R"({"money_round": ["2", "BHD"]})", "{}", R"("2.000")"},
+      {R"({"money_div": ["100", 3, "BHD"]})", "{}", R"("33.333")"},
+      {R"({"money_div": ["1000", 3, "JPY"]})", "{}", R"("333")"},
+      {R"({"money_div": ["100", 3, "USD"]})", "{}", R"("33.33")"},
+  };
+  check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+  CHECK(failure(R"({"money": ["1", "dollars"]})", "{}").message.find("currency code such as \"USD\"") != std::string::npos);
+  CHECK(failure(R"({"money_round": ["1", "x"]})", "{}").message.find("or a currency code") != std::string::npos);
+}
+
 TEST_CASE("JSON Logic: tag operators") {
   const char* data = R"({"tags": "Wholesale, vip ,EU,, vip", "list": ["a", " B "]})";
   const Case cases[] = {

@@ -106,6 +106,40 @@ TEST_CASE("liquid: date shows times on the store's clock, daylight saving includ
             .message.find("did you mean Europe/Berlin") != std::string::npos);
 }
 
+TEST_CASE("liquid: money filters take the amount's currency: its minor units, symbol and format") {
+  const char* usd_order = R"({"order":{"total_price":"409.94","currency":"USD"}})";
+  liquid::Options euro;  // a shop whose own format is the euro's: a currency argument overrides it
+  euro.money_format = "€{{amount_with_comma_separator}}";
+  euro.money_with_currency_format = "€{{amount_with_comma_separator}} EUR";
+  run_table({
+      {"USD from the order", "{{ order.total_price | money: order.currency }}", usd_order, "$409.94"},
+      {"USD with currency", "{{ order.total_price | money_with_currency: order.currency }}", usd_order, "$409.94 USD"},
+      {"no currency: the bundle's format", "{{ order.total_price | money }}", usd_order, "€409,94"},
+      {"missing currency: the bundle's format", "{{ '5' | money: order.nothing }}", usd_order, "€5,00"},
+      {"EUR", "{{ '1234.5' | money: 'EUR' }}", "{}", "€1.234,50"},
+      {"EUR with currency", "{{ '1234.5' | money_with_currency: 'EUR' }}", "{}", "€1.234,50 EUR"},
+      {"GBP", "{{ '1234.5' | money: 'GBP' }}", "{}", "£1,234.50"},
+      {"GBP with currency", "{{ '0.5' | money_with_currency: 'GBP' }}", "{}", "£0.50 GBP"},
+      {"JPY has no minor units", "{{ '1234.5' | money: 'JPY' }}", "{}", "¥1,235"},
+      {"JPY with currency", "{{ 409 | money_with_currency: 'JPY' }}", "{}", "¥409 JPY"},
+      {"JPY without trailing zeros", "{{ '1000' | money_without_trailing_zeros: 'JPY' }}", "{}", "¥1,000"},
+      {"BHD has three", "{{ '1234.5' | money: 'BHD' }}", "{}", "1,234.500 BD"},
+      {"BHD rounds to fils", "{{ '0.0005' | money_with_currency: 'BHD' }}", "{}", "0.001 BHD"},
+      {"BHD without currency", "{{ '1234.5678' | money_without_currency: 'BHD' }}", "{}", "1,234.568"},
+      {"BHD without trailing zeros", "{{ '2' | money_without_trailing_zeros: 'BHD' }}", "{}", "2 BD"},
+      {"lower-case code", "{{ '3' | money: 'usd' }}", "{}", "$3.00"},
+      {"unknown code: two decimals and the code", "{{ '1234.5' | money: 'XYZ' }}", "{}", "1.234,50 XYZ"},
+      {"unknown code with currency", "{{ '1234.5' | money_with_currency: 'XYZ' }}", "{}", "1.234,50 XYZ"},
+  },
+            euro);
+  liquid::Options whole;
+  whole.money_format = "{{amount_no_decimals}} kr";
+  CHECK(render("{{ '12345' | money_without_trailing_zeros }}", Json::object(), whole) == "12,345 kr");
+  CHECK(failure_of("{{ '1' | money: 'dollars' }}", Json::object()).message.find("\"dollars\" is not a currency code") !=
+        std::string::npos);
+  CHECK(failure_of("{{ '1' | money: 840 }}", Json::object()).message.find("a code such as \"USD\"") != std::string::npos);
+}
+
 TEST_CASE("liquid: json filter writes compact JSON of any value") {
   run_table({
       {"object keeps key order", "{{ o | json }}", R"({"o":{"b":1,"a":[true,null,"x"]}})", R"({"b":1,"a":[true,null,"x"]})"},

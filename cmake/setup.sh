@@ -11,7 +11,7 @@ packages=(
   libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libmimalloc-dev emscripten nodejs npm tcl chromium clang libclang-rt-14-dev xz-utils curl ca-certificates
   prometheus  # promtool checks /metrics in the runner tests
   wrk         # the load generator of tests/bench/http_bench.sh
-  nginx       # the HTTPS reverse proxy of deploy/nginx-shopflow.conf, which tests/serve runs
+  nginx       # the HTTPS reverse proxy of workflows/deploy/nginx-shopflow.conf, which tests/serve runs
   xxhash      # xxhsum, which checks the trace hash in the CLI tests
   fonts-inter fonts-jetbrains-mono  # the studio's UI and code fonts, packed into its page data
 )

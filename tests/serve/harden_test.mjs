@@ -284,7 +284,7 @@ await t.test('SIGTERM stops the runner within its grace period while clients tri
   assert.ok(r.runs().some((x) => x.event === ceKey('s-1')));
 });
 
-// Starts nginx with deploy/nginx-shopflow.conf in front of `upstreamPort`, on a free port, with a
+// Starts nginx with workflows/deploy/nginx-shopflow.conf in front of `upstreamPort`, on a free port, with a
 // certificate made for the test; returns { url, ca, stop }.
 async function startNginx(upstreamPort) {
   const dir = tempDir('nginx');
@@ -293,7 +293,7 @@ async function startNginx(upstreamPort) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
   const port = await freePort();
-  const recipe = fs.readFileSync(path.join(here, '../../deploy/nginx-shopflow.conf'), 'utf8')
+  const recipe = fs.readFileSync(path.join(here, '../../workflows/deploy/nginx-shopflow.conf'), 'utf8')
     .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${upstreamPort};`)
     .replace('listen 443 ssl http2;', `listen 127.0.0.1:${port} ssl http2;`)
     .replace('listen [::]:443 ssl http2;', '')

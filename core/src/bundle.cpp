@@ -2,6 +2,7 @@
 // conditions that compile, templates that parse, actions and their parameters, schedules,
 // durations, references to steps and tables. Every problem is reported, none stops the check.
 #include "shopflow/bundle.hpp"
+#include "edit_distance.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -56,20 +57,6 @@ bool valid_event_type(const std::string& s) {
 
 bool is_template_text(const std::string& s) {
   return s.find("{{") != std::string::npos || s.find("{%") != std::string::npos;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 // The candidate nearest to `name` when it is close enough to be a likely typo, else "".

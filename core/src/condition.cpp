@@ -9,6 +9,7 @@
 #include <exception>
 #include <new>
 
+#include "edit_distance.hpp"
 #include "logic_internal.hpp"
 #include "shopflow/condition.hpp"
 
@@ -226,20 +227,6 @@ struct Compiler {
     error_type = type;
     error = std::move(message);
     return false;
-  }
-
-  static std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j) {
-        std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      }
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
   }
 
   // The closest operator name, when one is close enough to be a likely typo.

@@ -68,6 +68,15 @@ struct TestsState {
   int revision = -1;     // the revision tested
   std::vector<TestOutcome> outcomes;
   double ms = 0;
+  // A failed test's run, opened at the step where it went wrong (panel_tests.cpp): the test's
+  // index, its simulation's trace, the run and step shown, and whether to scroll to the step.
+  int open_test = -1;
+  Json open_trace;
+  std::string open_error;  // why the test's simulation could not be shown, "" when it was
+  int open_run = -1;
+  std::string open_run_id;
+  std::string open_step;
+  bool open_scroll = false;
 };
 
 struct CompareJob;  // panel_compare.cpp
@@ -150,6 +159,8 @@ struct StudioState {
   // Where some widgets were drawn last frame (x, y, w, h in CSS pixels), by name, so the
   // browser tests can click and type through the UI like a user.
   std::map<std::string, std::vector<float>> widgets;
+  // The why-sentences of the decisions shown in run traces last frame (run_trace.cpp), for the same.
+  std::vector<std::string> why_drawn;
 
   int frames = 0;  // frames drawn so far; the tests wait for the first
   int edit_revision = -1;  // the last revision seen by the saver, and when it was first seen (ms)

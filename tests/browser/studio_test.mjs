@@ -162,6 +162,10 @@ try {
       assert.equal(why.sim.selectedRun, 'remind-abandoned-checkout:chk-1001');
       assert.ok(why.widgets['run.step:first-reminder'], 'the run lists the reminder it sent');
     });
+    // The why of the decision also as a sentence, from the studio's own report of what it drew.
+    check('the decision says why in words', () => assert.ok(
+      why.why.some((w) => w.startsWith('Took else because') && w.includes('steps.wait-order.resumed_by ("timeout") is not "event"')),
+      JSON.stringify(why.why)));
 
     // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
     // now gets a reminder too.
@@ -239,6 +243,29 @@ try {
     await waitSimDone(afterCond.revision);
     const condEmails = emails(await status());
     check(`changing the condition changes the email count (${waitEmails} -> ${condEmails})`, () => assert.notEqual(condEmails, waitEmails));
+
+    // The edit breaks a self-test; its line opens the run at the decision that went wrong.
+    await click('tab.Tests');
+    await click('tests.run');
+    await waitFor(() => window.shopflow.status().tests.ran, null);
+    const failing = await status();
+    const failedLine = Object.keys(failing.widgets).find((k) => k.startsWith('tests.open:'));
+    check(`the condition edit fails a self-test (${failing.tests.passed} of ${failing.tests.count} pass)`, () => assert.ok(failedLine));
+    if (failedLine) {
+      await click(failedLine);
+      await frames(3);
+      const openedTest = await status();
+      check('a failed test opens its run at the step where it went wrong', () => {
+        assert.ok(openedTest.tests.openRun, 'no run opened');
+        assert.equal(openedTest.tests.openStep, 'ordered-early');
+        assert.ok(openedTest.widgets[`run.step:${openedTest.tests.openStep}`], 'the step is not shown');
+      });
+      check('and says why in words', () => assert.ok(
+        openedTest.why.some((w) => w.startsWith('Took else because') && w.includes('is not "nothing"')), JSON.stringify(openedTest.why)));
+      await shot('tests-failed-run');
+    }
+    await click('tab.Simulator');
+
     text = await page.evaluate(() => window.shopflow.bundleText());
     check('the edited bundle holds the new timeout and value', () => { assert.match(text, /"timeout": "PT2H"/); assert.match(text, /"nothing"/); });
 

@@ -59,6 +59,7 @@ struct InspectorState {
   int field_kinds_serial = -1;
   std::string field_kinds_type;
   std::string field_filter;
+  std::map<std::string, std::string> chip_text;  // what is typed to add to a list value, by widget
 };
 
 struct TestsState {

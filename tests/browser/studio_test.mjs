@@ -382,6 +382,40 @@ try {
     await shot('problems');
   });
 
+  // [4b] Values typed by their field: an amount as an amount, a list as chips; and the preview
+  // says what to enter instead of the core's "money_gt needs an amount".
+  await step('values typed by their field', async () => {
+    const typed = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));
+    typed.workflows[0].trigger.filter = { and: [
+      { money_gt: [{ var: 'event.data.total_price' }, '100.00'] },
+      { in: [{ var: 'event.data.currency' }, ['EUR', 'USD']] }] };
+    assert.equal(await page.evaluate((t) => window.shopflow.loadBundleText('typed.json', t), JSON.stringify(typed)), true);
+    await frames(3);
+    const filter = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].trigger.filter;
+    const row = 'cond:/workflows/0/trigger/filter';
+    await click('node:trigger');
+    const shown = await status();
+    check('a list value is shown as chips', () => { assert.ok(shown.widgets[`${row}.1.value.chip:0`]); assert.ok(shown.widgets[`${row}.1.value.chip:1`]); });
+    await typeInto(`${row}.0.value`, '50.00');
+    const amount = (await filter()).and[0];
+    check('an amount typed into an amount field stays an exact amount', () => assert.deepEqual(amount, { money_gt: [{ var: 'event.data.total_price' }, '50.00'] }));
+    await click(`${row}.1.value`);
+    await page.keyboard.type('GBP, CHF', { delay: 20 });
+    // Held for a frame: Dear ImGui 1.86 sees the keys once per frame.
+    await page.keyboard.down('Enter');
+    await frames(1);
+    await page.keyboard.up('Enter');
+    await frames(3);
+    const added = (await filter()).and[1];
+    check('"GBP, CHF" and Enter add two chips', () => assert.deepEqual(added, { in: [{ var: 'event.data.currency' }, ['EUR', 'USD', 'GBP', 'CHF']] }));
+    await click(`${row}.1.value.chip:0`);
+    const removed = (await filter()).and[1];
+    check('a chip\'s x removes it', () => assert.deepEqual(removed, { in: [{ var: 'event.data.currency' }, ['USD', 'GBP', 'CHF']] }));
+    await shot('inspector-typed-values');
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+  });
+
   // [5] Import through the browser's file picker.
   await step('import', async () => {
     const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), click('bundle.import')]);

@@ -136,6 +136,8 @@ struct StudioState {
   int workflow = 0;          // index of the workflow shown in the graph
   std::string selected;      // JSON Pointer of the selected step, "" for none; "trigger" for the trigger
   int sample_event = 0;      // sample event the template previews render against
+  bool scroll_to_sample = false;  // bring `sample_event` into view in Sample data on the next frame
+  std::string search;        // the search box's text (panel_search.cpp)
   GraphView graph;
   InspectorState inspector;
   BottomTab tab = BottomTab::Simulator;

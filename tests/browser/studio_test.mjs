@@ -416,6 +416,25 @@ try {
     await frames(3);
   });
 
+  // [4c] Search: a step by its id in any workflow, a sample event by its id.
+  await step('search', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+    await typeInto('search', 'first-rem');
+    await shot('search');
+    await click('search.result:step first-reminder');
+    const step = await status();
+    check('a step found by search is selected in its workflow', () => { assert.equal(step.workflow, 0); assert.equal(step.selected, '/workflows/0/steps/2'); });
+    await typeInto('search', 'chk-1005');
+    await click('search.result:event chk-1005');
+    const ev = await status();
+    check('a sample event found by search is shown under Sample data', () => assert.equal(ev.tab, 'data'));
+    await typeInto('search', 'data.email');
+    await click('search.result:field event.data.email');
+    const field = await status();
+    check('a field found by search opens the first step that reads it (the reminder\'s "to")', () => assert.equal(field.selected, '/workflows/0/steps/2'));
+  });
+
   // [5] Import through the browser's file picker.
   await step('import', async () => {
     const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), click('bundle.import')]);

@@ -271,6 +271,7 @@ void draw_frame() {
   ImGui::NewFrame();
 
   g_state.widgets.clear();
+  g_state.why_drawn.clear();
   // While a simulation runs (Run or Compare) a frame either simulates or draws. What changes on
   // screen is a progress bar and a clock, so every fourth frame is drawn; the others give the
   // simulation the frame's budget (the Run's slider). A drawn frame simulates almost nothing:

@@ -116,6 +116,7 @@ void draw_bundle_panel(StudioState& state) {
   note_widget(state, "edit.redo");
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Redo the edit undone last (Ctrl+Shift+Z, Ctrl+Y)");
   if (ImGui::CollapsingHeader("View")) draw_display_settings(state.display);
+  draw_search(state);
   ImGui::Separator();
 
   if (!state.load_error.empty()) {

@@ -37,6 +37,11 @@ void events_table(StudioState& state, float height) {
     ImGui::TableSetupColumn("time", ImGuiTableColumnFlags_WidthFixed, px(140));
     ImGui::TableSetupColumn("data", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
+    if (state.scroll_to_sample) {  // a search result: the chosen event in view
+      state.scroll_to_sample = false;
+      const float row = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
+      ImGui::SetScrollY(std::max(0.0f, row * static_cast<float>(state.sample_event) - row * 2));
+    }
     ImGuiListClipper clip;
     clip.Begin(static_cast<int>(events.size()));
     while (clip.Step()) {

@@ -147,6 +147,121 @@ void duration_field(StudioState& state, const char* label, Json& obj, const char
   ImGui::PopID();
 }
 
+// A row's value as its field and operator ask: "is one of" a list as chips (Enter adds what was
+// typed, commas split it; a chip's x removes it), a yes/no field a checkbox, a number field a
+// number, an amount (or an amount operator) an amount with its decimals; anything else, or a
+// value that is not of that kind (a {"var": ...}), as text. Numbers stay numbers and text stays
+// text, so a comparison never changes kind behind the analyst's back. True when edited.
+bool value_input(StudioState& state, CondNode& c, const std::string& widget) {
+  const FieldKinds& kinds = trigger_fields(state);
+  const auto found = kinds.find(c.field);
+  const std::string kind = found == kinds.end() ? std::string() : found->second;
+  std::string op;
+  for (const auto& o : row_operators()) {
+    if (c.op == o.label) op = o.op;
+  }
+  const Json v = value_from_text(c.value);
+  const bool empty = c.value.empty();
+  const bool money_op = op.rfind("money_", 0) == 0;
+  const bool list_op = (op == "in" && c.op == "is one of") || op == "has_any_tag";
+  const float width = std::max(px(50), ImGui::GetContentRegionAvail().x - px(28));
+  bool changed = false;
+  if (list_op && (v.is_array() || empty)) {
+    Json list = v.is_array() ? v : Json::array();
+    int remove = -1;
+    // On a line of their own under the row, wrapping as the inspector's width asks.
+    ImGui::NewLine();
+    ImGui::Indent(px(18));
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    for (size_t i = 0; i < list.size(); ++i) {
+      ImGui::PushID(static_cast<int>(i));
+      const std::string chip = value_to_text(list[i]) + "  x";
+      const float chip_w = ImGui::CalcTextSize(chip.c_str()).x + 2 * ImGui::GetStyle().FramePadding.x;
+      if (i > 0 && ImGui::GetContentRegionAvail().x > chip_w + spacing) ImGui::SameLine();
+      if (ImGui::SmallButton(chip.c_str())) remove = static_cast<int>(i);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Remove %s", value_to_text(list[i]).c_str());
+      note_widget(state, widget + ".chip:" + std::to_string(i));
+      ImGui::PopID();
+    }
+    if (!list.empty()) ImGui::SameLine();
+    if (ImGui::GetContentRegionAvail().x < px(150)) ImGui::NewLine();
+    std::string& typed = state.inspector.chip_text[widget];
+    ImGui::SetNextItemWidth(std::max(px(120), ImGui::GetContentRegionAvail().x - px(28)));
+    if (input_string_hint("##add", list.empty() ? "values, comma separated; Enter" : "add; Enter", &typed,
+                          ImGuiInputTextFlags_EnterReturnsTrue)) {
+      // "DE, FR" adds two; each part as value_from_text reads it (10 is a number, vip is text).
+      size_t from = 0;
+      while (from <= typed.size()) {
+        size_t comma = typed.find(',', from);
+        if (comma == std::string::npos) comma = typed.size();
+        std::string part = typed.substr(from, comma - from);
+        part.erase(0, part.find_first_not_of(' '));
+        part.erase(part.find_last_not_of(' ') + 1);
+        if (!part.empty()) {
+          list.push_back(value_from_text(part));
+          changed = true;
+        }
+        from = comma + 1;
+      }
+      typed.clear();
+    }
+    note_widget(state, widget);
+    ImGui::Unindent(px(18));
+    if (remove >= 0) {
+      list.erase(list.begin() + remove);
+      changed = true;
+    }
+    if (changed) c.value = list.dump();
+    return changed;
+  }
+  ImGui::SetNextItemWidth(width);
+  if (kind == "yes/no" && (op == "==" || op == "!=" || op == "===" || op == "!==") && (v.is_boolean() || empty)) {
+    bool b = v.is_boolean() && v.get<bool>();
+    if (ImGui::Checkbox("##value", &b)) {
+      c.value = b ? "true" : "false";
+      changed = true;
+    }
+    note_widget(state, widget);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", b ? "yes" : "no");
+    return changed;
+  }
+  if (kind == "number" && !money_op && (v.is_number() || empty)) {
+    double d = v.is_number() ? v.get<double>() : 0.0;
+    if (ImGui::InputDouble("##value", &d, 0.0, 0.0, "%g")) {
+      const double whole = static_cast<double>(static_cast<long long>(d));
+      c.value = whole == d ? std::to_string(static_cast<long long>(d)) : Json(d).dump();
+      changed = true;
+    }
+    note_widget(state, widget);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s holds numbers", c.field.c_str());
+    return changed;
+  }
+  // Digits and a point, also while being typed ("50." on the way to "50.00").
+  const bool amount_text = v.is_string() && !v.get_ref<const std::string&>().empty() &&
+                           v.get_ref<const std::string&>().find_first_not_of("0123456789.-") == std::string::npos;
+  if ((kind == "amount" || money_op) && (amount_text || v.is_number() || empty)) {
+    std::string amount = v.is_string() ? v.get<std::string>() : (empty ? std::string() : v.dump());
+    if (input_string_hint("##value", "an amount, e.g. 49.90", &amount, ImGuiInputTextFlags_CharsDecimal)) {
+      // An amount written as text stays text ("49.90" exactly); one written as a number stays one.
+      if (!v.is_number()) {
+        c.value = amount.empty() ? std::string() : Json(amount).dump();
+        changed = true;
+      } else if (auto n = parse_json(amount); n && n.value().is_number()) {
+        c.value = amount;  // a number until it reads as one ("50." is not yet)
+        changed = true;
+      }
+    }
+    note_widget(state, widget);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("an amount, compared exactly: 49.90");
+    return changed;
+  }
+  changed |= input_string("##value", &c.value);
+  note_widget(state, widget);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("value: 100, \"100.00\", vip, true, [\"DE\",\"FR\"], {\"var\": \"other.field\"}");
+  return changed;
+}
+
 // [SECTION] the condition builder
 bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int depth) {
   bool changed = false;
@@ -194,10 +309,7 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
       }
       if (!unary) {
         ImGui::SameLine();
-        ImGui::SetNextItemWidth(std::max(px(50), ImGui::GetContentRegionAvail().x - px(28)));
-        changed |= input_string("##value", &c.value);
-        note_widget(state, "cond:" + ckey + ".value");
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("value: 100, \"100.00\", vip, true, [\"DE\",\"FR\"], {\"var\": \"other.field\"}");
+        changed |= value_input(state, c, "cond:" + ckey + ".value");
       }
       ImGui::SameLine();
       if (ImGui::SmallButton("x")) remove = i;
@@ -238,6 +350,49 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
   return changed;
 }
 
+// The first comparison of `op` in `rule` as (its field, its value), both "" when not found.
+std::pair<std::string, std::string> find_comparison(const Json& rule, const std::string& op, int depth = 0) {
+  if (depth > 24) return {};
+  if (rule.is_object()) {
+    for (auto it = rule.begin(); it != rule.end(); ++it) {
+      const Json& args = it.value();
+      if (it.key() == op && args.is_array() && args.size() == 2) {
+        const bool var = args[0].is_object() && args[0].contains("var") && args[0]["var"].is_string();
+        std::string field = var ? args[0]["var"].get<std::string>() : value_to_text(args[0]);
+        return {field, value_to_text(args[1])};
+      }
+      auto inner = find_comparison(args, op, depth + 1);
+      if (!inner.first.empty()) return inner;
+    }
+  } else if (rule.is_array()) {
+    for (const auto& a : rule) {
+      auto inner = find_comparison(a, op, depth + 1);
+      if (!inner.first.empty()) return inner;
+    }
+  }
+  return {};
+}
+
+// The preview's error as what to enter: an amount comparison whose value is no amount, or
+// whose field the preview event lacks, says so in the builder's words instead of the core's
+// ("\"money_gt\" needs an amount as its first argument ...").
+std::string preview_error_in_words(const Json& rule, const std::string& message) {
+  if (message.find("needs an amount") == std::string::npos) return message;
+  for (const auto& o : row_operators()) {
+    const std::string op = o.op;
+    if (op.rfind("money_", 0) != 0 || message.find("\"" + op + "\"") == std::string::npos) continue;
+    auto [field, value] = find_comparison(rule, op);
+    if (field.empty()) break;
+    if (message.find("second argument") != std::string::npos) {
+      return "\"" + std::string(o.label) + "\" needs an amount as its value: enter one such as 49.90 (\"" + value +
+             "\" is not an amount).";
+    }
+    return field + " has no amount on the preview event: pick a preview event that has it, or a field that holds an "
+                   "amount (a price or total).";
+  }
+  return message;
+}
+
 // The condition at `pointer`, as builder rows when it can be, else as JSON; with its verdict
 // on the preview event.
 void condition_editor(StudioState& state, const std::string& pointer, const char* label) {
@@ -276,7 +431,8 @@ void condition_editor(StudioState& state, const std::string& pointer, const char
   if (auto c = logic::Condition::compile(*rule, "", named); c) {
     auto v = c.value().evaluate(preview_data(state));
     if (!v) {
-      ImGui::TextColored(kDim, "on the preview event: %s", v.error().message.c_str());
+      text_wrapped_colored(kDim, "on the preview event: " + preview_error_in_words(*rule, v.error().message));
+      note_widget(state, "cond:" + pointer + ".preview");
     } else {
       bool t = logic::truthy(v.value());
       ImGui::TextColored(t ? kGood : kWarn, "on the preview event: %s", v.value().dump().c_str());

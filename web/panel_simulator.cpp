@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "panels.hpp"
+#include "run_trace.hpp"
 #include "ui_util.hpp"
 
 namespace shopflow::studio {
@@ -23,50 +24,6 @@ namespace {
 void start(StudioState& state) {
   sim_start(state.sim, state.check.bundle, shared_sample_events(state), state.revision);
   if (state.sim.phase == SimPhase::Paused) state.sim.phase = SimPhase::Running;
-}
-
-std::string short_json(const Json& v, size_t n = 90) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
-  }
-  return s.size() > n ? s.substr(0, n - 3) + "..." : s;
-}
-
-// One verdict tree node: {"op", "args", "result", "children"} ({"op": "rule", "rule": name, ...}
-// for a named rule), {"var", "result"} or {"value"}.
-void explanation_tree(const Json& node, int depth) {
-  if (!node.is_object() || depth > 24) {
-    ImGui::BulletText("%s", short_json(node).c_str());
-    return;
-  }
-  const Json result = node.contains("result") ? node["result"] : (node.contains("value") ? node["value"] : Json());
-  bool truth = logic::truthy(result);
-  if (node.contains("var")) {
-    ImGui::BulletText("%s = %s", short_json(node["var"]).c_str(), short_json(result).c_str());
-    return;
-  }
-  if (node.contains("value") && !node.contains("op")) {
-    ImGui::BulletText("%s", short_json(node["value"]).c_str());
-    return;
-  }
-  std::string op = node.value("op", std::string("?"));
-  std::string args;
-  if (node.contains("args") && node["args"].is_array()) {
-    for (size_t i = 0; i < node["args"].size(); ++i) args += (i ? ", " : "") + short_json(node["args"][i], 40);
-  }
-  // A named rule shows its name; the node opens to the rule's own tree.
-  std::string label = op == "rule" && node.contains("rule") ? "rule " + short_json(node["rule"], 40) + " -> " + short_json(result, 40)
-                                                            : op + "(" + args + ") -> " + short_json(result, 40);
-  ImGui::PushStyleColor(ImGuiCol_Text, truth ? kGood : kBad);
-  bool open = ImGui::TreeNodeEx(&node, ImGuiTreeNodeFlags_DefaultOpen | ImGuiTreeNodeFlags_SpanAvailWidth, "%s", label.c_str());
-  ImGui::PopStyleColor();
-  if (open) {
-    if (node.contains("children") && node["children"].is_array()) {
-      for (const auto& c : node["children"]) explanation_tree(c, depth + 1);
-    }
-    ImGui::TreePop();
-  }
 }
 
 void timeline(StudioState& state) {
@@ -375,40 +332,7 @@ void runs(StudioState& state) {
   if (s.selected_run < 0 || s.selected_run >= static_cast<int>(runs_json.size())) {
     ImGui::TextDisabled("Select a run to see its steps and why each decision went the way it did.");
   } else {
-    const Json& r = runs_json[static_cast<size_t>(s.selected_run)];
-    ImGui::Text("%s", s.run_labels[static_cast<size_t>(s.selected_run)].c_str());
-    ImGui::TextDisabled("run %s", r.value("id", std::string()).c_str());
-    ImGui::TextDisabled("workflow %s, event %s, %s -> %s", r.value("workflow", std::string()).c_str(),
-                        r.value("event", std::string()).c_str(), r.value("started", std::string()).c_str(),
-                        r.value("updated", std::string()).c_str());
-    if (r.value("status", std::string()) == "stopped") {
-      // A stop step ends a run on purpose: its reason, not a failure.
-      text_wrapped_colored(kDim, "stopped: " + r.value("error", std::string()));
-    } else if (r.contains("error")) {
-      std::string where = r.value("error_step", std::string());
-      text_wrapped_colored(kBad, "failed" + (where.empty() ? std::string() : " at " + where) + ": " + r.value("error", std::string()));
-    }
-    if (r.contains("waiting_for")) ImGui::TextColored(kWarn, "still waiting for %s", r.value("waiting_for", std::string()).c_str());
-    if (r.contains("steps")) {
-      int k = 0;
-      for (const auto& st : r["steps"]) {
-        ImGui::PushID(k++);
-        std::string head = st.value("time", std::string()) + "  " + st.value("kind", std::string()) + "  " + st.value("path", std::string());
-        if (st.contains("verdict")) head += "  -> " + short_json(st["verdict"], 60);
-        const bool open = ImGui::TreeNodeEx("step", ImGuiTreeNodeFlags_SpanAvailWidth, "%s", head.c_str());
-        note_widget(state, "run.step:" + st.value("path", std::string()));
-        if (open) {
-          if (st.contains("input")) ImGui::TextWrapped("input: %s", short_json(st["input"], 400).c_str());
-          if (st.contains("output") && !st["output"].is_null()) ImGui::TextWrapped("output: %s", short_json(st["output"], 400).c_str());
-          if (st.contains("explanation")) {
-            ImGui::TextDisabled("why:");
-            explanation_tree(st["explanation"], 0);
-          }
-          ImGui::TreePop();
-        }
-        ImGui::PopID();
-      }
-    }
+    draw_run_trace(state, runs_json[static_cast<size_t>(s.selected_run)], s.run_labels[static_cast<size_t>(s.selected_run)], "");
   }
   ImGui::EndChild();
 }

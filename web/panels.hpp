@@ -13,6 +13,7 @@ void draw_data_panel(StudioState& state);       // panel_data.cpp: sample events
 void draw_simulator_panel(StudioState& state);  // panel_simulator.cpp: run, clock, timeline, ledger, traces
 void draw_tests_panel(StudioState& state);      // panel_tests.cpp: the bundle's self-tests
 void draw_compare_panel(StudioState& state);    // panel_compare.cpp: saved vs edited over the same events
+void draw_search(StudioState& state);           // panel_search.cpp: find steps, sample events, fields; open one
 
 // Advances a running simulation by up to `budget_ms` (called every frame, panel shown or not).
 void simulator_tick(StudioState& state, double budget_ms);

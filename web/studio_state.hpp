@@ -59,6 +59,7 @@ struct InspectorState {
   int field_kinds_serial = -1;
   std::string field_kinds_type;
   std::string field_filter;
+  std::map<std::string, std::string> chip_text;  // what is typed to add to a list value, by widget
 };
 
 struct TestsState {
@@ -68,6 +69,15 @@ struct TestsState {
   int revision = -1;     // the revision tested
   std::vector<TestOutcome> outcomes;
   double ms = 0;
+  // A failed test's run, opened at the step where it went wrong (panel_tests.cpp): the test's
+  // index, its simulation's trace, the run and step shown, and whether to scroll to the step.
+  int open_test = -1;
+  Json open_trace;
+  std::string open_error;  // why the test's simulation could not be shown, "" when it was
+  int open_run = -1;
+  std::string open_run_id;
+  std::string open_step;
+  bool open_scroll = false;
 };
 
 struct CompareJob;  // panel_compare.cpp
@@ -126,6 +136,8 @@ struct StudioState {
   int workflow = 0;          // index of the workflow shown in the graph
   std::string selected;      // JSON Pointer of the selected step, "" for none; "trigger" for the trigger
   int sample_event = 0;      // sample event the template previews render against
+  bool scroll_to_sample = false;  // bring `sample_event` into view in Sample data on the next frame
+  std::string search;        // the search box's text (panel_search.cpp)
   GraphView graph;
   InspectorState inspector;
   BottomTab tab = BottomTab::Simulator;
@@ -150,6 +162,8 @@ struct StudioState {
   // Where some widgets were drawn last frame (x, y, w, h in CSS pixels), by name, so the
   // browser tests can click and type through the UI like a user.
   std::map<std::string, std::vector<float>> widgets;
+  // The why-sentences of the decisions shown in run traces last frame (run_trace.cpp), for the same.
+  std::vector<std::string> why_drawn;
 
   int frames = 0;  // frames drawn so far; the tests wait for the first
   int edit_revision = -1;  // the last revision seen by the saver, and when it was first seen (ms)

@@ -21,6 +21,11 @@ bool input_string(const char* label, std::string* s, ImGuiInputTextFlags flags) 
                           resize_callback, s);
 }
 
+bool input_string_hint(const char* label, const char* hint, std::string* s, ImGuiInputTextFlags flags) {
+  return ImGui::InputTextWithHint(label, hint, s->data(), s->capacity() + 1, flags | ImGuiInputTextFlags_CallbackResize,
+                                  resize_callback, s);
+}
+
 bool input_multiline(const char* label, std::string* s, const ImVec2& size, ImGuiInputTextFlags flags) {
   return ImGui::InputTextMultiline(label, s->data(), s->capacity() + 1, size,
                                    flags | ImGuiInputTextFlags_CallbackResize, resize_callback, s);

@@ -35,6 +35,8 @@ inline float px(float v) { return v * ImGui::GetFontSize() / 13.0f; }
 
 // InputText / InputTextMultiline over a std::string that grows as needed. True when edited.
 bool input_string(const char* label, std::string* s, ImGuiInputTextFlags flags = 0);
+// The same with a grey hint shown while it is empty.
+bool input_string_hint(const char* label, const char* hint, std::string* s, ImGuiInputTextFlags flags = 0);
 bool input_multiline(const char* label, std::string* s, const ImVec2& size, ImGuiInputTextFlags flags = 0);
 
 // Text that wraps, in a colour.

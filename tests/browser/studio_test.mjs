@@ -181,6 +181,10 @@ try {
       assert.equal(why.sim.selectedRun, 'remind-abandoned-checkout:chk-1001');
       assert.ok(why.widgets['run.step:first-reminder'], 'the run lists the reminder it sent');
     });
+    // The why of the decision also as a sentence, from the studio's own report of what it drew.
+    check('the decision says why in words', () => assert.ok(
+      why.why.some((w) => w.startsWith('Took else because') && w.includes('steps.wait-order.resumed_by ("timeout") is not "event"')),
+      JSON.stringify(why.why)));
 
     // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
     // now gets a reminder too.
@@ -258,6 +262,29 @@ try {
     await waitSimDone(afterCond.revision);
     const condEmails = emails(await status());
     check(`changing the condition changes the email count (${waitEmails} -> ${condEmails})`, () => assert.notEqual(condEmails, waitEmails));
+
+    // The edit breaks a self-test; its line opens the run at the decision that went wrong.
+    await click('tab.Tests');
+    await click('tests.run');
+    await waitFor(() => window.shopflow.status().tests.ran, null);
+    const failing = await status();
+    const failedLine = Object.keys(failing.widgets).find((k) => k.startsWith('tests.open:'));
+    check(`the condition edit fails a self-test (${failing.tests.passed} of ${failing.tests.count} pass)`, () => assert.ok(failedLine));
+    if (failedLine) {
+      await click(failedLine);
+      await frames(3);
+      const openedTest = await status();
+      check('a failed test opens its run at the step where it went wrong', () => {
+        assert.ok(openedTest.tests.openRun, 'no run opened');
+        assert.equal(openedTest.tests.openStep, 'ordered-early');
+        assert.ok(openedTest.widgets[`run.step:${openedTest.tests.openStep}`], 'the step is not shown');
+      });
+      check('and says why in words', () => assert.ok(
+        openedTest.why.some((w) => w.startsWith('Took else because') && w.includes('is not "nothing"')), JSON.stringify(openedTest.why)));
+      await shot('tests-failed-run');
+    }
+    await click('tab.Simulator');
+
     text = await page.evaluate(() => window.shopflow.bundleText());
     check('the edited bundle holds the new timeout and value', () => { assert.match(text, /"timeout": "PT2H"/); assert.match(text, /"nothing"/); });
 
@@ -372,6 +399,59 @@ try {
     const after = await status();
     check('clicking the problem selects its step', () => assert.equal(after.selected, '/workflows/0/steps/2'));
     await shot('problems');
+  });
+
+  // [4b] Values typed by their field: an amount as an amount, a list as chips; and the preview
+  // says what to enter instead of the core's "money_gt needs an amount".
+  await step('values typed by their field', async () => {
+    const typed = JSON.parse(fs.readFileSync(path.join(workflowsDir, 'abandoned-checkout.json'), 'utf8'));
+    typed.workflows[0].trigger.filter = { and: [
+      { money_gt: [{ var: 'event.data.total_price' }, '100.00'] },
+      { in: [{ var: 'event.data.currency' }, ['EUR', 'USD']] }] };
+    assert.equal(await page.evaluate((t) => window.shopflow.loadBundleText('typed.json', t), JSON.stringify(typed)), true);
+    await frames(3);
+    const filter = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].trigger.filter;
+    const row = 'cond:/workflows/0/trigger/filter';
+    await click('node:trigger');
+    const shown = await status();
+    check('a list value is shown as chips', () => { assert.ok(shown.widgets[`${row}.1.value.chip:0`]); assert.ok(shown.widgets[`${row}.1.value.chip:1`]); });
+    await typeInto(`${row}.0.value`, '50.00');
+    const amount = (await filter()).and[0];
+    check('an amount typed into an amount field stays an exact amount', () => assert.deepEqual(amount, { money_gt: [{ var: 'event.data.total_price' }, '50.00'] }));
+    await click(`${row}.1.value`);
+    await page.keyboard.type('GBP, CHF', { delay: 20 });
+    // Held for a frame: Dear ImGui 1.86 sees the keys once per frame.
+    await page.keyboard.down('Enter');
+    await frames(1);
+    await page.keyboard.up('Enter');
+    await frames(3);
+    const added = (await filter()).and[1];
+    check('"GBP, CHF" and Enter add two chips', () => assert.deepEqual(added, { in: [{ var: 'event.data.currency' }, ['EUR', 'USD', 'GBP', 'CHF']] }));
+    await click(`${row}.1.value.chip:0`);
+    const removed = (await filter()).and[1];
+    check('a chip\'s x removes it', () => assert.deepEqual(removed, { in: [{ var: 'event.data.currency' }, ['USD', 'GBP', 'CHF']] }));
+    await shot('inspector-typed-values');
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+  });
+
+  // [4c] Search: a step by its id in any workflow, a sample event by its id.
+  await step('search', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+    await typeInto('search', 'first-rem');
+    await shot('search');
+    await click('search.result:step first-reminder');
+    const step = await status();
+    check('a step found by search is selected in its workflow', () => { assert.equal(step.workflow, 0); assert.equal(step.selected, '/workflows/0/steps/2'); });
+    await typeInto('search', 'chk-1005');
+    await click('search.result:event chk-1005');
+    const ev = await status();
+    check('a sample event found by search is shown under Sample data', () => assert.equal(ev.tab, 'data'));
+    await typeInto('search', 'data.email');
+    await click('search.result:field event.data.email');
+    const field = await status();
+    check('a field found by search opens the first step that reads it (the reminder\'s "to")', () => assert.equal(field.selected, '/workflows/0/steps/2'));
   });
 
   // [5] Import through the browser's file picker.

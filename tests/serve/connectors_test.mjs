@@ -14,6 +14,7 @@ import { Runner, ceKey, freePort, sleep, suite, tempDir } from './harness.mjs';
 const bin = path.resolve(process.argv[2] || '');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bundle = path.join(here, 'connectors_bundle.json');
+const mutationsBundle = path.join(here, 'mutations_bundle.json');
 const TOKEN = 'shpat_test_token';
 const t = suite();
 // Every runner started here is stopped when the test ends, also when a check failed midway.
@@ -427,6 +428,117 @@ await t.test('connectors check: the shop name, the scopes of the token against t
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^OK +slack .*its form only: nothing was sent/m);
   assert.ok(!r.stdout.includes('abc'), 'the webhook URL is a secret and is not printed');
+});
+
+await t.test('Shopify: fulfilments, stock counts, returns, prices and released holds happen in the shop', async () => {
+  shop.addOrder(9101);
+  const held = shop.addOrder(9102).fulfillmentOrders[0];
+  Object.assign(held, { status: 'ON_HOLD', holds: [{ handle: 'ops', reason: 'OTHER', notes: 'waiting' }] });
+  const level = shop.addStock(501, 77, 10);
+  shop.addReturn(601);
+  shop.addReturn(602);
+  shop.addProduct(701, { 7011: '10.00', 7012: '12.00' });
+  const routes = Object.fromEntries(['fulfillment.create', 'inventory.adjust', 'return.approve', 'return.deny', 'price.update', 'order.release_hold']
+    .map((type) => [type, shopifyRoute(shop)]));
+  const r = await runnerFor('mutations', routes, { bundlePath: mutationsBundle, retry: { max_attempts: 2, base_ms: 100, max_ms: 200 } });
+  const ev = (id, type, data) => ({ specversion: '1.0', id, source: '/t', type, data });
+  const res = await r.post('/v1/events', JSON.stringify([
+    ev('ship-1', 'shipment.ready', { order_id: 9101, tracking: '1Z999', carrier: 'UPS' }),
+    ev('count-1', 'stock.counted', { item: 501, location: 77, delta: -3 }),
+    ev('ret-601', 'return.requested', { id: 601, days_since_delivery: 3 }),
+    ev('ret-602', 'return.requested', { id: 602, days_since_delivery: 45 }),
+    ev('price-1', 'price.changed', { product: 701, variant: 7012, price: '14.50' }),
+    ev('clear-1', 'order.cleared', { id: 9102 })]), ce);
+  assert.equal(res.status, 202);
+  const effects = await settled(r);
+  assert.equal(effects.length, 6);
+  assert.deepEqual(effects.filter((e) => e.status !== 'delivered').map((e) => [e.id, e.last_error]), []);
+  // fulfillmentCreate on the order's open fulfillment order, with the tracking number.
+  const fo = shop.order(9101).fulfillmentOrders[0];
+  assert.equal(fo.status, 'CLOSED');
+  assert.deepEqual(shop.order(9101).fulfillments.map((f) => [f.fulfillmentOrders, f.trackingInfo, f.notifyCustomer]),
+    [[[fo.id], { number: '1Z999', company: 'UPS' }, false]]);
+  // inventoryAdjustQuantities: a delta of the available quantity, keyed by the effect.
+  assert.equal(level.available, 7);
+  const adjust = shop.applied.find((a) => a.op === 'inventoryAdjustQuantities');
+  assert.equal(adjust.key, `count:${ceKey('count-1', '/t')}/adjust`);
+  assert.equal(adjust.variables.input.reason, 'cycle_count_available');
+  // The approved return opens; the late one is declined with its reason.
+  assert.equal(shop.return(601).status, 'OPEN');
+  assert.deepEqual(shop.return(602), { status: 'DECLINED', declineReason: 'RETURN_PERIOD_ENDED', declineNote: 'Returns are accepted within 30 days.' });
+  // One variant repriced, its sibling untouched.
+  assert.equal(shop.variant(7012).price, '14.50');
+  assert.equal(shop.variant(7011).price, '10.00');
+  // The hold released.
+  assert.deepEqual([held.status, held.holds], ['OPEN', []]);
+  await r.kill('SIGTERM');
+});
+
+await t.test('Shopify: an inventory adjustment applied once though the answer was lost; bad input is a userError', async () => {
+  const level = shop.addStock(502, 77, 20);
+  shop.addReturn(603, 'CLOSED');
+  shop.addProduct(702, { 7021: '5.00' });
+  const r = await runnerFor('mutations-retry', { 'inventory.adjust': shopifyRoute(shop), 'return.approve': shopifyRoute(shop), 'price.update': shopifyRoute(shop) },
+    { bundlePath: mutationsBundle, retry: { max_attempts: 4, base_ms: 100, max_ms: 200 } });
+  // The shop applies the first call but the answer never reaches the runner: the adapter retries
+  // with the same key, and the shop does not count the change twice.
+  const original = shop.handle.bind(shop);
+  let dropped = 0;
+  shop.handle = async (req, body, res) => {
+    if (dropped === 0 && body.includes('inventoryAdjustQuantities')) {
+      dropped++;
+      const sink = { writeHead() {}, end() { res.destroy(); } };
+      return original(req, body, sink);
+    }
+    return original(req, body, res);
+  };
+  try {
+    const ev = (id, type, data) => ({ specversion: '1.0', id, source: '/t', type, data });
+    await r.post('/v1/events', JSON.stringify([ev('count-2', 'stock.counted', { item: 502, location: 77, delta: 5 }),
+      ev('ret-603', 'return.requested', { id: 603, days_since_delivery: 1 }),
+      ev('price-2', 'price.changed', { product: 702, variant: 9999, price: '1.00' })]), ce);
+    const effects = await settled(r);
+    const byType = Object.fromEntries(effects.map((e) => [e.type, e]));
+    assert.equal(byType['inventory.adjust'].status, 'delivered', byType['inventory.adjust'].last_error);
+    assert.ok(byType['inventory.adjust'].attempts >= 2, 'the lost answer was retried');
+    assert.equal(level.available, 25, 'the change counted once');
+    const keys = shop.applied.filter((a) => a.op === 'inventoryAdjustQuantities' && a.key === `count:${ceKey('count-2', '/t')}/adjust`);
+    assert.equal(keys.length, 1);
+    assert.equal(byType['return.approve'].status, 'dead');
+    assert.equal(byType['return.approve'].attempts, 1);
+    assert.match(byType['return.approve'].last_error, /Shopify refused returnApproveRequest: input\.id: Return is not approved/);
+    assert.equal(byType['price.update'].status, 'dead');
+    assert.match(byType['price.update'].last_error, /Shopify refused productVariantsBulkUpdate: variants\.0\.id: Product variant does not exist/);
+  } finally {
+    shop.handle = original;
+  }
+  await r.kill('SIGTERM');
+});
+
+await t.test('WooCommerce: prices of products and variations, and stock read, added and written', async () => {
+  const woo = await new FakeWoo({ key: 'ck_test', secret: 'cs_test' }).start();
+  woo.products.set('801', { id: 801, sku: 'MUG', regular_price: '9.00', manage_stock: true, stock_quantity: 12 });
+  woo.products.set('802', { id: 802, sku: 'TEE', type: 'variable', variations: new Map([['8021', { id: 8021, regular_price: '20.00', manage_stock: true, stock_quantity: 4 }],
+    ['8022', { id: 8022, regular_price: '20.00', manage_stock: true, stock_quantity: 6 }]]) });
+  const route = { adapter: 'woocommerce', url: woo.url, key_env: 'WC_KEY', secret_env: 'WC_SECRET' };
+  const r = await runnerFor('woo-catalogue', { 'price.update': route, 'inventory.adjust': route },
+    { bundlePath: mutationsBundle, env: { WC_KEY: 'ck_test', WC_SECRET: 'cs_test' } });
+  const ev = (id, type, data) => ({ specversion: '1.0', id, source: '/t', type, data });
+  await r.post('/v1/events', JSON.stringify([ev('wp-1', 'price.changed', { product: 801, price: '11.50' }),
+    ev('wp-2', 'price.changed', { product: 802, variation: 8022, price: '22.00' }),
+    ev('wc-1', 'stock.counted', { product: 801, delta: -5 }),
+    ev('wc-2', 'stock.counted', { product: 802, variation: 8021, delta: 3 })]), ce);
+  const effects = await settled(r);
+  assert.deepEqual(effects.filter((e) => e.status !== 'delivered').map((e) => [e.id, e.last_error]), []);
+  const mug = woo.products.get('801');
+  const tee = woo.products.get('802').variations;
+  assert.deepEqual([mug.regular_price, mug.stock_quantity], ['11.50', 7]);
+  assert.deepEqual([tee.get('8022').regular_price, tee.get('8022').stock_quantity], ['22.00', 6]);
+  assert.deepEqual([tee.get('8021').regular_price, tee.get('8021').stock_quantity], ['20.00', 7]);
+  // The stock was read before it was written.
+  assert.ok(woo.requests.indexOf('GET /wp-json/wc/v3/products/802/variations/8021') < woo.requests.indexOf('PUT /wp-json/wc/v3/products/802/variations/8021'));
+  await r.kill('SIGTERM');
+  await woo.stop();
 });
 
 await t.test('topics: the webhook topics the triggers of the bundle need', async () => {

@@ -41,7 +41,26 @@ export class FakeShopify {
     this.delayMs = 0;          // answer this much later
     this.naturalThrottles = 0; // THROTTLED answers because the client overdrew the bucket
     this.scopes = ['write_orders', 'write_merchant_managed_fulfillment_orders'];
+    this.products = new Map();  // gid -> {variants: Map(gid -> {price, compareAtPrice})}
+    this.inventory = new Map(); // `${inventoryItemId} ${locationId}` -> {available, damaged}
+    this.returns = new Map();   // gid -> {status, declineReason, declineNote}
+    this.inventoryKeys = new Set();
   }
+
+  addProduct(id, variants) {
+    const p = { variants: new Map(Object.entries(variants).map(([v, price]) => [gid('ProductVariant', v), { price }])) };
+    this.products.set(gid('Product', id), p);
+    return p;
+  }
+  variant(id) { for (const p of this.products.values()) if (p.variants.has(gid('ProductVariant', id))) return p.variants.get(gid('ProductVariant', id)); return undefined; }
+  addStock(item, location, available) {
+    const level = { available, damaged: 0 };
+    this.inventory.set(`${gid('InventoryItem', item)} ${gid('Location', location)}`, level);
+    return level;
+  }
+  stock(item, location) { return this.inventory.get(`${gid('InventoryItem', item)} ${gid('Location', location)}`); }
+  addReturn(id, status = 'REQUESTED') { const r = { status }; this.returns.set(gid('Return', id), r); return r; }
+  return(id) { return this.returns.get(gid('Return', id)); }
 
   addOrder(id) {
     const o = { tags: new Set(), note: null, transactions: [{ id: gid('OrderTransaction', `${id}1`), kind: 'SALE', status: 'SUCCESS', gateway: 'shopify_payments' }],
@@ -142,9 +161,77 @@ export class FakeShopify {
       case 'fulfillmentOrderReleaseHold': {
         const fo = [...this.orders.values()].flatMap((o) => o.fulfillmentOrders).find((f) => f.id === variables.id);
         if (!fo) return userError(['id'], 'Fulfillment order does not exist.');
+        if (fo.status !== 'ON_HOLD') return userError(['id'], 'The fulfillment order is not on hold.');
         fo.holds = []; fo.status = 'OPEN';
         this.applied.push({ op, variables });
         return answer({ fulfillmentOrderReleaseHold: { fulfillmentOrder: { id: fo.id, status: fo.status }, userErrors: [] } });
+      }
+      case 'fulfillmentCreate': {
+        const f = variables.fulfillment;
+        const groups = f?.lineItemsByFulfillmentOrder;
+        if (!Array.isArray(groups) || groups.length === 0) return userError(['fulfillment', 'lineItemsByFulfillmentOrder'], 'Line items by fulfillment order can\'t be blank');
+        const all = [...this.orders.values()].flatMap((o) => o.fulfillmentOrders);
+        const fos = [];
+        for (const [i, g] of groups.entries()) {
+          const fo = all.find((x) => x.id === g.fulfillmentOrderId);
+          if (!fo) return userError(['fulfillment', 'lineItemsByFulfillmentOrder', String(i), 'fulfillmentOrderId'], 'Fulfillment order does not exist.');
+          if (fo.status !== 'OPEN' && fo.status !== 'IN_PROGRESS') return userError(['fulfillment'], `Fulfillment order ${fo.id} has an unfulfillable status= ${fo.status.toLowerCase()}.`);
+          fos.push(fo);
+        }
+        const owner = [...this.orders.values()].find((o) => o.fulfillmentOrders.includes(fos[0]));
+        const made = { id: gid('Fulfillment', (this.fulfillmentCount = (this.fulfillmentCount || 0) + 1)), status: 'SUCCESS',
+          fulfillmentOrders: fos.map((fo) => fo.id), trackingInfo: f.trackingInfo ?? null, notifyCustomer: f.notifyCustomer ?? false };
+        fos.forEach((fo) => { fo.status = 'CLOSED'; });
+        (owner.fulfillments ||= []).push(made);
+        this.applied.push({ op, variables });
+        return answer({ fulfillmentCreate: { fulfillment: { id: made.id, status: made.status }, userErrors: [] } });
+      }
+      case 'inventoryAdjustQuantities': {
+        const key = /@idempotent\(key:\s*\$key\)/.test(query) ? variables.key : null;
+        const input = variables.input || {};
+        const reasons = ['correction', 'cycle_count_available', 'damaged', 'movement_created', 'movement_updated', 'movement_received', 'movement_canceled',
+          'other', 'promotion', 'quality_control', 'received', 'reservation_created', 'reservation_deleted', 'reservation_updated', 'restock', 'safety_stock', 'shrinkage'];
+        if (!reasons.includes(input.reason)) return userError(['input', 'reason'], 'The specified reason is invalid.');
+        if (!['available', 'damaged', 'quality_control', 'reserved', 'safety_stock'].includes(input.name)) return userError(['input', 'name'], 'The quantity name must be one of: available, damaged, quality_control, reserved, safety_stock.');
+        if (!Array.isArray(input.changes) || input.changes.length === 0) return userError(['input', 'changes'], 'Changes can\'t be blank');
+        const levels = [];
+        for (const [i, c] of input.changes.entries()) {
+          if (!Number.isInteger(c.delta)) return reply(res, 200, { errors: [{ message: `Variable $input of type InventoryAdjustQuantitiesInput! was provided invalid value for changes.${i}.delta (Could not coerce value ${JSON.stringify(c.delta)} to Int)`, extensions: { code: 'INVALID_VARIABLE' } }] });
+          const level = this.inventory.get(`${c.inventoryItemId} ${c.locationId}`);
+          if (!level) return userError(['input', 'changes', String(i), 'inventoryItemId'], 'The specified inventory item is not stocked at the location.');
+          levels.push([level, c.delta]);
+        }
+        if (key && this.inventoryKeys.has(key)) return answer({ inventoryAdjustQuantities: { inventoryAdjustmentGroup: { id: gid('InventoryAdjustmentGroup', key.length) }, userErrors: [] } });
+        if (key) this.inventoryKeys.add(key);
+        for (const [level, delta] of levels) level[input.name] = (level[input.name] || 0) + delta;
+        this.applied.push({ op, variables, key });
+        return answer({ inventoryAdjustQuantities: { inventoryAdjustmentGroup: { id: gid('InventoryAdjustmentGroup', this.applied.length) }, userErrors: [] } });
+      }
+      case 'returnApproveRequest':
+      case 'returnDeclineRequest': {
+        const input = variables.input || {};
+        const ret = this.returns.get(input.id);
+        if (!ret) return userError(['input', 'id'], 'Return does not exist.');
+        const verb = op === 'returnApproveRequest' ? 'approved' : 'declined';
+        if (ret.status !== 'REQUESTED') return userError(['input', 'id'], `Return is not ${verb}. Only returns with status REQUESTED can be ${verb}.`);
+        if (op === 'returnDeclineRequest') {
+          if (!['RETURN_PERIOD_ENDED', 'FINAL_SALE', 'OTHER'].includes(input.declineReason)) return reply(res, 200, { errors: [{ message: `Variable $input of type ReturnDeclineRequestInput! was provided invalid value for declineReason (Expected "${input.declineReason}" to be one of: RETURN_PERIOD_ENDED, FINAL_SALE, OTHER)`, extensions: { code: 'INVALID_VARIABLE' } }] });
+          Object.assign(ret, { status: 'DECLINED', declineReason: input.declineReason, declineNote: input.declineNote ?? null });
+        } else ret.status = 'OPEN';
+        this.applied.push({ op, variables });
+        return answer({ [op]: { return: { id: input.id, status: ret.status }, userErrors: [] } });
+      }
+      case 'productVariantsBulkUpdate': {
+        const product = this.products.get(variables.productId);
+        if (!product) return userError(['productId'], 'Product does not exist');
+        if (!Array.isArray(variables.variants) || variables.variants.length === 0) return userError(['variants'], 'Variants can\'t be blank');
+        for (const [i, v] of variables.variants.entries()) {
+          if (!product.variants.has(v.id)) return userError(['variants', String(i), 'id'], 'Product variant does not exist');
+          if (v.price !== undefined && (typeof v.price !== 'string' || !/^\d+(\.\d+)?$/.test(v.price))) return userError(['variants', String(i), 'price'], 'Price must be a number');
+        }
+        for (const v of variables.variants) Object.assign(product.variants.get(v.id), v.price !== undefined ? { price: v.price } : {}, v.compareAtPrice !== undefined ? { compareAtPrice: v.compareAtPrice } : {});
+        this.applied.push({ op, variables });
+        return answer({ productVariantsBulkUpdate: { productVariants: variables.variants.map((v) => ({ id: v.id, price: product.variants.get(v.id).price })), userErrors: [] } });
       }
       case 'refundCreate': {
         const key = /@idempotent\(key:\s*\$key\)/.test(query) ? variables.key : null;
@@ -167,7 +254,7 @@ export class FakeWoo {
   constructor({ key, secret }) {
     Object.assign(this, { key, secret });
     this.orders = new Map();  // id -> {status, notes: [], refunds: []}
-    this.products = new Map(); // id -> {id, sku, regular_price, stock_quantity}
+    this.products = new Map(); // id -> {id, sku, regular_price, stock_quantity, variations: Map(id -> {...})}
     this.requests = [];
   }
   async start() {
@@ -198,9 +285,21 @@ export class FakeWoo {
       const found = [...this.products.values()].filter((p) => !u.searchParams.get('sku') || p.sku === u.searchParams.get('sku'));
       return reply(res, 200, found);
     }
-    const p = this.products.get(id);
-    if (!p) return reply(res, 404, { code: 'woocommerce_rest_product_invalid_id', message: 'Invalid ID.', data: { status: 404 } });
-    if (req.method === 'PUT') Object.assign(p, input);
+    const product = this.products.get(id);
+    if (!product) return reply(res, 404, { code: 'woocommerce_rest_product_invalid_id', message: 'Invalid ID.', data: { status: 404 } });
+    const vid = m[4];
+    const p = sub === 'variations' ? product.variations?.get(vid) : product;
+    if (!p) return reply(res, 404, { code: 'woocommerce_rest_product_variation_invalid_id', message: 'Invalid ID.', data: { status: 404 } });
+    if (req.method === 'PUT') {
+      // The schema's types, as the REST API validates them.
+      const invalid = {};
+      for (const f of ['regular_price', 'sale_price']) if (f in input && typeof input[f] !== 'string') invalid[f] = `${f} is not of type string.`;
+      if ('stock_quantity' in input && !Number.isInteger(input.stock_quantity)) invalid.stock_quantity = 'stock_quantity is not of type integer.';
+      if ('manage_stock' in input && typeof input.manage_stock !== 'boolean') invalid.manage_stock = 'manage_stock is not of type boolean.';
+      if (Object.keys(invalid).length) return reply(res, 400, { code: 'rest_invalid_param', message: `Invalid parameter(s): ${Object.keys(invalid).join(', ')}`, data: { status: 400, params: invalid } });
+      Object.assign(p, input);
+      this.writes = (this.writes || 0) + 1;
+    }
     return reply(res, 200, p);
   }
 }

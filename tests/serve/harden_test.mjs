@@ -2,7 +2,8 @@
 // as it was found: bodies past the limit without credentials, CloudEvents from two senders with
 // one id, a webhook-shaped CloudEvent id, deep nesting, a lone webhook after quiet, a steady load
 // on the write-ahead log, payloads that must not reach the log, events only workflows emit, a
-// store from before events were keyed by sender, and HTTPS through the nginx recipe of deploy/.
+// store from before events were keyed by sender, deliveries the store refused to record for a
+// while, and HTTPS through the nginx recipe of deploy/.
 // Usage: node harden_test.mjs SHOPFLOW_BINARY
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';

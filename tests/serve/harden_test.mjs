@@ -2,7 +2,8 @@
 // as it was found: bodies past the limit without credentials, CloudEvents from two senders with
 // one id, a webhook-shaped CloudEvent id, deep nesting, a lone webhook after quiet, a steady load
 // on the write-ahead log, payloads that must not reach the log, events only workflows emit, a
-// store from before events were keyed by sender, and HTTPS through the nginx recipe of deploy/.
+// store from before events were keyed by sender, deliveries the store refused to record for a
+// while, and HTTPS through the nginx recipe of deploy/.
 // Usage: node harden_test.mjs SHOPFLOW_BINARY
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -282,6 +283,47 @@ await t.test('SIGTERM stops the runner within its grace period while clients tri
   assert.ok(secs < 10, `SIGTERM took ${secs.toFixed(1)} s`);
   // What was acknowledged before is there after.
   assert.ok(r.runs().some((x) => x.event === ceKey('s-1')));
+});
+
+await t.test('effects delivered while the store refuses to record them are recorded once it takes writes again, without a restart, and not delivered twice', async () => {
+  const dir = tempDir('unrecorded');
+  const r = new TrackedRunner(bin, bundle, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+  await r.start();
+  const sql = (text) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', r.db, text], { encoding: 'utf8' });
+  const status = (ids) => { const all = r.effects(); return ids.map((id) => all.find((e) => e.id === id)?.status); };
+  const ids = () => r.sinkLines().map((l) => l.id);
+  try {
+    assert.equal((await r.post('/v1/events', JSON.stringify(orderEvent('u-0')), ce)).status, 202);
+    await r.until('the first effect recorded delivered', () => r.effects().length === 1 && r.effects()[0].status === 'delivered');
+    // The store refuses to record a delivery, as a full or failing disk does; events and runs
+    // still commit, so the effects are made and written to the file.
+    sql("CREATE TRIGGER refuse_delivered BEFORE UPDATE OF status ON outbox WHEN NEW.status = 'delivered' " +
+      "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+    const from = r.log.length;
+    const batch = Array.from({ length: 5 }, (_, k) => orderEvent(`u-${k + 1}`));
+    assert.equal((await r.post('/v1/events', JSON.stringify(batch), { ...auth, 'Content-Type': 'application/cloudevents-batch+json' })).status, 202);
+    await r.until('the five effects in the file', () => ids().length === 6);
+    const written = ids().slice(1);
+    const t0 = Date.now();
+    await sleep(4000);  // a few retries, each refused
+    const refusing = (Date.now() - t0) / 1000;
+    assert.deepEqual(status(written), Array(5).fill('pending'), 'the store refused to record them');
+    const lines = r.log.slice(from).split('\n').filter((l) => /"msg":"cannot record/.test(l));
+    console.log(`     ${lines.length} log lines over ${refusing.toFixed(1)} s of refused records`);
+    assert.ok(lines.length >= 1, 'the failure is logged');
+    assert.ok(lines.length <= 2 * refusing + 4, `${lines.length} lines in ${refusing.toFixed(1)} s: not rate-limited`);
+    // The store takes writes again: the same runner records what it delivered, once.
+    sql('DROP TRIGGER refuse_delivered;');
+    await r.until('the five recorded delivered', () => status(written).every((s) => s === 'delivered'), 15000);
+    await sleep(1500);  // time for a second delivery, were one to happen
+    assert.deepEqual([...new Set(ids())].sort(), r.effects().map((e) => e.id).sort());
+    const counts = {};
+    for (const id of ids()) counts[id] = (counts[id] || 0) + 1;
+    assert.deepEqual(Object.values(counts), Array(6).fill(1), `delivered more than once: ${JSON.stringify(counts)}`);
+    assert.equal(r.effects().filter((e) => e.status !== 'delivered').length, 0);
+  } finally {
+    await r.kill('SIGTERM');
+  }
 });
 
 // Starts nginx with workflows/deploy/nginx-shopflow.conf in front of `upstreamPort`, on a free port, with a

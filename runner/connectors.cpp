@@ -14,6 +14,12 @@ std::unique_ptr<Connector> make_connector(const AdapterConfig& a) {
   return nullptr;
 }
 
+std::string text_of(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
 bool is_connector(const std::string& adapter) {
   return adapter == "shopify" || adapter == "woocommerce" || adapter == "slack";
 }

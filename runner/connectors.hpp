@@ -47,6 +47,10 @@ const std::vector<std::string>& connector_effect_types(const std::string& adapte
 // The Shopify access scope an effect type needs ("write_orders", ...); empty if none.
 std::string shopify_scope_for(const std::string& effect_type);
 
+// An effect parameter as the text an API takes: a string as it is, null as "", anything else
+// as its JSON.
+std::string text_of(const Json& v);
+
 // "gid://shopify/Order/42" from 42, "42" or the GID itself; empty if `id` is neither.
 std::string shopify_gid(const std::string& kind, const Json& id);
 

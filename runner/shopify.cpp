@@ -43,12 +43,6 @@ const Mutation kMutations[] = {
 
 const char* kUserErrors = "userErrors { field message }";
 
-std::string text_of(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
 std::vector<std::string> tag_list(const Json& v) {
   std::vector<std::string> out;
   auto add = [&](std::string t) {

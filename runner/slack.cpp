@@ -11,12 +11,6 @@ namespace shopflow::runner {
 
 namespace {
 
-std::string text_of(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
 class Slack final : public Connector {
  public:
   explicit Slack(const AdapterConfig& a) : a_(a) {}

@@ -8,6 +8,22 @@
 
 namespace shopflow::runner {
 
+namespace {
+
+// An outbox row as the adapters take it, for its next attempt.
+OutboundEffect outbound_of(const EffectRow& effect) {
+  OutboundEffect out;
+  out.id = effect.id;
+  out.type = effect.type;
+  out.params = Json::parse(effect.params, nullptr, false);
+  out.run_id = effect.run_id;
+  out.workflow = std::string(workflow_of_run(effect.run_id));
+  out.attempt = effect.attempts + 1;
+  return out;
+}
+
+}  // namespace
+
 Millis system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -391,13 +407,7 @@ void Pipeline::call_loop() {
       effect = std::move(to_call_.front());
       to_call_.pop_front();
     }
-    OutboundEffect out;
-    out.id = effect.id;
-    out.type = effect.type;
-    out.params = Json::parse(effect.params, nullptr, false);
-    out.run_id = effect.run_id;
-    out.workflow = std::string(workflow_of_run(effect.run_id));
-    out.attempt = effect.attempts + 1;
+    OutboundEffect out = outbound_of(effect);
     auto t0 = std::chrono::steady_clock::now();
     DeliveryResult result = deliverer_->perform_call(out);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -425,16 +435,7 @@ void Pipeline::dispatch_loop() {
     }
     std::vector<OutboundEffect> outs;
     outs.reserve(batch.size());
-    for (const EffectRow& effect : batch) {
-      OutboundEffect out;
-      out.id = effect.id;
-      out.type = effect.type;
-      out.params = Json::parse(effect.params, nullptr, false);
-      out.run_id = effect.run_id;
-      out.workflow = std::string(workflow_of_run(effect.run_id));
-      out.attempt = effect.attempts + 1;
-      outs.push_back(std::move(out));
-    }
+    for (const EffectRow& effect : batch) outs.push_back(outbound_of(effect));
     auto t0 = std::chrono::steady_clock::now();
     std::vector<DeliveryResult> results = deliverer_->deliver_batch(outs);
     double each = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /

@@ -579,6 +579,10 @@ Value f_remove_last(Renderer&, const Value& in, const Args& a) { return Value::s
 
 Value f_split(Renderer& r, const Value& in, const Args& a) {
   std::string s = S(in), pat = S(arg(a, 0));
+  // Its pieces are not charged as text, and a chain of splits re-reads them as ever longer
+  // inspected text: bound what one split may take.
+  const size_t limit = r.options().limits.max_output_bytes;
+  if (s.size() > limit) fail("text too large to split (limit " + std::to_string(limit) + " bytes)");
   Array out;
   auto push = [&](std::string_view piece) {
     out.push_back(Value::str(std::string(piece)));

@@ -2,6 +2,8 @@
 // time zones across their daylight-saving changes.
 #include "shopflow/cron.hpp"
 
+#include <vector>
+
 #include <doctest/doctest.h>
 
 using shopflow::CronSchedule;
@@ -24,6 +26,22 @@ std::string next(const char* expr, const char* after, const char* zone = "") {
   return n ? format_instant(*n) : "never";
 }
 }  // namespace
+
+// A schedule in a named zone: from `after`, it fires next at `expected` (UTC).
+struct ZoneCase {
+  const char* zone;
+  const char* expr;
+  const char* after;
+  const char* expected;
+};
+
+void check_zone_cases(const std::vector<ZoneCase>& cases) {
+  for (const auto& c : cases) {
+    CAPTURE(c.zone);
+    CAPTURE(c.after);
+    CHECK(next(c.expr, c.after, c.zone) == c.expected);
+  }
+}
 
 TEST_CASE("next fire times") {
   struct Case {
@@ -79,13 +97,7 @@ TEST_CASE("bad schedules say which field is wrong") {
 }
 
 TEST_CASE("schedules in a named zone keep their local time across daylight saving") {
-  struct Case {
-    const char* zone;
-    const char* expr;
-    const char* after;
-    const char* expected;
-  };
-  const Case cases[] = {
+  check_zone_cases({
       // Berlin: CET (+01:00) in winter, CEST (+02:00) from 2026-03-29 to 2026-10-25.
       {"Europe/Berlin", "0 7 * * mon-fri", "2026-01-15T06:00:00Z", "2026-01-16T06:00:00Z"},
       {"Europe/Berlin", "0 7 * * mon-fri", "2026-03-27T06:00:00Z", "2026-03-30T05:00:00Z"},
@@ -106,22 +118,11 @@ TEST_CASE("schedules in a named zone keep their local time across daylight savin
       {"Europe/Moscow", "0 9 * * *", "2015-01-10T00:00:00Z", "2015-01-10T06:00:00Z"},
       {"America/Sao_Paulo", "0 9 * * *", "2019-01-10T00:00:00Z", "2019-01-10T11:00:00Z"},
       {"America/Sao_Paulo", "0 9 * * *", "2020-01-10T00:00:00Z", "2020-01-10T12:00:00Z"},
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.zone);
-    CAPTURE(c.after);
-    CHECK(next(c.expr, c.after, c.zone) == c.expected);
-  }
+  });
 }
 
 TEST_CASE("a local time skipped by spring-forward fires once, at the change") {
-  struct Case {
-    const char* zone;
-    const char* expr;
-    const char* after;
-    const char* expected;
-  };
-  const Case cases[] = {
+  check_zone_cases({
       // 02:30 does not exist on 2026-03-29 in Berlin: the clock goes from 02:00 CET to 03:00 CEST.
       {"Europe/Berlin", "30 2 * * *", "2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z"},
       {"Europe/Berlin", "30 2 * * *", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"},
@@ -132,22 +133,11 @@ TEST_CASE("a local time skipped by spring-forward fires once, at the change") {
       {"Australia/Sydney", "30 2 * * *", "2026-10-02T16:30:00Z", "2026-10-03T16:00:00Z"},
       // Samoa skipped 2011-12-30 altogether: noon that day is the first instant of the 31st.
       {"Pacific/Apia", "0 12 * * *", "2011-12-29T22:00:00Z", "2011-12-30T10:00:00Z"},
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.zone);
-    CAPTURE(c.after);
-    CHECK(next(c.expr, c.after, c.zone) == c.expected);
-  }
+  });
 }
 
 TEST_CASE("a local time repeated by fall-back fires once, at its first occurrence") {
-  struct Case {
-    const char* zone;
-    const char* expr;
-    const char* after;
-    const char* expected;
-  };
-  const Case cases[] = {
+  check_zone_cases({
       // 02:30 happens twice on 2026-10-25 in Berlin: 00:30Z (CEST) and 01:30Z (CET).
       {"Europe/Berlin", "30 2 * * *", "2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z"},
       {"Europe/Berlin", "30 2 * * *", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"},
@@ -157,12 +147,7 @@ TEST_CASE("a local time repeated by fall-back fires once, at its first occurrenc
       {"America/New_York", "30 1 * * *", "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z"},
       {"America/New_York", "30 1 * * *", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"},
       {"Australia/Sydney", "30 2 * * *", "2026-04-03T15:30:00Z", "2026-04-04T15:30:00Z"},
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.zone);
-    CAPTURE(c.after);
-    CHECK(next(c.expr, c.after, c.zone) == c.expected);
-  }
+  });
 }
 
 TEST_CASE("an unknown zone name is refused with the nearest valid names") {

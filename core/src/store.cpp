@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "shopflow/step_record.hpp"
+
 namespace shopflow {
 
 const char* to_string(EffectStatus s) {
@@ -622,54 +624,6 @@ Result<std::vector<RunRow>> Store::runs(size_t limit, std::int64_t after) {
   return out;
 }
 
-namespace {
-
-void append_value(std::string& out, const StepValue& v) {
-  if (v.value) {
-    append_json(out, *v.value);
-  } else {
-    out += v.text;
-  }
-}
-
-}  // namespace
-
-void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, StepValue input,
-                 StepValue output, StepValue verdict, StepValue explanation) {
-  using namespace std::string_view_literals;  // literals of known length: no strlen
-  if (steps.empty()) {
-    steps += '[';
-  } else {
-    steps.back() = ',';  // the closing bracket
-  }
-  steps += "{\"path\":"sv;
-  append_json_string(steps, path);
-  steps += ",\"kind\":"sv;
-  append_json_string(steps, kind);
-  steps += ",\"time\":\""sv;
-  append_instant(steps, time);
-  steps += '"';
-  if (!input.empty()) {
-    steps += ",\"input\":"sv;
-    append_value(steps, input);
-  }
-  steps += ",\"output\":"sv;
-  if (output.empty()) {
-    steps += "null"sv;
-  } else {
-    append_value(steps, output);
-  }
-  if (!verdict.empty()) {
-    steps += ",\"verdict\":"sv;
-    append_value(steps, verdict);
-  }
-  if (!explanation.empty()) {
-    steps += ",\"explanation\":"sv;
-    append_value(steps, explanation);
-  }
-  steps += "}]"sv;
-}
-
 Result<size_t> Store::each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,
                                     const std::function<void(sqlite3_stmt*)>& row) {
   auto p = prepare(sql);
@@ -715,36 +669,6 @@ Result<std::vector<RunCount>> Store::run_counts() {
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(RunCount{q.text(0), q.text(1), q.int64(2)});
   if (rc != SQLITE_DONE) return error("runs");
-  return out;
-}
-
-Result<std::vector<StepRow>> Store::steps_of(const std::string& run_id) {
-  SHOPFLOW_STMT(q, "SELECT steps FROM runs WHERE id = ?1");
-  q.bind(1, run_id);
-  int rc = q.step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("runs");
-  std::vector<StepRow> out;
-  if (rc == SQLITE_DONE) return out;
-  std::string text = q.text(0);
-  if (text.empty()) return out;
-  auto doc = parse_json(text, "steps of run " + run_id);
-  if (!doc) return doc.error();
-  if (!doc.value().is_array()) return Error{"store: the steps of run " + run_id + " are not a list", "", 0, 0};
-  auto dumped = [](const Json& rec, const char* key) { return rec.contains(key) ? rec[key].dump() : std::string(); };
-  for (const Json& rec : doc.value()) {
-    StepRow r;
-    r.run_id = run_id;
-    r.seq = static_cast<int>(out.size()) + 1;
-    r.path = rec.value("path", std::string());
-    r.kind = rec.value("kind", std::string());
-    auto t = parse_instant(rec.value("time", std::string()));
-    r.time = t ? t.value() : 0;
-    r.input = dumped(rec, "input");
-    r.output = dumped(rec, "output");
-    r.verdict = dumped(rec, "verdict");
-    r.explanation = dumped(rec, "explanation");
-    out.push_back(std::move(r));
-  }
   return out;
 }
 

@@ -608,3 +608,47 @@ TEST_CASE("trigger is the run's own event: in a wait's match, after the wait res
   e.reset();
   std::filesystem::remove(path);
 }
+
+TEST_CASE("table.add sums money exactly: decimal strings stay strings, numbers stay numbers") {
+  struct Case {
+    const char* name;
+    Json start;   // the field before (null: no row yet)
+    Json amount;
+    Json want;    // the field after; null when the run fails
+  };
+  const Case cases[] = {
+      {"integers stay integers", 10, -3, 7},
+      {"a new row starts from zero", nullptr, "19.99", "19.99"},
+      {"decimal strings keep their places", "10.50", "0.5", "11.00"},
+      {"floats are read as printed, not as binary", 0.1, 0.2, 0.3},
+      {"a string and an integer", "0.10", 2, "2.10"},
+      {"a field that is not a number fails the run", "abc", 1, nullptr},
+      {"an amount that is not a number fails the run", 1, "1,5", nullptr},
+  };
+  const char* wfs = R"([{"id": "add", "trigger": {"event": "x"}, "steps": [
+      {"id": "sum", "action": "table.add", "params": {"table": "t", "key": "k", "field": "v",
+                                                      "amount": {"$logic": {"var": "event.data.amount"}}}}]}])";
+  for (const Case& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    Json row = {{"id", "k"}};
+    if (!c.start.is_null()) row["v"] = c.start;
+    Json tables = {{"t", {{"key", "id"}, {"rows", c.start.is_null() ? Json::array() : Json::array({row})}}}};
+    auto e = engine_of(bundle_of(wfs, "\"tables\": " + tables.dump()));
+    REQUIRE(e->ingest(event("e1", "x", kT0, {{"amount", c.amount}}), kT0).ok());
+    auto runs = e->runs().value();
+    REQUIRE(runs.size() == 1);
+    auto rows = e->table_rows("t").value();
+    if (c.want.is_null()) {
+      CHECK(runs[0].status == "failed");
+      CHECK(runs[0].error.find("is not a number") != std::string::npos);
+      continue;
+    }
+    CHECK(runs[0].status == "completed");
+    REQUIRE(rows.size() == 1);
+    const Json v = Json::parse(rows[0].value)["v"];
+    CHECK(v == c.want);
+    CHECK(v.is_string() == c.want.is_string());
+    CHECK(v.is_number_float() == c.want.is_number_float());
+  }
+}

@@ -7,7 +7,8 @@
 // reminder (Compare too), run the tests, export and validate the file, edit a condition and see
 // the counts change, reload and find the edits kept, revert. Conditions in words: which of the
 // examples' conditions stay JSON, a wait's match, a table lookup and a wait's time edited in the
-// builder. Screenshots of each panel go to SCREENSHOT_DIR.
+// builder; the why of a money comparison in the shop's money format. Screenshots of each panel
+// go to SCREENSHOT_DIR.
 // Usage: node studio_test.mjs SITE_DIR SCREENSHOT_DIR [SHOPFLOW_BINARY]
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -521,6 +522,33 @@ try {
     const until = JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps[11].wait.until;
     check('"plus 1 day" on a wait\'s time writes time_add with P1D', () =>
       assert.deepEqual(until, { time_add: [{ var: 'vars.remind_at' }, 'P1D'] }));
+  });
+
+  // [4b3] The why of a money comparison in the shop's money format and the quote's currency.
+  await step('why with money', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('quotes.json')), true);
+    await frames(3);
+    await click('tab.Simulator');
+    await click('sim.run');
+    await waitSimDone((await status()).revision);
+    await click('sim.tab.runs');
+    await click('run:price-quote:qr-Q-2026-0141');
+    // The decision is further down the run's steps: the wheel brings it into view.
+    const [tx, ty, tw] = await widget('run.step:look-up-prices');
+    await page.mouse.move(tx + tw / 2, ty + 4);
+    await frames(1);
+    await page.mouse.wheel(0, 200);
+    await frames(3);
+    await click('run.step:needs-approval');
+    await frames(3);
+    const s = await status();
+    await shot('simulator-why-money');
+    const why = s.why.find((w) => w.includes('threshold'));
+    check(`the approval decision's why writes amounts as the shop does (${why})`, () => {
+      assert.ok(why, JSON.stringify(s.why));
+      assert.match(why, /threshold \(€10\.000,00\)/);
+      assert.match(why, /total \(€\d{1,3}(\.\d{3})*,\d{2}\)/);
+    });
   });
 
   // [4c] Search: a step by its id in any workflow, a sample event by its id.

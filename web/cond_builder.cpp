@@ -99,7 +99,15 @@ const RowOperator* find_operator(const std::string& label) {
 
 Json lookup_to_json(const Lookup& lookup) {
   Json args = Json::array({lookup.table});
-  for (const auto& k : lookup.keys) args.push_back(k.is_field ? Json{{"var", k.text}} : value_from_text(k.text));
+  for (const auto& k : lookup.keys) {
+    if (!k.is_field) {
+      args.push_back(value_from_text(k.text));
+    } else if (k.suffix.empty()) {
+      args.push_back(Json{{"var", k.text}});
+    } else {
+      args.push_back(Json{{"cat", Json::array({Json{{"var", k.text}}, k.suffix})}});
+    }
+  }
   return Json{{"lookup", std::move(args)}};
 }
 
@@ -113,10 +121,15 @@ std::optional<Lookup> lookup_of(const Json& j) {
   Lookup l;
   l.table = args[0].get<std::string>();
   for (size_t i = 1; i < args.size(); ++i) {
-    if (is_plain_var(args[i])) {
-      l.keys.push_back({true, args[i]["var"].get<std::string>()});
+    const Json& a = args[i];
+    if (is_plain_var(a)) {
+      l.keys.push_back({true, a["var"].get<std::string>(), ""});
+    } else if (a.is_object() && a.size() == 1 && a.contains("cat") && a["cat"].is_array() && a["cat"].size() == 2 &&
+               is_plain_var(a["cat"][0]) && a["cat"][1].is_string() && !a["cat"][1].get_ref<const std::string&>().empty()) {
+      // A key made of a field and text after it: "<order id>:missing-email".
+      l.keys.push_back({true, a["cat"][0]["var"].get<std::string>(), a["cat"][1].get<std::string>()});
     } else if (args[i].is_string() || args[i].is_number()) {
-      l.keys.push_back({false, value_to_text(args[i])});
+      l.keys.push_back({false, value_to_text(args[i]), ""});
     } else {
       return std::nullopt;
     }

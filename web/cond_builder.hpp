@@ -16,11 +16,13 @@
 
 namespace shopflow::studio {
 
-// One part of a table lookup's address: a field's value (its path) or a fixed key (as
-// value_to_text writes it: default, 42).
+// One part of a table lookup's address: a field's value (its path), with text joined after it
+// when the table's keys are made so ({"cat": [{"var": "event.data.order.id"}, ":missing-email"]}),
+// or a fixed key (as value_to_text writes it: default, 42).
 struct LookupKey {
   bool is_field = false;
   std::string text;
+  std::string suffix;  // a field's key only: the text after the field's value
 };
 
 // {"lookup": [table, row key, column...]}: the row of `table` whose key is keys[0], or that

@@ -369,7 +369,7 @@ bool name_combo(StudioState& state, const char* label, std::string* value, const
 bool lookup_input(StudioState& state, Lookup& l, const std::string& widget) {
   bool changed = false;
   ImGui::PushID(widget.c_str());
-  if (l.keys.empty()) l.keys.push_back({false, ""});
+  if (l.keys.empty()) l.keys.push_back({false, "", ""});
   // The column first, as the sentence reads: "approval_threshold of quote_policy row default".
   if (l.keys.size() >= 2 && !l.keys[1].is_field) {
     std::string col = l.keys[1].text;
@@ -389,7 +389,7 @@ bool lookup_input(StudioState& state, Lookup& l, const std::string& widget) {
   } else if (l.keys.size() == 1) {
     if (ImGui::SmallButton("the row; a column?")) {
       std::vector<std::string> cols = table_columns(state, l.table);
-      l.keys.push_back({false, cols.empty() ? std::string("column") : cols.front()});
+      l.keys.push_back({false, cols.empty() ? std::string("column") : cols.front(), ""});
       changed = true;
     }
     note_widget(state, widget + ".add_column");
@@ -416,6 +416,12 @@ bool lookup_input(StudioState& state, Lookup& l, const std::string& widget) {
   same_line_if_fits(px(160));
   if (key.is_field) {
     changed |= field_input(state, &key.text, widget + ".key", widget + ".key.pick", px(180));
+    // Keys made of the field and text after it ("<order id>:missing-email").
+    same_line_if_fits(px(110));
+    ImGui::SetNextItemWidth(px(110));
+    changed |= input_string_hint("##suffix", "+ text after", &key.suffix);
+    note_widget(state, widget + ".key.suffix");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("text joined after the field's value to make the row's key, e.g. :missing-email");
   } else {
     ImGui::SetNextItemWidth(px(120));
     changed |= input_string_hint("##key", "row key", &key.text);
@@ -437,7 +443,7 @@ bool draw_row(StudioState& state, CondNode& c, const std::string& ckey, int* rem
     c.subject = static_cast<Subject>(subject);
     if (c.subject == Subject::Table && c.field_table.table.empty()) {
       auto names = table_names(state);
-      c.field_table = Lookup{names.empty() ? std::string() : names.front(), {{false, ""}}};
+      c.field_table = Lookup{names.empty() ? std::string() : names.front(), {{false, "", ""}}};
     }
     if (c.subject == Subject::Rule) {
       c.op = "is met";
@@ -497,7 +503,7 @@ bool draw_row(StudioState& state, CondNode& c, const std::string& ckey, int* rem
       c.value.clear();
       if (c.side == Side::Table && c.value_table.table.empty()) {
         auto names = table_names(state);
-        c.value_table = Lookup{names.empty() ? std::string() : names.front(), {{false, ""}}};
+        c.value_table = Lookup{names.empty() ? std::string() : names.front(), {{false, "", ""}}};
       }
       changed = true;
     }

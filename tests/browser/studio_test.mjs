@@ -440,11 +440,10 @@ try {
 
   // [4b2] Conditions in words. The conditions of every example that the builder shows as rows
   // (trigger filters, ifs, cases, wait matches and wait times); only these stay JSON: rules with
-  // computed parts (list tests, text functions, keys made by joining text, defaults).
+  // computed parts (list tests, text functions, defaults, arithmetic).
   const inJson = {
     'accounting.json': ['/workflows/0/steps/6/if'],
-    'audit.json': ['3/then/2', '3/else/0', '4', '4/then/2', '4/else/0', '5', '5/then/2', '5/else/0', '6/then/2', '6/else/0',
-      '7', '7/then/2', '7/else/0', '8/then/2', '8/else/0'].map((p) => `/workflows/2/steps/${p}/if`),
+    'audit.json': ['4', '5', '7'].map((p) => `/workflows/2/steps/${p}/if`),
     'customer-service.json': ['/workflows/4/trigger/filter'],
     'inventory.json': ['/workflows/0/trigger/filter'],
     'marketing.json': ['/workflows/1/trigger/filter'],
@@ -513,6 +512,21 @@ try {
       assert.deepEqual(edited, { '==': [{ lookup: ['quotes', { var: 'event.id' }, 'status'] }, 'sent'] }));
     const valid = await status();
     check('the edited lookup keeps the bundle valid', () => assert.equal(valid.problems, 0));
+
+    // A table whose keys join a field and text: audit's "<order id>:missing-email" rows.
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('audit.json')), true);
+    await frames(3);
+    await click('workflow.audit-order');
+    await click('node:/workflows/2/steps/3/then/2');
+    const joined = await status();
+    const joinedRow = 'cond:/workflows/2/steps/3/then/2/if.0.table.key';
+    check('a lookup whose key joins a field and text is shown as the field and the text, no JSON', () => {
+      assert.ok(joined.widgets[joinedRow] && joined.widgets[`${joinedRow}.suffix`], 'the key\'s field and text');
+      assert.ok(!Object.keys(joined.widgets).some((k) => k.startsWith('json:/workflows/2/steps/3/then/2/if')), 'a JSON editor is shown');
+    });
+    await shot('inspector-joined-key');
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('quotes.json')), true);
+    await frames(3);
 
     // A wait's time in words: "the time in vars.remind_at plus 1 day".
     await click('workflow.price-quote');

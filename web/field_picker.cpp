@@ -51,6 +51,19 @@ void walk(const Json& v, const std::string& path, int depth, FieldKinds& out) {
   for (auto it = v.begin(); it != v.end(); ++it) walk(it.value(), path + "." + it.key(), depth + 1, out);
 }
 
+void read_fields(StudioState& state, const std::string& type, const std::string& prefix, FieldKinds& out) {
+  const auto& events = sample_events(state);
+  bool any_of_type = false;
+  for (const Event& e : events) any_of_type |= e.type == type;
+  size_t read = 0;
+  for (const Event& e : events) {
+    if (any_of_type && e.type != type) continue;
+    if (++read > kEventsRead) break;
+    Json j = event_to_json(e);
+    for (auto it = j.begin(); it != j.end(); ++it) walk(it.value(), prefix + "." + it.key(), 1, out);
+  }
+}
+
 }  // namespace
 
 const FieldKinds& trigger_fields(StudioState& state) {
@@ -64,17 +77,44 @@ const FieldKinds& trigger_fields(StudioState& state) {
   serial = state.samples_serial;
   type = want;
   fields.clear();
-  const auto& events = sample_events(state);
-  bool any_of_type = false;
-  for (const Event& e : events) any_of_type |= e.type == want;
-  size_t read = 0;
-  for (const Event& e : events) {
-    if (any_of_type && e.type != want) continue;
-    if (++read > kEventsRead) break;
-    Json j = event_to_json(e);
-    for (auto it = j.begin(); it != j.end(); ++it) walk(it.value(), "event." + it.key(), 1, fields);
-  }
+  read_fields(state, want, "event", fields);
   return fields;
+}
+
+const FieldKinds& condition_fields(StudioState& state) {
+  InspectorState& in = state.inspector;
+  if (in.scope_event.empty()) return trigger_fields(state);
+  std::string trigger_type;
+  const auto& wfs = state.check.bundle.workflows;
+  if (state.workflow >= 0 && static_cast<size_t>(state.workflow) < wfs.size()) trigger_type = wfs[static_cast<size_t>(state.workflow)].trigger.event;
+  const std::string key = std::to_string(state.samples_serial) + "|" + trigger_type + "|" + in.scope_event;
+  if (in.scope_key == key) return in.scope_kinds;
+  in.scope_key = key;
+  in.scope_kinds.clear();
+  read_fields(state, in.scope_event, "event", in.scope_kinds);
+  read_fields(state, trigger_type, "trigger", in.scope_kinds);
+  return in.scope_kinds;
+}
+
+std::string table_value_kind(const StudioState& state, const Lookup& lookup) {
+  const TableDef* t = state.check.bundle.find_table(lookup.table);
+  if (!t || lookup.keys.empty()) return "";
+  std::string kind;
+  for (const auto& [key, row] : t->rows) {
+    if (!lookup.keys[0].is_field && key != table_key(value_from_text(lookup.keys[0].text))) continue;
+    const Json* v = &row;
+    for (size_t i = 1; i < lookup.keys.size() && v; ++i) {
+      if (lookup.keys[i].is_field || !v->is_object()) return "";
+      auto it = v->find(lookup.keys[i].text);
+      v = it == v->end() ? nullptr : &*it;
+    }
+    if (!v) continue;
+    const std::string k = kind_of(*v);
+    if (k == "empty") continue;
+    if (!kind.empty() && kind != k) return "mixed";
+    kind = k;
+  }
+  return kind;
 }
 
 bool field_picker(StudioState& state, std::string* field, const std::string& widget) {
@@ -94,7 +134,7 @@ bool field_picker(StudioState& state, std::string* field, const std::string& wid
     input_string("##filter", &filter);
     ImGui::SameLine();
     ImGui::TextDisabled("search");
-    const FieldKinds& fields = trigger_fields(state);
+    const FieldKinds& fields = condition_fields(state);
     if (fields.empty()) ImGui::TextDisabled("The sample events have no data.");
     ImGui::BeginChild("list", ImVec2(px(380), px(260)));
     for (const auto& [path, kind] : fields) {
@@ -115,8 +155,10 @@ bool field_picker(StudioState& state, std::string* field, const std::string& wid
 }
 
 std::string field_warning(StudioState& state, const std::string& field, const std::string& value_text, bool unary) {
-  if (field.rfind("event.", 0) != 0) return "";  // vars, rows, loop items: not known from the samples
-  const FieldKinds& fields = trigger_fields(state);
+  const bool scoped = !state.inspector.scope_event.empty();
+  // vars, rows, loop items: not known from the samples
+  if (field.rfind("event.", 0) != 0 && !(scoped && field.rfind("trigger.", 0) == 0)) return "";
+  const FieldKinds& fields = condition_fields(state);
   if (fields.empty()) return "";
   auto it = fields.find(field);
   if (it == fields.end()) return "No sample event has " + field + ": a typo?";

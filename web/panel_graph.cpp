@@ -3,7 +3,9 @@
 // in a frame under it. The wheel scrolls, Ctrl/Cmd + wheel and pinches zoom around the pointer,
 // dragging the background pans, a click selects a step for the inspector, a right click opens
 // the step menu. Text is drawn at its size on screen and never smaller than kMinTextCss: zoomed
-// out, a box shows only its step's name.
+// out, a box shows only its step's name. A workflow too long for that (its boxes would be too
+// narrow to name their steps) is shown at Fit as an outline: each step a named bar, branches
+// indented under their "then", "else" or case, in as many columns as the pane needs.
 #include <imgui.h>
 
 #include <algorithm>
@@ -24,11 +26,11 @@ namespace {
 constexpr float kBoxW = 200.0f, kBoxH = 44.0f, kVGap = 30.0f, kHGap = 26.0f, kEmptyW = 90.0f, kPad = 14.0f;
 constexpr float kMinTextCss = 11.0f;            // the smallest text drawn, in CSS pixels
 constexpr float kMinZoom = 0.08f, kMaxZoom = 2.5f;
-// Fit goes no lower than this: boxes about 100 CSS px wide, enough for a step's name at the
-// smallest text size. A workflow too long for the pane at this zoom fits its width and starts
-// at the top; the wheel scrolls to the rest.
-constexpr float kFitMinZoom = 0.45f;
 constexpr float kZoomStep = 1.12f;              // per wheel notch with Ctrl, or as much pinch
+// Fit shows the outline when the graph's boxes would be narrower than this (CSS px): a step's
+// name no longer reads in them.
+constexpr float kOutlineBelowCss = 100.0f;
+constexpr float kOutlineColumnCss = 125.0f;     // the outline's narrowest column
 
 struct GNode {
   std::string pointer;  // "trigger" for the trigger
@@ -254,6 +256,174 @@ std::string fit_text(ImFont* font, float size, const std::string& text, float ma
   return "";
 }
 
+// [SECTION] the outline
+struct OLine {
+  int node = -1;      // index into GLayout::nodes
+  std::string label;  // before the first step of a branch: "then", "else", "case 1", "default", "each"
+  int depth = 0;
+};
+
+// The depth of a step's pointer below the top list (a case's steps count once).
+int step_depth(const std::string& pointer) {
+  int numbers = 0, cases = 0;
+  size_t i = 0;
+  while (i < pointer.size()) {
+    size_t j = pointer.find('/', i + 1);
+    std::string seg = pointer.substr(i + 1, (j == std::string::npos ? pointer.size() : j) - i - 1);
+    if (!seg.empty() && seg.find_first_not_of("0123456789") == std::string::npos) ++numbers;
+    if (seg == "cases") ++cases;
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return std::max(0, numbers - 2 - cases);
+}
+
+// The outline's lines, in the graph's order (each step, then its branches); the first step
+// of a branch carries the branch's name, so a branch costs no line of its own.
+std::vector<OLine> outline_lines(const GLayout& g) {
+  std::vector<OLine> out;
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    const std::string& p = g.nodes[i].pointer;
+    const int depth = p == "trigger" ? 0 : step_depth(p);
+    std::string label;
+    if (p != "trigger" && depth > 0 && last_index(p) == 0) {
+      std::string list = parent_pointer(p);
+      std::string name = list.substr(list.rfind('/') + 1);
+      std::string owner = parent_pointer(list);
+      label = name;
+      const std::string owner_list = parent_pointer(owner);
+      if (name == "steps" && owner_list.substr(owner_list.rfind('/') + 1) == "cases") {
+        label = "case " + std::to_string(last_index(owner) + 1);
+      } else if (name == "steps") {
+        label = "each";
+      }
+    }
+    out.push_back(OLine{i, label, depth});
+  }
+  return out;
+}
+
+// Draws the outline of `g` in the pane at `origin` and returns the node under the mouse (-1:
+// none). Each line's height and the columns follow the pane; the text is kMinTextCss or more.
+int draw_outline(StudioState& state, const GLayout& g, ImDrawList* dl, ImVec2 origin, ImVec2 avail,
+                 const std::map<std::string, std::string>& path, bool run_shown, const std::set<std::string>& bad_steps,
+                 int* outside) {
+  const Display& display = state.display;
+  const float dpr = static_cast<float>(display.dpr);
+  ImFont* font = display.ui ? display.ui : ImGui::GetFont();
+  ImFont* bold = display.bold ? display.bold : font;
+  GraphView& v = state.graph;
+  const std::vector<OLine> lines = outline_lines(g);
+  const float margin = 8 * dpr;
+  // The largest text from 13 px down to 11 px that puts every line in the pane.
+  float size = kMinTextCss * dpr, line_h = 0;
+  int rows = 1, cols = 1;
+  for (float css : {13.0f, 12.0f, kMinTextCss}) {
+    size = css * dpr;
+    line_h = std::round(size * 1.5f);
+    rows = std::max(1, static_cast<int>((avail.y - 2 * margin) / line_h));
+    cols = (static_cast<int>(lines.size()) + rows - 1) / rows;
+    if (cols * kOutlineColumnCss * dpr <= avail.x - 2 * margin) break;
+  }
+  const float col_w = std::max(kOutlineColumnCss * dpr, (avail.x - 2 * margin) / static_cast<float>(std::max(cols, 1)));
+  const float indent = 12 * dpr, gap = 8 * dpr;
+  const ImGuiIO& io = ImGui::GetIO();
+  int hit = -1;
+  float smallest = FLT_MAX;
+  const ImU32 path_col = IM_COL32(80, 160, 255, 255);
+  for (size_t k = 0; k < lines.size(); ++k) {
+    const OLine& l = lines[k];
+    const int col = static_cast<int>(k) / rows, row = static_cast<int>(k) % rows;
+    float x0 = origin.x + v.pan_x + margin + static_cast<float>(col) * col_w + static_cast<float>(l.depth) * indent;
+    const float y0 = origin.y + v.pan_y + margin + static_cast<float>(row) * line_h;
+    const float x1 = origin.x + v.pan_x + margin + static_cast<float>(col + 1) * col_w - gap;
+    const float text_y = y0 + (line_h - 3 * dpr - size) / 2;
+    if (!l.label.empty()) {
+      // The branch's name before its first step; the step's bar starts after it.
+      dl->AddText(font, size, ImVec2(x0, text_y), kGraph.label, l.label.c_str());
+      smallest = std::min(smallest, size);
+      x0 += font->CalcTextSizeA(size, FLT_MAX, 0, l.label.c_str()).x + 4 * dpr;
+    }
+    const float inner = x1 - x0 - 2 * 5 * dpr;
+    const GNode& n = g.nodes[static_cast<size_t>(l.node)];
+    ImVec2 a(x0, y0), b(x1, y0 + line_h - 3 * dpr);
+    dl->AddRectFilled(a, b, kind_color(n.kind), 3 * dpr);
+    if (run_shown && n.kind != "trigger") {
+      if (path.count(n.title) == 0) {
+        dl->AddRectFilled(a, b, (kGraph.background & 0x00FFFFFF) | 0xA0000000, 3 * dpr);
+      } else {
+        dl->AddRect(ImVec2(a.x - 2, a.y - 1), ImVec2(b.x + 2, b.y + 1), path_col, 3 * dpr, 0, 2 * dpr);
+      }
+    }
+    if (bad_steps.count(n.pointer)) dl->AddRect(a, b, IM_COL32(255, 96, 90, 255), 3 * dpr, 0, 2 * dpr);
+    if (state.selected == n.pointer) dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32(255, 230, 120, 255), 4 * dpr, 0, 2 * dpr);
+    const bool over = io.MousePos.x >= a.x && io.MousePos.x < b.x && io.MousePos.y >= a.y && io.MousePos.y < b.y;
+    if (over) {
+      hit = l.node;
+      dl->AddRectFilled(a, b, IM_COL32(255, 255, 255, 24), 3 * dpr);
+    }
+    dl->AddText(bold, size, ImVec2(x0 + 5 * dpr, text_y), kGraph.text_on_box, fit_text(bold, size, n.title, inner).c_str());
+    smallest = std::min(smallest, size);
+    note_rect(state, "node:" + n.pointer, a, b);
+    if (a.x < origin.x - 0.5f || a.y < origin.y - 0.5f || b.x > origin.x + avail.x + 0.5f || b.y > origin.y + avail.y + 0.5f) ++*outside;
+  }
+  v.smallest_text_css = smallest == FLT_MAX ? 0.0f : smallest / dpr;
+  return hit;
+}
+
+// The pane in outline mode: the outline, scrolled by the wheel or a drag; a click selects a
+// step, a right click opens its menu, Ctrl+wheel goes back to the graph.
+void draw_outline_pane(StudioState& state, const GLayout& g, ImVec2 origin, ImVec2 avail,
+                       const std::map<std::string, std::string>& path, bool run_shown, const std::set<std::string>& bad_steps) {
+  GraphView& v = state.graph;
+  ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  note_widget(state, "graph.pane");
+  const bool hovered = ImGui::IsItemHovered();
+  const bool active = ImGui::IsItemActive();
+  ImGuiIO& io = ImGui::GetIO();
+  const float unit = px(1.0f);
+  if (hovered && (io.MouseWheel != 0.0f || io.MouseWheelH != 0.0f)) {
+    v.pan_x = std::min(0.0f, v.pan_x + io.MouseWheelH * 60 * unit);
+    v.pan_y = std::min(0.0f, v.pan_y + io.MouseWheel * 60 * unit);
+  }
+  if (hovered && state.zoom_wheel != 0.0f) {
+    // Zooming is the graph's: it opens at the smallest zoom whose boxes name their steps.
+    v.outline = false;
+    v.zoom = std::clamp(kOutlineBelowCss * static_cast<float>(state.display.dpr) / (kBoxW * unit), kMinZoom, 1.0f);
+    v.pan_x = avail.x / 2 - ((g.min_x + g.max_x) / 2) * v.zoom * unit;
+    v.pan_y = 20 * v.zoom * unit;
+  }
+  if (active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 2.0f)) {
+    v.pan_x = std::min(0.0f, v.pan_x + io.MouseDelta.x);
+    v.pan_y = std::min(0.0f, v.pan_y + io.MouseDelta.y);
+  }
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
+  dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), kGraph.background);
+  int outside = 0;
+  const int hit = draw_outline(state, g, dl, origin, avail, path, run_shown, bad_steps, &outside);
+  dl->PopClipRect();
+  v.boxes = static_cast<int>(g.nodes.size());
+  v.boxes_outside = outside;
+  const ImVec2 drag = ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f);
+  if (hovered && ImGui::IsMouseReleased(ImGuiMouseButton_Left) && drag.x * drag.x + drag.y * drag.y < 9.0f) {
+    state.selected = hit >= 0 ? g.nodes[static_cast<size_t>(hit)].pointer : "";
+  }
+  if (hovered && ImGui::IsMouseClicked(ImGuiMouseButton_Right) && hit >= 0 && g.nodes[static_cast<size_t>(hit)].pointer != "trigger") {
+    v.menu_pointer = g.nodes[static_cast<size_t>(hit)].pointer;
+    state.selected = v.menu_pointer;
+    ImGui::OpenPopup("step-menu");
+  }
+  if (hovered && hit >= 0 && !ImGui::IsAnyMouseDown()) {
+    const GNode& n = g.nodes[static_cast<size_t>(hit)];
+    ImGui::SetTooltip("%s\n%s", n.title.c_str(), n.sub.c_str());
+  }
+  if (ImGui::BeginPopup("step-menu")) {
+    step_menu(state, v.menu_pointer);
+    ImGui::EndPopup();
+  }
+}
+
 }  // namespace
 
 void draw_graph_panel(StudioState& state) {
@@ -304,10 +474,21 @@ void draw_graph_panel(StudioState& state) {
   }
   ImGui::SameLine();
   if (ImGui::Button("Fit")) v.fit_pending = true;
-  ImGui::SameLine();
   note_widget(state, "graph.fit");
+  bool leave_outline = false;
+  if (v.outline) {
+    ImGui::SameLine();
+    leave_outline = ImGui::Button("Graph");
+    note_widget(state, "graph.leave_outline");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the steps as a graph (scroll to see it all)");
+  }
   ImGui::SameLine();
-  ImGui::TextDisabled("%.0f%%  wheel: scroll, Ctrl+wheel or pinch: zoom, drag: pan, right click: menu", v.zoom * 100);
+  ImGui::SameLine();
+  if (v.outline) {
+    ImGui::TextDisabled("outline: every step by name  wheel: scroll, right click: menu");
+  } else {
+    ImGui::TextDisabled("%.0f%%  wheel: scroll, Ctrl+wheel or pinch: zoom, drag: pan, right click: menu", v.zoom * 100);
+  }
 
   GLayout g = layout_workflow(wf, state.workflow);
   std::set<std::string> bad_steps;
@@ -322,14 +503,63 @@ void draw_graph_panel(StudioState& state) {
   avail.x = std::max(avail.x, 50.0f);
   avail.y = std::max(avail.y, 50.0f);
   const float unit = px(1.0f);  // device pixels per graph unit at 100%
+  const float dpr = static_cast<float>(state.display.dpr);
+  // The smallest zoom at which a box still names its step.
+  const float readable_zoom = kOutlineBelowCss * dpr / (kBoxW * unit);
+  if (leave_outline) {
+    v.outline = false;
+    v.zoom = std::clamp(readable_zoom, kMinZoom, 1.0f);
+    v.pan_x = avail.x / 2 - ((g.min_x + g.max_x) / 2) * v.zoom * unit;
+    v.pan_y = 20 * v.zoom * unit;
+  }
+  if (v.fit_pending) {
+    // The graph when it fits the pane with boxes that name their steps, else the outline.
+    const float whole_w = (g.max_x - g.min_x + 40) * unit, whole_h = (g.max_y + 40) * unit;
+    const float whole = std::min(avail.x / whole_w, avail.y / whole_h);
+    v.outline = whole < readable_zoom;
+    if (v.outline) {
+      v.pan_x = v.pan_y = 0;
+      v.zoom = std::clamp(whole, kMinZoom, 1.0f);
+      v.fit_pending = false;
+    }
+  }
+  // The selected run's path, when it is a run of this workflow: the steps it went through, by
+  // id (the last part of a trace path such as "needs-approval/then/register-pending"), with
+  // the outcome of each decision.
+  std::map<std::string, std::string> path;
+  bool run_shown = false;
+  const SimSession& sim = state.sim;
+  if (sim.has_trace && sim.selected_run >= 0) {
+    const Json& runs = sim.trace.json["runs"];
+    if (static_cast<size_t>(sim.selected_run) < runs.size()) {
+      const Json& r = runs[static_cast<size_t>(sim.selected_run)];
+      if (wf.is_object() && r.value("workflow", std::string()) == wf.value("id", std::string()) && r.contains("steps")) {
+        run_shown = true;
+        for (const auto& st : r["steps"]) {
+          std::string p = st.value("path", std::string());
+          std::string id = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
+          std::string outcome;
+          if (st.contains("verdict")) outcome = st["verdict"].is_string() ? st["verdict"].get<std::string>() : st["verdict"].dump();
+          path[id] = outcome.size() > 24 ? outcome.substr(0, 21) + "..." : outcome;
+        }
+      }
+    }
+  }
+  state.graph.path_steps = static_cast<int>(path.size());
+  if (v.outline) {
+    draw_outline_pane(state, g, origin, avail, path, run_shown, bad_steps);
+    return;
+  }
   if (v.fit_pending) {
     // The whole workflow, with a margin, at no more than 100%.
     float w = (g.max_x - g.min_x + 40) * unit, h = (g.max_y + 40) * unit;
+    // However long: zoomed out this far, boxes show only their step's name, still at the
+    // smallest readable text size.
     float whole = std::min(avail.x / w, avail.y / h);
-    v.zoom = std::clamp(whole, kFitMinZoom, 1.0f);
+    v.zoom = std::clamp(whole, kMinZoom, 1.0f);
     float s = v.zoom * unit;
-    v.pan_x = (g.max_x - g.min_x + 40) * s <= avail.x ? avail.x / 2 - ((g.min_x + g.max_x) / 2) * s : (20 - g.min_x) * s;
-    v.pan_y = whole >= kFitMinZoom ? std::max(20 * s, (avail.y - g.max_y * s) / 2) : 20 * s;
+    v.pan_x = avail.x / 2 - ((g.min_x + g.max_x) / 2) * s;
+    v.pan_y = std::max(20 * s, (avail.y - g.max_y * s) / 2);
     v.fit_pending = false;
   }
   ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
@@ -414,29 +644,7 @@ void draw_graph_panel(StudioState& state) {
     ImVec2 c = to_screen(end);
     dl->AddCircleFilled(ImVec2(c.x, c.y + 6 * s), 6 * s, kGraph.end);
   }
-  // The selected run's path, when it is a run of this workflow: the steps it went through, by
-  // id (the last part of a trace path such as "needs-approval/then/register-pending"), with
-  // the outcome of each decision.
-  std::map<std::string, std::string> path;
-  bool run_shown = false;
-  const SimSession& sim = state.sim;
-  if (sim.has_trace && sim.selected_run >= 0) {
-    const Json& runs = sim.trace.json["runs"];
-    if (static_cast<size_t>(sim.selected_run) < runs.size()) {
-      const Json& r = runs[static_cast<size_t>(sim.selected_run)];
-      if (wf.is_object() && r.value("workflow", std::string()) == wf.value("id", std::string()) && r.contains("steps")) {
-        run_shown = true;
-        for (const auto& st : r["steps"]) {
-          std::string p = st.value("path", std::string());
-          std::string id = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
-          std::string outcome;
-          if (st.contains("verdict")) outcome = st["verdict"].is_string() ? st["verdict"].get<std::string>() : st["verdict"].dump();
-          path[id] = outcome.size() > 24 ? outcome.substr(0, 21) + "..." : outcome;
-        }
-      }
-    }
-  }
-  state.graph.path_steps = static_cast<int>(path.size());
+  int outside = 0;  // boxes not wholly in the pane
   const ImU32 path_col = IM_COL32(80, 160, 255, 255);
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const GNode& n = g.nodes[i];
@@ -470,8 +678,13 @@ void draw_graph_panel(StudioState& state) {
       text(bold, size, ImVec2(a.x + pad, top), kGraph.text_on_box, fit_text(bold, size, n.title, inner), &clip);
     }
     note_rect(state, "node:" + n.pointer, a, b);
+    const bool inside = a.x >= origin.x - 0.5f && a.y >= origin.y - 0.5f && b.x <= origin.x + avail.x + 0.5f &&
+                        b.y <= origin.y + avail.y + 0.5f;
+    if (!inside) ++outside;
   }
   state.graph.smallest_text_css = smallest == FLT_MAX ? 0.0f : smallest / static_cast<float>(display.dpr);
+  state.graph.boxes = static_cast<int>(g.nodes.size());
+  state.graph.boxes_outside = outside;
   // Say so when part of the workflow is out of view.
   float bottom = origin.y + v.pan_y + g.max_y * s, top = origin.y + v.pan_y;
   const char* more = bottom > origin.y + avail.y + 1 ? (top < origin.y - 1 ? "more above and below: scroll with the wheel" : "more below: scroll with the wheel")

@@ -4,6 +4,7 @@
 // type; text parameters get a template editor with a live preview rendered against a sample
 // event; action parameters are a form built from the action's declared parameters.
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -121,28 +122,59 @@ bool string_field(StudioState& state, const char* label, Json& obj, const char* 
   return edited;
 }
 
+// A duration typed as words ("2 hours") or ISO 8601 ("PT2H") over `stored`, the bundle's ISO
+// text. While the field is being typed into it keeps what is typed: Dear ImGui writes its own
+// text back whenever it differs from the string it is given, so handing it the stored "PT2H"
+// under a typed "2 hours" made an edit, and a re-simulation, every frame. What is typed is
+// written only once it reads as a duration other than the stored one (a half-typed "2 ho" is
+// not written). Returns true with *out set when there is something to write; `hint` "" for none.
+bool duration_input(StudioState& state, const std::string& key, const std::string& stored, const char* hint, float width,
+                    std::string* out) {
+  std::string& typed = state.inspector.chip_text[key];
+  const bool typing = ImGui::GetActiveID() == ImGui::GetID("##d") && ImGui::GetActiveID() != 0;
+  if (!typing) typed = stored;
+  ImGui::SetNextItemWidth(width);
+  bool write = false;
+  if (input_string_hint("##d", hint, &typed)) {
+    auto iso = duration_from_words(typed);
+    std::string want = iso ? *iso : typed;
+    if (want != stored && (want.empty() || parse_duration(want))) {
+      *out = want;
+      write = true;
+    }
+  }
+  note_widget(state, key);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("A duration: 4 hours, 2 days, 1 day 6 hours, 30 minutes (or PT4H, P2D)");
+  ImGui::SameLine();
+  // Beside it: what the field means, or what is wrong with what is typed.
+  const std::string& shown = typing ? typed : stored;
+  auto iso = duration_from_words(shown);
+  if (!shown.empty()) {
+    auto d = parse_duration(iso ? *iso : shown);
+    if (!d) {
+      ImGui::TextColored(kBad, "%s", typing ? "not a duration yet: 4 hours, 2 days or PT4H" : d.error().message.c_str());
+    } else {
+      ImGui::TextColored(kDim, "= %s", duration_in_words(d.value()).c_str());
+    }
+  } else {
+    ImGui::NewLine();
+  }
+  return write;
+}
+
 // A duration field with its meaning or its error beside it. It takes ISO 8601 ("PT4H") or
 // words ("4 hours", "2 days"), which are written to the bundle as ISO 8601.
 void duration_field(StudioState& state, const char* label, Json& obj, const char* key, const std::string& widget) {
   ImGui::PushID(key);
-  std::string s = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+  std::string stored = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+  ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted(label);
   ImGui::SameLine(px(110));
-  ImGui::SetNextItemWidth(px(120));
-  if (input_string("##d", &s)) {
-    auto iso = duration_from_words(s);
-    obj[key] = iso ? *iso : s;
+  std::string value;
+  const bool write = duration_input(state, widget, stored, "", px(120), &value);
+  if (write && !value.empty()) {
+    obj[key] = value;
     commit_edit(state);
-  }
-  note_widget(state, widget);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("A duration: 4 hours, 2 days, 1 day 6 hours, 30 minutes (or PT4H, P2D)");
-  ImGui::SameLine();
-  std::string stored = obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
-  auto d = parse_duration(stored);
-  if (!d) {
-    ImGui::TextColored(kBad, "%s", d.error().message.c_str());
-  } else {
-    ImGui::TextColored(kDim, "= %s", duration_in_words(d.value()).c_str());
   }
   ImGui::PopID();
 }
@@ -153,9 +185,18 @@ void duration_field(StudioState& state, const char* label, Json& obj, const char
 // value that is not of that kind (a {"var": ...}), as text. Numbers stay numbers and text stays
 // text, so a comparison never changes kind behind the analyst's back. True when edited.
 bool value_input(StudioState& state, CondNode& c, const std::string& widget) {
-  const FieldKinds& kinds = trigger_fields(state);
-  const auto found = kinds.find(c.field);
-  const std::string kind = found == kinds.end() ? std::string() : found->second;
+  std::string kind;
+  if (c.subject == Subject::Table) {
+    kind = table_value_kind(state, c.field_table);
+  } else if (c.subject == Subject::Count) {
+    kind = "number";
+  } else if (c.subject == Subject::Now) {
+    kind = "time";
+  } else {
+    const FieldKinds& kinds = condition_fields(state);
+    const auto found = kinds.find(c.field);
+    if (found != kinds.end()) kind = found->second;
+  }
   std::string op;
   for (const auto& o : row_operators()) {
     if (c.op == o.label) op = o.op;
@@ -163,7 +204,7 @@ bool value_input(StudioState& state, CondNode& c, const std::string& widget) {
   const Json v = value_from_text(c.value);
   const bool empty = c.value.empty();
   const bool money_op = op.rfind("money_", 0) == 0;
-  const bool list_op = (op == "in" && c.op == "is one of") || op == "has_any_tag";
+  const bool list_op = (op == "in" && c.op == "is one of") || op == "!in" || op == "has_any_tag";
   const float width = std::max(px(50), ImGui::GetContentRegionAvail().x - px(28));
   bool changed = false;
   if (list_op && (v.is_array() || empty)) {
@@ -263,6 +304,232 @@ bool value_input(StudioState& state, CondNode& c, const std::string& widget) {
 }
 
 // [SECTION] the condition builder
+// SameLine() when an item `w` wide still fits on this line; otherwise the next item starts a line.
+void same_line_if_fits(float w) {
+  const float right = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + w;
+  if (right <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
+}
+
+// A field path typed (widget `widget`) or picked from the sample events' fields (`pick`).
+// True when edited.
+bool field_input(StudioState& state, std::string* path, const std::string& widget, const std::string& pick, float width) {
+  ImGui::PushID(widget.c_str());
+  ImGui::SetNextItemWidth(width);
+  bool changed = input_string_hint("##field", "a field, e.g. event.data.total", path);
+  note_widget(state, widget);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("field: a path in the data, e.g. event.data.total");
+  ImGui::SameLine(0, 0);
+  changed |= field_picker(state, path, pick);
+  ImGui::PopID();
+  return changed;
+}
+
+// The names of the bundle's tables, and the columns of `table` (the fields of its rows).
+std::vector<std::string> table_names(const StudioState& state) {
+  std::vector<std::string> names;
+  for (const auto& t : state.check.bundle.tables) names.push_back(t.name);
+  return names;
+}
+
+std::vector<std::string> table_columns(const StudioState& state, const std::string& table) {
+  std::vector<std::string> cols;
+  const TableDef* t = state.check.bundle.find_table(table);
+  if (!t) return cols;
+  for (const auto& [key, row] : t->rows) {
+    if (!row.is_object()) continue;
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      if (it.key() != t->key_field && std::find(cols.begin(), cols.end(), it.key()) == cols.end()) cols.push_back(it.key());
+    }
+  }
+  return cols;
+}
+
+// A combo over `items` showing `*value`; true when one was picked. `widget` names the combo,
+// each item is "<widget>:<item>".
+bool name_combo(StudioState& state, const char* label, std::string* value, const std::vector<std::string>& items,
+                const std::string& widget, float width) {
+  bool picked = false;
+  ImGui::SetNextItemWidth(width);
+  const bool open = ImGui::BeginCombo(label, value->c_str());
+  note_widget(state, widget);
+  if (open) {
+    for (const auto& item : items) {
+      if (ImGui::Selectable(item.c_str(), item == *value)) {
+        *value = item;
+        picked = true;
+      }
+      note_widget(state, widget + ":" + item);
+    }
+    ImGui::EndCombo();
+  }
+  return picked;
+}
+
+// A table value in words: "<column> of the <table> row <key>", each part a widget.
+bool lookup_input(StudioState& state, Lookup& l, const std::string& widget) {
+  bool changed = false;
+  ImGui::PushID(widget.c_str());
+  if (l.keys.empty()) l.keys.push_back({false, "", ""});
+  // The column first, as the sentence reads: "approval_threshold of quote_policy row default".
+  if (l.keys.size() >= 2 && !l.keys[1].is_field) {
+    std::string col = l.keys[1].text;
+    std::vector<std::string> cols = table_columns(state, l.table);
+    cols.insert(cols.begin(), "(the whole row)");
+    if (name_combo(state, "##col", &col, cols, widget + ".column", px(140))) {
+      if (col == "(the whole row)") {
+        l.keys.resize(1);
+      } else {
+        l.keys[1].text = col;
+      }
+      changed = true;
+    }
+    same_line_if_fits(px(40));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("of");
+  } else if (l.keys.size() == 1) {
+    if (ImGui::SmallButton("the row; a column?")) {
+      std::vector<std::string> cols = table_columns(state, l.table);
+      l.keys.push_back({false, cols.empty() ? std::string("column") : cols.front(), ""});
+      changed = true;
+    }
+    note_widget(state, widget + ".add_column");
+    same_line_if_fits(px(40));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("of");
+  }
+  same_line_if_fits(px(140));
+  std::string table = l.table;
+  if (name_combo(state, "##table", &table, table_names(state), widget + ".table", px(130))) {
+    l.table = table;
+    changed = true;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("the table");
+  LookupKey& key = l.keys[0];
+  same_line_if_fits(px(60));
+  // The row: the one whose key is a field's value, or a fixed key.
+  if (ImGui::SmallButton(key.is_field ? "row of field" : "row")) {
+    key.is_field = !key.is_field;
+    changed = true;
+  }
+  note_widget(state, widget + ".key_kind");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip(key.is_field ? "the row whose key is this field's value; click for a fixed key" : "the row with this key; click to take the key from a field");
+  same_line_if_fits(px(160));
+  if (key.is_field) {
+    changed |= field_input(state, &key.text, widget + ".key", widget + ".key.pick", px(180));
+    // Keys made of the field and text after it ("<order id>:missing-email").
+    same_line_if_fits(px(110));
+    ImGui::SetNextItemWidth(px(110));
+    changed |= input_string_hint("##suffix", "+ text after", &key.suffix);
+    note_widget(state, widget + ".key.suffix");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("text joined after the field's value to make the row's key, e.g. :missing-email");
+  } else {
+    ImGui::SetNextItemWidth(px(120));
+    changed |= input_string_hint("##key", "row key", &key.text);
+    note_widget(state, widget + ".key");
+  }
+  ImGui::PopID();
+  return changed;
+}
+
+// One row: what is compared (a field or a table value), the operator in words, and what it is
+// compared with (a value, another field or a table value). True when edited.
+bool draw_row(StudioState& state, CondNode& c, const std::string& ckey, int* remove, int index) {
+  bool changed = false;
+  const std::string w = "cond:" + ckey;
+  const char* subjects[] = {"field", "table value", "count of", "now", "rule"};
+  int subject = static_cast<int>(c.subject);
+  ImGui::SetNextItemWidth(px(95));
+  if (ImGui::Combo("##subject", &subject, subjects, 5) && subject != static_cast<int>(c.subject)) {
+    c.subject = static_cast<Subject>(subject);
+    if (c.subject == Subject::Table && c.field_table.table.empty()) {
+      auto names = table_names(state);
+      c.field_table = Lookup{names.empty() ? std::string() : names.front(), {{false, "", ""}}};
+    }
+    if (c.subject == Subject::Rule) {
+      c.op = "is met";
+      c.field = state.check.bundle.rules.empty() ? std::string() : state.check.bundle.rules.begin()->first;
+    } else if (c.op == std::string("is met") || (c.op == std::string("is true") && c.subject != Subject::Field)) {
+      c.op = "is set";
+    }
+    changed = true;
+  }
+  note_widget(state, w + ".subject");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("What this condition is about: a field, a value kept in a table, the number of items in a list, the current time, or one of the bundle's named rules");
+  ImGui::SameLine();
+  if (c.subject == Subject::Table) {
+    changed |= lookup_input(state, c.field_table, w + ".table");
+  } else if (c.subject == Subject::Field || c.subject == Subject::Count) {
+    changed |= field_input(state, &c.field, w + ".field", w + ".pick", std::max(px(80), ImGui::GetContentRegionAvail().x * 0.40f));
+  } else if (c.subject == Subject::Rule) {
+    std::vector<std::string> rules;
+    for (const auto& [name, rule] : state.check.bundle.rules) rules.push_back(name);
+    changed |= name_combo(state, "##rule", &c.field, rules, w + ".rule", px(160));
+  } else {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("the current time");
+  }
+  if (c.subject == Subject::Rule) {
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("is met");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("x")) *remove = index;
+    return changed;
+  }
+  same_line_if_fits(px(150));
+  ImGui::SetNextItemWidth(px(150));
+  const bool ops_open = ImGui::BeginCombo("##op", c.op.c_str());
+  note_widget(state, w + ".op");
+  if (ops_open) {
+    for (const auto& o : row_operators()) {
+      if (std::string(o.op) == "rule" || (c.subject != Subject::Field && std::string(o.op) == "var")) continue;
+      if (ImGui::Selectable(o.label, c.op == o.label)) {
+        c.op = o.label;
+        changed = true;
+      }
+      note_widget(state, w + ".op:" + o.label);
+    }
+    ImGui::EndCombo();
+  }
+  const RowOperator* op = find_operator(c.op);
+  const bool unary = op && op->unary;
+  if (!unary) {
+    const char* sides[] = {"value", "field", "table value"};
+    int side = static_cast<int>(c.side);
+    same_line_if_fits(px(95));
+    ImGui::SetNextItemWidth(px(95));
+    if (ImGui::Combo("##side", &side, sides, 3) && side != static_cast<int>(c.side)) {
+      c.side = static_cast<Side>(side);
+      c.value.clear();
+      if (c.side == Side::Table && c.value_table.table.empty()) {
+        auto names = table_names(state);
+        c.value_table = Lookup{names.empty() ? std::string() : names.front(), {{false, "", ""}}};
+      }
+      changed = true;
+    }
+    note_widget(state, w + ".side");
+    ImGui::SameLine();
+    if (c.side == Side::Field) {
+      changed |= field_input(state, &c.value, w + ".value", w + ".value.pick", std::max(px(80), ImGui::GetContentRegionAvail().x - px(50)));
+    } else if (c.side == Side::Table) {
+      changed |= lookup_input(state, c.value_table, w + ".value");
+    } else {
+      changed |= value_input(state, c, w + ".value");
+    }
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("x")) *remove = index;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Remove this condition");
+  std::string warning = c.subject != Subject::Field ? std::string()
+                                                   : field_warning(state, c.field, c.side == Side::Value ? c.value : "", unary);
+  if (warning.empty() && c.side == Side::Field && !unary) warning = field_warning(state, c.value, "", true);
+  if (!warning.empty()) {
+    text_wrapped_colored(kWarn, warning);
+    note_widget(state, w + ".warning");
+  }
+  return changed;
+}
+
 bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int depth) {
   bool changed = false;
   ImGui::PushID(key.c_str());
@@ -285,39 +552,7 @@ bool draw_rows(StudioState& state, CondNode& g, const std::string& key, int dept
       if (ImGui::SmallButton("remove group")) remove = i;
       ImGui::Unindent(px(18));
     } else {
-      float w = ImGui::GetContentRegionAvail().x;
-      ImGui::SetNextItemWidth(std::max(px(80), w * 0.40f));
-      changed |= input_string("##field", &c.field);
-      note_widget(state, "cond:" + ckey + ".field");
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("field: a path in the data, e.g. event.data.total");
-      ImGui::SameLine(0, 0);
-      changed |= field_picker(state, &c.field, "cond:" + ckey + ".pick");
-      ImGui::SameLine();
-      ImGui::SetNextItemWidth(px(150));
-      if (ImGui::BeginCombo("##op", c.op.c_str())) {
-        for (const auto& o : row_operators()) {
-          if (ImGui::Selectable(o.label, c.op == o.label)) {
-            c.op = o.label;
-            changed = true;
-          }
-        }
-        ImGui::EndCombo();
-      }
-      bool unary = false;
-      for (const auto& o : row_operators()) {
-        if (c.op == o.label) unary = o.unary;
-      }
-      if (!unary) {
-        ImGui::SameLine();
-        changed |= value_input(state, c, "cond:" + ckey + ".value");
-      }
-      ImGui::SameLine();
-      if (ImGui::SmallButton("x")) remove = i;
-      std::string warning = field_warning(state, c.field, c.value, unary);
-      if (!warning.empty()) {
-        text_wrapped_colored(kWarn, warning);
-        note_widget(state, "cond:" + ckey + ".warning");
-      }
+      changed |= draw_row(state, c, ckey, &remove, i);
     }
     ImGui::PopID();
   }
@@ -383,6 +618,10 @@ std::string preview_error_in_words(const Json& rule, const std::string& message)
     if (op.rfind("money_", 0) != 0 || message.find("\"" + op + "\"") == std::string::npos) continue;
     auto [field, value] = find_comparison(rule, op);
     if (field.empty()) break;
+    if (field.rfind("{\"lookup\"", 0) == 0 || value.rfind("{\"lookup\"", 0) == 0) {
+      return "the preview reads no tables, so the table value is not known here: the Simulator shows this decision "
+             "with the bundle's tables.";
+    }
     if (message.find("second argument") != std::string::npos) {
       return "\"" + std::string(o.label) + "\" needs an amount as its value: enter one such as 49.90 (\"" + value +
              "\" is not an amount).";
@@ -421,8 +660,13 @@ void condition_editor(StudioState& state, const std::string& pointer, const char
     }
     if (draw_rows(state, g, pointer, 0)) {
       bool single = top_row && g.children.size() == 1 && !g.children[0].is_group && !g.any;
-      *rule = single ? cond_to_json(g.children[0]) : cond_to_json(g);
-      commit_edit(state);
+      Json next = single ? cond_to_json(g.children[0]) : cond_to_json(g);
+      // Text that reads back otherwise ("1e3" is 1000) leaves the field's text and the rule
+      // apart, and Dear ImGui reports the field edited every frame: only a new rule is an edit.
+      if (next != *rule) {
+        *rule = std::move(next);
+        commit_edit(state);
+      }
     }
   }
   // What it says about the preview event (steps and vars are empty outside a run).
@@ -569,6 +813,43 @@ void action_form(StudioState& state, Json& step, const std::string& ptr) {
   }
 }
 
+// A wait's time: "the time in <field>, plus <duration>" when the rule is one of those,
+// otherwise (or on request) the rule as JSON.
+void until_editor(StudioState& state, Json& w, const std::string& pointer) {
+  auto until = until_from_json(w["until"]);
+  bool& raw = state.inspector.raw_mode[pointer];
+  ImGui::PushID("until");
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("Until the time in");
+  if (until && !raw) {
+    ImGui::SameLine();
+    bool changed = field_input(state, &until->field, "wait.until.field", "wait.until.pick", px(200));
+    same_line_if_fits(px(200));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("plus");
+    ImGui::SameLine();
+    std::string offset;
+    if (duration_input(state, "wait.until.plus", until->offset, "nothing, or 1 day", px(120), &offset)) {
+      until->offset = offset;
+      changed = true;
+    }
+    if (changed) {
+      w["until"] = until_to_json(*until);
+      commit_edit(state);
+    }
+    std::string warning = field_warning(state, until->field, "", true);
+    if (!warning.empty()) text_wrapped_colored(kWarn, warning);
+  } else {
+    ImGui::SameLine();
+    ImGui::TextColored(kDim, "(a rule giving an RFC 3339 time)");
+    json_editor(state, pointer, Check::Rule, false);
+  }
+  if (until) {
+    if (ImGui::SmallButton(raw ? "show in words" : "show JSON")) raw = !raw;
+  }
+  ImGui::PopID();
+}
+
 void wait_form(StudioState& state, Json& step, const std::string& ptr) {
   if (!step["wait"].is_object()) step["wait"] = Json::object();
   Json& w = step["wait"];
@@ -586,18 +867,24 @@ void wait_form(StudioState& state, Json& step, const std::string& ptr) {
   if (mode == 0) {
     duration_field(state, "Duration", w, "duration", "wait.duration");
   } else if (mode == 1) {
-    ImGui::TextUnformatted("Until (a rule giving an RFC 3339 time)");
-    json_editor(state, ptr + "/wait/until", Check::Rule, false);
+    until_editor(state, w, ptr + "/wait/until");
   } else {
     string_field(state, "Event type", w, "event", "wait.event");
-    duration_field(state, "Timeout", w, "timeout", "wait.timeout");
+    if (w.contains("until")) {
+      until_editor(state, w, ptr + "/wait/until");
+    } else {
+      duration_field(state, "Timeout", w, "timeout", "wait.timeout");
+    }
     if (!w.contains("match")) {
       if (ImGui::SmallButton("+ match condition")) {
         w["match"] = {{"==", Json::array({{{"var", "event.data.order_id"}}, {{"var", "trigger.data.order_id"}}})}};
         commit_edit(state);
       }
     } else {
+      // The match sees the arriving event as `event` and this run's trigger as `trigger`.
+      state.inspector.scope_event = w.value("event", std::string());
       condition_editor(state, ptr + "/wait/match", "Resume when (event = the arriving one, trigger = this run's)");
+      state.inspector.scope_event.clear();
     }
   }
 }

@@ -56,6 +56,30 @@ void explanation_tree(const Json& node, int depth) {
 
 }  // namespace
 
+namespace {
+
+// The data of the sample event `id` (null when none has it), remembered for the last run asked
+// about: a day of samples is 10,000 events to search, and the trace is drawn every frame.
+const Json& event_data(const StudioState& state, const std::string& id) {
+  static int serial = -1;
+  static std::string last_id;
+  static Json data;
+  if (serial != state.samples_serial || last_id != id) {
+    serial = state.samples_serial;
+    last_id = id;
+    data = Json();
+    for (const Event& e : sample_events(state)) {
+      if (e.id == id) {
+        data = e.data;
+        break;
+      }
+    }
+  }
+  return data;
+}
+
+}  // namespace
+
 void draw_run_trace(StudioState& state, const Json& r, const std::string& label, const std::string& open_step, bool scroll_to) {
   ImGui::Text("%s", label.c_str());
   ImGui::TextDisabled("run %s", r.value("id", std::string()).c_str());
@@ -71,6 +95,8 @@ void draw_run_trace(StudioState& state, const Json& r, const std::string& label,
   }
   if (r.contains("waiting_for")) ImGui::TextColored(kWarn, "still waiting for %s", r.value("waiting_for", std::string()).c_str());
   if (r.contains("steps")) {
+    // Amounts in the whys as the shop writes them, in the currency of the run's event.
+    const MoneyWords money = money_words(state.check.bundle, event_data(state, r.value("event", std::string())));
     int k = 0;
     for (const auto& st : r["steps"]) {
       ImGui::PushID(k++);
@@ -85,7 +111,7 @@ void draw_run_trace(StudioState& state, const Json& r, const std::string& label,
         if (st.contains("input")) ImGui::TextWrapped("input: %s", short_json(st["input"], 400).c_str());
         if (st.contains("output") && !st["output"].is_null()) ImGui::TextWrapped("output: %s", short_json(st["output"], 400).c_str());
         if (st.contains("explanation")) {
-          const std::string why = why_sentence(st.value("kind", std::string()), path, st.value("verdict", Json()), st["explanation"]);
+          const std::string why = why_sentence(st.value("kind", std::string()), path, st.value("verdict", Json()), st["explanation"], &money);
           if (!why.empty()) {
             text_wrapped_colored(kAccent, why);
             note_widget(state, "run.why:" + path);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "cond_builder.hpp"
 #include "doc_edit.hpp"
 
 namespace shopflow::studio {
@@ -211,7 +212,9 @@ std::string status_json(const StudioState& state) {
               {"display", display_status(state.display)},
               {"history", {{"undo", state.history.undo.size()}, {"redo", state.history.redo.size()}}},
               {"confirm", state.confirm_question},
-              {"graph", {{"zoom", state.graph.zoom}, {"smallestTextPx", state.graph.smallest_text_css}, {"pathSteps", state.graph.path_steps}}},
+              {"conditionsInJson", conditions_in_json(state.doc)},
+              {"graph", {{"zoom", state.graph.zoom}, {"smallestTextPx", state.graph.smallest_text_css}, {"pathSteps", state.graph.path_steps},
+                         {"boxes", state.graph.boxes}, {"boxesOutside", state.graph.boxes_outside}}},
               {"widgets", widgets}};
   return out.dump();
 }

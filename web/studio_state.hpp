@@ -37,9 +37,13 @@ struct GraphView {
   float zoom = 1.0f;
   float pan_x = 0.0f, pan_y = 0.0f;  // screen offset of the graph's origin from the canvas corner
   bool fit_pending = true;           // recenter on the next frame (new workflow)
+  // The workflow as an outline in columns instead of the graph: what Fit shows when the graph
+  // would need boxes too small to name their steps.
+  bool outline = false;
   std::string menu_pointer;          // the step the context menu was opened on
   float smallest_text_css = 0;       // the smallest text drawn last frame, in CSS pixels (0: none)
   int path_steps = 0;                // steps of the selected run shown on its path last frame
+  int boxes = 0, boxes_outside = 0;  // boxes drawn last frame, and of those not wholly in the pane
 };
 
 // A JSON text being edited in the inspector: kept while it does not parse, so the user can
@@ -58,8 +62,13 @@ struct InspectorState {
   std::map<std::string, std::string> field_kinds;
   int field_kinds_serial = -1;
   std::string field_kinds_type;
+  // The event a condition being drawn sees as `event` when it is not the trigger's: a wait's
+  // match sees the arriving event (this type) and the run's trigger as `trigger`. "" = none.
+  std::string scope_event;
+  std::map<std::string, std::string> scope_kinds;  // the fields in that scope, for scope_key
+  std::string scope_key;
   std::string field_filter;
-  std::map<std::string, std::string> chip_text;  // what is typed to add to a list value, by widget
+  std::map<std::string, std::string> chip_text;  // what is typed into a list value or a duration, by widget
 };
 
 struct TestsState {

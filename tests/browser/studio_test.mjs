@@ -3,9 +3,12 @@
 // Then, for each example bundle, it simulates (counts and trace hash; identical to the native
 // `shopflow simulate --hash` when the runner is given), and drives the UI like a user — mouse
 // clicks and typing, using the page's widget rectangles only to know where to click: see why a
-// cart got a reminder, change the wait from 4 to 2 hours and see one more reminder (Compare
-// too), run the tests, export and validate the file, edit a condition and see the counts
-// change, reload and find the edits kept, revert. Screenshots of each panel go to SCREENSHOT_DIR.
+// cart got a reminder, change the wait from 4 to 2 hours (typed as "2 hours") and see one more
+// reminder (Compare too), run the tests, export and validate the file, edit a condition and see
+// the counts change, reload and find the edits kept, revert. Conditions in words: which of the
+// examples' conditions stay JSON, a wait's match, a table lookup and a wait's time edited in the
+// builder; the why of a money comparison in the shop's money format. Screenshots of each panel
+// go to SCREENSHOT_DIR.
 // Usage: node studio_test.mjs SITE_DIR SCREENSHOT_DIR [SHOPFLOW_BINARY]
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -186,10 +189,10 @@ try {
       why.why.some((w) => w.startsWith('Took else because') && w.includes('steps.wait-order.resumed_by ("timeout") is not "event"')),
       JSON.stringify(why.why)));
 
-    // The first wait: 4 hours -> 2 hours. Margaret ordered 3 hours after her checkout, so she
-    // now gets a reminder too.
+    // The first wait: 4 hours -> 2 hours, typed in words a key at a time. Margaret ordered 3
+    // hours after her checkout, so she now gets a reminder too.
     await click('node:/workflows/0/steps/0');
-    await typeInto('wait.timeout', 'PT2H');
+    await typeInto('wait.timeout', '2 hours');
     await shot('inspector-wait');
     const afterWait = await status();
     check('the wait edit leaves the bundle valid', () => assert.equal(afterWait.problems, 0));
@@ -433,6 +436,133 @@ try {
     await shot('inspector-typed-values');
     assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
     await frames(3);
+  });
+
+  // [4b2] Conditions in words. The conditions of every example that the builder shows as rows
+  // (trigger filters, ifs, cases, wait matches and wait times); only these stay JSON: rules with
+  // computed parts (list tests, text functions, defaults, arithmetic).
+  const inJson = {
+    'accounting.json': ['/workflows/0/steps/6/if'],
+    'audit.json': ['4', '5', '7'].map((p) => `/workflows/2/steps/${p}/if`),
+    'customer-service.json': ['/workflows/4/trigger/filter'],
+    'inventory.json': ['/workflows/0/trigger/filter'],
+    'marketing.json': ['/workflows/1/trigger/filter'],
+    'order-processing.json': [0, 1, 2, 3].map((c) => `/workflows/2/steps/0/cases/${c}/when`),
+    'pricing.json': ['/workflows/1/steps/0/wait/until', '/workflows/2/steps/5/if'],
+    'shipping.json': ['/workflows/0/trigger/filter', '/workflows/0/steps/3/if'],
+  };
+  await step('conditions in words', async () => {
+    let total = 0;
+    for (const name of examples) {
+      assert.equal(await page.evaluate((n) => window.shopflow.loadExample(n), name), true);
+      await frames(2);
+      const raw = (await status()).conditionsInJson;
+      total += raw.length;
+      check(`${name}: ${raw.length} conditions need JSON, as expected`, () => assert.deepEqual(raw, inJson[name] ?? []));
+    }
+    console.log(`     ${total} conditions of all examples stay JSON`);
+
+    // A wait's match: "checkout_token of the arriving order is the trigger's token", as rows;
+    // its field picked from the arriving event's and the trigger's fields.
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('abandoned-checkout.json')), true);
+    await frames(3);
+    const match = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps[0].wait.match;
+    const row = 'cond:/workflows/0/steps/0/wait/match';
+    await click('node:/workflows/0/steps/0');
+    const shown = await status();
+    check('a wait\'s match is shown as rows, its value as a field, no JSON', () => {
+      assert.ok(shown.widgets[`${row}.0.field`], 'the first row');
+      assert.ok(shown.widgets[`${row}.1.value.pick`], 'the second row\'s value is a field with a picker');
+      assert.ok(!Object.keys(shown.widgets).some((k) => k.startsWith('json:/workflows/0/steps/0/wait')), 'a JSON editor is shown');
+    });
+    await click(`${row}.1.value.pick`);
+    await widget('field:trigger.data.email');
+    const listed = Object.keys((await status()).widgets).filter((k) => k.startsWith('field:'));
+    await shot('inspector-wait-match-picker');
+    // The list is long: its search narrows it to what is typed.
+    await page.keyboard.type('data.email', { delay: 20 });
+    await frames(3);
+    check('the match\'s picker lists the arriving order\'s fields and the trigger\'s', () => {
+      for (const f of ['event.data.checkout_token', 'event.data.financial_status', 'trigger.data.token', 'trigger.data.email']) assert.ok(listed.includes(`field:${f}`), f);
+    });
+    await click('field:trigger.data.email');
+    const picked = await match();
+    check('the match now correlates with the trigger\'s email', () => assert.deepEqual(picked,
+      { and: [{ '!!': { var: 'event.data.checkout_token' } }, { '==': [{ var: 'event.data.checkout_token' }, { var: 'trigger.data.email' }] }] }));
+    await shot('inspector-wait-match');
+
+    // A table lookup: "status of the quotes row of event.data.quote_id is awaiting_approval".
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('quotes.json')), true);
+    await frames(3);
+    const filter = async () => JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[1].trigger.filter;
+    await click('workflow.handle-quote-rejection');
+    await click('node:trigger');
+    const lookupRow = 'cond:/workflows/1/trigger/filter.0';
+    const lookup = await status();
+    check('a table lookup is shown as its table, row and column, no JSON', () => {
+      for (const w of ['subject', 'table.table', 'table.column', 'table.key', 'value']) assert.ok(lookup.widgets[`${lookupRow}.${w}`], w);
+      assert.ok(!Object.keys(lookup.widgets).some((k) => k.startsWith('json:/workflows/1/trigger')), 'a JSON editor is shown');
+    });
+    await typeInto(`${lookupRow}.value`, 'sent');
+    await click(`${lookupRow}.table.key.pick`);
+    await click('field:event.id');
+    await shot('inspector-table-lookup');
+    const edited = await filter();
+    check('the lookup\'s compared value and row key are edited in words', () =>
+      assert.deepEqual(edited, { '==': [{ lookup: ['quotes', { var: 'event.id' }, 'status'] }, 'sent'] }));
+    const valid = await status();
+    check('the edited lookup keeps the bundle valid', () => assert.equal(valid.problems, 0));
+
+    // A table whose keys join a field and text: audit's "<order id>:missing-email" rows.
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('audit.json')), true);
+    await frames(3);
+    await click('workflow.audit-order');
+    await click('node:/workflows/2/steps/3/then/2');
+    const joined = await status();
+    const joinedRow = 'cond:/workflows/2/steps/3/then/2/if.0.table.key';
+    check('a lookup whose key joins a field and text is shown as the field and the text, no JSON', () => {
+      assert.ok(joined.widgets[joinedRow] && joined.widgets[`${joinedRow}.suffix`], 'the key\'s field and text');
+      assert.ok(!Object.keys(joined.widgets).some((k) => k.startsWith('json:/workflows/2/steps/3/then/2/if')), 'a JSON editor is shown');
+    });
+    await shot('inspector-joined-key');
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('quotes.json')), true);
+    await frames(3);
+
+    // A wait's time in words: "the time in vars.remind_at plus 1 day".
+    await click('workflow.price-quote');
+    await click('node:/workflows/0/steps/11');
+    await typeInto('wait.until.plus', '1 day');
+    await shot('inspector-wait-until');
+    const until = JSON.parse(await page.evaluate(() => window.shopflow.bundleText())).workflows[0].steps[11].wait.until;
+    check('"plus 1 day" on a wait\'s time writes time_add with P1D', () =>
+      assert.deepEqual(until, { time_add: [{ var: 'vars.remind_at' }, 'P1D'] }));
+  });
+
+  // [4b3] The why of a money comparison in the shop's money format and the quote's currency.
+  await step('why with money', async () => {
+    assert.equal(await page.evaluate(() => window.shopflow.loadExample('quotes.json')), true);
+    await frames(3);
+    await click('tab.Simulator');
+    await click('sim.run');
+    await waitSimDone((await status()).revision);
+    await click('sim.tab.runs');
+    await click('run:price-quote:qr-Q-2026-0141');
+    // The decision is further down the run's steps: the wheel brings it into view.
+    const [tx, ty, tw] = await widget('run.step:look-up-prices');
+    await page.mouse.move(tx + tw / 2, ty + 4);
+    await frames(1);
+    await page.mouse.wheel(0, 200);
+    await frames(3);
+    await click('run.step:needs-approval');
+    await frames(3);
+    const s = await status();
+    await shot('simulator-why-money');
+    const why = s.why.find((w) => w.includes('threshold'));
+    check(`the approval decision's why writes amounts as the shop does (${why})`, () => {
+      assert.ok(why, JSON.stringify(s.why));
+      assert.match(why, /threshold \(€10\.000,00\)/);
+      assert.match(why, /total \(€\d{1,3}(\.\d{3})*,\d{2}\)/);
+    });
   });
 
   // [4c] Search: a step by its id in any workflow, a sample event by its id.

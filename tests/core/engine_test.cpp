@@ -2,6 +2,7 @@
 // events, timers, deduplication, failure containment, limits, durability across a restart,
 // and the outbox delivery calls.
 #include "shopflow/engine.hpp"
+#include "shopflow/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -26,7 +27,7 @@ shopflow::Bundle bundle_of(const std::string& workflows, const std::string& extr
 
 std::unique_ptr<Engine> engine_of(const shopflow::Bundle& b, const std::string& path = ":memory:",
                                   shopflow::EngineOptions options = {}) {
-  auto store = shopflow::Store::open(path);
+  auto store = shopflow::SqliteStore::open(path);
   REQUIRE(store.ok());
   auto e = Engine::open(b, std::move(store.value()), std::move(options));
   REQUIRE(e.ok());

@@ -557,6 +557,7 @@ struct HttpServer::Impl {
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
+    eo.bundle_version = bundle.version;
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
 

@@ -143,9 +143,13 @@ CREATE INDEX outbox_pending ON outbox (next_attempt_ms, seq) WHERE status = 'pen
 CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
 )sql",
     // Each run records the version of the bundle that ran it (runners of several versions may
-    // share a database while a deploy rolls).
+    // share a database while a deploy rolls); a schedule's ticks are rows, so that each fires once.
     R"sql(
 ALTER TABLE runs ADD COLUMN bundle_version TEXT NOT NULL DEFAULT '';
+CREATE TABLE schedule_ticks (
+  workflow TEXT NOT NULL,
+  tick_ms INTEGER NOT NULL,
+  PRIMARY KEY (workflow, tick_ms)) WITHOUT ROWID;
 )sql",
 };
 

@@ -74,6 +74,8 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
       INSERT INTO steps VALUES ('w:e1', 1, 'check', 'if', 1772442000000, '', '{"result":true}', 'true',
         '{"op":">","result":true}');
       ALTER TABLE runs DROP COLUMN steps;
+      ALTER TABLE runs DROP COLUMN bundle_version;
+      DROP TABLE schedule_ticks;
       UPDATE schema_version SET version = 2;)sql";
     exec_raw(path, v2);
   }

@@ -188,7 +188,6 @@ class Store {
   // How durable the next commits are (see Durability); Full when the store opens. Call outside
   // a transaction. Nothing for stores that live in memory.
   virtual Status set_durability(Durability d) = 0;
-  Status sync_commits(bool full) { return set_durability(full ? Durability::Full : Durability::Relaxed); }
 
   // For a throwaway in-memory store that its owner abandons on any error (the simulator): one
   // transaction held from hold() to release_hold() in which begin(), commit() and rollback()

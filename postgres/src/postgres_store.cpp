@@ -365,6 +365,12 @@ Status PostgresStore::meta_set(const std::string& key, const std::string& value)
   return {};
 }
 
+Result<bool> PostgresStore::meta_insert(const std::string& key, const std::string& value) {
+  auto r = Query(*this, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING").arg(key).arg(value).run("meta");
+  if (!r) return r.error();
+  return r.value().changed() > 0;
+}
+
 Result<bool> PostgresStore::inbox_insert(const InboxRow& row) {
   auto r = Query(*this, "INSERT INTO inbox (id, type, time_ms, body, depth, processed) VALUES ($1, $2, $3, $4, $5, $6) "
                         "ON CONFLICT (id) DO NOTHING")

@@ -220,7 +220,12 @@ class PostgresStore::Query {
 };
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url) {
-  PGconn* conn = PQconnectdb(url.c_str());
+  // A server that does not answer (not one that refuses) must not hold a (re)connection up
+  // for the operating system's TCP timeout: 5 s unless the URL says otherwise (its values
+  // come later and override).
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"5", url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (!conn) return Error{"cannot open the store: out of memory", "", 0, 0};
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg = trimmed(PQerrorMessage(conn));

@@ -13,6 +13,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "shopflow/open_store.hpp"
+#include "shopflow/step_record.hpp"
 #include "shopflow/store.hpp"
 
 namespace shopflow::cli {
@@ -196,7 +197,12 @@ int cmd_runs(int argc, char** argv) {
   auto store = open_inspected("runs", a.db);
   if (!store) return 1;
   if (!a.steps_of.empty()) {
-    auto steps = store->steps_of(a.steps_of);
+    auto run = store->run_get(a.steps_of);
+    if (!run) {
+      std::fprintf(stderr, "shopflow runs: %s\n", run.error().message.c_str());
+      return 1;
+    }
+    auto steps = parse_steps(a.steps_of, run.value() ? std::string_view(run.value()->steps) : std::string_view());
     if (!steps) {
       std::fprintf(stderr, "shopflow runs: %s\n", steps.error().message.c_str());
       return 1;

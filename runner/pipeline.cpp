@@ -83,13 +83,13 @@ void Pipeline::bound_wal(bool wrote, Millis now) {
     wal_truncated_ = false;
   }
   bool quiet = !wrote && !wal_truncated_ && now - last_write_ms_ >= opts_.idle_truncate_ms;
-  std::int64_t wal = engine_->store().wal_bytes();
+  std::int64_t wal = engine_->store_log_bytes();
   if (wal == 0 || (!quiet && wal <= opts_.max_wal_bytes / 2)) return;
-  if (auto st = engine_->store().checkpoint(true); !st) {
+  if (auto st = engine_->truncate_store_log(); !st) {
     log_warn("checkpoint failed", {{"error", st.error().message}, {"wal_bytes", wal}});
     return;
   }
-  if (quiet) wal_truncated_ = engine_->store().wal_bytes() == 0;
+  if (quiet) wal_truncated_ = engine_->store_log_bytes() == 0;
 }
 
 void Pipeline::stop() {
@@ -290,9 +290,9 @@ void Pipeline::update_gauges() {
     for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += static_cast<double>(r.count);
     for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
   }
-  auto pending = engine_->store().inbox_count(true);
+  auto pending = engine_->inbox_count(true);
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
-  auto dead = engine_->store().effects_dead_count();
+  auto dead = engine_->dead_letter_count();
   if (dead) metrics_.set("shopflow_dead_letters", {}, static_cast<double>(dead.value()));
   log_flush_repeats();
   std::lock_guard<std::mutex> lock(mu_);

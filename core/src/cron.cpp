@@ -202,7 +202,7 @@ std::optional<Millis> CronSchedule::next_local_after(Millis local) const {
     std::int64_t y;
     unsigned m, d;
     timeutil::civil_from_days(day, &y, &m, &d);
-    unsigned wday = static_cast<unsigned>(((day % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
+    unsigned wday = static_cast<unsigned>(timeutil::iso_weekday(day) % 7);  // 0 = Sunday
     if (!day_matches(y, m, d, wday)) continue;
     for (int h = start_min_of_day / 60; h < 24; ++h) {
       if (!hours_.test(static_cast<size_t>(h))) continue;

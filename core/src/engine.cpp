@@ -251,8 +251,23 @@ Result<std::vector<RunCount>> Engine::run_counts() {
   }
   return out;
 }
-Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) { return impl_->store->steps_of(run_id); }
+Result<std::vector<StepRow>> Engine::steps(const std::string& run_id) {
+  auto row = impl_->store->run_get(run_id);
+  if (!row) return row.error();
+  if (!row.value()) return std::vector<StepRow>();
+  return parse_steps(run_id, row.value()->steps);
+}
 Result<std::vector<EffectRow>> Engine::effects() { return impl_->store->effects(); }
+Result<size_t> Engine::each_run(std::int64_t after, size_t limit, bool with_steps,
+                                const std::function<void(const RunView&)>& fn) {
+  return impl_->store->each_run(after, limit, with_steps, fn);
+}
+Result<size_t> Engine::each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn) {
+  return impl_->store->each_effect(after, limit, fn);
+}
+Result<std::int64_t> Engine::effect_count() { return impl_->store->effects_count(); }
+Result<std::int64_t> Engine::dead_letter_count() { return impl_->store->effects_dead_count(); }
+Result<std::int64_t> Engine::inbox_count(bool only_pending) { return impl_->store->inbox_count(only_pending); }
 Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
 
 const std::map<BranchKey, size_t>& Engine::branches_taken() const { return impl_->branches; }
@@ -367,7 +382,9 @@ Status Engine::retry_dead(const std::string& effect_id, Millis now) {
   return {};
 }
 
+std::int64_t Engine::store_log_bytes() const { return impl_->store->wal_bytes(); }
+Status Engine::truncate_store_log() { return impl_->store->checkpoint(true); }
+
 const Bundle& Engine::bundle() const { return impl_->bundle; }
-Store& Engine::store() { return *impl_->store; }
 
 }  // namespace shopflow

@@ -25,6 +25,7 @@
 #include "engine_routing.hpp"
 #include "engine_run_state.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/step_record.hpp"
 
 namespace shopflow {
 

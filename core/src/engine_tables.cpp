@@ -1,76 +1,37 @@
 // Table actions and table reads: see engine_tables.hpp.
 #include "engine_tables.hpp"
 
+#include <cstdint>
+
+#include "shopflow/decimal.hpp"
+
 namespace shopflow::engine {
 
 namespace {
 
+// The value of a table field or an amount as an exact decimal: null is 0, a float the decimal
+// it prints as, a string its decimal text.
+Result<Decimal> decimal_of(const Json& v) {
+  if (v.is_null()) return Decimal();
+  if (v.is_number_integer()) return Decimal::from_int(v.get<std::int64_t>());
+  if (v.is_number_float()) return Decimal::from_double(v.get<double>());
+  if (v.is_string()) return Decimal::parse(v.get_ref<const std::string&>());
+  return Error{"not a number", "", 0, 0};
+}
+
 // Adds decimal strings or numbers exactly: integers stay integers, decimal strings stay strings.
-bool parse_decimal(const std::string& s, long long* mantissa, int* scale) {
-  size_t i = 0;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-  long long m = 0;
-  int sc = 0;
-  bool digits = false, dot = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '.' && !dot) {
-      dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return false;
-    if (m > 99'999'999'999'999'999LL / 10) return false;
-    m = m * 10 + (c - '0');
-    digits = true;
-    if (dot) ++sc;
-  }
-  if (!digits || sc > 9) return false;
-  *mantissa = neg ? -m : m;
-  *scale = sc;
-  return true;
-}
-
-std::string format_decimal(long long m, int scale) {
-  bool neg = m < 0;
-  std::string digits = std::to_string(neg ? -m : m);
-  if (scale > 0) {
-    if (static_cast<int>(digits.size()) <= scale) digits.insert(0, static_cast<size_t>(scale + 1) - digits.size(), '0');
-    digits.insert(digits.size() - static_cast<size_t>(scale), ".");
-  }
-  return (neg ? "-" : "") + digits;
-}
-
 Result<Json> add_amount(const Json& current, const Json& amount) {
   if ((current.is_null() || current.is_number_integer()) && amount.is_number_integer()) {
     long long a = current.is_null() ? 0 : current.get<long long>();
     return Json(a + amount.get<long long>());
   }
-  auto as_decimal = [](const Json& v, long long* m, int* sc) {
-    if (v.is_null()) {
-      *m = 0;
-      *sc = 0;
-      return true;
-    }
-    if (v.is_number_integer()) {
-      *m = v.get<long long>();
-      *sc = 0;
-      return true;
-    }
-    if (v.is_number_float()) {
-      Json copy = v;
-      return parse_decimal(copy.dump(), m, sc);
-    }
-    return v.is_string() && parse_decimal(v.get<std::string>(), m, sc);
-  };
-  long long a, b;
-  int sa, sb;
-  if (!as_decimal(current, &a, &sa)) return Error{"the field holds " + current.dump() + ", which is not a number", "", 0, 0};
-  if (!as_decimal(amount, &b, &sb)) return Error{"the amount " + amount.dump() + " is not a number", "", 0, 0};
-  int sc = sa > sb ? sa : sb;
-  for (; sa < sc; ++sa) a *= 10;
-  for (; sb < sc; ++sb) b *= 10;
-  std::string s = format_decimal(a + b, sc);
+  auto a = decimal_of(current);
+  if (!a) return Error{"the field holds " + current.dump() + ", which is not a number", "", 0, 0};
+  auto b = decimal_of(amount);
+  if (!b) return Error{"the amount " + amount.dump() + " is not a number", "", 0, 0};
+  auto sum = a.value().add(b.value());
+  if (!sum) return sum.error();
+  std::string s = sum.value().to_string();
   if (current.is_number() && amount.is_number()) return Json::parse(s);
   return Json(s);
 }

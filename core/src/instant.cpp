@@ -21,13 +21,6 @@ bool digits(std::string_view s, size_t at, size_t n, int* out) {
   return true;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(int y, unsigned m) {
-  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 Error bad_instant(std::string_view text, const char* why) {
   // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string temporaries.
   std::string msg = "\"";
@@ -46,7 +39,7 @@ Result<Millis> parse_instant(std::string_view s) {
   if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return bad_instant(s, "a 'T' must separate date and time");
   if (!digits(s, 11, 2, &h) || s[13] != ':' || !digits(s, 14, 2, &mi) || s[16] != ':' || !digits(s, 17, 2, &se))
     return bad_instant(s, "the time must be HH:MM:SS");
-  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)))
+  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > timeutil::days_in_month(y, static_cast<unsigned>(mo)))
     return bad_instant(s, "no such day");
   if (h > 23 || mi > 59 || se > 60) return bad_instant(s, "no such time of day");
   if (se == 60) se = 59;  // a leap second counts as the last second of its minute
@@ -98,7 +91,7 @@ void append_instant(std::string& out, Millis ms) {
   }
   std::int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   int frac = static_cast<int>(ms - secs * 1000);
-  std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  std::int64_t days = timeutil::floor_days(ms);
   std::int64_t rem = secs - days * 86400;
   std::int64_t y;
   unsigned m, d;

@@ -35,13 +35,6 @@ void civil_from_days(int64_t z, int64_t& y, int& m, int& d) {
   d = static_cast<int>(day);
 }
 
-bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int64_t y, int m) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
                          "July",    "August",   "September", "October", "November", "December"};
 const char* kDaysOfWeek[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -222,7 +215,7 @@ bool parse_time_text(std::string_view s, Time& out) {
     return false;
   }
   if (year < 0 || year > 999'999 || month < 1 || month > 12 || day < 1 ||
-      day > days_in_month(year, static_cast<int>(month))) {
+      day > static_cast<int64_t>(timeutil::days_in_month(year, static_cast<unsigned>(month)))) {
     return false;
   }
   if (pm && hour < 12) hour += 12;
@@ -282,8 +275,7 @@ Fields fields_of(const Time& t) {
   f.hour = static_cast<int>(secs / 3600);
   f.minute = static_cast<int>(secs / 60 % 60);
   f.second = static_cast<int>(secs % 60);
-  int64_t w = (days + 4) % 7;  // 1970-01-01 was a Thursday
-  f.wday = static_cast<int>(w < 0 ? w + 7 : w);
+  f.wday = timeutil::iso_weekday(days) % 7;
   f.yday = static_cast<int>(days - days_from_civil(f.year, 1, 1) + 1);
   return f;
 }

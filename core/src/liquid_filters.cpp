@@ -10,6 +10,7 @@
 
 #include "liquid_internal.hpp"
 #include "shopflow/currency.hpp"
+#include "shopflow/decimal.hpp"
 
 namespace shopflow::liquid::detail {
 
@@ -1016,58 +1017,30 @@ Value f_json(Renderer&, const Value& in, const Args&) {
 
 // [SECTION] Money
 
-// An amount as an exact decimal rounded to `places` digits (the currency's minor units):
-// sign, whole units, and the fraction as an integer of `places` digits.
+// An amount as an exact decimal rounded half up to `places` digits (the currency's minor units).
 struct Amount {
-  bool negative = false;
-  u128 units = 0;
-  u128 fraction = 0;
+  Decimal value;
   int places = 2;
 };
 
-u128 ten_to(int places) {
-  u128 p = 1;
-  for (int k = 0; k < places; ++k) p *= 10;
-  return p;
-}
-
 bool to_amount(const Value& v, int places, Amount& out) {
-  Num n;
-  if (v.kind == Kind::Int) {
-    n.t = Num::T::Int;
-    n.coef = v.i;
-  } else if (v.kind == Kind::Float) {
-    n = to_number(v);
-  } else if (v.kind == Kind::Str) {
+  auto read = [&]() -> Result<Decimal> {
+    if (v.kind == Kind::Int) return Decimal::from_int(v.i);
+    if (v.kind == Kind::Float) return Decimal::from_double(v.f);
     std::string_view s = trim(v.s);
     if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-    if (!parse_decimal(s, n)) return false;
-  } else {
-    return false;
-  }
-  if (n.t == Num::T::Dbl) return false;
-  Num rounded = num_round(n, places);
-  i128 coef = rounded.coef;
-  int scale = rounded.t == Num::T::Int ? 0 : rounded.scale;
-  while (scale < places) {
-    coef *= 10;
-    ++scale;
-  }
-  out.negative = coef < 0;
-  u128 mag = static_cast<u128>(coef < 0 ? -coef : coef);
+    return Decimal::parse(s);
+  };
+  if (v.kind != Kind::Int && v.kind != Kind::Float && v.kind != Kind::Str) return false;
+  auto d = read();
+  if (!d) return false;
+  out.value = d.value().round(places, Rounding::HalfUp);
   out.places = places;
-  out.units = mag / ten_to(places);
-  out.fraction = mag % ten_to(places);
   return true;
 }
 
-std::string group_digits(u128 units, const char* sep) {
-  std::string digits;
-  if (units == 0) digits = "0";
-  while (units) {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(units % 10)));
-    units /= 10;
-  }
+// Whole units with a separator between each group of three digits: "1,234,567".
+std::string group_digits(std::string_view digits, const char* sep) {
   std::string out;
   for (size_t k = 0; k < digits.size(); ++k) {
     if (k && (digits.size() - k) % 3 == 0) out += sep;
@@ -1081,7 +1054,7 @@ std::string group_digits(u128 units, const char* sep) {
 // amount_no_decimals_with_space_separator, amount_with_space_separator,
 // amount_with_period_and_space_separator. The decimals are the amount's places (the
 // currency's minor units); `no_trailing_zeros` drops them when they are all zero.
-bool format_amount(std::string_view kind, Amount a, bool no_trailing_zeros, std::string& out) {
+bool format_amount(std::string_view kind, const Amount& a, bool no_trailing_zeros, std::string& out) {
   const char* thousands = ",";
   const char* decimal = ".";
   bool decimals = true;
@@ -1107,17 +1080,18 @@ bool format_amount(std::string_view kind, Amount a, bool no_trailing_zeros, std:
   } else {
     return false;
   }
-  if (!decimals) {
-    // Round half up to whole units.
-    if (a.places > 0 && a.fraction * 2 >= ten_to(a.places)) a.units += 1;
-    a.fraction = 0;
-  }
+  // Without decimals, the amount (already in minor units) is rounded half up to whole units.
+  const Decimal value = decimals ? a.value : a.value.round(0, Rounding::HalfUp);
+  const std::string text = value.abs().to_string();
+  const size_t point = text.find('.');
+  std::string fraction = point == std::string::npos ? std::string() : text.substr(point + 1);
+  fraction.resize(static_cast<size_t>(a.places), '0');
   out.clear();
-  if (a.negative && (a.units != 0 || a.fraction != 0)) out += '-';
-  out += group_digits(a.units, thousands);
-  if (decimals && a.places > 0 && !(no_trailing_zeros && a.fraction == 0)) {
+  if (value.is_negative()) out += '-';
+  out += group_digits(std::string_view(text).substr(0, point), thousands);
+  if (decimals && a.places > 0 && !(no_trailing_zeros && fraction.find_first_not_of('0') == std::string::npos)) {
     out += decimal;
-    for (u128 p = ten_to(a.places - 1); p > 0; p /= 10) out += static_cast<char>('0' + static_cast<int>(a.fraction / p % 10));
+    out += fraction;
   }
   return true;
 }

@@ -339,7 +339,7 @@ Result<bool> TraceBuilder::step(size_t max_items) {
   while (!runs_done_ && taken < max_items) {
     const size_t want = std::min(kPage, max_items - taken);
     piece_.clear();
-    auto page = engine_.store().each_run(last_run_, want, include_steps_, [&](const RunView& r) {
+    auto page = engine_.each_run(last_run_, want, include_steps_, [&](const RunView& r) {
       add_run(r);
       last_run_ = r.seq;
     });
@@ -360,7 +360,7 @@ Result<bool> TraceBuilder::step(size_t max_items) {
     const size_t want = std::min(kPage, max_items - taken);
     const bool first_page = effects_added_ == 0;
     piece_.clear();
-    auto page = engine_.store().each_effect(last_effect_, want, [&](const EffectView& e) {
+    auto page = engine_.each_effect(last_effect_, want, [&](const EffectView& e) {
       add_effect(e);
       last_effect_ = e.seq;
     });
@@ -369,7 +369,7 @@ Result<bool> TraceBuilder::step(size_t max_items) {
     if (page.value() < want) effects_done_ = true;
     emit(piece_);
     if (first_page && !effects_done_ && effects_added_ > 0) {
-      auto total = engine_.store().effects_count();
+      auto total = engine_.effect_count();
       if (!total) return total.error();
       const auto n = static_cast<size_t>(total.value());
       if (n > effects_added_) reserve_like(piece_.size(), effects_added_, n - effects_added_);
@@ -467,6 +467,9 @@ namespace {
 Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o, LiveTrace* live) {
   auto store = SqliteStore::open(":memory:");
   if (!store) return store.error();
+  // A throwaway store: one transaction for the whole simulation, no rollback journal. It is
+  // never committed: the trace is read inside it, and the store is dropped with the engine.
+  if (auto s = store.value()->hold(); !s) return s.error();
   EngineOptions eo;
   eo.limits = o.limits;
   eo.explain = o.explain;
@@ -480,8 +483,6 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
   eo.keep_finished = !live;  // the trace has every run, its steps and its effects
   auto opened = Engine::open(bundle.runnable_copy(), std::move(store.value()), std::move(eo));
   if (!opened) return opened.error();
-  // A throwaway store: one transaction for the whole simulation, no rollback journal.
-  if (auto s = opened.value()->store().hold(); !s) return s.error();
   return std::move(opened.value());
 }
 
@@ -599,7 +600,6 @@ Result<Simulation::Did> Simulation::step(size_t trace_items) {
     }
     if (fed_ && !feed_ended_) return Did::Hungry;  // past `until`, and more may be given
     // The events are all in (or past the end): the trace.
-    if (auto s = engine.store().release_hold(); !s) return s.error();
     const size_t given = fed_ ? given_ : events_->size();
     SimEnd end{from_, until_, given, next_, duplicates_, given - next_};
     builder_ = std::make_unique<TraceBuilder>(engine, engine.bundle(), options_.include_steps, end, options_.document,

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "shopflow/step_record.hpp"
+
 namespace shopflow {
 
 namespace {

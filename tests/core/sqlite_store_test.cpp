@@ -1,6 +1,9 @@
-// What only the SQLite store has: a file that keeps its state across reopening, and migrations
-// from the schemas older Shopflows left. The contract every store keeps is in store_suite_test.cpp.
+// What only the SQLite store has: a file that keeps its state across reopening, migrations from
+// the schemas older Shopflows left, and a hold (one transaction for a whole simulation). The
+// contract every store keeps is in store_suite_test.cpp.
 #include "shopflow/sqlite_store.hpp"
+
+#include "shopflow/step_record.hpp"
 
 #include <doctest/doctest.h>
 
@@ -82,7 +85,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
   {
     auto s = std::move(SqliteStore::open(path.string()).value());
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
-    auto steps = s->steps_of("w:e1").value();
+    auto steps = shopflow::parse_steps("w:e1", s->run_get("w:e1").value()->steps).value();
     REQUIRE(steps.size() == 2);
     CHECK(steps[0].path == "check");
     CHECK(steps[0].verdict == "true");
@@ -171,3 +174,28 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
   remove_store(path);
 }
 #endif
+
+TEST_CASE("a held store is one transaction until released; then transactions work as before") {
+  auto s = std::move(SqliteStore::open(":memory:").value());
+  auto put = [&](const char* id) {
+    shopflow::RunRow r;
+    r.id = id;
+    r.workflow = "w";
+    r.event_id = id;
+    r.status = "completed";
+    r.state = "{}";
+    REQUIRE(s->run_put(r).ok());
+  };
+  REQUIRE(s->hold().ok());
+  REQUIRE(s->begin().ok());
+  put("held");
+  REQUIRE(s->rollback().ok());  // inside the hold: undoes nothing
+  CHECK(s->run_exists("held").value());
+  REQUIRE(s->release_hold().ok());
+  // A transaction of its own again: BEGIN would fail inside the held one.
+  REQUIRE(s->begin().ok());
+  put("after");
+  REQUIRE(s->commit().ok());
+  CHECK(s->run_exists("after").value());
+  CHECK(s->run_exists("held").value());
+}

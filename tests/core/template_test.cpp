@@ -65,6 +65,8 @@ TEST_CASE("liquid: money filters format exact decimals in the shop's format") {
       {"no binary float", "{{ '19.995' | money }}", "{}", "$20.00"},
       {"large amounts stay exact", "{{ '12345678901234567.89' | money }}", "{}", "$12,345,678,901,234,567.89"},
       {"negative", "{{ '-5' | money }}", "{}", "$-5.00"},
+      {"amounts read as the money operator reads them", "{{ '.5' | money }} {{ '1e3' | money }}", "{}",
+       "$0.50 $1,000.00"},
       {"nil renders nothing", "{{ missing | money }}", "{}", ""},
       {"with currency", "{{ '49.9' | money_with_currency }}", "{}", "$49.90 USD"},
       {"without currency", "{{ '1234.5' | money_without_currency }}", "{}", "1,234.50"},

@@ -4,7 +4,8 @@
 // point): 49.90 is 4990 with scale 2. Addition, subtraction, multiplication and comparison
 // are exact; division and rounding take an explicit number of places and a rounding mode.
 // An operation whose exact result does not fit 38 digits fails instead of losing precision.
-// Used by the JSON Logic money operators (condition.cpp) and the Liquid `money` filter.
+// The core's one exact decimal: used by the JSON Logic money operators (condition.cpp), the
+// Liquid `money` filters and the engine's table.add.
 // No locale, no floating point except reading a double's shortest decimal form.
 #pragma once
 

@@ -34,6 +34,7 @@
 #include "shopflow/instant.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/result.hpp"
+#include "shopflow/step_record.hpp"
 #include "shopflow/store.hpp"
 
 namespace shopflow {
@@ -152,8 +153,20 @@ class Engine {
   // Runs per (workflow, status), by workflow then status: counted from the store when the
   // engine opens, then kept as runs change, so metrics read them without a query.
   Result<std::vector<RunCount>> run_counts();
+  // The step records of a run (none when there is no such run, or it kept none).
   Result<std::vector<StepRow>> steps(const std::string& run_id);
   Result<std::vector<EffectRow>> effects();
+  // Calls `fn` for each of up to `limit` runs (effects) after seq `after`, in creation order,
+  // with views valid during the call (see Store::each_run); returns how many. For a trace read
+  // page by page.
+  Result<size_t> each_run(std::int64_t after, size_t limit, bool with_steps,
+                          const std::function<void(const RunView&)>& fn);
+  Result<size_t> each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn);
+  // Counts without reading the rows: effects in the outbox (of any status), dead letters, and
+  // inbox events (all it keeps, or those not handled yet).
+  Result<std::int64_t> effect_count();
+  Result<std::int64_t> dead_letter_count();
+  Result<std::int64_t> inbox_count(bool only_pending);
   Result<std::vector<TableRow>> table_rows(const std::string& table = "");
   std::vector<TableChange> take_table_changes();
   // How often each branch was taken since the engine opened (with record_branches).
@@ -186,8 +199,14 @@ class Engine {
   Result<std::vector<EffectRow>> dead_letters();
   Status retry_dead(const std::string& effect_id, Millis now);
 
+  // The store's write-ahead log: its size in bytes (0 for a store in memory), and a checkpoint
+  // that copies it into the database and truncates it, from the engine's own connection, so
+  // that no commit of the engine waits on it. Call between the other calls; the runner bounds
+  // the log with them.
+  std::int64_t store_log_bytes() const;
+  Status truncate_store_log();
+
   const Bundle& bundle() const;
-  Store& store();
 
  private:
   struct Impl;

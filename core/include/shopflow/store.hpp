@@ -53,46 +53,16 @@ struct RunRow {
   std::string wait_event; // event type a waiting run listens for ("" otherwise)
   std::string state;      // JSON: the run's data and position (engine-private)
   std::string wait_key;   // a waiting run's correlation value ("" when it has none)
-  // The run's step records as a JSON array, in order, each {"path", "kind", "time", "input"?,
-  // "output", "verdict"?, "explanation"?} (as the simulation trace has them); "" when none.
-  // Written with the run, in the same statement: a run's steps cost no rows of their own.
+  // The run's step records (step_record.hpp), text the store keeps and never reads; "" when
+  // none. Written with the run, in the same statement: a run's steps cost no rows of their own.
   std::string steps;
   std::string bundle_version;  // the version of the bundle that last ran it ("" when not known)
 };
-
-// A member of a step record: JSON text written already, a value to write, or nothing.
-struct StepValue {
-  StepValue() = default;
-  StepValue(std::string_view json_text) : text(json_text) {}  // NOLINT: implicit on purpose
-  StepValue(const std::string& json_text) : text(json_text) {}  // NOLINT
-  StepValue(const Json* json_value) : value(json_value) {}   // NOLINT
-  std::string_view text;
-  const Json* value = nullptr;
-  bool empty() const { return value == nullptr && text.empty(); }
-};
-
-// Appends one step record to a run's `steps` ("" or a JSON array). `input`, `verdict` and
-// `explanation` are left out when empty; an empty `output` is null.
-void append_step(std::string& steps, std::string_view path, std::string_view kind, Millis time, StepValue input,
-                 StepValue output, StepValue verdict = {}, StepValue explanation = {});
 
 struct RunCount {
   std::string workflow;
   std::string status;
   std::int64_t count = 0;
-};
-
-// One step record, read from a run's steps.
-struct StepRow {
-  std::string run_id;
-  int seq = 0;            // order within the run, from 1
-  std::string path;       // "check/then/send", "lines/2/tag"
-  std::string kind;       // if, switch, action, wait, foreach, set, emit, stop
-  Millis time = 0;
-  std::string input;      // JSON or ""
-  std::string output;     // JSON or ""
-  std::string verdict;    // JSON or "" (if/switch/filter)
-  std::string explanation;  // JSON or ""
 };
 
 struct TimerRow {
@@ -263,9 +233,6 @@ class Store {
                                   const std::function<void(const RunView&)>& fn) = 0;
   // How many runs each (workflow, status) has, without reading the runs.
   virtual Result<std::vector<RunCount>> run_counts() = 0;
-
-  // The step records of a run (none when there is no such run).
-  Result<std::vector<StepRow>> steps_of(const std::string& run_id);
 
   // timers
   virtual Status timer_add(TimerRow& row) = 0;

@@ -69,24 +69,22 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     if (auto s = st->runs_forget_wait_keys(); !s) return s.error();
     if (auto s = st->meta_set("correlation", signature); !s) return s.error();
   }
-  // Seed the tables once per store: later runs' changes must survive a restart.
+  // Seed the tables once per store: later runs' changes must survive a restart. Of runners
+  // opening one store together, the first to mark it seeds; the others wait for its commit.
   auto seeded = st->meta_get("tables_seeded");
   if (!seeded) return seeded.error();
   if (!seeded.value()) {
-    if (auto s = st->begin(); !s) return s.error();
+    auto tx = st->transaction();
+    if (!tx) return tx.error();
+    auto first = st->meta_insert("tables_seeded", "1");
+    if (!first) return first.error();
     for (const TableDef& t : impl->bundle.tables) {
+      if (!first.value()) break;
       for (const auto& [key, row] : t.rows) {
-        if (auto s = st->row_put(t.name, key, json_text(row)); !s) {
-          (void)st->rollback();
-          return s.error();
-        }
+        if (auto s = st->row_put(t.name, key, json_text(row)); !s) return s.error();
       }
     }
-    if (auto s = st->meta_set("tables_seeded", "1"); !s) {
-      (void)st->rollback();
-      return s.error();
-    }
-    if (auto s = st->commit(); !s) return s.error();
+    if (auto s = tx.value().commit(); !s) return s.error();
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -94,7 +92,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
 Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
   Store& st = *impl_->store;
   impl_->inbox_clear = false;
-  if (auto s = st.sync_commits(true); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Full); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   std::vector<bool> out;
   out.reserve(events.size());
@@ -128,7 +126,7 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
 
 Result<size_t> Engine::process_pending(Millis now, size_t limit) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   size_t total = 0;
   while (total < limit) {
@@ -153,7 +151,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
 
 Result<bool> Engine::ingest(Event&& event, Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(true); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Full); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   InboxRow row;
@@ -208,18 +206,20 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
 
 Result<size_t> Engine::advance(Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   size_t fired = 0;
   if (auto s = st.begin(); !s) return s.error();
   while (fired < impl_->options.limits.max_fires_per_advance) {
-    auto t = st.timer_next();
+    // Claimed inside the transaction: another runner's advance skips this timer meanwhile.
+    auto t = st.timer_claim(now);
     if (!t) {
       impl_->rollback();
       return t.error();
     }
-    if (!t.value() || t.value()->due > now) break;
-    Status s = st.timer_delete(t.value()->seq);
+    if (!t.value()) break;
+    Status s = st.timer_delete(t.value()->seq, t.value()->epoch);
+    if (!s && s.error().lease_lost()) continue;  // another runner's to fire now
     if (s) s = impl_->fire(*t.value());
     if (s) {
       auto n = impl_->drain(t.value()->due, SIZE_MAX);
@@ -307,13 +307,14 @@ void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
 
 Status Engine::complete_call(const std::string& effect_id, const Json& response, Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s;
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s;
   auto effect = st.effect_get(effect_id);
   if (!effect) return effect.error();
   if (!effect.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   if (auto s = st.begin(); !s) return s;
+  const std::int64_t epoch = impl_->take_effect_claim(effect_id);
   Status s = [&]() -> Status {
-    auto r = st.effect_update(effect_id, "delivered", true, 0, "");
+    auto r = st.effect_update(effect_id, "delivered", true, 0, "", epoch);
     if (!r) return r.error();
     auto row = st.run_get(effect.value()->run_id);
     if (!row) return row.error();
@@ -325,25 +326,35 @@ Status Engine::complete_call(const std::string& effect_id, const Json& response,
   }();
   if (!s) {
     impl_->rollback();
+    // The call was claimed again by another runner, which makes it and resumes the run.
+    if (s.error().lease_lost()) return {};
     return s;
   }
   return impl_->commit();
 }
 
 Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit) {
-  return impl_->store->effects_pending(now, limit);
+  auto claimed = impl_->store->effects_claim(now, limit);
+  if (!claimed) return claimed;
+  for (const EffectRow& e : claimed.value()) {
+    if (e.epoch > 0) impl_->effect_claims[e.id] = e.epoch;
+  }
+  return claimed;
 }
 
 Status Engine::mark_delivered(const std::string& effect_id) {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "");
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
+  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "", impl_->take_effect_claim(effect_id));
+  // Another runner claimed the effect since (this one's lease ran out) and delivers it again,
+  // under the same idempotency key: its outcome is the one that counts.
+  if (!r && r.error().lease_lost()) return {};
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};
 }
 
 Status Engine::begin_outcomes() {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   return impl_->store->begin();
 }
 
@@ -353,9 +364,10 @@ Status Engine::commit_outcomes() {
 
 Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
                            bool count_attempt) {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
-                                       error);
+                                       error, impl_->take_effect_claim(effect_id));
+  if (!r && r.error().lease_lost()) return {};  // as in mark_delivered
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};

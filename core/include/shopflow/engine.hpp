@@ -123,8 +123,9 @@ class Engine {
   ~Engine();
 
   // Writes events into the inbox in one transaction. For each: true when accepted, false when
-  // an event with the same id was already there (a duplicate starts nothing).
-  Result<std::vector<bool>> accept(const std::vector<Event>& events);
+  // an event with the same id was already there (a duplicate starts nothing). `received` is
+  // when the caller took them (kept with each; 0 when unknown).
+  Result<std::vector<bool>> accept(const std::vector<Event>& events, Millis received = 0);
 
   // Handles up to `limit` unprocessed inbox events (and the events their runs emit) in arrival
   // order at time `now`: resumes waiting runs whose event wait matches, starts runs for

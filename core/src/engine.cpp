@@ -763,7 +763,6 @@ struct Engine::Impl {
         in.type = st.emit_type;
         in.time = now;
         in.depth = rs.depth + 1;
-        in.received = now;
         Json ev = {{"id", in.id}, {"type", in.type}, {"source", source}, {"time", format_instant(now)}, {"data", data}};
         in.body = json_text(ev);
         if (options.keep_handled_events || take_id(in.id)) {
@@ -1041,7 +1040,11 @@ struct Engine::Impl {
           parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
           ev = &parsed;
         }
-        if (auto s = handle(row, *ev, now, ev); !s) return s.error();
+        // An event from outside is handled at the time it was received, not when its turn came:
+        // its runs see the clock a simulation of the same events sees (a backtest's), however
+        // long it queued.
+        const Millis at = row.received > 0 && row.received < now ? row.received : now;
+        if (auto s = handle(row, *ev, at, ev); !s) return s.error();
         if (auto s = store->inbox_mark_processed(row.seq); !s) return s.error();
         ++done;
       }

@@ -199,6 +199,16 @@ bool Api::is_route(const std::string& method, const std::string& path) {
   return !(path == "/v1/events" && method == "POST");
 }
 
+const char* Api::route_name(const std::string& path) {
+  if (path == "/v1/events") return "events";
+  if (path == "/v1/runs") return "runs";
+  if (path.rfind("/v1/runs/", 0) == 0) return "run";
+  if (path == "/v1/effects") return "effects";
+  if (path == "/v1/bundle") return "bundle";
+  if (path == "/v1/bundle/rollback") return "rollback";
+  return "other";
+}
+
 Api::Role Api::role_of(const ApiRequest& r) const {
   std::string auth = r.header("Authorization");
   const std::string bearer = "Bearer ";

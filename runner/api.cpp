@@ -109,6 +109,8 @@ std::optional<ApiAnswer> read_range(const ApiRequest& r, Millis* since, Millis* 
   for (const char* name : {"since", "until"}) {
     std::string v = r.query(name);
     if (v.empty()) continue;
+    // An offset's '+' typed into a URL unescaped arrives as a space.
+    std::replace(v.begin(), v.end(), ' ', '+');
     auto t = parse_instant(v);
     if (!t) return api_error(400, "bad_query", std::string(name) + "=" + v + ": " + t.error().message);
     *(name[0] == 's' ? since : until) = t.value();

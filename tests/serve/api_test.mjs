@@ -154,6 +154,8 @@ await t.test('GET /v1/events pages by Shopflow-Next-After, and filters by type a
   assert.equal(lines((await get('/v1/events?type=order.created')).text).length, webhookCount);
   assert.equal(lines((await get('/v1/events?until=2000-01-01T00:00:00Z')).text).length, 0);
   assert.equal(lines((await get(`/v1/events?since=${new Date(Date.now() - 600000).toISOString()}`)).text).length, webhookCount);
+  const offset = new Date(Date.now() + 3600000).toISOString().replace('Z', '+01:00');  // now, written in +01:00, '+' unescaped
+  assert.equal(lines((await get(`/v1/events?since=2000-01-01T00:00:00+01:00&until=${offset}`)).text).length, webhookCount);
   const bad = await get('/v1/events?since=yesterday');
   assert.equal(bad.status, 400);
   assert.match(bad.json().message, /since=yesterday/);

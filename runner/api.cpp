@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <map>
 
 #include "bundle_vetting.hpp"
 #include "log.hpp"
@@ -116,6 +117,17 @@ std::optional<ApiAnswer> read_range(const ApiRequest& r, Millis* since, Millis* 
     *(name[0] == 's' ? since : until) = t.value();
   }
   return std::nullopt;
+}
+
+// What the listed fields of a run's event hold, so that the run's steps and effects, which may
+// repeat them (an explanation's values, a rendered "Dear Ada"), are redacted alike. None for a
+// run without an event (a schedule's).
+Result<std::vector<std::string>> known_of_event(Store& store, const std::string& event_id, const Redactor& redactor) {
+  if (!redactor.on() || event_id.empty()) return std::vector<std::string>();
+  auto body = store.inbox_body(event_id);
+  if (!body) return body.error();
+  if (!body.value()) return std::vector<std::string>();
+  return redactor.known_values(json_of(*body.value()));
 }
 
 ApiAnswer store_unavailable(const Error& e) {
@@ -375,7 +387,8 @@ ApiAnswer Api::events(const ApiRequest& r) const {
     if (rows.value().empty()) return StreamStep::End;
     for (InboxRow& row : rows.value()) {
       Json ev = json_of(row.body);
-      cur->redactor->redact(ev);
+      std::vector<std::string> known = cur->redactor->known_values(ev);
+      cur->redactor->redact(ev, &known);
       Json line = {{"seq", row.seq}, {"received", rfc3339_ms(row.received != 0 ? row.received : row.time)},
                    {"event", std::move(ev)}};
       out += line.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -420,9 +433,11 @@ ApiAnswer Api::run(const ApiRequest&, const std::string& id) const {
   auto history = store.value()->bundle_history(SIZE_MAX);
   if (!history) return store_unavailable(history.error());
   Json run = run_json(*row.value(), VersionAt(std::move(history.value())), *redactor_);
+  auto known = known_of_event(*store.value(), row.value()->event_id, *redactor_);
+  if (!known) return store_unavailable(known.error());
   Json steps = json_of(row.value()->steps);
   if (!steps.is_array()) steps = Json::array();
-  redactor_->redact(steps);
+  redactor_->redact(steps, &known.value());
   run["steps"] = std::move(steps);
   return json_answer(200, Json{{"run", std::move(run)}});
 }
@@ -440,9 +455,18 @@ ApiAnswer Api::effects(const ApiRequest& r) const {
     next = rows.value().back().seq;
   }
   Json list = Json::array();
+  std::map<std::string, std::vector<std::string>> known_by_run;
   for (const EffectRow& e : rows.value()) {
+    auto known = known_by_run.find(e.run_id);
+    if (known == known_by_run.end() && redactor_->on()) {
+      auto run = store.value()->run_get(e.run_id);
+      if (!run) return store_unavailable(run.error());
+      auto values = known_of_event(*store.value(), run.value() ? run.value()->event_id : std::string(), *redactor_);
+      if (!values) return store_unavailable(values.error());
+      known = known_by_run.emplace(e.run_id, std::move(values.value())).first;
+    }
     Json params = json_of(e.params);
-    redactor_->redact(params);
+    redactor_->redact(params, known == known_by_run.end() ? nullptr : &known->second);
     list.push_back(Json{{"seq", e.seq},
                         {"id", e.id},
                         {"run_id", e.run_id},

@@ -1,5 +1,6 @@
 #include "redact.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "webhooks.hpp"
@@ -175,7 +176,7 @@ void Redactor::replace_leaf(Json& v) const {
   }
 }
 
-void Redactor::walk(Json& v, const std::string& holder, bool all) const {
+void Redactor::walk(Json& v, const std::string& holder, bool all, const std::vector<std::string>* known) const {
   if (v.is_object()) {
     // A table keyed by customer email would give the addresses away as keys.
     bool keyed = false;
@@ -188,20 +189,76 @@ void Redactor::walk(Json& v, const std::string& holder, bool all) const {
     for (auto it = v.begin(); it != v.end(); ++it) {
       const std::string& key = it.key();
       bool listed = all || rules_.anywhere.count(key) > 0 || rules_.within.count({holder, key}) > 0;
-      walk(it.value(), key, listed);
+      walk(it.value(), key, listed, known);
     }
   } else if (v.is_array()) {
-    for (Json& x : v) walk(x, holder, all);
+    for (Json& x : v) walk(x, holder, all, known);
   } else if (all) {
     replace_leaf(v);
-  } else if (v.is_string() && v.get_ref<const std::string&>().find('@') != std::string::npos) {
-    v = redact_text(v.get_ref<const std::string&>());
+  } else if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    // Emails first: a name inside an address ("ada.byron@...") goes with the address.
+    std::string out = s.find('@') != std::string::npos ? redact_text(s) : s;
+    if (known && !known->empty()) out = replace_known(out, *known);
+    if (out != s) v = std::move(out);
   }
 }
 
-void Redactor::redact(Json& doc) const {
+void Redactor::redact(Json& doc, const std::vector<std::string>* known) const {
   if (!rules_.on) return;
-  walk(doc, "", false);
+  walk(doc, "", false, known);
+}
+
+void Redactor::collect(const Json& v, const std::string& holder, bool all, std::vector<std::string>& out) const {
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const std::string& key = it.key();
+      bool listed = all || rules_.anywhere.count(key) > 0 || rules_.within.count({holder, key}) > 0;
+      collect(it.value(), key, listed, out);
+    }
+  } else if (v.is_array()) {
+    for (const Json& x : v) collect(x, holder, all, out);
+  } else if (all && v.is_string() && v.get_ref<const std::string&>().size() >= 3) {
+    out.push_back(v.get<std::string>());
+  }
+}
+
+std::vector<std::string> Redactor::known_values(const Json& doc) const {
+  std::vector<std::string> out;
+  if (!rules_.on) return out;
+  collect(doc, "", false, out);
+  // Longest first: "Ada Byron" goes whole before "Ada" could take part of it.
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string Redactor::replace_known(std::string_view text, const std::vector<std::string>& known) const {
+  // A letter or digit of any script (UTF-8 continuation and lead bytes included) joins a word.
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80; };
+  std::string out(text);
+  for (const std::string& value : known) {
+    if (out.size() < value.size()) continue;
+    std::string replaced;
+    size_t copied = 0;
+    for (size_t at = out.find(value); at != std::string::npos; at = out.find(value, at + 1)) {
+      size_t end = at + value.size();
+      if ((at > 0 && word(out[at - 1]) && word(value.front())) || (end < out.size() && word(out[end]) && word(value.back())) ||
+          at < copied) {
+        continue;
+      }
+      replaced.append(out, copied, at - copied);
+      replaced += pseudonym(value);
+      copied = end;
+    }
+    if (copied > 0) {
+      replaced.append(out, copied, std::string::npos);
+      out = std::move(replaced);
+    }
+  }
+  return out;
 }
 
 }  // namespace shopflow::runner

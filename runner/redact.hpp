@@ -50,15 +50,21 @@ class Redactor {
 
   bool on() const { return rules_.on; }
   // Redacts `doc` in place: the listed fields' values (every scalar under them), and email
-  // addresses inside every other text.
-  void redact(Json& doc) const;
+  // addresses inside every other text. With `known` (from known_values()), those values are
+  // redacted wherever else they stand too, whole or as words inside a text ("Dear Ada,").
+  void redact(Json& doc, const std::vector<std::string>* known = nullptr) const;
+  // The texts the listed fields of `doc` hold, before redaction (of three characters or more,
+  // longest first): what a step's explanation or a rendered template may repeat elsewhere.
+  std::vector<std::string> known_values(const Json& doc) const;
   // `text` with every email address in it replaced by its pseudonym.
   std::string redact_text(std::string_view text) const;
   // The pseudonym of one value: email-shaped for an email.
   std::string pseudonym(std::string_view value) const;
 
  private:
-  void walk(Json& v, const std::string& holder, bool all) const;
+  void walk(Json& v, const std::string& holder, bool all, const std::vector<std::string>* known) const;
+  void collect(const Json& v, const std::string& holder, bool all, std::vector<std::string>& out) const;
+  std::string replace_known(std::string_view text, const std::vector<std::string>& known) const;
   void replace_leaf(Json& v) const;
   RedactRules rules_;
   std::string key_;

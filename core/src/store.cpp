@@ -1044,6 +1044,15 @@ Result<std::vector<std::int64_t>> Store::inbox_outside_seqs(const InboxQuery& f,
   return out;
 }
 
+Result<std::optional<std::string>> Store::inbox_body(const std::string& id) {
+  SHOPFLOW_STMT(q, "SELECT body FROM inbox WHERE id = ?1");
+  q.bind(1, id);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(q.text(0));
+  if (rc != SQLITE_DONE) return error("inbox");
+  return std::optional<std::string>();
+}
+
 Result<std::vector<RunRow>> Store::runs_matching(const RunQuery& f, std::int64_t after, size_t limit) {
   SHOPFLOW_STMT(q, "SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
                    "'', wait_key, '' FROM runs WHERE seq > ?2 AND started_ms >= ?3 AND started_ms < ?4 AND "

@@ -114,3 +114,18 @@ TEST_CASE("the deployment config turns redaction off, replaces or amends the fie
   CHECK(bad.error().pointer == "/api/redact_fields/1");
   CHECK(parse_redact_rules(Json::parse(R"({"redact": "no"})")).error().pointer == "/api/redact");
 }
+
+TEST_CASE("values of the listed fields are redacted where else they stand, as whole words") {
+  Redactor r = defaults();
+  Json event = Json::parse(R"({"customer": {"first_name": "Ada", "last_name": "Byron"},
+                               "shipping_address": {"name": "Ada Byron"}, "note": "ok"})");
+  std::vector<std::string> known = r.known_values(event);
+  CHECK(known == std::vector<std::string>{"Ada Byron", "Byron", "Ada"});  // longest first; "ok" is too short
+  Json step = {{"output", {{"body", "Dear Ada Byron, Ada's Adapter is on its way."}}},
+               {"explanation", {{"values", Json::array({"Ada", "Ada-Lovelace", "#1001"})}}}};
+  r.redact(step, &known);
+  CHECK(step["output"]["body"] == "Dear " + r.pseudonym("Ada Byron") + ", " + r.pseudonym("Ada") + "'s Adapter is on its way.");
+  CHECK(step["explanation"]["values"][0] == r.pseudonym("Ada"));
+  CHECK(step["explanation"]["values"][1] == r.pseudonym("Ada") + "-Lovelace");
+  CHECK(step["explanation"]["values"][2] == "#1001");
+}

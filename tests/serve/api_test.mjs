@@ -59,6 +59,8 @@ const woo = { id: 727, number: '727', status: 'processing', total: '240.00',
   meta_data: [{ key: 'contact', value: 'call Jorah.Quill@woo-customer.example first' }] };
 const sent = [...samples.map((e) => e.data), woo];
 const emails = [...new Set(JSON.stringify(sent).match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]+/g))];
+const names = [...new Set(sent.flatMap((d) => [d.customer?.first_name, d.customer?.last_name, d.shipping_address?.name,
+  d.billing?.first_name, d.billing?.last_name]).filter(Boolean))];
 let webhookCount = 0;
 
 async function shopifyOrder(data, id) {
@@ -205,15 +207,21 @@ await t.test('GET /v1/effects: params redacted to the same pseudonyms as the eve
   assert.ok(ofRun.length >= 1 && ofRun.every((e) => e.run_id === runOf('ev-0')));
 });
 
-await t.test('no email that was sent appears in any answer under the read token', async () => {
+await t.test('no email that was sent appears in any answer under the read token, nor a name', async () => {
   await get('/v1/bundle');
+  for (const r of (await get('/v1/runs')).json().runs) await get(`/v1/runs/${encodeURIComponent(r.id)}`);
   assert.ok(answers.length > 10);
+  assert.ok(names.length >= 8, `names sent: ${names}`);
   for (const { pathname, bytes } of answers) {
     for (const email of emails) {
       assert.equal(bytes.indexOf(email), -1, `${email} in the answer to ${pathname}`);
       assert.equal(bytes.toString('utf8').toLowerCase().indexOf(email.toLowerCase()), -1, `${email} in ${pathname}`);
     }
+    // Names too, where the event's fields name them and where a template wrote them ("Dear Ada Byron,").
+    for (const name of names) assert.equal(bytes.indexOf(name), -1, `${name} in the answer to ${pathname}`);
   }
+  const mail = (await get('/v1/effects')).json().effects.find((e) => e.type === 'email.send' && e.run_id === runOf('ev-0'));
+  assert.match(mail.params.body, /^Dear p-[0-9a-f]{16}( p-[0-9a-f]{16})?, thank you; we will write to c-[0-9a-f]{16}@redacted\.invalid/);
 });
 
 // The deployed bundle with a new threshold: orders over 200 are big.

@@ -295,6 +295,8 @@ class Store {
   // them: where a page of `skip` events ends, and whether one follows it.
   Result<std::vector<std::int64_t>> inbox_outside_seqs(const InboxQuery& q, std::int64_t after, size_t skip,
                                                        size_t count);
+  // The stored JSON text of the inbox event with key `id`, or nullopt.
+  Result<std::optional<std::string>> inbox_body(const std::string& id);
   // Runs matching `q` after seq `after`, in creation order, up to `limit`; without their state
   // and step records (run_get() has them).
   Result<std::vector<RunRow>> runs_matching(const RunQuery& q, std::int64_t after, size_t limit);

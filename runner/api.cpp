@@ -13,6 +13,7 @@
 #include "bundle_vetting.hpp"
 #include "log.hpp"
 #include "shopflow/instant.hpp"
+#include "shopflow/open_store.hpp"
 #include "shopflow/simulator.hpp"
 #include "shopflow/store.hpp"
 #include "webhooks.hpp"
@@ -162,7 +163,7 @@ Json run_json(const RunRow& r, const VersionAt& version_at, const Redactor& reda
               {"updated", rfc3339_ms(r.updated)},
               {"error", redactor.on() ? redactor.redact_text(r.error) : r.error},
               {"error_step", r.error_step},
-              {"bundle_version", version_at(r.started)}};
+              {"bundle_version", r.bundle_version.empty() ? version_at(r.started) : Json(r.bundle_version)}};
 }
 
 }  // namespace
@@ -198,7 +199,7 @@ Result<std::unique_ptr<Api>> Api::open(const Json& config, std::string db_path, 
     // and every restart, gives a value the same pseudonym.
     unsigned char fresh[32];
     if (RAND_bytes(fresh, sizeof fresh) != 1) return Error{"cannot make the pseudonym key: no randomness", "", 0, 0};
-    auto store = Store::open(api->db_path_);
+    auto store = open_store(api->db_path_);
     if (!store) return store.error();
     auto kept = store.value()->meta_get_or_set(kKeyMeta, hex_encode(std::string_view(reinterpret_cast<char*>(fresh), sizeof fresh)));
     if (!kept) return kept.error();
@@ -361,7 +362,7 @@ ApiAnswer Api::events(const ApiRequest& r) const {
   InboxQuery q;
   if (auto bad = read_range(r, &q.since, &q.until)) return *bad;
   q.type = r.query("type");
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   // Where this page ends, and whether another follows: the page's last event and the next one.
   auto ends = store.value()->inbox_outside_seqs(q, page.after, page.limit - 1, 2);
@@ -407,7 +408,7 @@ ApiAnswer Api::runs(const ApiRequest& r) const {
   RunQuery q;
   if (auto bad = read_range(r, &q.since, &q.until)) return *bad;
   q.workflow = r.query("workflow");
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   auto rows = store.value()->runs_matching(q, page.after, page.limit + 1);
   if (!rows) return store_unavailable(rows.error());
@@ -425,7 +426,7 @@ ApiAnswer Api::runs(const ApiRequest& r) const {
 }
 
 ApiAnswer Api::run(const ApiRequest&, const std::string& id) const {
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   auto row = store.value()->run_get(id);
   if (!row) return store_unavailable(row.error());
@@ -445,7 +446,7 @@ ApiAnswer Api::run(const ApiRequest&, const std::string& id) const {
 ApiAnswer Api::effects(const ApiRequest& r) const {
   Page page;
   if (auto bad = read_page(r, kEffectsDefault, kEffectsMax, &page)) return *bad;
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   auto rows = store.value()->effects_of_run(r.query("run"), page.after, page.limit + 1);
   if (!rows) return store_unavailable(rows.error());
@@ -482,7 +483,7 @@ ApiAnswer Api::effects(const ApiRequest& r) const {
 }
 
 ApiAnswer Api::bundle(const ApiRequest&) const {
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   std::string version = hooks_.current_version();
   auto text = store.value()->bundle_text(version);
@@ -539,7 +540,7 @@ ApiAnswer Api::rollback(const ApiRequest& r) const {
     return api_error(400, "bad_request", "the body must be {\"version\": \"<16 hex digits>\"}, a version GET /v1/bundle lists");
   }
   std::string version = doc.value()["version"].get<std::string>();
-  auto store = Store::open(db_path_);
+  auto store = open_store(db_path_);
   if (!store) return store_unavailable(store.error());
   auto text = store.value()->bundle_text(version);
   if (!text) return store_unavailable(text.error());

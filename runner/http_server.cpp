@@ -34,6 +34,7 @@
 #include "metrics.hpp"
 #include "pipeline.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/open_store.hpp"
 #include "shopflow/simulator.hpp"
 
 namespace shopflow::runner {
@@ -666,7 +667,7 @@ struct HttpServer::Impl {
   // Keeps the bundle's text and a history row in the store: every version run can be rolled
   // back to, and the API tells which version each run started under.
   Status record_version(const std::string& version, const std::string& text, const std::string& source) {
-    auto store = Store::open(opts.db_path);
+    auto store = open_store(opts.db_path);
     if (!store) return store.error();
     if (auto st = store.value()->bundle_version_add(version, text, system_now_ms(), source); !st) return st;
     std::lock_guard<std::mutex> lock(version_mu);
@@ -680,7 +681,7 @@ struct HttpServer::Impl {
   Status swap_in(const std::string& text, Bundle bundle, const std::string& source) {
     std::lock_guard<std::mutex> lock(bundle_mu);
     if (auto st = egress_check_bundle(deliverer->config().calls, bundle); !st) return st;
-    auto engine = open_engine(bundle);
+    auto engine = open_engine(bundle, trace_hash_hex(text));
     if (!engine) return Error{engine.error().message, "", 0, 0};
     if (auto st = record_version(trace_hash_hex(text), text, source); !st) return st;
     learn_emitted_types(bundle);
@@ -767,14 +768,16 @@ struct HttpServer::Impl {
     }
   }
 
-  Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
-    auto store = Store::open(opts.db_path);
-    if (!store) return Error{"cannot open the store " + opts.db_path + ": " + store.error().message, "", 0, 0};
-    // The pipeline's own connection checkpoints the log; the engine's commits never do.
+  // `version`: the bundle text's XXH3-64 (the version the API lists), recorded in its runs.
+  Result<std::unique_ptr<Engine>> open_engine(Bundle bundle, const std::string& version) {
+    auto store = open_store(opts.db_path);
+    if (!store) return Error{"cannot open the store " + redact_store_url(opts.db_path) + ": " + store.error().message, "", 0, 0};
+    // The pipeline's own connection checkpoints a SQLite file's log; the engine's commits never do.
     if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
+    eo.bundle_version = version;
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
 
@@ -873,21 +876,23 @@ Status HttpServer::open() {
     if (!doc) return Error{s.opts.config_path + ": " + doc.error().to_string(), "", 0, 0};
     config = doc.value();
   }
-  std::filesystem::path db(s.opts.db_path);
+  // Effects delivered to a file go next to a SQLite store, or into the working folder.
+  std::filesystem::path db(is_postgres_url(s.opts.db_path) ? std::string() : s.opts.db_path);
   std::string default_file = (db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path()) / "effects.jsonl";
+  const std::string shown_db = redact_store_url(s.opts.db_path);
   auto delivery = parse_delivery_config(config, default_file, env);
   if (!delivery) return Error{s.opts.config_path + ": " + delivery.error().to_string(), "", 0, 0};
   auto deliverer = std::make_unique<Deliverer>(delivery.value());
   s.deliverer = deliverer.get();
 
-  auto checkpointer = Store::open(s.opts.db_path);
-  if (!checkpointer) return Error{"cannot open the store " + s.opts.db_path + ": " + checkpointer.error().message, "", 0, 0};
+  auto checkpointer = open_store(s.opts.db_path);
+  if (!checkpointer) return Error{"cannot open the store " + shown_db + ": " + checkpointer.error().message, "", 0, 0};
   // A store from when the inbox deduplicated on the event id alone: its events get their keys by
   // sender (see inbox_key), so that a retry of one of them is still a duplicate.
   auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
-  if (!rekeyed) return Error{"cannot migrate the inbox of " + s.opts.db_path + ": " + rekeyed.error().message, "", 0, 0};
+  if (!rekeyed) return Error{"cannot migrate the inbox of " + shown_db + ": " + rekeyed.error().message, "", 0, 0};
   if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
-  auto engine = s.open_engine(s.opts.bundle);
+  auto engine = s.open_engine(s.opts.bundle, trace_hash_hex(s.opts.bundle_text));
   if (!engine) return engine.error();
   s.learn_emitted_types(s.opts.bundle);
   if (auto st = s.record_version(trace_hash_hex(s.opts.bundle_text), s.opts.bundle_text, "start"); !st) {
@@ -904,7 +909,8 @@ Status HttpServer::open() {
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
-  s.pipeline->set_checkpointer(std::move(checkpointer.value()));
+  // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
+  if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
     return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
@@ -928,7 +934,7 @@ int HttpServer::run() {
                        {"version", s.opts.bundle.version},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
-                       {"db", s.opts.db_path},
+                       {"db", redact_store_url(s.opts.db_path)},
                        {"studio", s.opts.studio_dir}});
   {
     std::unique_lock<std::mutex> lock(s.run_mu);

@@ -89,7 +89,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
+Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events, Millis received) {
   Store& st = *impl_->store;
   impl_->inbox_clear = false;
   if (auto s = st.set_durability(Durability::Full); !s) return s.error();
@@ -102,6 +102,7 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     row.id = key_of(e);
     row.type = e.type;
     row.time = e.time_ms;
+    row.received = received;
     if (!impl_->options.keep_handled_events && !impl_->take_id(row.id)) {
       out.push_back(false);
       continue;
@@ -158,6 +159,7 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
   row.id = event.key.empty() ? event.id : event.key;
   row.type = event.type;
   row.time = event.has_time ? event.time_ms : now;
+  row.received = now;
   // With nothing older pending, the event is handled at once and stored as handled; else it
   // queues behind the others (and its body is read back when its turn comes). A throwaway
   // store keeps no row for an event handled at once: its id is remembered in memory.

@@ -175,7 +175,11 @@ Result<size_t> Engine::Impl::drain(Millis now, size_t limit) {
         if (s.error().lease_lost()) continue;
         return s.error();
       }
-      if (auto s = handle(row, *ev, now, ev); !s) return s.error();
+      // An event from outside is handled at the time it was received, not when its turn came:
+      // its runs see the clock a simulation of the same events sees (a backtest's), however
+      // long it queued.
+      const Millis at = row.received > 0 && row.received < now ? row.received : now;
+      if (auto s = handle(row, *ev, at, ev); !s) return s.error();
       ++done;
     }
     // Ask again only when the batch was full or runs emitted events meanwhile.

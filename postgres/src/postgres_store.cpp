@@ -90,6 +90,19 @@ CREATE TABLE rows (
   value text NOT NULL,
   PRIMARY KEY (tbl, key));
 )sql",
+    // When the runner accepted each event (0 for those accepted before); every bundle version
+    // the runner ran (its text once per version, a history row each time one starts running).
+    R"sql(
+ALTER TABLE inbox ADD COLUMN received_ms bigint NOT NULL DEFAULT 0;
+CREATE TABLE bundle_texts (
+  version text PRIMARY KEY,
+  body text NOT NULL);
+CREATE TABLE bundle_history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  version text NOT NULL,
+  deployed_ms bigint NOT NULL,
+  source text NOT NULL);
+)sql",
 };
 
 // The advisory lock that migrations (and the inbox's one-time re-keying) hold: any constant
@@ -377,21 +390,23 @@ Result<bool> PostgresStore::meta_insert(const std::string& key, const std::strin
 }
 
 Result<bool> PostgresStore::inbox_insert(const InboxRow& row) {
-  auto r = Query(*this, "INSERT INTO inbox (id, type, time_ms, body, depth, processed) VALUES ($1, $2, $3, $4, $5, $6) "
-                        "ON CONFLICT (id) DO NOTHING")
+  auto r = Query(*this, "INSERT INTO inbox (id, type, time_ms, body, depth, processed, received_ms) VALUES ($1, $2, $3, "
+                        "$4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
                .arg(row.id)
                .arg(row.type)
                .arg(std::int64_t{row.time})
                .arg(row.body)
                .arg(static_cast<std::int64_t>(row.depth))
                .arg(row.processed)
+               .arg(std::int64_t{row.received})
                .run("inbox");
   if (!r) return r.error();
   return r.value().changed() > 0;
 }
 
 Result<std::vector<InboxRow>> PostgresStore::inbox_pending(size_t limit) {
-  auto r = Query(*this, "SELECT seq, id, type, time_ms, body, depth FROM inbox WHERE NOT processed ORDER BY seq LIMIT $1")
+  auto r = Query(*this, "SELECT seq, id, type, time_ms, body, depth, received_ms FROM inbox WHERE NOT processed ORDER BY "
+                        "seq LIMIT $1")
                .arg(sql_limit(limit))
                .run("inbox");
   if (!r) return r.error();
@@ -406,6 +421,7 @@ Result<std::vector<InboxRow>> PostgresStore::inbox_pending(size_t limit) {
     row.time = q.int64(i, 3);
     row.body = q.text(i, 4);
     row.depth = static_cast<int>(q.int64(i, 5));
+    row.received = q.int64(i, 6);
     out.push_back(std::move(row));
   }
   return out;
@@ -433,7 +449,7 @@ Result<std::vector<InboxRow>> PostgresStore::inbox_claim(size_t limit) {
                         "WHERE NOT processed AND " SHOPFLOW_CLAIMABLE " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) "
                         "UPDATE inbox i SET owner = $2, lease_until = clock_timestamp() + $3::float8 * interval '1 millisecond', "
                         "epoch = i.epoch + 1 FROM picked WHERE i.seq = picked.seq "
-                        "RETURNING i.seq, i.id, i.type, i.time_ms, i.body, i.depth, i.epoch, picked.taken_over")
+                        "RETURNING i.seq, i.id, i.type, i.time_ms, i.body, i.depth, i.epoch, picked.taken_over, i.received_ms")
                .arg(sql_limit(limit))
                .arg(owner_)
                .arg(std::int64_t{lease_ms_})
@@ -451,6 +467,7 @@ Result<std::vector<InboxRow>> PostgresStore::inbox_claim(size_t limit) {
     row.depth = static_cast<int>(q.int64(i, 5));
     row.epoch = q.int64(i, 6);
     if (q.view(i, 7) == "t") ++takeovers_;
+    row.received = q.int64(i, 8);
   }
   claims_ += q.size();
   // RETURNING keeps no order.
@@ -959,6 +976,117 @@ Status PostgresStore::release_leases() {
   return {};
 }
 
+// [SECTION] The runner's API: its reads and the bundle versions.
+
+// When an event counts as received: its received_ms, or its own time for a row from before.
+#define SHOPFLOW_PG_RECEIVED "(CASE WHEN received_ms <> 0 THEN received_ms ELSE time_ms END)"
+#define SHOPFLOW_PG_INBOX_OUTSIDE                                                                            \
+  " FROM inbox WHERE depth = 0 AND seq > $2 AND " SHOPFLOW_PG_RECEIVED " >= $3 AND " SHOPFLOW_PG_RECEIVED \
+  " < $4 AND ($5::text = '' OR type = $5::text) ORDER BY seq"
+
+Result<std::vector<InboxRow>> PostgresStore::inbox_outside(const InboxQuery& f, std::int64_t after, size_t limit) {
+  auto r = Query(*this, "SELECT seq, id, type, time_ms, body, processed, " SHOPFLOW_PG_RECEIVED SHOPFLOW_PG_INBOX_OUTSIDE
+                        " LIMIT $1")
+               .arg(sql_limit(limit))
+               .arg(after)
+               .arg(std::int64_t{f.since})
+               .arg(std::int64_t{f.until})
+               .arg(f.type)
+               .run("inbox");
+  if (!r) return r.error();
+  const Rows& q = r.value();
+  std::vector<InboxRow> out(static_cast<size_t>(q.size()));
+  for (int i = 0; i < q.size(); ++i) {
+    InboxRow& row = out[static_cast<size_t>(i)];
+    row.seq = q.int64(i, 0);
+    row.id = q.text(i, 1);
+    row.type = q.text(i, 2);
+    row.time = q.int64(i, 3);
+    row.body = q.text(i, 4);
+    row.processed = q.view(i, 5) == "t";
+    row.received = q.int64(i, 6);
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> PostgresStore::inbox_outside_seqs(const InboxQuery& f, std::int64_t after, size_t skip,
+                                                                    size_t count) {
+  auto r = Query(*this, "SELECT seq" SHOPFLOW_PG_INBOX_OUTSIDE " LIMIT $1 OFFSET $6")
+               .arg(sql_limit(count))
+               .arg(after)
+               .arg(std::int64_t{f.since})
+               .arg(std::int64_t{f.until})
+               .arg(f.type)
+               .arg(sql_limit(skip))
+               .run("inbox");
+  if (!r) return r.error();
+  std::vector<std::int64_t> out;
+  for (int i = 0; i < r.value().size(); ++i) out.push_back(r.value().int64(i, 0));
+  return out;
+}
+
+Result<std::optional<std::string>> PostgresStore::inbox_body(const std::string& id) {
+  auto r = Query(*this, "SELECT body FROM inbox WHERE id = $1").arg(id).run("inbox");
+  if (!r) return r.error();
+  if (r.value().size() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r.value().text(0, 0));
+}
+
+Result<std::vector<RunRow>> PostgresStore::runs_matching(const RunQuery& f, std::int64_t after, size_t limit) {
+  auto r = Query(*this, "SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
+                        "'', coalesce(wait_key, ''), '', bundle_version FROM runs WHERE seq > $2 AND started_ms >= $3 AND "
+                        "started_ms < $4 AND ($5::text = '' OR workflow = $5::text) ORDER BY seq LIMIT $1")
+               .arg(sql_limit(limit))
+               .arg(after)
+               .arg(std::int64_t{f.since})
+               .arg(std::int64_t{f.until})
+               .arg(f.workflow)
+               .run("runs");
+  if (!r) return r.error();
+  std::vector<RunRow> out(static_cast<size_t>(r.value().size()));
+  for (int i = 0; i < r.value().size(); ++i) read_run(r.value(), i, &out[static_cast<size_t>(i)]);
+  return out;
+}
+
+Result<std::vector<EffectRow>> PostgresStore::effects_of_run(const std::string& run_id, std::int64_t after, size_t limit) {
+  auto r = Query(*this, "SELECT " SHOPFLOW_EFFECT_COLUMNS
+                        " FROM outbox WHERE seq > $2 AND ($3::text = '' OR run_id = $3::text) ORDER BY seq LIMIT $1")
+               .arg(sql_limit(limit))
+               .arg(after)
+               .arg(run_id)
+               .run("outbox");
+  if (!r) return r.error();
+  return effect_rows(r.value());
+}
+
+Result<std::string> PostgresStore::meta_get_or_set(const std::string& key, const std::string& value) {
+  auto set = Query(*this, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                 .arg(key)
+                 .arg(value)
+                 .run("meta");
+  if (!set) return set.error();
+  auto got = meta_get(key);
+  if (!got) return got.error();
+  if (!got.value()) return Error{"store: meta " + key + " vanished as it was set", "", 0, 0};
+  return *got.value();
+}
+
+Status PostgresStore::bundle_version_add(const std::string& version, const std::string& text, Millis at,
+                                         const std::string& source) {
+  auto kept = Query(*this, "INSERT INTO bundle_texts (version, body) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
+                  .arg(version)
+                  .arg(text)
+                  .run("bundle_texts");
+  if (!kept) return kept.error();
+  auto r = Query(*this, "INSERT INTO bundle_history (version, deployed_ms, source) VALUES ($1, $2, $3)")
+               .arg(version)
+               .arg(std::int64_t{at})
+               .arg(source)
+               .run("bundle_history");
+  if (!r) return r.error();
+  return {};
+}
+
 StoreCounters PostgresStore::counters() const {
   StoreCounters c;
   c.claims = claims_;
@@ -967,6 +1095,25 @@ StoreCounters PostgresStore::counters() const {
   c.round_trips = round_trips_;
   c.round_trip_us = round_trip_us_;
   return c;
+}
+
+Result<std::optional<std::string>> PostgresStore::bundle_text(const std::string& version) {
+  auto r = Query(*this, "SELECT body FROM bundle_texts WHERE version = $1").arg(version).run("bundle_texts");
+  if (!r) return r.error();
+  if (r.value().size() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r.value().text(0, 0));
+}
+
+Result<std::vector<BundleVersionRow>> PostgresStore::bundle_history(size_t limit) {
+  auto r = Query(*this, "SELECT seq, version, deployed_ms, source FROM bundle_history ORDER BY seq DESC LIMIT $1")
+               .arg(sql_limit(limit))
+               .run("bundle_history");
+  if (!r) return r.error();
+  std::vector<BundleVersionRow> out;
+  for (int i = 0; i < r.value().size(); ++i) {
+    out.push_back(BundleVersionRow{r.value().int64(i, 0), r.value().text(i, 1), r.value().int64(i, 2), r.value().text(i, 3)});
+  }
+  return out;
 }
 
 }  // namespace shopflow

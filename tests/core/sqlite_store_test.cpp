@@ -79,6 +79,9 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
       ALTER TABLE runs DROP COLUMN steps;
       ALTER TABLE runs DROP COLUMN bundle_version;
       DROP TABLE schedule_ticks;
+      DROP TABLE bundle_texts;
+      DROP TABLE bundle_history;
+      ALTER TABLE inbox DROP COLUMN received_ms;
       UPDATE schema_version SET version = 2;)sql";
     exec_raw(path, v2);
   }

@@ -21,7 +21,7 @@ struct pg_result;
 namespace shopflow {
 
 // The PostgreSQL schema's version (its migrations are PostgreSQL's own).
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 class PostgresStore final : public Store {
  public:
@@ -105,6 +105,20 @@ class PostgresStore final : public Store {
   Result<std::int64_t> renew_leases() override;
   Status release_leases() override;
   StoreCounters counters() const override;
+
+  // The runner's API (see Store).
+  Result<std::vector<InboxRow>> inbox_outside(const InboxQuery& q, std::int64_t after, size_t limit) override;
+  Result<std::vector<std::int64_t>> inbox_outside_seqs(const InboxQuery& q, std::int64_t after, size_t skip,
+                                                       size_t count) override;
+  Result<std::optional<std::string>> inbox_body(const std::string& id) override;
+  Result<std::vector<RunRow>> runs_matching(const RunQuery& q, std::int64_t after, size_t limit) override;
+  Result<std::vector<EffectRow>> effects_of_run(const std::string& run_id, std::int64_t after, size_t limit) override;
+  Result<std::string> meta_get_or_set(const std::string& key, const std::string& value) override;
+  Status bundle_version_add(const std::string& version, const std::string& text, Millis at,
+                            const std::string& source) override;
+  Result<std::optional<std::string>> bundle_text(const std::string& version) override;
+  Result<std::vector<BundleVersionRow>> bundle_history(size_t limit) override;
+
  private:
   class Query;
   class Rows;

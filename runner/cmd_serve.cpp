@@ -185,6 +185,7 @@ int cmd_serve(int argc, char** argv) {
   }
   opts.bundle = std::move(loaded.value().bundle);
   opts.bundle_path = bundle_path;
+  opts.bundle_version = runner::bundle_version_of(*text);
 
   // Signals are taken by one thread with sigwait, so the handlers may do real work (stop the
   // server, reload the bundle); every other thread inherits the blocked mask.

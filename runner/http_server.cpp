@@ -30,6 +30,8 @@
 #include "metrics.hpp"
 #include "pipeline.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/simulator.hpp"
+#include "wakeups.hpp"
 
 namespace shopflow::runner {
 
@@ -115,6 +117,8 @@ void declare_metrics(Metrics& m) {
   m.declare("shopflow_delivery_seconds", "histogram", "Time of one delivery attempt, by effect type",
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
+  m.declare("shopflow_bundle_info", "gauge",
+            "1 for the bundle version this runner runs (XXH3-64 of the bundle file), 0 for those it ran before");
   m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
   m.declare("shopflow_http_connections", "gauge", "Open HTTP connections");
   m.declare("shopflow_http_connections_closed_total", "counter",
@@ -174,6 +178,12 @@ using RequestSlot = std::shared_ptr<Request>;
 
 }  // namespace
 
+std::string bundle_version_of(std::string_view bundle_text) { return trace_hash_hex(bundle_text); }
+
+bool is_postgres_url(const std::string& db) {
+  return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
+}
+
 struct HttpServer::Impl {
   static constexpr int kSpareConnections = 64;  // accepted past the cap only to be answered 503
   static constexpr auto kAnswerGrace = std::chrono::seconds(3);  // at stop, for submitted requests
@@ -182,6 +192,7 @@ struct HttpServer::Impl {
   int quiesced_fd = -1;
   Metrics metrics;
   std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Wakeups> wakeups;  // PostgreSQL only: LISTEN/NOTIFY between runners
   Deliverer* deliverer = nullptr;  // owned by the pipeline
   WebhookSecrets secrets;
   std::string api_token;
@@ -674,6 +685,16 @@ Status HttpServer::open() {
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   s.pipeline->set_checkpointer(std::move(checkpointer.value()));
+  s.metrics.set("shopflow_bundle_info", {{"version", s.opts.bundle_version}}, 1);
+  if (is_postgres_url(s.opts.db_path)) {
+    // The store is across the network: it can go away and come back, and other runners write
+    // to it. Wake-ups come from them by NOTIFY; the engine thread's idle look stays the fallback.
+    Pipeline* pipeline = s.pipeline.get();
+    s.wakeups = std::make_unique<Wakeups>(s.opts.db_path, [pipeline] { pipeline->wake(); }, s.metrics);
+    Wakeups* wakeups = s.wakeups.get();
+    pipeline->set_announce([wakeups] { wakeups->announce(); });
+    pipeline->set_reopen([&s](const Bundle& bundle) { return s.open_engine(bundle); });
+  }
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
     return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
@@ -688,9 +709,11 @@ Status HttpServer::open() {
 int HttpServer::run() {
   auto& s = *impl_;
   s.pipeline->start();
+  if (s.wakeups) s.wakeups->start();
   s.reaper = std::thread([&s] { s.reap_loop(); });
   log_info("serving", {{"bundle", s.opts.bundle.name},
                        {"version", s.opts.bundle.version},
+                       {"bundle_version", s.opts.bundle_version},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
                        {"db", s.opts.db_path},
@@ -722,6 +745,7 @@ int HttpServer::run() {
   s.reap_cv.notify_all();
   s.reaper.join();
   s.pipeline->stop();
+  if (s.wakeups) s.wakeups->stop();
   log_info("stopped", {});
   return 0;
 }
@@ -778,6 +802,13 @@ void HttpServer::reload() {
   s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "applied"}});
   s.learn_emitted_types(loaded.value().bundle);
   s.pipeline->replace_engine(std::move(engine.value()));
+  std::string version = bundle_version_of(*text);
+  if (version != s.opts.bundle_version) {
+    s.metrics.set("shopflow_bundle_info", {{"version", s.opts.bundle_version}}, 0);
+    s.metrics.set("shopflow_bundle_info", {{"version", version}}, 1);
+    log_info("bundle version", {{"from", s.opts.bundle_version}, {"to", version}});
+    s.opts.bundle_version = version;
+  }
 }
 
 }  // namespace shopflow::runner

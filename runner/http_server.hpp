@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "shopflow/bundle.hpp"
 #include "shopflow/result.hpp"
@@ -21,6 +22,7 @@ namespace shopflow::runner {
 struct ServeOptions {
   std::string bundle_path;
   Bundle bundle;
+  std::string bundle_version;  // bundle_version_of() the bundle file's text
   std::string db_path;
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -33,6 +35,13 @@ struct ServeOptions {
   int request_deadline_seconds = 10;  // for a whole request (headers and body), and for idling
   size_t max_header_bytes = 64 << 10;  // a request line and its headers, together
 };
+
+// The version a run records, so runners on different bundles can be told apart during a rolling
+// deploy: the XXH3 64-bit hash of the bundle file's text, 16 lowercase hex digits.
+std::string bundle_version_of(std::string_view bundle_text);
+
+// True when `db` names a PostgreSQL store (postgres:// or postgresql://) rather than a SQLite file.
+bool is_postgres_url(const std::string& db);
 
 class HttpServer {
  public:

@@ -39,11 +39,61 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
   engine_->defer_requests(true);
   metrics_.declare("shopflow_connector_credentials_refused_total", "counter",
                    "Deliveries whose token or key the service refused (401/403), by effect type");
+  metrics_.declare("shopflow_store_up", "gauge", "1 while the store takes transactions, 0 while the runner reconnects");
+  metrics_.declare("shopflow_store_reconnects_total", "counter",
+                   "Tries to open the store again after it failed, by outcome (ok, failed)");
+  metrics_.set("shopflow_store_up", {}, 1);
 }
 
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::set_checkpointer(std::unique_ptr<Store> store) { checkpointer_ = std::move(store); }
+void Pipeline::set_reopen(ReopenFn reopen) { reopen_ = std::move(reopen); }
+void Pipeline::set_announce(std::function<void()> announce) { announce_ = std::move(announce); }
+
+void Pipeline::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
+  }
+  engine_cv_.notify_one();
+}
+
+void Pipeline::store_failed(const Error& e, Millis now) {
+  if (!reopen_ || store_down_) return;
+  healthy_ = false;
+  store_down_ = true;
+  reopen_wait_ = opts_.reconnect_first_ms;
+  reopen_at_ = now + reopen_wait_;
+  metrics_.set("shopflow_store_up", {}, 0);
+  log_error("the store failed; answering 503 and reconnecting", {{"error", e.message}, {"retry_ms", reopen_wait_}});
+}
+
+bool Pipeline::store_up(std::vector<Pending>& batch, Millis now) {
+  if (!store_down_) return true;
+  if (now >= reopen_at_) {
+    auto engine = reopen_(engine_->bundle());
+    if (engine) {
+      metrics_.add("shopflow_store_reconnects_total", {{"outcome", "ok"}});
+      engine_ = std::move(engine.value());
+      engine_->defer_requests(true);
+      store_down_ = false;
+      healthy_ = true;
+      metrics_.set("shopflow_store_up", {}, 1);
+      log_info("the store is back", {{"after_ms", reopen_wait_}});
+      return true;
+    }
+    metrics_.add("shopflow_store_reconnects_total", {{"outcome", "failed"}});
+    reopen_wait_ = std::min(reopen_wait_ * 2, opts_.reconnect_max_ms);
+    reopen_at_ = now + reopen_wait_;
+    log_warn("cannot reach the store; retrying", {{"error", engine.error().message}, {"retry_ms", reopen_wait_}});
+  }
+  // Nothing is queued behind a store that is not there: the senders retry (their events are
+  // deduplicated when they come again).
+  for (auto& p : batch) p.done(SubmitResult{false, "the store is unreachable; retry later", 0, 0});
+  batch.clear();
+  return false;
+}
 
 void Pipeline::start() {
   engine_thread_ = std::thread([this] { engine_loop(); });
@@ -154,6 +204,7 @@ void Pipeline::commit(std::vector<Pending>& batch) {
   metrics_.observe("shopflow_commit_events", {}, static_cast<double>(all.size()));
   if (!r) {
     healthy_ = false;
+    store_failed(r.error(), clock_());
     log_error("commit failed", {{"error", r.error().message}, {"events", all.size()}});
     for (auto& p : batch) p.done(SubmitResult{false, "the store failed: " + r.error().message, 0, 0});
     return;
@@ -258,6 +309,7 @@ void Pipeline::hand_out_effects(Millis now) {
   auto pending = engine_->pending_effects(now, opts_.dispatch_batch + in_flight_.size());
   if (!pending) {
     log_error("cannot read the outbox", {{"error", pending.error().message}});
+    store_failed(pending.error(), now);
     return;
   }
   size_t handed = 0, calls = 0;
@@ -312,8 +364,10 @@ void Pipeline::engine_loop() {
       Millis now = clock_();
       Millis wait = more ? 0 : opts_.idle_tick_ms;
       if (auto due = engine_->next_due(now); due && due.value()) wait = std::min(wait, std::max<Millis>(0, *due.value() - now));
+      if (store_down_) wait = std::min(wait, std::max<Millis>(0, reopen_at_ - now));
       engine_cv_.wait_for(lock, std::chrono::milliseconds(wait),
-                          [&] { return stopping_ || !queue_.empty() || !outcomes_.empty() || next_engine_; });
+                          [&] { return stopping_ || !queue_.empty() || !outcomes_.empty() || next_engine_ || poked_; });
+      poked_ = false;
       size_t n = 0;
       while (!queue_.empty() && n < opts_.max_events_per_commit) {
         n += queue_.front().events.size();
@@ -336,6 +390,13 @@ void Pipeline::engine_loop() {
         engine_->defer_requests(true);
         log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
       }
+    }
+    if (!store_up(batch, clock_())) {
+      // Outcomes wait, in flight, until the store is back.
+      for (auto& o : outcomes) unrecorded_.push_back(std::move(o));
+      if (stop_now) break;
+      more = false;
+      continue;
     }
     if (!batch.empty()) {
       commit(batch);
@@ -370,6 +431,7 @@ void Pipeline::engine_loop() {
       handled = engine_->process_pending(now, opts_.process_slice);
       if (!handled) {
         log_error("processing failed", {{"error", handled.error().message}});
+        store_failed(handled.error(), now);
         break;
       }
       turn += handled.value();
@@ -379,9 +441,15 @@ void Pipeline::engine_loop() {
       if (!queue_.empty() || !outcomes_.empty() || stopping_) break;
     }
     auto fired = engine_->advance(now);
-    if (!fired) log_error("timers failed", {{"error", fired.error().message}});
+    if (!fired) {
+      log_error("timers failed", {{"error", fired.error().message}});
+      store_failed(fired.error(), now);
+    }
     bound_wal(wrote || turn > 0 || (fired && fired.value() > 0), now);
     hand_out_effects(now);
+    // Other runners may take what this turn committed: tell them now rather than at their
+    // next look.
+    if (announce_ && !store_down_ && (wrote || turn > 0 || (fired && fired.value() > 0))) announce_();
     if (now - last_gauges_ >= 1000) {
       update_gauges();
       last_gauges_ = now;

@@ -7,6 +7,9 @@
 //     retries and backoff, and dead-letters what keeps failing;
 //   - the call threads make the calls whose answer a run waits for (http.request,
 //     shopify.query): the engine never waits on an external API, and the answer resumes the run.
+// With a store that can go away (PostgreSQL over the network), the engine thread notices a
+// failed transaction, answers every waiting request 503 until the store is back, and opens the
+// engine again with backoff; nothing is acknowledged that was not committed.
 #pragma once
 
 #include <atomic>
@@ -49,7 +52,12 @@ struct PipelineOptions {
   std::int64_t max_wal_bytes = 64 << 20;
   Millis idle_truncate_ms = 1000;
   size_t call_threads = 4;  // pending calls made at the same time at most
+  Millis reconnect_first_ms = 100;   // after a failed transaction, the first wait before reopening
+  Millis reconnect_max_ms = 5000;    // the wait doubles up to this
 };
+
+// Opens the engine again, for `bundle`, on a new connection to the store, after the store failed.
+using ReopenFn = std::function<Result<std::unique_ptr<Engine>>(const Bundle& bundle)>;
 
 class Pipeline {
  public:
@@ -60,6 +68,16 @@ class Pipeline {
   // A second connection to the engine's store, whose log this pipeline then checkpoints on a
   // thread of its own (the engine's store should have auto_checkpoint(false)). Before start().
   void set_checkpointer(std::unique_ptr<Store> store);
+  // For a store reached over the network: a failed transaction then marks the store down (ingest
+  // is answered 503 at once, /readyz 503) and `reopen` is tried with backoff until it succeeds.
+  // Without it, each commit simply tries the store again. Before start().
+  void set_reopen(ReopenFn reopen);
+  // Called on the engine thread after a turn that committed work other runners may take (new
+  // events, runs that continue, effects, timers). Before start().
+  void set_announce(std::function<void()> announce);
+
+  // Makes the engine thread look for work now (another runner announced some). Any thread.
+  void wake();
 
   void start();
   // Stops taking work, finishes every submitted commit, and joins the threads.
@@ -99,6 +117,11 @@ class Pipeline {
   void update_gauges();
   void checkpoint_loop();
   void bound_wal(bool wrote, Millis now);
+  // Engine thread: the store failed a transaction; with a reopen function, it is now down.
+  void store_failed(const Error& e, Millis now);
+  // Engine thread: while the store is down, refuses `batch` (503) and, when the backoff has
+  // passed, tries to reopen the engine. True when the store is (back) up.
+  bool store_up(std::vector<Pending>& batch, Millis now);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Engine> next_engine_;
@@ -125,6 +148,12 @@ class Pipeline {
   Millis last_record_retry_ = 0;
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
+  ReopenFn reopen_;
+  std::function<void()> announce_;
+  bool store_down_ = false;      // engine thread: a transaction failed; reopening with backoff
+  Millis reopen_at_ = 0;         // engine thread: the next try
+  Millis reopen_wait_ = 0;       // engine thread: the current backoff
+  bool poked_ = false;           // under mu_: wake() was called
   std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;
   std::vector<std::thread> call_threads_;
   std::unique_ptr<Store> checkpointer_;

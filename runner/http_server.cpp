@@ -30,6 +30,7 @@
 #include "metrics.hpp"
 #include "pipeline.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/open_store.hpp"
 #include "shopflow/simulator.hpp"
 #include "wakeups.hpp"
 
@@ -179,10 +180,6 @@ using RequestSlot = std::shared_ptr<Request>;
 }  // namespace
 
 std::string bundle_version_of(std::string_view bundle_text) { return trace_hash_hex(bundle_text); }
-
-bool is_postgres_url(const std::string& db) {
-  return db.rfind("postgres://", 0) == 0 || db.rfind("postgresql://", 0) == 0;
-}
 
 struct HttpServer::Impl {
   static constexpr int kSpareConnections = 64;  // accepted past the cap only to be answered 503
@@ -559,14 +556,22 @@ struct HttpServer::Impl {
     }
   }
 
-  Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
-    auto store = Store::open(opts.db_path);
-    if (!store) return Error{"cannot open the store " + opts.db_path + ": " + store.error().message, "", 0, 0};
-    // The pipeline's own connection checkpoints the log; the engine's commits never do.
+  // The bundle version of the engine that runs (reload changes it; reopening reads it).
+  std::mutex version_mu;
+  std::string current_version() {
+    std::lock_guard<std::mutex> lock(version_mu);
+    return opts.bundle_version;
+  }
+
+  Result<std::unique_ptr<Engine>> open_engine(Bundle bundle, std::string version) {
+    auto store = open_store(opts.db_path);
+    if (!store) return Error{"cannot open the store " + redact_store_url(opts.db_path) + ": " + store.error().message, "", 0, 0};
+    // The pipeline's own connection checkpoints a SQLite file's log; the engine's commits never do.
     if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
+    eo.bundle_version = std::move(version);
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
 
@@ -664,27 +669,30 @@ Status HttpServer::open() {
     if (!doc) return Error{s.opts.config_path + ": " + doc.error().to_string(), "", 0, 0};
     config = doc.value();
   }
-  std::filesystem::path db(s.opts.db_path);
+  // Effects delivered to a file go next to a SQLite store, or into the working folder.
+  std::filesystem::path db(is_postgres_url(s.opts.db_path) ? std::string() : s.opts.db_path);
   std::string default_file = (db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path()) / "effects.jsonl";
+  const std::string shown_db = redact_store_url(s.opts.db_path);
   auto delivery = parse_delivery_config(config, default_file, env);
   if (!delivery) return Error{s.opts.config_path + ": " + delivery.error().to_string(), "", 0, 0};
   auto deliverer = std::make_unique<Deliverer>(delivery.value());
   s.deliverer = deliverer.get();
 
-  auto checkpointer = Store::open(s.opts.db_path);
-  if (!checkpointer) return Error{"cannot open the store " + s.opts.db_path + ": " + checkpointer.error().message, "", 0, 0};
+  auto checkpointer = open_store(s.opts.db_path);
+  if (!checkpointer) return Error{"cannot open the store " + shown_db + ": " + checkpointer.error().message, "", 0, 0};
   // A store from when the inbox deduplicated on the event id alone: its events get their keys by
   // sender (see inbox_key), so that a retry of one of them is still a duplicate.
   auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
-  if (!rekeyed) return Error{"cannot migrate the inbox of " + s.opts.db_path + ": " + rekeyed.error().message, "", 0, 0};
+  if (!rekeyed) return Error{"cannot migrate the inbox of " + shown_db + ": " + rekeyed.error().message, "", 0, 0};
   if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
-  auto engine = s.open_engine(s.opts.bundle);
+  auto engine = s.open_engine(s.opts.bundle, s.opts.bundle_version);
   if (!engine) return engine.error();
   s.learn_emitted_types(s.opts.bundle);
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
-  s.pipeline->set_checkpointer(std::move(checkpointer.value()));
+  // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
+  if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));
   s.metrics.set("shopflow_bundle_info", {{"version", s.opts.bundle_version}}, 1);
   if (is_postgres_url(s.opts.db_path)) {
     // The store is across the network: it can go away and come back, and other runners write
@@ -693,7 +701,7 @@ Status HttpServer::open() {
     s.wakeups = std::make_unique<Wakeups>(s.opts.db_path, [pipeline] { pipeline->wake(); }, s.metrics);
     Wakeups* wakeups = s.wakeups.get();
     pipeline->set_announce([wakeups] { wakeups->announce(); });
-    pipeline->set_reopen([&s](const Bundle& bundle) { return s.open_engine(bundle); });
+    pipeline->set_reopen([&s](const Bundle& bundle) { return s.open_engine(bundle, s.current_version()); });
   }
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
@@ -716,7 +724,7 @@ int HttpServer::run() {
                        {"bundle_version", s.opts.bundle_version},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
-                       {"db", s.opts.db_path},
+                       {"db", redact_store_url(s.opts.db_path)},
                        {"studio", s.opts.studio_dir}});
   {
     std::unique_lock<std::mutex> lock(s.run_mu);
@@ -793,7 +801,8 @@ void HttpServer::reload() {
               {{"path", s.opts.bundle_path}, {"problems", problems}});
     return;
   }
-  auto engine = s.open_engine(loaded.value().bundle);
+  std::string version = bundle_version_of(*text);
+  auto engine = s.open_engine(loaded.value().bundle, version);
   if (!engine) {
     s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
     log_error("reload refused; the old bundle keeps running", {{"error", engine.error().message}});
@@ -802,11 +811,12 @@ void HttpServer::reload() {
   s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "applied"}});
   s.learn_emitted_types(loaded.value().bundle);
   s.pipeline->replace_engine(std::move(engine.value()));
-  std::string version = bundle_version_of(*text);
-  if (version != s.opts.bundle_version) {
-    s.metrics.set("shopflow_bundle_info", {{"version", s.opts.bundle_version}}, 0);
+  std::string was = s.current_version();
+  if (version != was) {
+    s.metrics.set("shopflow_bundle_info", {{"version", was}}, 0);
     s.metrics.set("shopflow_bundle_info", {{"version", version}}, 1);
-    log_info("bundle version", {{"from", s.opts.bundle_version}, {"to", version}});
+    log_info("bundle version", {{"from", was}, {"to", version}});
+    std::lock_guard<std::mutex> lock(s.version_mu);
     s.opts.bundle_version = version;
   }
 }

@@ -40,9 +40,6 @@ struct ServeOptions {
 // deploy: the XXH3 64-bit hash of the bundle file's text, 16 lowercase hex digits.
 std::string bundle_version_of(std::string_view bundle_text);
 
-// True when `db` names a PostgreSQL store (postgres:// or postgresql://) rather than a SQLite file.
-bool is_postgres_url(const std::string& db);
-
 class HttpServer {
  public:
   explicit HttpServer(ServeOptions options);

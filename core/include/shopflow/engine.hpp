@@ -88,6 +88,10 @@ struct EngineOptions {
   // from, and updated (without them) when it finishes. runs() then lists only the runs that
   // waited, and effects() none.
   bool keep_finished = true;
+  // The version of the bundle this engine runs, recorded in every run it saves (RunRow::
+  // bundle_version), so that while runners of several versions share a store each run says
+  // which one moved it last. "" when not known.
+  std::string bundle_version;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

@@ -213,13 +213,15 @@ Result<size_t> Engine::advance(Millis now) {
   size_t fired = 0;
   if (auto s = st.begin(); !s) return s.error();
   while (fired < impl_->options.limits.max_fires_per_advance) {
-    auto t = st.timer_next();
+    // Claimed inside the transaction: another runner's advance skips this timer meanwhile.
+    auto t = st.timer_claim(now);
     if (!t) {
       impl_->rollback();
       return t.error();
     }
-    if (!t.value() || t.value()->due > now) break;
-    Status s = st.timer_delete(t.value()->seq);
+    if (!t.value()) break;
+    Status s = st.timer_delete(t.value()->seq, t.value()->epoch);
+    if (!s && s.error().lease_lost()) continue;  // another runner's to fire now
     if (s) s = impl_->fire(*t.value());
     if (s) {
       auto n = impl_->drain(t.value()->due, SIZE_MAX);
@@ -297,8 +299,9 @@ Status Engine::complete_call(const std::string& effect_id, const Json& response,
   if (!effect) return effect.error();
   if (!effect.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   if (auto s = st.begin(); !s) return s;
+  const std::int64_t epoch = impl_->take_effect_claim(effect_id);
   Status s = [&]() -> Status {
-    auto r = st.effect_update(effect_id, "delivered", true, 0, "");
+    auto r = st.effect_update(effect_id, "delivered", true, 0, "", epoch);
     if (!r) return r.error();
     auto row = st.run_get(effect.value()->run_id);
     if (!row) return row.error();
@@ -310,18 +313,28 @@ Status Engine::complete_call(const std::string& effect_id, const Json& response,
   }();
   if (!s) {
     impl_->rollback();
+    // The call was claimed again by another runner, which makes it and resumes the run.
+    if (s.error().lease_lost()) return {};
     return s;
   }
   return impl_->commit();
 }
 
 Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit) {
-  return impl_->store->effects_pending(now, limit);
+  auto claimed = impl_->store->effects_claim(now, limit);
+  if (!claimed) return claimed;
+  for (const EffectRow& e : claimed.value()) {
+    if (e.epoch > 0) impl_->effect_claims[e.id] = e.epoch;
+  }
+  return claimed;
 }
 
 Status Engine::mark_delivered(const std::string& effect_id) {
   if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "");
+  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "", impl_->take_effect_claim(effect_id));
+  // Another runner claimed the effect since (this one's lease ran out) and delivers it again,
+  // under the same idempotency key: its outcome is the one that counts.
+  if (!r && r.error().lease_lost()) return {};
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};
@@ -340,7 +353,8 @@ Status Engine::mark_failed(const std::string& effect_id, const std::string& erro
                            bool count_attempt) {
   if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
-                                       error);
+                                       error, impl_->take_effect_claim(effect_id));
+  if (!r && r.error().lease_lost()) return {};  // as in mark_delivered
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   return {};

@@ -146,7 +146,8 @@ Result<size_t> Engine::Impl::drain(Millis now, size_t limit) {
   bool more = true;
   while (done < limit && more) {
     size_t want = limit - done < 64 ? limit - done : 64;
-    auto pending = store->inbox_pending(want);
+    // Claimed inside the caller's transaction: other runners skip these events until it ends.
+    auto pending = store->inbox_claim(want);
     if (!pending) return pending.error();
     if (pending.value().empty()) {
       more = false;
@@ -168,8 +169,13 @@ Result<size_t> Engine::Impl::drain(Millis now, size_t limit) {
         parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
         ev = &parsed;
       }
+      // Marked first, under the claim: a claim another runner took over since is refused
+      // before this one does any of the event's work, and the event is that runner's to do.
+      if (auto s = store->inbox_mark_processed(row.seq, row.epoch); !s) {
+        if (s.error().lease_lost()) continue;
+        return s.error();
+      }
       if (auto s = handle(row, *ev, now, ev); !s) return s.error();
-      if (auto s = store->inbox_mark_processed(row.seq); !s) return s.error();
       ++done;
     }
     // Ask again only when the batch was full or runs emitted events meanwhile.

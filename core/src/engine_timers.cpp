@@ -129,6 +129,11 @@ Status Engine::Impl::fire(const TimerRow& t) {
   if (t.kind == "schedule") {
     const Workflow* wf = bundle.find_workflow(t.workflow);
     if (!wf || !wf->trigger.cron) return {};  // the workflow left the bundle; its schedule ends
+    // Once per tick across runners: a second timer for this schedule (two runners armed it
+    // together) finds the tick taken, starts nothing and arms no next tick.
+    auto first = store->schedule_tick(wf->id, now);
+    if (!first) return first.error();
+    if (!first.value()) return {};
     if (auto next = wf->trigger.cron->next_after(now)) {
       TimerRow n = engine::schedule_timer(wf->id, *next);
       if (auto s = store->timer_add(n); !s) return s;

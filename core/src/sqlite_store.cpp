@@ -438,7 +438,13 @@ Result<std::vector<InboxRow>> SqliteStore::inbox_pending(size_t limit) {
   return out;
 }
 
-Status SqliteStore::inbox_mark_processed(std::int64_t seq) {
+Result<std::vector<InboxRow>> SqliteStore::inbox_claim(size_t limit) {
+  auto rows = inbox_pending(limit);
+  if (rows) claims_ += static_cast<std::int64_t>(rows.value().size());
+  return rows;
+}
+
+Status SqliteStore::inbox_mark_processed(std::int64_t seq, std::int64_t) {
   SHOPFLOW_STMT(q, "UPDATE inbox SET processed = 1 WHERE seq = ?1");
   q.bind(1, seq);
   if (q.step() != SQLITE_DONE) return error("inbox");
@@ -704,7 +710,15 @@ Result<std::optional<TimerRow>> SqliteStore::timer_next() {
   return *next_timer_;
 }
 
-Status SqliteStore::timer_delete(std::int64_t seq) {
+Result<std::optional<TimerRow>> SqliteStore::timer_claim(Millis now) {
+  auto next = timer_next();
+  if (!next) return next;
+  if (!next.value() || next.value()->due > now) return std::optional<TimerRow>();
+  ++claims_;
+  return next;
+}
+
+Status SqliteStore::timer_delete(std::int64_t seq, std::int64_t) {
   next_timer_.reset();
   SHOPFLOW_STMT(q, "DELETE FROM timers WHERE seq = ?1");
   q.bind(1, seq);
@@ -726,6 +740,25 @@ Result<bool> SqliteStore::schedule_timer_exists(const std::string& workflow) {
   int rc = q.step();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("timers");
   return rc == SQLITE_ROW;
+}
+
+Result<bool> SqliteStore::schedule_tick(const std::string& workflow, Millis tick) {
+  // Ticks a week older than this one can no longer come again: they go.
+  {
+    SHOPFLOW_STMT(q, "DELETE FROM schedule_ticks WHERE workflow = ?1 AND tick_ms < ?2 - 604800000");
+    q.bind(1, workflow).bind(2, tick);
+    if (q.step() != SQLITE_DONE) return error("schedule_ticks");
+  }
+  SHOPFLOW_STMT(q, "INSERT INTO schedule_ticks (workflow, tick_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
+  q.bind(1, workflow).bind(2, tick);
+  if (q.step() != SQLITE_DONE) return error("schedule_ticks");
+  return sqlite3_changes(db_) > 0;
+}
+
+StoreCounters SqliteStore::counters() const {
+  StoreCounters c;
+  c.claims = claims_;
+  return c;
 }
 
 namespace {
@@ -790,6 +823,12 @@ Result<std::vector<EffectRow>> SqliteStore::effects_pending(Millis now, size_t l
   return out;
 }
 
+Result<std::vector<EffectRow>> SqliteStore::effects_claim(Millis now, size_t limit) {
+  auto rows = effects_pending(now, limit);
+  if (rows) claims_ += static_cast<std::int64_t>(rows.value().size());
+  return rows;
+}
+
 Result<size_t> SqliteStore::each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn) {
   EffectView v;
   return each_page_row("SELECT seq, id, run_id, path, type, params, created_ms FROM outbox WHERE seq > ?2 ORDER BY seq "
@@ -847,7 +886,7 @@ Result<std::optional<EffectRow>> SqliteStore::effect_get(const std::string& id) 
 }
 
 Result<bool> SqliteStore::effect_update(const std::string& id, const std::string& status, bool count_attempt,
-                                  Millis next_attempt, const std::string& last_error) {
+                                  Millis next_attempt, const std::string& last_error, std::int64_t) {
   SHOPFLOW_STMT(q, "UPDATE outbox SET status = ?2, attempts = attempts + ?3, next_attempt_ms = ?4, last_error = ?5 "
                    "WHERE id = ?1");
   q.bind(1, id).bind(2, status).bind(3, static_cast<std::int64_t>(count_attempt ? 1 : 0)).bind(4, next_attempt);

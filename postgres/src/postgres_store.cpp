@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -30,6 +31,7 @@ CREATE TABLE inbox (
   lease_until timestamptz,
   epoch bigint NOT NULL DEFAULT 0);
 CREATE INDEX inbox_pending ON inbox (seq) WHERE NOT processed;
+CREATE INDEX inbox_held ON inbox (owner) WHERE lease_until IS NOT NULL;
 CREATE TABLE runs (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   id text NOT NULL UNIQUE,
@@ -59,6 +61,7 @@ CREATE TABLE timers (
 CREATE INDEX timers_due ON timers (due_ms, seq);
 CREATE INDEX timers_run ON timers (run_id) WHERE kind = 'wait';
 CREATE INDEX timers_schedule ON timers (workflow) WHERE kind = 'schedule';
+CREATE INDEX timers_held ON timers (owner) WHERE lease_until IS NOT NULL;
 CREATE TABLE schedule_ticks (
   workflow text NOT NULL,
   tick_ms bigint NOT NULL,
@@ -80,6 +83,7 @@ CREATE TABLE outbox (
   epoch bigint NOT NULL DEFAULT 0);
 CREATE INDEX outbox_pending ON outbox (next_attempt_ms, seq) WHERE status = 'pending';
 CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
+CREATE INDEX outbox_held ON outbox (owner) WHERE lease_until IS NOT NULL;
 CREATE TABLE rows (
   tbl text NOT NULL,
   key text NOT NULL,
@@ -182,10 +186,12 @@ class PostgresStore::Query {
   // Runs it; `what` names the table in an error.
   Result<Rows> run(const char* what) {
     if (auto st = store_.ensure_connected(); !st) return st.error();
+    const auto start = std::chrono::steady_clock::now();
     auto it = store_.prepared_.find(sql_);
     if (it == store_.prepared_.end()) {
       std::string name = "s" + std::to_string(store_.prepared_.size() + 1);
       Rows prep(PQprepare(store_.conn_, name.c_str(), sql_, static_cast<int>(args_.size()), nullptr));
+      ++store_.round_trips_;
       if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) return store_.error_of(prep.get(), what);
       it = store_.prepared_.emplace(sql_, std::move(name)).first;
     }
@@ -194,6 +200,9 @@ class PostgresStore::Query {
     for (const Arg& a : args_) values.push_back(a.owned >= 0 ? owned_[static_cast<size_t>(a.owned)].c_str() : a.text);
     Rows res(PQexecPrepared(store_.conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                             nullptr, 0));
+    ++store_.round_trips_;
+    store_.round_trip_us_ +=
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     const ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return store_.error_of(res.get(), what);
     return res;
@@ -243,12 +252,25 @@ Status PostgresStore::ensure_connected() {
     return Error{"store: cannot reach PostgreSQL: " + trimmed(PQerrorMessage(conn_)), "", 0, 0, ErrorKind::Retryable};
   // A new session: no statements prepared, settings as the server's defaults.
   prepared_.clear();
-  if (durability_ == Durability::Relaxed) return exec("SET synchronous_commit = off", "durability");
+  return apply_session_settings();
+}
+
+Status PostgresStore::apply_session_settings() {
+  if (durability_ == Durability::Relaxed) {
+    if (auto st = exec("SET synchronous_commit = off", "durability"); !st) return st;
+  }
+  if (!owner_.empty()) {
+    std::string idle = "SET idle_in_transaction_session_timeout = " + std::to_string(2 * lease_ms_);
+    if (auto st = exec(idle.c_str(), "owner"); !st) return st;
+  }
   return {};
 }
 
 Status PostgresStore::exec(const char* sql, const char* what) {
+  const auto start = std::chrono::steady_clock::now();
   Rows res(PQexec(conn_, sql));
+  ++round_trips_;
+  round_trip_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
   const ExecStatusType st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error_of(res.get(), what);
   return {};
@@ -378,10 +400,51 @@ Result<std::vector<InboxRow>> PostgresStore::inbox_pending(size_t limit) {
   return out;
 }
 
-Status PostgresStore::inbox_mark_processed(std::int64_t seq) {
-  auto r = Query(*this, "UPDATE inbox SET processed = true WHERE seq = $1").arg(seq).run("inbox");
+Status PostgresStore::inbox_mark_processed(std::int64_t seq, std::int64_t epoch) {
+  auto r = epoch > 0 ? Query(*this, "UPDATE inbox SET processed = true, lease_until = NULL WHERE seq = $1 AND epoch = $2")
+                           .arg(seq)
+                           .arg(epoch)
+                           .run("inbox")
+                     : Query(*this, "UPDATE inbox SET processed = true, lease_until = NULL WHERE seq = $1").arg(seq).run("inbox");
   if (!r) return r.error();
+  if (epoch > 0 && r.value().changed() == 0) return lease_lost("inbox event", seq, "");
   return {};
+}
+
+// A claim: the rows a materialized CTE picks (FOR UPDATE SKIP LOCKED: none that another
+// transaction holds, and never more than its LIMIT whatever the plan) get this owner, a lease
+// and the next epoch. `taken_over`: the row had a lease of another owner's, which ran out.
+#define SHOPFLOW_CLAIMABLE "(lease_until IS NULL OR lease_until < clock_timestamp())"
+#define SHOPFLOW_TAKEN_OVER "(lease_until IS NOT NULL AND owner <> $2) AS taken_over"
+
+Result<std::vector<InboxRow>> PostgresStore::inbox_claim(size_t limit) {
+  auto r = Query(*this, "WITH picked AS MATERIALIZED (SELECT seq, " SHOPFLOW_TAKEN_OVER " FROM inbox "
+                        "WHERE NOT processed AND " SHOPFLOW_CLAIMABLE " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                        "UPDATE inbox i SET owner = $2, lease_until = clock_timestamp() + $3::float8 * interval '1 millisecond', "
+                        "epoch = i.epoch + 1 FROM picked WHERE i.seq = picked.seq "
+                        "RETURNING i.seq, i.id, i.type, i.time_ms, i.body, i.depth, i.epoch, picked.taken_over")
+               .arg(sql_limit(limit))
+               .arg(owner_)
+               .arg(std::int64_t{lease_ms_})
+               .run("inbox");
+  if (!r) return r.error();
+  const Rows& q = r.value();
+  std::vector<InboxRow> out(static_cast<size_t>(q.size()));
+  for (int i = 0; i < q.size(); ++i) {
+    InboxRow& row = out[static_cast<size_t>(i)];
+    row.seq = q.int64(i, 0);
+    row.id = q.text(i, 1);
+    row.type = q.text(i, 2);
+    row.time = q.int64(i, 3);
+    row.body = q.text(i, 4);
+    row.depth = static_cast<int>(q.int64(i, 5));
+    row.epoch = q.int64(i, 6);
+    if (q.view(i, 7) == "t") ++takeovers_;
+  }
+  claims_ += q.size();
+  // RETURNING keeps no order.
+  std::sort(out.begin(), out.end(), [](const InboxRow& a, const InboxRow& b) { return a.seq < b.seq; });
+  return out;
 }
 
 Result<std::int64_t> PostgresStore::inbox_count(bool only_pending) {
@@ -474,7 +537,10 @@ Status PostgresStore::run_put(RunRow& r, bool with_steps) {
 }
 
 Result<std::optional<RunRow>> PostgresStore::run_get(const std::string& id) {
-  auto r = Query(*this, "SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE id = $1").arg(id).run("runs");
+  auto r = Query(*this, in_tx_ ? "SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE id = $1 FOR UPDATE"
+                               : "SELECT " SHOPFLOW_RUN_COLUMNS " FROM runs WHERE id = $1")
+               .arg(id)
+               .run("runs");
   if (!r) return r.error();
   if (r.value().size() == 0) return std::optional<RunRow>();
   RunRow row;
@@ -598,10 +664,49 @@ Result<std::optional<TimerRow>> PostgresStore::timer_next() {
   return std::optional<TimerRow>(std::move(t));
 }
 
-Status PostgresStore::timer_delete(std::int64_t seq) {
-  auto r = Query(*this, "DELETE FROM timers WHERE seq = $1").arg(seq).run("timers");
+Result<std::optional<TimerRow>> PostgresStore::timer_claim(Millis now) {
+  auto r = Query(*this, "WITH picked AS MATERIALIZED (SELECT seq, " SHOPFLOW_TAKEN_OVER " FROM timers "
+                        "WHERE due_ms <= $1 AND " SHOPFLOW_CLAIMABLE " ORDER BY due_ms, seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                        "UPDATE timers t SET owner = $2, lease_until = clock_timestamp() + $3::float8 * interval '1 millisecond', "
+                        "epoch = t.epoch + 1 FROM picked WHERE t.seq = picked.seq "
+                        "RETURNING t.seq, t.due_ms, t.kind, t.run_id, t.workflow, t.path, t.epoch, picked.taken_over")
+               .arg(std::int64_t{now})
+               .arg(owner_)
+               .arg(std::int64_t{lease_ms_})
+               .run("timers");
   if (!r) return r.error();
+  const Rows& q = r.value();
+  if (q.size() == 0) return std::optional<TimerRow>();
+  TimerRow t;
+  t.seq = q.int64(0, 0);
+  t.due = q.int64(0, 1);
+  t.kind = q.text(0, 2);
+  t.run_id = q.text(0, 3);
+  t.workflow = q.text(0, 4);
+  t.path = q.text(0, 5);
+  t.epoch = q.int64(0, 6);
+  if (q.view(0, 7) == "t") ++takeovers_;
+  ++claims_;
+  return std::optional<TimerRow>(std::move(t));
+}
+
+Status PostgresStore::timer_delete(std::int64_t seq, std::int64_t epoch) {
+  auto r = epoch > 0 ? Query(*this, "DELETE FROM timers WHERE seq = $1 AND epoch = $2").arg(seq).arg(epoch).run("timers")
+                     : Query(*this, "DELETE FROM timers WHERE seq = $1").arg(seq).run("timers");
+  if (!r) return r.error();
+  if (epoch > 0 && r.value().changed() == 0) return lease_lost("timer", seq, "");
   return {};
+}
+
+Result<bool> PostgresStore::schedule_tick(const std::string& workflow, Millis tick) {
+  // Ticks a week older than this one can no longer come again: they go in the same statement.
+  auto r = Query(*this, "WITH gone AS (DELETE FROM schedule_ticks WHERE workflow = $1 AND tick_ms < $2 - 604800000) "
+                        "INSERT INTO schedule_ticks (workflow, tick_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+               .arg(workflow)
+               .arg(std::int64_t{tick})
+               .run("schedule_ticks");
+  if (!r) return r.error();
+  return r.value().changed() > 0;
 }
 
 Status PostgresStore::timers_delete_for_run(const std::string& run_id) {
@@ -674,6 +779,33 @@ Result<std::vector<EffectRow>> PostgresStore::effects_pending(Millis now, size_t
   return effect_rows(r.value());
 }
 
+Result<std::vector<EffectRow>> PostgresStore::effects_claim(Millis now, size_t limit) {
+  auto r = Query(*this, "WITH picked AS MATERIALIZED (SELECT seq, (lease_until IS NOT NULL AND owner <> $3) AS taken_over "
+                        "FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1 AND " SHOPFLOW_CLAIMABLE
+                        " ORDER BY next_attempt_ms, seq LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                        "UPDATE outbox o SET owner = $3, lease_until = clock_timestamp() + $4::float8 * interval '1 millisecond', "
+                        "epoch = o.epoch + 1 FROM picked WHERE o.seq = picked.seq RETURNING o.seq, o.id, o.run_id, o.path, "
+                        "o.type, o.params, o.status, o.attempts, o.created_ms, o.next_attempt_ms, o.last_error, o.epoch, "
+                        "picked.taken_over")
+               .arg(std::int64_t{now})
+               .arg(sql_limit(limit))
+               .arg(owner_)
+               .arg(std::int64_t{lease_ms_})
+               .run("outbox");
+  if (!r) return r.error();
+  const Rows& q = r.value();
+  std::vector<EffectRow> out = effect_rows(q);
+  for (int i = 0; i < q.size(); ++i) {
+    out[static_cast<size_t>(i)].epoch = q.int64(i, 11);
+    if (q.view(i, 12) == "t") ++takeovers_;
+  }
+  claims_ += q.size();
+  std::sort(out.begin(), out.end(), [](const EffectRow& a, const EffectRow& b) {
+    return a.next_attempt != b.next_attempt ? a.next_attempt < b.next_attempt : a.seq < b.seq;
+  });
+  return out;
+}
+
 Result<size_t> PostgresStore::each_effect(std::int64_t after, size_t limit,
                                           const std::function<void(const EffectView&)>& fn) {
   auto r = Query(*this, "SELECT seq, id, run_id, path, type, params, created_ms FROM outbox WHERE seq > $2 ORDER BY seq "
@@ -729,16 +861,16 @@ Result<std::int64_t> PostgresStore::effects_count() {
 }
 
 Result<bool> PostgresStore::effect_update(const std::string& id, const std::string& status, bool count_attempt,
-                                          Millis next_attempt, const std::string& last_error) {
-  auto r = Query(*this, "UPDATE outbox SET status = $2, attempts = attempts + $3, next_attempt_ms = $4, last_error = $5 "
-                        "WHERE id = $1")
-               .arg(id)
-               .arg(status)
-               .arg(static_cast<std::int64_t>(count_attempt ? 1 : 0))
-               .arg(std::int64_t{next_attempt})
-               .arg(last_error)
-               .run("outbox");
+                                          Millis next_attempt, const std::string& last_error, std::int64_t epoch) {
+  Query q(*this, epoch > 0 ? "UPDATE outbox SET status = $2, attempts = attempts + $3, next_attempt_ms = $4, "
+                             "last_error = $5, lease_until = NULL WHERE id = $1 AND epoch = $6"
+                           : "UPDATE outbox SET status = $2, attempts = attempts + $3, next_attempt_ms = $4, "
+                             "last_error = $5, lease_until = NULL WHERE id = $1");
+  q.arg(id).arg(status).arg(static_cast<std::int64_t>(count_attempt ? 1 : 0)).arg(std::int64_t{next_attempt}).arg(last_error);
+  if (epoch > 0) q.arg(epoch);
+  auto r = q.run("outbox");
   if (!r) return r.error();
+  if (epoch > 0 && r.value().changed() == 0) return lease_lost("effect", 0, id);
   return r.value().changed() > 0;
 }
 
@@ -773,6 +905,57 @@ Result<std::vector<TableRow>> PostgresStore::rows(const std::string& table) {
   for (int i = 0; i < r.value().size(); ++i)
     out.push_back(TableRow{r.value().text(i, 0), r.value().text(i, 1), r.value().text(i, 2)});
   return out;
+}
+
+Error PostgresStore::lease_lost(const char* what, std::int64_t seq, const std::string& id) {
+  ++leases_lost_;
+  return Error{std::string("store: ") + what + " " + (id.empty() ? std::to_string(seq) : id) +
+                   ": the claim on it has passed to another owner",
+               "", 0, 0, ErrorKind::LeaseLost};
+}
+
+Status PostgresStore::set_owner(const std::string& owner, Millis lease_ms) {
+  owner_ = owner;
+  lease_ms_ = lease_ms > 0 ? lease_ms : 30000;
+  if (auto st = ensure_connected(); !st) return st;
+  return apply_session_settings();
+}
+
+Result<std::int64_t> PostgresStore::renew_leases() {
+  auto r = Query(*this,
+                 "WITH i AS (UPDATE inbox SET lease_until = clock_timestamp() + $2::float8 * interval '1 millisecond' "
+                 "WHERE owner = $1 AND lease_until IS NOT NULL RETURNING 1), "
+                 "t AS (UPDATE timers SET lease_until = clock_timestamp() + $2::float8 * interval '1 millisecond' "
+                 "WHERE owner = $1 AND lease_until IS NOT NULL RETURNING 1), "
+                 "o AS (UPDATE outbox SET lease_until = clock_timestamp() + $2::float8 * interval '1 millisecond' "
+                 "WHERE owner = $1 AND lease_until IS NOT NULL RETURNING 1) "
+                 "SELECT (SELECT count(*) FROM i) + (SELECT count(*) FROM t) + (SELECT count(*) FROM o)")
+               .arg(owner_)
+               .arg(std::int64_t{lease_ms_})
+               .run("leases");
+  if (!r) return r.error();
+  return r.value().int64(0, 0);
+}
+
+Status PostgresStore::release_leases() {
+  auto r = Query(*this,
+                 "WITH i AS (UPDATE inbox SET lease_until = NULL WHERE owner = $1 AND lease_until IS NOT NULL), "
+                 "t AS (UPDATE timers SET lease_until = NULL WHERE owner = $1 AND lease_until IS NOT NULL) "
+                 "UPDATE outbox SET lease_until = NULL WHERE owner = $1 AND lease_until IS NOT NULL")
+               .arg(owner_)
+               .run("leases");
+  if (!r) return r.error();
+  return {};
+}
+
+StoreCounters PostgresStore::counters() const {
+  StoreCounters c;
+  c.claims = claims_;
+  c.takeovers = takeovers_;
+  c.leases_lost = leases_lost_;
+  c.round_trips = round_trips_;
+  c.round_trip_us = round_trip_us_;
+  return c;
 }
 
 }  // namespace shopflow

@@ -416,4 +416,198 @@ TEST_CASE("commits work at either durability") {
   }
 }
 
+TEST_CASE("a schedule's tick fires once, however many times it is recorded") {
+  for (const Backend& b : store_backends()) {
+    INFO("backend: " << b.name);
+    auto s = b.fresh();
+    CHECK(s->schedule_tick("nightly", 86400000).value());
+    CHECK_FALSE(s->schedule_tick("nightly", 86400000).value());
+    CHECK(s->schedule_tick("hourly", 86400000).value());
+    CHECK(s->schedule_tick("nightly", 2 * 86400000).value());
+    // A tick recorded in a transaction that rolls back has not fired.
+    REQUIRE(s->begin().ok());
+    CHECK(s->schedule_tick("nightly", 3 * 86400000).value());
+    REQUIRE(s->rollback().ok());
+    CHECK(s->schedule_tick("nightly", 3 * 86400000).value());
+    if (!b.shared) continue;
+    CHECK_FALSE(b.again()->schedule_tick("nightly", 3 * 86400000).value());
+  }
+}
+
+TEST_CASE("one owner claims work, and writes under its claims") {
+  for (const Backend& b : store_backends()) {
+    INFO("backend: " << b.name);
+    auto s = b.fresh();
+    REQUIRE(s->set_owner("runner-a", 30000).ok());
+    for (int i = 1; i <= 3; ++i) REQUIRE(s->inbox_insert(InboxRow{0, "e" + std::to_string(i), "t", i, "{}", 0, false}).value());
+    auto claimed = s->inbox_claim(2).value();
+    REQUIRE(claimed.size() == 2);
+    CHECK(claimed[0].id == "e1");
+    CHECK(claimed[1].id == "e2");
+    REQUIRE(s->inbox_mark_processed(claimed[0].seq, claimed[0].epoch).ok());
+    REQUIRE(s->inbox_mark_processed(claimed[1].seq).ok());
+    CHECK(s->inbox_count(true).value() == 1);
+    TimerRow t{0, 5000, "wait", "run-1", "", "w"};
+    REQUIRE(s->timer_add(t).ok());
+    CHECK_FALSE(s->timer_claim(4999).value().has_value());
+    auto due = s->timer_claim(5000).value();
+    REQUIRE(due);
+    REQUIRE(s->timer_delete(due->seq, due->epoch).ok());
+    CHECK_FALSE(s->timer_next().value().has_value());
+    EffectRow e = effect_row("r:1/a");
+    REQUIRE(s->effect_insert(e).value());
+    auto effects = s->effects_claim(1000, 10).value();
+    REQUIRE(effects.size() == 1);
+    CHECK(s->effect_update(e.id, "delivered", true, 0, "", effects[0].epoch).value());
+    CHECK(s->counters().claims == 4);
+    CHECK(s->counters().leases_lost == 0);
+    CHECK(s->renew_leases().ok());
+    CHECK(s->release_leases().ok());
+  }
+}
+
+// Several runners on one database: what only a store with several writers does.
+TEST_CASE("two owners claiming the same rows never get the same one, nor more than they ask") {
+  for (const Backend& b : store_backends()) {
+    if (b.name == "sqlite") continue;  // one writer: its claims are plain reads
+    INFO("backend: " << b.name);
+    auto a = b.fresh();
+    auto c = b.again();
+    REQUIRE(a->set_owner("runner-a", 60000).ok());
+    REQUIRE(c->set_owner("runner-c", 60000).ok());
+    for (int i = 1; i <= 10; ++i) {
+      REQUIRE(a->inbox_insert(InboxRow{0, "e" + std::to_string(i), "t", i, "{}", 0, false}).value());
+      EffectRow e = effect_row("r:" + std::to_string(i) + "/a");
+      REQUIRE(a->effect_insert(e).value());
+    }
+    // Committed claims (outside a transaction) hold for the lease.
+    auto first = a->inbox_claim(3).value();
+    CHECK(first.size() == 3);
+    auto rest = c->inbox_claim(100).value();
+    CHECK(rest.size() == 7);
+    CHECK(a->inbox_claim(100).value().empty());
+    std::vector<std::string> ids;
+    for (const auto& r : first) ids.push_back(r.id);
+    for (const auto& r : rest) ids.push_back(r.id);
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::unique(ids.begin(), ids.end()) == ids.end());
+    CHECK(ids.size() == 10);
+    // Claims in open transactions: the rows one holds are skipped by the other, then free
+    // again when it rolls back.
+    REQUIRE(a->begin().ok());
+    auto in_tx = a->effects_claim(1000, 4).value();
+    CHECK(in_tx.size() == 4);
+    auto other = c->effects_claim(1000, 100).value();
+    CHECK(other.size() == 6);
+    for (const auto& x : in_tx) {
+      for (const auto& y : other) CHECK(x.id != y.id);
+    }
+    REQUIRE(a->rollback().ok());
+    CHECK(c->effects_claim(1000, 100).value().size() == 4);
+    CHECK(a->counters().claims == 3 + 4);
+    CHECK(c->counters().claims == 7 + 6 + 4);
+    CHECK(c->counters().takeovers == 0);
+  }
+}
+
+TEST_CASE("an expired lease is taken over, and the old owner's writes under it are refused") {
+  for (const Backend& b : store_backends()) {
+    if (b.name == "sqlite") continue;  // one writer: no one to take over from
+    INFO("backend: " << b.name);
+    auto old_owner = b.fresh();
+    auto new_owner = b.again();
+    REQUIRE(new_owner->set_owner("runner-new", 60000).ok());
+    REQUIRE(old_owner->inbox_insert(InboxRow{0, "e1", "t", 1, "{}", 0, false}).value());
+    EffectRow e = effect_row("r:1/a");
+    REQUIRE(old_owner->effect_insert(e).value());
+    TimerRow t{0, 500, "wait", "r:1", "", "w"};
+    REQUIRE(old_owner->timer_add(t).ok());
+    // The old owner's leases end at once: a runner paused past its lease.
+    REQUIRE(old_owner->set_owner("runner-old", 1).ok());
+    auto old_event = old_owner->inbox_claim(10).value();
+    auto old_effect = old_owner->effects_claim(1000, 10).value();
+    auto old_timer = old_owner->timer_claim(1000).value();
+    REQUIRE(old_event.size() == 1);
+    REQUIRE(old_effect.size() == 1);
+    REQUIRE(old_timer);
+    // Waits until the new owner can take all three over (the old leases last a millisecond).
+    std::vector<InboxRow> new_event;
+    std::vector<EffectRow> new_effect;
+    std::optional<TimerRow> new_timer;
+    for (int i = 0; i < 1000 && (new_event.empty() || new_effect.empty() || !new_timer); ++i) {
+      if (new_event.empty()) new_event = new_owner->inbox_claim(10).value();
+      if (new_effect.empty()) new_effect = new_owner->effects_claim(1000, 10).value();
+      if (!new_timer) new_timer = new_owner->timer_claim(1000).value();
+    }
+    REQUIRE(new_event.size() == 1);
+    REQUIRE(new_effect.size() == 1);
+    REQUIRE(new_timer);
+    CHECK(new_event[0].epoch > old_event[0].epoch);
+    CHECK(new_owner->counters().takeovers == 3);
+
+    auto refused = old_owner->inbox_mark_processed(old_event[0].seq, old_event[0].epoch);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().lease_lost());
+    auto refused_effect = old_owner->effect_update(e.id, "delivered", true, 0, "", old_effect[0].epoch);
+    REQUIRE_FALSE(refused_effect.ok());
+    CHECK(refused_effect.error().kind == shopflow::ErrorKind::LeaseLost);
+    auto refused_timer = old_owner->timer_delete(old_timer->seq, old_timer->epoch);
+    REQUIRE_FALSE(refused_timer.ok());
+    CHECK(refused_timer.error().lease_lost());
+    CHECK(old_owner->counters().leases_lost == 3);
+    CHECK(old_owner->inbox_count(true).value() == 1);  // nothing of the refused writes stayed
+    CHECK(old_owner->effect_get(e.id).value()->status == "pending");
+
+    REQUIRE(new_owner->inbox_mark_processed(new_event[0].seq, new_event[0].epoch).ok());
+    CHECK(new_owner->effect_update(e.id, "delivered", true, 0, "", new_effect[0].epoch).value());
+    REQUIRE(new_owner->timer_delete(new_timer->seq, new_timer->epoch).ok());
+    CHECK(new_owner->inbox_count(true).value() == 0);
+    CHECK(new_owner->effect_get(e.id).value()->status == "delivered");
+    CHECK(new_owner->counters().leases_lost == 0);
+  }
+}
+
+TEST_CASE("renewed leases hold; released ones are free at once") {
+  for (const Backend& b : store_backends()) {
+    if (b.name == "sqlite") continue;  // one writer: nothing to hold against anyone
+    INFO("backend: " << b.name);
+    auto a = b.fresh();
+    auto c = b.again();
+    REQUIRE(c->set_owner("runner-c", 60000).ok());
+    for (int i = 1; i <= 2; ++i) {
+      EffectRow e = effect_row("r:" + std::to_string(i) + "/a");
+      REQUIRE(a->effect_insert(e).value());
+    }
+    REQUIRE(a->set_owner("runner-a", 60000).ok());
+    auto held = a->effects_claim(1000, 10).value();
+    REQUIRE(held.size() == 2);
+    CHECK(a->renew_leases().value() == 2);
+    CHECK(c->effects_claim(1000, 10).value().empty());
+    // An outcome written under the claim ends it: nothing left to renew for that one.
+    CHECK(a->effect_update(held[0].id, "pending", true, 1000, "retry", held[0].epoch).value());
+    CHECK(a->renew_leases().value() == 1);
+    REQUIRE(a->release_leases().ok());
+    CHECK(a->renew_leases().value() == 0);
+    CHECK(c->effects_claim(1000, 10).value().size() == 2);
+    CHECK(c->counters().takeovers == 0);
+  }
+}
+
+TEST_CASE("a lost connection is a retryable error, and the store reconnects") {
+  for (const Backend& b : store_backends()) {
+    if (b.name == "sqlite") continue;  // no connection to lose
+    INFO("backend: " << b.name);
+    auto s = b.fresh();
+    REQUIRE(s->meta_set("k", "v").ok());
+    // The server ends the session, as when it restarts.
+    REQUIRE(b.end_sessions());
+    auto lost = s->meta_get("k");
+    REQUIRE_FALSE(lost.ok());
+    CHECK(lost.error().retryable());
+    auto again = s->meta_get("k");
+    REQUIRE(again.ok());
+    CHECK(*again.value() == "v");
+  }
+}
+
 TEST_SUITE_END();

@@ -34,6 +34,8 @@ struct Backend {
   std::function<std::unique_ptr<Store>()> fresh;  // an empty store of its own
   std::function<std::unique_ptr<Store>()> again;  // the last fresh() store, through a new connection
   std::function<std::string()> url;               // the last fresh() store's URL
+  // Ends the server sessions of the last fresh() store's connections (PostgreSQL only).
+  std::function<bool()> end_sessions;
 };
 
 // A number for each store made in this process, to name its file or schema.
@@ -137,6 +139,15 @@ inline Backend postgres_backend(const std::string& server) {
     return open(srv->last_url);
   };
   b.url = [srv] { return srv->last_url; };
+  b.end_sessions = [srv] {
+    REQUIRE(!srv->schemas.empty());
+    std::string sql = "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = '" +
+                      srv->schemas.back() + "'";
+    PGresult* r = PQexec(srv->admin, sql.c_str());
+    const bool ended = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    PQclear(r);
+    return ended;
+  };
   return b;
 }
 #endif

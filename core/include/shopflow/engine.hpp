@@ -169,7 +169,11 @@ class Engine {
   // run was failed by a reload) is only marked delivered.
   Status complete_call(const std::string& effect_id, const Json& response, Millis now);
 
-  // Outbox delivery, for the runner's dispatcher.
+  // Outbox delivery, for the runner's dispatcher. pending_effects() claims the effects it
+  // returns (Store::effects_claim): runners sharing a store get different ones. An outcome
+  // (mark_*, complete_call) is written under that claim; once another runner has claimed the
+  // effect since (this one's lease ran out), it is dropped, counted by the store as a lease
+  // lost, and returns Ok: the other runner delivers it again, under the same idempotency key.
   Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);
   Status mark_delivered(const std::string& effect_id);
   // Groups the mark_* calls between them into one transaction (one commit for many outcomes).

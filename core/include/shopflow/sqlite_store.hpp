@@ -3,9 +3,10 @@
 // thread at a time; every method is one or two prepared, cached statements. The only writer of
 // its file: it keeps the next timer in memory between changes.
 // Used through the Store port by the engine; the runner also checkpoints a file's write-ahead
-// log through a second SqliteStore on a thread of its own.
+// log through a second SqliteStore on a thread of its own. One writer: claims are plain reads.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +58,8 @@ class SqliteStore final : public Store {
 
   Result<bool> inbox_insert(const InboxRow& row) override;
   Result<std::vector<InboxRow>> inbox_pending(size_t limit) override;
-  Status inbox_mark_processed(std::int64_t seq) override;
+  Result<std::vector<InboxRow>> inbox_claim(size_t limit) override;
+  Status inbox_mark_processed(std::int64_t seq, std::int64_t epoch = 0) override;
   Result<std::int64_t> inbox_count(bool only_pending) override;
   Result<size_t> inbox_rekey(
       const std::string& marker,
@@ -77,25 +79,34 @@ class SqliteStore final : public Store {
 
   Status timer_add(TimerRow& row) override;
   Result<std::optional<TimerRow>> timer_next() override;
-  Status timer_delete(std::int64_t seq) override;
+  Result<std::optional<TimerRow>> timer_claim(Millis now) override;
+  Status timer_delete(std::int64_t seq, std::int64_t epoch = 0) override;
   Status timers_delete_for_run(const std::string& run_id) override;
   Result<bool> schedule_timer_exists(const std::string& workflow) override;
+  Result<bool> schedule_tick(const std::string& workflow, Millis tick) override;
 
   Result<bool> effect_insert(EffectRow& row) override;
   Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0) override;
   Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit) override;
+  Result<std::vector<EffectRow>> effects_claim(Millis now, size_t limit) override;
   Result<size_t> each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn) override;
   Result<std::vector<EffectRow>> effects_dead(size_t limit = SIZE_MAX, std::int64_t after = 0) override;
   Result<std::optional<EffectRow>> effect_get(const std::string& id) override;
   Result<std::int64_t> effects_dead_count() override;
   Result<std::int64_t> effects_count() override;
   Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt, Millis next_attempt,
-                             const std::string& last_error) override;
+                             const std::string& last_error, std::int64_t epoch = 0) override;
 
   Result<std::optional<std::string>> row_get(const std::string& table, const std::string& key) override;
   Status row_put(const std::string& table, const std::string& key, const std::string& value) override;
   Status row_delete(const std::string& table, const std::string& key) override;
   Result<std::vector<TableRow>> rows(const std::string& table) override;
+
+  // The only writer: claims are reads (counted), writes need no fence, leases nothing to renew.
+  Status set_owner(const std::string&, Millis) override { return {}; }
+  Result<std::int64_t> renew_leases() override { return std::int64_t{0}; }
+  Status release_leases() override { return {}; }
+  StoreCounters counters() const override;
 
  private:
   class Stmt;
@@ -119,6 +130,7 @@ class SqliteStore final : public Store {
   // timer_next()'s answer, kept until the timers change or a transaction rolls back: the
   // simulator asks before every event, and most events add or remove no timer.
   std::optional<std::optional<TimerRow>> next_timer_;
+  std::atomic<std::int64_t> claims_{0};
 };
 
 }  // namespace shopflow

@@ -37,6 +37,7 @@ struct InboxRow {
   std::string body;      // the event as JSON text
   int depth = 0;         // 0 from outside; n+1 for an event emitted by a run of a depth-n event
   bool processed = false;
+  std::int64_t epoch = 0;  // the claim it was read under (0: not claimed; see Store::inbox_claim)
 };
 
 struct RunRow {
@@ -101,6 +102,7 @@ struct TimerRow {
   std::string run_id;     // wait timers
   std::string workflow;   // schedule timers
   std::string path;       // wait step path
+  std::int64_t epoch = 0; // the claim it was read under (0: not claimed; see Store::timer_claim)
 };
 
 enum class EffectStatus { Pending, Delivered, Dead };
@@ -118,6 +120,7 @@ struct EffectRow {
   Millis created = 0;
   Millis next_attempt = 0;
   std::string last_error;
+  std::int64_t epoch = 0; // the claim it was read under (0: not claimed; see Store::effects_claim)
 };
 
 // A run or an effect as the simulation trace reads it: views into the store's row, valid only
@@ -138,6 +141,15 @@ struct TableRow {
   std::string table;
   std::string key;
   std::string value;  // JSON
+};
+
+// What a store's claims came to since it opened, for the runner's metrics. Read from any thread.
+struct StoreCounters {
+  std::int64_t claims = 0;        // work items claimed (inbox events, timers, effects)
+  std::int64_t takeovers = 0;     // of them, items another owner had held until its lease ran out
+  std::int64_t leases_lost = 0;   // writes of claimed items refused: the lease had passed to another owner
+  std::int64_t round_trips = 0;   // statements sent to a database server (0 for SQLite)
+  std::int64_t round_trip_us = 0; // time spent waiting for their answers, in microseconds
 };
 
 // How far a commit has gone when it returns.
@@ -211,7 +223,14 @@ class Store {
   // (an event stored as processed was handled in the same transaction).
   virtual Result<bool> inbox_insert(const InboxRow& row) = 0;
   virtual Result<std::vector<InboxRow>> inbox_pending(size_t limit) = 0;
-  virtual Status inbox_mark_processed(std::int64_t seq) = 0;
+  // Claims up to `limit` (never more) unprocessed events in arrival order that no other owner
+  // holds: each gets this owner, a lease and a new epoch, which its row carries. Inside a
+  // transaction the rows stay locked until it ends; outside one the claim commits and holds
+  // until its lease runs out. A single-writer store returns inbox_pending()'s rows, epoch 0.
+  virtual Result<std::vector<InboxRow>> inbox_claim(size_t limit) = 0;
+  // With an epoch (> 0), only under the claim that read it: a LeaseLost error, changing
+  // nothing, when another owner has claimed the event since. Epoch 0: unconditionally.
+  virtual Status inbox_mark_processed(std::int64_t seq, std::int64_t epoch = 0) = 0;
   virtual Result<std::int64_t> inbox_count(bool only_pending) = 0;
   // Re-keys the events that came from outside (depth 0) once: unless the meta key `marker` is
   // set, gives each its key from `key(id, body)` (nullopt keeps it) and sets the marker, all in
@@ -248,15 +267,27 @@ class Store {
   // timers
   virtual Status timer_add(TimerRow& row) = 0;
   virtual Result<std::optional<TimerRow>> timer_next() = 0;
-  virtual Status timer_delete(std::int64_t seq) = 0;
+  // Claims the earliest timer due at or before `now` that no other owner holds (as
+  // inbox_claim, one at a time); nullopt when none is.
+  virtual Result<std::optional<TimerRow>> timer_claim(Millis now) = 0;
+  // With an epoch (> 0), only under the claim that read it (LeaseLost otherwise).
+  virtual Status timer_delete(std::int64_t seq, std::int64_t epoch = 0) = 0;
   virtual Status timers_delete_for_run(const std::string& run_id) = 0;
   virtual Result<bool> schedule_timer_exists(const std::string& workflow) = 0;
+  // Records that the schedule of `workflow` fires for `tick`, in the transaction that starts
+  // its run: false when that tick has fired already (another runner's timer for the same
+  // schedule), which then starts nothing.
+  virtual Result<bool> schedule_tick(const std::string& workflow, Millis tick) = 0;
 
   // outbox. insert: false when an effect with this id exists (idempotent).
   virtual Result<bool> effect_insert(EffectRow& row) = 0;
   // Effects in creation order: up to `limit` of those after seq `after` (0: from the first).
   virtual Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0) = 0;
   virtual Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit) = 0;
+  // Claims up to `limit` (never more) pending effects due at `now` that no other owner holds,
+  // by due time (as inbox_claim). The claim commits when made outside a transaction, so that
+  // the effect may be delivered outside one: its outcome is then written under the claim.
+  virtual Result<std::vector<EffectRow>> effects_claim(Millis now, size_t limit) = 0;
   // As each_run(), for effects: views of the columns the trace shows.
   virtual Result<size_t> each_effect(std::int64_t after, size_t limit,
                                      const std::function<void(const EffectView&)>& fn) = 0;
@@ -265,15 +296,31 @@ class Store {
   virtual Result<std::optional<EffectRow>> effect_get(const std::string& id) = 0;
   virtual Result<std::int64_t> effects_dead_count() = 0;
   virtual Result<std::int64_t> effects_count() = 0;
-  // Sets status/attempts/next_attempt/last_error; false when no such effect.
+  // Sets status/attempts/next_attempt/last_error and ends any claim on it; false when no such
+  // effect. With an epoch (> 0), only under the claim that read it (LeaseLost otherwise).
   virtual Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt,
-                                     Millis next_attempt, const std::string& last_error) = 0;
+                                     Millis next_attempt, const std::string& last_error, std::int64_t epoch = 0) = 0;
 
   // rows of the bundle's tables
   virtual Result<std::optional<std::string>> row_get(const std::string& table, const std::string& key) = 0;
   virtual Status row_put(const std::string& table, const std::string& key, const std::string& value) = 0;
   virtual Status row_delete(const std::string& table, const std::string& key) = 0;
   virtual Result<std::vector<TableRow>> rows(const std::string& table) = 0;  // "" = every table
+
+  // Claims: several runners sharing one database. A claim makes this connection's owner the
+  // holder of a work row until its lease runs out; a write of the row under the claim (the
+  // `epoch` arguments above) is refused once another owner has claimed it since. A store with a
+  // single writer (SQLite) claims trivially: its claims are plain reads, its epochs 0.
+  //
+  // Who claims through this connection, and for how long a claim holds unless renewed ("" and
+  // 30 s until set). Outside a transaction.
+  virtual Status set_owner(const std::string& owner, Millis lease_ms) = 0;
+  // Extends the lease of everything this owner holds, in one statement; how many rows. For a
+  // heartbeat, on a connection of its own with the same owner.
+  virtual Result<std::int64_t> renew_leases() = 0;
+  // Gives up everything this owner holds (at shutdown): others may claim it at once.
+  virtual Status release_leases() = 0;
+  virtual StoreCounters counters() const = 0;
 
  protected:
   Store() = default;

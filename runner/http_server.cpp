@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <utility>
@@ -25,6 +26,7 @@
 
 #include "cli_util.hpp"
 #include "delivery.hpp"
+#include "heartbeat.hpp"
 #include "ingest.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -190,6 +192,11 @@ struct HttpServer::Impl {
   Metrics metrics;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<Wakeups> wakeups;  // PostgreSQL only: LISTEN/NOTIFY between runners
+  // PostgreSQL only: the heartbeat renews this runner's leases on a connection of its own.
+  std::unique_ptr<Store> heartbeat_store;
+  std::unique_ptr<Heartbeat> heartbeat;
+  // Who claims work in the store: this process, named so that an operator can find it.
+  std::string owner;
   Deliverer* deliverer = nullptr;  // owned by the pipeline
   WebhookSecrets secrets;
   std::string api_token;
@@ -556,7 +563,7 @@ struct HttpServer::Impl {
     }
   }
 
-  // The bundle version of the engine that runs (reload changes it; reopening reads it).
+  // The bundle version of the engine that runs (the signal thread changes it on reload).
   std::mutex version_mu;
   std::string current_version() {
     std::lock_guard<std::mutex> lock(version_mu);
@@ -568,6 +575,7 @@ struct HttpServer::Impl {
     if (!store) return Error{"cannot open the store " + redact_store_url(opts.db_path) + ": " + store.error().message, "", 0, 0};
     // The pipeline's own connection checkpoints a SQLite file's log; the engine's commits never do.
     if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
+    if (auto st = store.value()->set_owner(owner, opts.lease_ms); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
@@ -685,11 +693,20 @@ Status HttpServer::open() {
   auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
   if (!rekeyed) return Error{"cannot migrate the inbox of " + shown_db + ": " + rekeyed.error().message, "", 0, 0};
   if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
+  {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::random_device random;
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", random());
+    s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + tag;
+  }
   auto engine = s.open_engine(s.opts.bundle, s.opts.bundle_version);
   if (!engine) return engine.error();
   s.learn_emitted_types(s.opts.bundle);
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
+  po.shared_store = is_postgres_url(s.opts.db_path);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
   if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));
@@ -701,7 +718,12 @@ Status HttpServer::open() {
     s.wakeups = std::make_unique<Wakeups>(s.opts.db_path, [pipeline] { pipeline->wake(); }, s.metrics);
     Wakeups* wakeups = s.wakeups.get();
     pipeline->set_announce([wakeups] { wakeups->announce(); });
-    pipeline->set_reopen([&s](const Bundle& bundle) { return s.open_engine(bundle, s.current_version()); });
+    auto beat_store = open_store(s.opts.db_path);
+    if (!beat_store) return Error{"cannot open the store " + shown_db + ": " + beat_store.error().message, "", 0, 0};
+    if (auto st = beat_store.value()->set_owner(s.owner, s.opts.lease_ms); !st) return st.error();
+    s.heartbeat_store = std::move(beat_store.value());
+    Store* beat = s.heartbeat_store.get();
+    s.heartbeat = std::make_unique<Heartbeat>([beat] { return beat->renew_leases(); }, s.opts.lease_ms / 3, s.metrics);
   }
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
@@ -718,10 +740,12 @@ int HttpServer::run() {
   auto& s = *impl_;
   s.pipeline->start();
   if (s.wakeups) s.wakeups->start();
+  if (s.heartbeat) s.heartbeat->start();
   s.reaper = std::thread([&s] { s.reap_loop(); });
   log_info("serving", {{"bundle", s.opts.bundle.name},
                        {"version", s.opts.bundle.version},
                        {"bundle_version", s.opts.bundle_version},
+                       {"owner", s.owner},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
                        {"db", redact_store_url(s.opts.db_path)},
@@ -754,6 +778,12 @@ int HttpServer::run() {
   s.reaper.join();
   s.pipeline->stop();
   if (s.wakeups) s.wakeups->stop();
+  if (s.heartbeat) {
+    s.heartbeat->stop();
+    // What this runner still holds (effects not delivered, events not run) is free for the
+    // others at once rather than when its leases run out.
+    if (auto st = s.heartbeat_store->release_leases(); !st) log_warn("cannot release leases", {{"error", st.error().message}});
+  }
   log_info("stopped", {});
   return 0;
 }

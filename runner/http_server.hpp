@@ -10,6 +10,7 @@
 // hold: ServeOptions' connection cap (503 past it), the request deadline, the header memory.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@ struct ServeOptions {
   size_t max_wal_bytes = 64 << 20;  // the write-ahead log's bound (see PipelineOptions)
   int threads = 2;                  // threads watching connections (each with its own epoll set)
   int max_connections = 1000;       // open connections served; those past it are answered 503
+  std::int64_t lease_ms = 15000;    // PostgreSQL: a claim's lease; renewed every third of it
   int request_deadline_seconds = 10;  // for a whole request (headers and body), and for idling
   size_t max_header_bytes = 64 << 10;  // a request line and its headers, together
 };

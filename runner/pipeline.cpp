@@ -42,13 +42,20 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
   metrics_.declare("shopflow_store_up", "gauge", "1 while the store takes transactions, 0 while the runner reconnects");
   metrics_.declare("shopflow_store_reconnects_total", "counter",
                    "Tries to open the store again after it failed, by outcome (ok, failed)");
+  metrics_.declare("shopflow_claims_total", "counter", "Work items (events, timers, effects) this runner claimed");
+  metrics_.declare("shopflow_takeovers_total", "counter",
+                   "Of the claims, items another runner held until its lease ran out (it died or stalled)");
+  metrics_.declare("shopflow_lease_losses_total", "counter",
+                   "Writes of claimed work refused because its lease had run out and another runner took it over");
+  metrics_.declare("shopflow_db_round_trips_total", "counter", "Statements the engine thread sent to the database server");
+  metrics_.declare("shopflow_db_wait_seconds_total", "counter",
+                   "Time the engine thread waited for the database server's answers");
   metrics_.set("shopflow_store_up", {}, 1);
 }
 
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::set_checkpointer(std::unique_ptr<Store> store) { checkpointer_ = std::move(store); }
-void Pipeline::set_reopen(ReopenFn reopen) { reopen_ = std::move(reopen); }
 void Pipeline::set_announce(std::function<void()> announce) { announce_ = std::move(announce); }
 
 void Pipeline::wake() {
@@ -60,7 +67,11 @@ void Pipeline::wake() {
 }
 
 void Pipeline::store_failed(const Error& e, Millis now) {
-  if (!reopen_ || store_down_) return;
+  // Work this runner held was taken over: its write was refused, and the store is fine.
+  if (e.lease_lost()) return;  // counted by the store
+  // Only a lost connection (or a conflict, which a new connection does not hurt) is an outage;
+  // a fatal error is logged by the caller and would come back the same after reconnecting.
+  if (!e.retryable() || !opts_.shared_store || store_down_) return;
   healthy_ = false;
   store_down_ = true;
   reopen_wait_ = opts_.reconnect_first_ms;
@@ -72,11 +83,10 @@ void Pipeline::store_failed(const Error& e, Millis now) {
 bool Pipeline::store_up(std::vector<Pending>& batch, Millis now) {
   if (!store_down_) return true;
   if (now >= reopen_at_) {
-    auto engine = reopen_(engine_->bundle());
-    if (engine) {
+    // The store reconnects by itself on its next statement outside a transaction.
+    auto probe = engine_->store().inbox_count(true);
+    if (probe) {
       metrics_.add("shopflow_store_reconnects_total", {{"outcome", "ok"}});
-      engine_ = std::move(engine.value());
-      engine_->defer_requests(true);
       store_down_ = false;
       healthy_ = true;
       metrics_.set("shopflow_store_up", {}, 1);
@@ -86,7 +96,7 @@ bool Pipeline::store_up(std::vector<Pending>& batch, Millis now) {
     metrics_.add("shopflow_store_reconnects_total", {{"outcome", "failed"}});
     reopen_wait_ = std::min(reopen_wait_ * 2, opts_.reconnect_max_ms);
     reopen_at_ = now + reopen_wait_;
-    log_warn("cannot reach the store; retrying", {{"error", engine.error().message}, {"retry_ms", reopen_wait_}});
+    log_warn("cannot reach the store; retrying", {{"error", probe.error().message}, {"retry_ms", reopen_wait_}});
   }
   // Nothing is queued behind a store that is not there: the senders retry (their events are
   // deduplicated when they come again).
@@ -229,8 +239,9 @@ void Pipeline::commit(std::vector<Pending>& batch) {
 // flight and are recorded on a later turn: a delivered effect is not delivered again, nor left
 // pending until a restart, for want of its row's update.
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
-  // An effect whose row is gone (discarded meanwhile) has nothing left to record.
-  auto gone = [](const Error& e) { return e.message.rfind("no effect with the id", 0) == 0; };
+  // An effect whose row is gone (discarded meanwhile) has nothing left to record; nor has one
+  // whose lease ran out and was taken over by another runner, which records it itself.
+  auto gone = [](const Error& e) { return e.lease_lost() || e.message.rfind("no effect with the id", 0) == 0; };
   // One commit for all the outcomes in hand, not one each.
   bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
   std::vector<bool> unrecorded(outcomes.size(), false);
@@ -306,7 +317,17 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
 }
 
 void Pipeline::hand_out_effects(Millis now) {
-  auto pending = engine_->pending_effects(now, opts_.dispatch_batch + in_flight_.size());
+  // A single-writer store hands the effects in flight out again (they are skipped below); a
+  // shared one claims only effects nobody holds, so it claims no more than the dispatcher lacks:
+  // what a runner claims stays its own until delivered or its lease runs out.
+  size_t limit = opts_.dispatch_batch + in_flight_.size();
+  if (opts_.shared_store) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t queued = to_deliver_.size() + to_call_.size();
+    if (queued >= opts_.dispatch_batch) return;
+    limit = opts_.dispatch_batch - queued;
+  }
+  auto pending = engine_->pending_effects(now, limit);
   if (!pending) {
     log_error("cannot read the outbox", {{"error", pending.error().message}});
     store_failed(pending.error(), now);
@@ -331,10 +352,33 @@ void Pipeline::hand_out_effects(Millis now) {
   for (size_t i = 0; i < calls; ++i) call_cv_.notify_one();
 }
 
+// The store counts since it opened; a reopened or reloaded engine's store starts again at 0.
+// Called each second and right before an engine is replaced, so no count is left behind.
+void Pipeline::export_counters() {
+  StoreCounters c = engine_->store().counters();
+  if (engine_generation_ != counted_generation_) {
+    counted_generation_ = engine_generation_;
+    counted_ = StoreCounters{};
+  }
+  metrics_.add("shopflow_claims_total", {}, static_cast<double>(c.claims - counted_.claims));
+  metrics_.add("shopflow_takeovers_total", {}, static_cast<double>(c.takeovers - counted_.takeovers));
+  metrics_.add("shopflow_lease_losses_total", {}, static_cast<double>(c.leases_lost - counted_.leases_lost));
+  metrics_.add("shopflow_db_round_trips_total", {}, static_cast<double>(c.round_trips - counted_.round_trips));
+  metrics_.add("shopflow_db_wait_seconds_total", {}, static_cast<double>(c.round_trip_us - counted_.round_trip_us) / 1e6);
+  counted_ = c;
+}
+
 void Pipeline::update_gauges() {
-  // Counted by the store, not read run by run: a store holds millions of runs.
-  auto runs = engine_->run_counts();
-  if (runs) {
+  // Counted by the store, not read run by run: a store holds millions of runs. The engine keeps
+  // the counts of the runs it saves; other runners' runs only the store knows.
+  Result<std::vector<RunCount>> runs = std::vector<RunCount>{};
+  const Millis now = clock_();
+  const bool count_now = !opts_.shared_store || now - last_runs_counted_ >= opts_.runs_counted_every_ms;
+  if (count_now) {
+    last_runs_counted_ = now;
+    runs = opts_.shared_store ? engine_->store().run_counts() : engine_->run_counts();
+  }
+  if (runs && count_now) {
     std::map<std::pair<std::string, std::string>, double> counts;
     for (const auto& w : engine_->bundle().workflows) {
       for (const char* s : {"running", "waiting", "completed", "failed", "stopped"}) counts[{w.id, s}] = 0;
@@ -342,6 +386,7 @@ void Pipeline::update_gauges() {
     for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += static_cast<double>(r.count);
     for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
   }
+  export_counters();
   auto pending = engine_->store().inbox_count(true);
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
   auto dead = engine_->store().effects_dead_count();
@@ -386,7 +431,9 @@ void Pipeline::engine_loop() {
                   "running",
                   {{"bundle", replacement->bundle().name}, {"error", st.error().to_string()}});
       } else {
+        export_counters();
         engine_ = std::move(replacement);
+        ++engine_generation_;
         engine_->defer_requests(true);
         log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
       }

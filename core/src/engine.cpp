@@ -69,24 +69,22 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
     if (auto s = st->runs_forget_wait_keys(); !s) return s.error();
     if (auto s = st->meta_set("correlation", signature); !s) return s.error();
   }
-  // Seed the tables once per store: later runs' changes must survive a restart.
+  // Seed the tables once per store: later runs' changes must survive a restart. Of runners
+  // opening one store together, the first to mark it seeds; the others wait for its commit.
   auto seeded = st->meta_get("tables_seeded");
   if (!seeded) return seeded.error();
   if (!seeded.value()) {
-    if (auto s = st->begin(); !s) return s.error();
+    auto tx = st->transaction();
+    if (!tx) return tx.error();
+    auto first = st->meta_insert("tables_seeded", "1");
+    if (!first) return first.error();
     for (const TableDef& t : impl->bundle.tables) {
+      if (!first.value()) break;
       for (const auto& [key, row] : t.rows) {
-        if (auto s = st->row_put(t.name, key, json_text(row)); !s) {
-          (void)st->rollback();
-          return s.error();
-        }
+        if (auto s = st->row_put(t.name, key, json_text(row)); !s) return s.error();
       }
     }
-    if (auto s = st->meta_set("tables_seeded", "1"); !s) {
-      (void)st->rollback();
-      return s.error();
-    }
-    if (auto s = st->commit(); !s) return s.error();
+    if (auto s = tx.value().commit(); !s) return s.error();
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }

@@ -410,6 +410,13 @@ Status SqliteStore::meta_set(const std::string& key, const std::string& value) {
   return {};
 }
 
+Result<bool> SqliteStore::meta_insert(const std::string& key, const std::string& value) {
+  SHOPFLOW_STMT(q, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+  q.bind(1, key).bind(2, value);
+  if (q.step() != SQLITE_DONE) return error("meta");
+  return sqlite3_changes(db_) > 0;
+}
+
 Result<bool> SqliteStore::inbox_insert(const InboxRow& row) {
   SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                    "ON CONFLICT (id) DO NOTHING");

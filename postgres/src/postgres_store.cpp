@@ -220,7 +220,12 @@ class PostgresStore::Query {
 };
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url) {
-  PGconn* conn = PQconnectdb(url.c_str());
+  // A server that does not answer (not one that refuses) must not hold a (re)connection up
+  // for the operating system's TCP timeout: 5 s unless the URL says otherwise (its values
+  // come later and override).
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"5", url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (!conn) return Error{"cannot open the store: out of memory", "", 0, 0};
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg = trimmed(PQerrorMessage(conn));
@@ -363,6 +368,12 @@ Status PostgresStore::meta_set(const std::string& key, const std::string& value)
                .run("meta");
   if (!r) return r.error();
   return {};
+}
+
+Result<bool> PostgresStore::meta_insert(const std::string& key, const std::string& value) {
+  auto r = Query(*this, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING").arg(key).arg(value).run("meta");
+  if (!r) return r.error();
+  return r.value().changed() > 0;
 }
 
 Result<bool> PostgresStore::inbox_insert(const InboxRow& row) {

@@ -75,7 +75,7 @@ TEST_CASE("a new store is migrated to its backend's current schema") {
   }
 }
 
-TEST_CASE("meta keeps one value per key") {
+TEST_CASE("meta keeps one value per key, and one connection sets a key first") {
   for (const Backend& b : store_backends()) {
     INFO("backend: " << b.name);
     auto s = b.fresh();
@@ -83,6 +83,11 @@ TEST_CASE("meta keeps one value per key") {
     REQUIRE(s->meta_set("k", "1").ok());
     REQUIRE(s->meta_set("k", "2").ok());
     CHECK(*s->meta_get("k").value() == "2");
+    CHECK_FALSE(s->meta_insert("k", "3").value());
+    CHECK(*s->meta_get("k").value() == "2");
+    CHECK(s->meta_insert("once", "a").value());
+    if (b.shared) CHECK_FALSE(b.again()->meta_insert("once", "b").value());
+    CHECK(*s->meta_get("once").value() == "a");
   }
 }
 

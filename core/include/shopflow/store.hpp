@@ -218,6 +218,9 @@ class Store {
   // meta: small key/value facts ("tables_seeded").
   virtual Result<std::optional<std::string>> meta_get(const std::string& key) = 0;
   virtual Status meta_set(const std::string& key, const std::string& value) = 0;
+  // Sets `key` unless it is set: true when this call set it. Of two connections at once, one
+  // sets it; the other waits for that one's transaction to end and gets false.
+  virtual Result<bool> meta_insert(const std::string& key, const std::string& value) = 0;
 
   // inbox. insert: true when stored, false when an event with this id was already there
   // (an event stored as processed was handled in the same transaction).

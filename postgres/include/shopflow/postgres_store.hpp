@@ -43,6 +43,7 @@ class PostgresStore final : public Store {
 
   Result<std::optional<std::string>> meta_get(const std::string& key) override;
   Status meta_set(const std::string& key, const std::string& value) override;
+  Result<bool> meta_insert(const std::string& key, const std::string& value) override;
 
   Result<bool> inbox_insert(const InboxRow& row) override;
   Result<std::vector<InboxRow>> inbox_pending(size_t limit) override;

@@ -155,12 +155,15 @@ await until('every order run to complete', () => {
   const rs = runs().filter((r) => r.workflow === 'order');
   return rs.length === orders && rs.every((r) => r.status === 'completed');
 }, 90000);
+// A schedule tick passed while the runners ran (the test runs past a minute boundary).
+await until('a schedule tick', () => runs().some((r) => r.workflow === 'tick'), Math.max(0, 61000 - (ticksBy - started)) + 10000);
 await until('every effect to be delivered', () => {
   const es = effects();
   return es.length >= 2 * orders && es.every((e) => e.status === 'delivered');
 }, 60000);
-// A schedule tick passed while the runners ran (the test runs past a minute boundary).
-await until('a schedule tick', () => runs().some((r) => r.workflow === 'tick'), Math.max(0, 61000 - (ticksBy - started)) + 10000);
+// Everything made until now is delivered; a tick that fires from here on may still be in flight.
+const settled = Date.now();
+const lateTick = (id) => id.startsWith('tick@') && Date.parse(id.slice(5).split('/')[0]) > settled - 2000;
 
 await t.test('every event answered 202 produced exactly one run, and every payment resumed its order', async () => {
   assert.equal(acked.size, 2 * orders, 'every order and payment acknowledged in the end');
@@ -183,7 +186,7 @@ await t.test('every effect was delivered at least once, all deliveries of it und
   }
   for (const [what, keys] of keysOf) assert.equal(keys.size, 1, `${what} delivered under ${[...keys].join(', ')}`);
   const delivered = new Set(recorder.deliveries.map((d) => d.id));
-  for (const e of es) assert.ok(delivered.has(e.id), `effect ${e.id} never delivered`);
+  for (const e of es) if (!lateTick(e.id)) assert.ok(delivered.has(e.id), `effect ${e.id} never delivered`);
   const receipts = recorder.deliveries.filter((d) => d.type === 'notify' && d.params?.message !== 'tick');
   assert.equal(new Set(receipts.map((d) => d.id)).size, orders, 'no waiting run was lost: every order got its receipt');
   console.log(`     ${es.length} effects, ${recorder.deliveries.length} deliveries (${recorder.deliveries.length - delivered.size} repeated)`);
@@ -201,7 +204,8 @@ await t.test('each schedule tick fired once across the runners', async () => {
   assert.ok(ticks.length >= minutes(started, checked - 2000) && ticks.length <= minutes(started, checked),
     `${ticks.length} ticks from ${new Date(started).toISOString()} to ${new Date(checked).toISOString()}`);
   const reports = recorder.deliveries.filter((d) => d.params?.message === 'tick');
-  assert.deepEqual([...new Set(reports.map((d) => d.run))].sort(), ticks.map((r) => r.id).sort(), 'one report per tick');
+  assert.deepEqual([...new Set(reports.map((d) => d.run))].filter((id) => !lateTick(id)).sort(),
+    ticks.map((r) => r.id).filter((id) => !lateTick(id)).sort(), 'one report per tick');
   console.log(`     ${ticks.length} ticks: ${ticks.map((r) => r.id).join(', ')}`);
 });
 

@@ -57,7 +57,7 @@ struct PipelineOptions {
   // engine's own run counts miss their runs, so the gauges count runs in the store, every
   // runs_counted_every_ms; a lost connection marks the store down (see above).
   bool shared_store = false;
-  Millis runs_counted_every_ms = 10000;
+  Millis runs_counted_every_ms = 1000;
   Millis reconnect_first_ms = 100;   // after a lost connection, the first wait before trying again
   Millis reconnect_max_ms = 5000;    // the wait doubles up to this
 };

@@ -42,6 +42,8 @@ const char* kUsage =
     "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
     "  --max-wal BYTES     bound of a SQLite store's write-ahead log (default 67108864)\n"
     "  --max-connections N open connections served at once; more are answered 503 (default 1000)\n"
+    "  --lease-ms MS       PostgreSQL: how long work this runner claimed stays its own without a\n"
+    "                      heartbeat; a dead runner's work is taken over after it (default 15000)\n"
     "\n"
     "Endpoints:\n"
     "  POST /v1/events            CloudEvents (structured, batch or binary mode)\n"
@@ -134,6 +136,15 @@ int cmd_serve(int argc, char** argv) {
         return 2;
       }
       opts.max_connections = static_cast<int>(n);
+    } else if (arg == "--lease-ms") {
+      const char* v = value("--lease-ms");
+      if (!v) return 2;
+      long n = std::strtol(v, nullptr, 10);
+      if (n < 300 || n > 3600000) {
+        std::fprintf(stderr, "shopflow serve: --lease-ms wants a number of milliseconds from 300 to 3600000 (got %s)\n", v);
+        return 2;
+      }
+      opts.lease_ms = n;
     } else if (arg == "--studio") {
       const char* v = value("--studio");
       if (!v) return 2;
@@ -198,6 +209,7 @@ int cmd_serve(int argc, char** argv) {
   opts.bundle = std::move(loaded.value().bundle);
   opts.bundle_path = bundle_path;
   opts.bundle_text = *text;
+  opts.bundle_version = runner::bundle_version_of(*text);
 
   // Signals are taken by one thread with sigwait, so the handlers may do real work (stop the
   // server, reload the bundle); every other thread inherits the blocked mask.

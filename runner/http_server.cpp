@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <utility>
@@ -29,6 +30,7 @@
 #include "cli_util.hpp"
 #include "delivery.hpp"
 #include "egress.hpp"
+#include "heartbeat.hpp"
 #include "ingest.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -36,6 +38,7 @@
 #include "shopflow/engine.hpp"
 #include "shopflow/open_store.hpp"
 #include "shopflow/simulator.hpp"
+#include "wakeups.hpp"
 
 namespace shopflow::runner {
 
@@ -173,6 +176,8 @@ void declare_metrics(Metrics& m) {
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
   m.declare("shopflow_api_requests_total", "counter", "Requests to the runner's API, by route and status");
+  m.declare("shopflow_bundle_info", "gauge",
+            "1 for the bundle version this runner runs (XXH3-64 of the bundle file), 0 for those it ran before");
   m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
   m.declare("shopflow_http_connections", "gauge", "Open HTTP connections");
   m.declare("shopflow_http_connections_closed_total", "counter",
@@ -235,6 +240,8 @@ using RequestSlot = std::shared_ptr<Request>;
 
 }  // namespace
 
+std::string bundle_version_of(std::string_view bundle_text) { return trace_hash_hex(bundle_text); }
+
 struct HttpServer::Impl {
   static constexpr int kSpareConnections = 64;  // accepted past the cap only to be answered 503
   static constexpr auto kAnswerGrace = std::chrono::seconds(3);  // at stop, for submitted requests
@@ -243,6 +250,12 @@ struct HttpServer::Impl {
   int quiesced_fd = -1;
   Metrics metrics;
   std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Wakeups> wakeups;  // PostgreSQL only: LISTEN/NOTIFY between runners
+  // PostgreSQL only: the heartbeat renews this runner's leases on a connection of its own.
+  std::unique_ptr<Store> heartbeat_store;
+  std::unique_ptr<Heartbeat> heartbeat;
+  // Who claims work in the store: this process, named so that an operator can find it.
+  std::string owner;
   Deliverer* deliverer = nullptr;  // owned by the pipeline
   WebhookSecrets secrets;
   std::string api_token;
@@ -671,6 +684,10 @@ struct HttpServer::Impl {
     if (!store) return store.error();
     if (auto st = store.value()->bundle_version_add(version, text, system_now_ms(), source); !st) return st;
     std::lock_guard<std::mutex> lock(version_mu);
+    if (version != bundle_version) {
+      if (!bundle_version.empty()) metrics.set("shopflow_bundle_info", {{"version", bundle_version}}, 0);
+      metrics.set("shopflow_bundle_info", {{"version", version}}, 1);
+    }
     bundle_version = version;
     return Status::Ok();
   }
@@ -681,9 +698,9 @@ struct HttpServer::Impl {
   Status swap_in(const std::string& text, Bundle bundle, const std::string& source) {
     std::lock_guard<std::mutex> lock(bundle_mu);
     if (auto st = egress_check_bundle(deliverer->config().calls, bundle); !st) return st;
-    auto engine = open_engine(bundle, trace_hash_hex(text));
+    auto engine = open_engine(bundle, bundle_version_of(text));
     if (!engine) return Error{engine.error().message, "", 0, 0};
-    if (auto st = record_version(trace_hash_hex(text), text, source); !st) return st;
+    if (auto st = record_version(bundle_version_of(text), text, source); !st) return st;
     learn_emitted_types(bundle);
     pipeline->replace_engine(std::move(engine.value()));
     log_info("bundle swapped in", {{"source", source}, {"bundle", bundle.name}, {"version", current_version()}});
@@ -774,6 +791,7 @@ struct HttpServer::Impl {
     if (!store) return Error{"cannot open the store " + redact_store_url(opts.db_path) + ": " + store.error().message, "", 0, 0};
     // The pipeline's own connection checkpoints a SQLite file's log; the engine's commits never do.
     if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
+    if (auto st = store.value()->set_owner(owner, opts.lease_ms); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
@@ -892,10 +910,18 @@ Status HttpServer::open() {
   auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
   if (!rekeyed) return Error{"cannot migrate the inbox of " + shown_db + ": " + rekeyed.error().message, "", 0, 0};
   if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
-  auto engine = s.open_engine(s.opts.bundle, trace_hash_hex(s.opts.bundle_text));
+  {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::random_device random;
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", random());
+    s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + tag;
+  }
+  auto engine = s.open_engine(s.opts.bundle, bundle_version_of(s.opts.bundle_text));
   if (!engine) return engine.error();
   s.learn_emitted_types(s.opts.bundle);
-  if (auto st = s.record_version(trace_hash_hex(s.opts.bundle_text), s.opts.bundle_text, "start"); !st) {
+  if (auto st = s.record_version(bundle_version_of(s.opts.bundle_text), s.opts.bundle_text, "start"); !st) {
     return Error{"cannot record the bundle's version in " + s.opts.db_path + ": " + st.error().message, "", 0, 0};
   }
   ApiHooks hooks;
@@ -908,9 +934,24 @@ Status HttpServer::open() {
   s.api = std::move(api.value());
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
+  po.shared_store = is_postgres_url(s.opts.db_path);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
   if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));
+  if (is_postgres_url(s.opts.db_path)) {
+    // The store is across the network: it can go away and come back, and other runners write
+    // to it. Wake-ups come from them by NOTIFY; the engine thread's idle look stays the fallback.
+    Pipeline* pipeline = s.pipeline.get();
+    s.wakeups = std::make_unique<Wakeups>(s.opts.db_path, [pipeline] { pipeline->wake(); }, s.metrics);
+    Wakeups* wakeups = s.wakeups.get();
+    pipeline->set_announce([wakeups] { wakeups->announce(); });
+    auto beat_store = open_store(s.opts.db_path);
+    if (!beat_store) return Error{"cannot open the store " + shown_db + ": " + beat_store.error().message, "", 0, 0};
+    if (auto st = beat_store.value()->set_owner(s.owner, s.opts.lease_ms); !st) return st.error();
+    s.heartbeat_store = std::move(beat_store.value());
+    Store* beat = s.heartbeat_store.get();
+    s.heartbeat = std::make_unique<Heartbeat>([beat] { return beat->renew_leases(); }, s.opts.lease_ms / 3, s.metrics);
+  }
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
     return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
@@ -929,9 +970,13 @@ Status HttpServer::open() {
 int HttpServer::run() {
   auto& s = *impl_;
   s.pipeline->start();
+  if (s.wakeups) s.wakeups->start();
+  if (s.heartbeat) s.heartbeat->start();
   s.reaper = std::thread([&s] { s.reap_loop(); });
   log_info("serving", {{"bundle", s.opts.bundle.name},
                        {"version", s.opts.bundle.version},
+                       {"bundle_version", s.opts.bundle_version},
+                       {"owner", s.owner},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
                        {"db", redact_store_url(s.opts.db_path)},
@@ -964,6 +1009,13 @@ int HttpServer::run() {
   s.reaper.join();
   s.stop_worker();
   s.pipeline->stop();
+  if (s.wakeups) s.wakeups->stop();
+  if (s.heartbeat) {
+    s.heartbeat->stop();
+    // What this runner still holds (effects not delivered, events not run) is free for the
+    // others at once rather than when its leases run out.
+    if (auto st = s.heartbeat_store->release_leases(); !st) log_warn("cannot release leases", {{"error", st.error().message}});
+  }
   log_info("stopped", {});
   return 0;
 }

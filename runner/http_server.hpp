@@ -12,8 +12,10 @@
 // hold: ServeOptions' connection cap (503 past it), the request deadline, the header memory.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "shopflow/bundle.hpp"
 #include "shopflow/result.hpp"
@@ -24,6 +26,7 @@ struct ServeOptions {
   std::string bundle_path;
   std::string bundle_text;  // as read: its XXH3-64 is the version the API reports
   Bundle bundle;
+  std::string bundle_version;  // bundle_version_of() the bundle file's text
   std::string db_path;
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -33,9 +36,14 @@ struct ServeOptions {
   size_t max_wal_bytes = 64 << 20;  // the write-ahead log's bound (see PipelineOptions)
   int threads = 2;                  // threads watching connections (each with its own epoll set)
   int max_connections = 1000;       // open connections served; those past it are answered 503
+  std::int64_t lease_ms = 15000;    // PostgreSQL: a claim's lease; renewed every third of it
   int request_deadline_seconds = 10;  // for a whole request (headers and body), and for idling
   size_t max_header_bytes = 64 << 10;  // a request line and its headers, together
 };
+
+// The version a run records, so runners on different bundles can be told apart during a rolling
+// deploy: the XXH3 64-bit hash of the bundle file's text, 16 lowercase hex digits.
+std::string bundle_version_of(std::string_view bundle_text);
 
 class HttpServer {
  public:

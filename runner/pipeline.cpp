@@ -39,11 +39,71 @@ Pipeline::Pipeline(std::unique_ptr<Engine> engine, std::unique_ptr<Deliverer> de
   engine_->defer_requests(true);
   metrics_.declare("shopflow_connector_credentials_refused_total", "counter",
                    "Deliveries whose token or key the service refused (401/403), by effect type");
+  metrics_.declare("shopflow_store_up", "gauge", "1 while the store takes transactions, 0 while the runner reconnects");
+  metrics_.declare("shopflow_store_reconnects_total", "counter",
+                   "Tries to open the store again after it failed, by outcome (ok, failed)");
+  metrics_.declare("shopflow_claims_total", "counter", "Work items (events, timers, effects) this runner claimed");
+  metrics_.declare("shopflow_takeovers_total", "counter",
+                   "Of the claims, items another runner held until its lease ran out (it died or stalled)");
+  metrics_.declare("shopflow_lease_losses_total", "counter",
+                   "Writes of claimed work refused because its lease had run out and another runner took it over");
+  metrics_.declare("shopflow_db_round_trips_total", "counter", "Statements the engine thread sent to the database server");
+  metrics_.declare("shopflow_db_wait_seconds_total", "counter",
+                   "Time the engine thread waited for the database server's answers");
+  metrics_.set("shopflow_store_up", {}, 1);
 }
 
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::set_checkpointer(std::unique_ptr<Store> store) { checkpointer_ = std::move(store); }
+void Pipeline::set_announce(std::function<void()> announce) { announce_ = std::move(announce); }
+
+void Pipeline::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
+  }
+  engine_cv_.notify_one();
+}
+
+void Pipeline::store_failed(const Error& e, Millis now) {
+  // Work this runner held was taken over: its write was refused, and the store is fine.
+  if (e.lease_lost()) return;  // counted by the store
+  // Only a lost connection (or a conflict, which a new connection does not hurt) is an outage;
+  // a fatal error is logged by the caller and would come back the same after reconnecting.
+  if (!e.retryable() || !opts_.shared_store || store_down_) return;
+  healthy_ = false;
+  store_down_ = true;
+  reopen_wait_ = opts_.reconnect_first_ms;
+  reopen_at_ = now + reopen_wait_;
+  metrics_.set("shopflow_store_up", {}, 0);
+  log_error("the store failed; answering 503 and reconnecting", {{"error", e.message}, {"retry_ms", reopen_wait_}});
+}
+
+bool Pipeline::store_up(std::vector<Pending>& batch, Millis now) {
+  if (!store_down_) return true;
+  if (now >= reopen_at_) {
+    // The store reconnects by itself on its next statement outside a transaction.
+    auto probe = engine_->inbox_count(true);
+    if (probe) {
+      metrics_.add("shopflow_store_reconnects_total", {{"outcome", "ok"}});
+      store_down_ = false;
+      healthy_ = true;
+      metrics_.set("shopflow_store_up", {}, 1);
+      log_info("the store is back", {{"after_ms", reopen_wait_}});
+      return true;
+    }
+    metrics_.add("shopflow_store_reconnects_total", {{"outcome", "failed"}});
+    reopen_wait_ = std::min(reopen_wait_ * 2, opts_.reconnect_max_ms);
+    reopen_at_ = now + reopen_wait_;
+    log_warn("cannot reach the store; retrying", {{"error", probe.error().message}, {"retry_ms", reopen_wait_}});
+  }
+  // Nothing is queued behind a store that is not there: the senders retry (their events are
+  // deduplicated when they come again).
+  for (auto& p : batch) p.done(SubmitResult{false, "the store is unreachable; retry later", 0, 0});
+  batch.clear();
+  return false;
+}
 
 void Pipeline::start() {
   engine_thread_ = std::thread([this] { engine_loop(); });
@@ -154,6 +214,7 @@ void Pipeline::commit(std::vector<Pending>& batch) {
   metrics_.observe("shopflow_commit_events", {}, static_cast<double>(all.size()));
   if (!r) {
     healthy_ = false;
+    store_failed(r.error(), clock_());
     log_error("commit failed", {{"error", r.error().message}, {"events", all.size()}});
     for (auto& p : batch) p.done(SubmitResult{false, "the store failed: " + r.error().message, 0, 0});
     return;
@@ -178,8 +239,9 @@ void Pipeline::commit(std::vector<Pending>& batch) {
 // flight and are recorded on a later turn: a delivered effect is not delivered again, nor left
 // pending until a restart, for want of its row's update.
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
-  // An effect whose row is gone (discarded meanwhile) has nothing left to record.
-  auto gone = [](const Error& e) { return e.message.rfind("no effect with the id", 0) == 0; };
+  // An effect whose row is gone (discarded meanwhile) has nothing left to record; nor has one
+  // whose lease ran out and was taken over by another runner, which records it itself.
+  auto gone = [](const Error& e) { return e.lease_lost() || e.message.rfind("no effect with the id", 0) == 0; };
   // One commit for all the outcomes in hand, not one each.
   bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
   std::vector<bool> unrecorded(outcomes.size(), false);
@@ -255,9 +317,20 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
 }
 
 void Pipeline::hand_out_effects(Millis now) {
-  auto pending = engine_->pending_effects(now, opts_.dispatch_batch + in_flight_.size());
+  // A single-writer store hands the effects in flight out again (they are skipped below); a
+  // shared one claims only effects nobody holds, so it claims no more than the dispatcher lacks:
+  // what a runner claims stays its own until delivered or its lease runs out.
+  size_t limit = opts_.dispatch_batch + in_flight_.size();
+  if (opts_.shared_store) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t queued = to_deliver_.size() + to_call_.size();
+    if (queued >= opts_.dispatch_batch) return;
+    limit = opts_.dispatch_batch - queued;
+  }
+  auto pending = engine_->pending_effects(now, limit);
   if (!pending) {
     log_error("cannot read the outbox", {{"error", pending.error().message}});
+    store_failed(pending.error(), now);
     return;
   }
   size_t handed = 0, calls = 0;
@@ -279,10 +352,33 @@ void Pipeline::hand_out_effects(Millis now) {
   for (size_t i = 0; i < calls; ++i) call_cv_.notify_one();
 }
 
+// The store counts since it opened; a reopened or reloaded engine's store starts again at 0.
+// Called each second and right before an engine is replaced, so no count is left behind.
+void Pipeline::export_counters() {
+  StoreCounters c = engine_->store_counters();
+  if (engine_generation_ != counted_generation_) {
+    counted_generation_ = engine_generation_;
+    counted_ = StoreCounters{};
+  }
+  metrics_.add("shopflow_claims_total", {}, static_cast<double>(c.claims - counted_.claims));
+  metrics_.add("shopflow_takeovers_total", {}, static_cast<double>(c.takeovers - counted_.takeovers));
+  metrics_.add("shopflow_lease_losses_total", {}, static_cast<double>(c.leases_lost - counted_.leases_lost));
+  metrics_.add("shopflow_db_round_trips_total", {}, static_cast<double>(c.round_trips - counted_.round_trips));
+  metrics_.add("shopflow_db_wait_seconds_total", {}, static_cast<double>(c.round_trip_us - counted_.round_trip_us) / 1e6);
+  counted_ = c;
+}
+
 void Pipeline::update_gauges() {
-  // Counted by the store, not read run by run: a store holds millions of runs.
-  auto runs = engine_->run_counts();
-  if (runs) {
+  // Counted by the store, not read run by run: a store holds millions of runs. The engine keeps
+  // the counts of the runs it saves; other runners' runs only the store knows.
+  Result<std::vector<RunCount>> runs = std::vector<RunCount>{};
+  const Millis now = clock_();
+  const bool count_now = !opts_.shared_store || now - last_runs_counted_ >= opts_.runs_counted_every_ms;
+  if (count_now) {
+    last_runs_counted_ = now;
+    runs = opts_.shared_store ? engine_->stored_run_counts() : engine_->run_counts();
+  }
+  if (runs && count_now) {
     std::map<std::pair<std::string, std::string>, double> counts;
     for (const auto& w : engine_->bundle().workflows) {
       for (const char* s : {"running", "waiting", "completed", "failed", "stopped"}) counts[{w.id, s}] = 0;
@@ -290,6 +386,7 @@ void Pipeline::update_gauges() {
     for (const auto& r : runs.value()) counts[{r.workflow, r.status}] += static_cast<double>(r.count);
     for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
   }
+  export_counters();
   auto pending = engine_->inbox_count(true);
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
   auto dead = engine_->dead_letter_count();
@@ -312,8 +409,10 @@ void Pipeline::engine_loop() {
       Millis now = clock_();
       Millis wait = more ? 0 : opts_.idle_tick_ms;
       if (auto due = engine_->next_due(now); due && due.value()) wait = std::min(wait, std::max<Millis>(0, *due.value() - now));
+      if (store_down_) wait = std::min(wait, std::max<Millis>(0, reopen_at_ - now));
       engine_cv_.wait_for(lock, std::chrono::milliseconds(wait),
-                          [&] { return stopping_ || !queue_.empty() || !outcomes_.empty() || next_engine_; });
+                          [&] { return stopping_ || !queue_.empty() || !outcomes_.empty() || next_engine_ || poked_; });
+      poked_ = false;
       size_t n = 0;
       while (!queue_.empty() && n < opts_.max_events_per_commit) {
         n += queue_.front().events.size();
@@ -332,10 +431,19 @@ void Pipeline::engine_loop() {
                   "running",
                   {{"bundle", replacement->bundle().name}, {"error", st.error().to_string()}});
       } else {
+        export_counters();
         engine_ = std::move(replacement);
+        ++engine_generation_;
         engine_->defer_requests(true);
         log_info("bundle reloaded", {{"bundle", engine_->bundle().name}, {"version", engine_->bundle().version}});
       }
+    }
+    if (!store_up(batch, clock_())) {
+      // Outcomes wait, in flight, until the store is back.
+      for (auto& o : outcomes) unrecorded_.push_back(std::move(o));
+      if (stop_now) break;
+      more = false;
+      continue;
     }
     if (!batch.empty()) {
       commit(batch);
@@ -370,6 +478,7 @@ void Pipeline::engine_loop() {
       handled = engine_->process_pending(now, opts_.process_slice);
       if (!handled) {
         log_error("processing failed", {{"error", handled.error().message}});
+        store_failed(handled.error(), now);
         break;
       }
       turn += handled.value();
@@ -379,9 +488,15 @@ void Pipeline::engine_loop() {
       if (!queue_.empty() || !outcomes_.empty() || stopping_) break;
     }
     auto fired = engine_->advance(now);
-    if (!fired) log_error("timers failed", {{"error", fired.error().message}});
+    if (!fired) {
+      log_error("timers failed", {{"error", fired.error().message}});
+      store_failed(fired.error(), now);
+    }
     bound_wal(wrote || turn > 0 || (fired && fired.value() > 0), now);
     hand_out_effects(now);
+    // Other runners may take what this turn committed: tell them now rather than at their
+    // next look.
+    if (announce_ && !store_down_ && (wrote || turn > 0 || (fired && fired.value() > 0))) announce_();
     if (now - last_gauges_ >= 1000) {
       update_gauges();
       last_gauges_ = now;

@@ -7,6 +7,10 @@
 //     retries and backoff, and dead-letters what keeps failing;
 //   - the call threads make the calls whose answer a run waits for (http.request,
 //     shopify.query): the engine never waits on an external API, and the answer resumes the run.
+// With a store that can go away (PostgreSQL over the network), the engine thread notices a
+// transaction that failed for want of the store, answers every waiting request 503 until the
+// store is back, and tries it again with backoff (the store reconnects by itself; the engine,
+// which holds the epochs of its claims, stays); nothing is acknowledged that was not committed.
 #pragma once
 
 #include <atomic>
@@ -49,7 +53,15 @@ struct PipelineOptions {
   std::int64_t max_wal_bytes = 64 << 20;
   Millis idle_truncate_ms = 1000;
   size_t call_threads = 4;  // pending calls made at the same time at most
+  // The store is shared with other runners and reached over the network (PostgreSQL): the
+  // engine's own run counts miss their runs, so the gauges count runs in the store, every
+  // runs_counted_every_ms; a lost connection marks the store down (see above).
+  bool shared_store = false;
+  Millis runs_counted_every_ms = 1000;
+  Millis reconnect_first_ms = 100;   // after a lost connection, the first wait before trying again
+  Millis reconnect_max_ms = 5000;    // the wait doubles up to this
 };
+
 
 class Pipeline {
  public:
@@ -60,6 +72,12 @@ class Pipeline {
   // A second connection to the engine's store, whose log this pipeline then checkpoints on a
   // thread of its own (the engine's store should have auto_checkpoint(false)). Before start().
   void set_checkpointer(std::unique_ptr<Store> store);
+  // Called on the engine thread after a turn that committed work other runners may take (new
+  // events, runs that continue, effects, timers). Before start().
+  void set_announce(std::function<void()> announce);
+
+  // Makes the engine thread look for work now (another runner announced some). Any thread.
+  void wake();
 
   void start();
   // Stops taking work, finishes every submitted commit, and joins the threads.
@@ -97,8 +115,14 @@ class Pipeline {
   void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
   void hand_out_effects(Millis now);
   void update_gauges();
+  void export_counters();
   void checkpoint_loop();
   void bound_wal(bool wrote, Millis now);
+  // Engine thread: the store failed; a shared store that lost its connection is now down.
+  void store_failed(const Error& e, Millis now);
+  // Engine thread: while the store is down, refuses `batch` (503) and, when the backoff has
+  // passed, asks the store something. True when the store is (back) up.
+  bool store_up(std::vector<Pending>& batch, Millis now);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Engine> next_engine_;
@@ -125,10 +149,20 @@ class Pipeline {
   Millis last_record_retry_ = 0;
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
+  std::function<void()> announce_;
+  bool store_down_ = false;      // engine thread: the connection was lost; trying with backoff
+  Millis reopen_at_ = 0;         // engine thread: the next try
+  Millis reopen_wait_ = 0;       // engine thread: the current backoff
+  bool poked_ = false;           // under mu_: wake() was called
   std::thread engine_thread_, dispatch_thread_, checkpoint_thread_;
   std::vector<std::thread> call_threads_;
   std::unique_ptr<Store> checkpointer_;
   Millis last_gauges_ = 0;
+  Millis last_runs_counted_ = 0;
+  // Engine thread: engines opened so far (a reload or a reconnection opens one, with a store
+  // whose counters start again at 0), and which one counted_ holds the counters of.
+  std::uint64_t engine_generation_ = 0, counted_generation_ = 0;
+  StoreCounters counted_;  // engine thread: the store's counters at the last export
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
 };
 

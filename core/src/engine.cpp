@@ -270,6 +270,8 @@ Result<size_t> Engine::each_effect(std::int64_t after, size_t limit, const std::
 Result<std::int64_t> Engine::effect_count() { return impl_->store->effects_count(); }
 Result<std::int64_t> Engine::dead_letter_count() { return impl_->store->effects_dead_count(); }
 Result<std::int64_t> Engine::inbox_count(bool only_pending) { return impl_->store->inbox_count(only_pending); }
+Result<std::vector<RunCount>> Engine::stored_run_counts() { return impl_->store->run_counts(); }
+StoreCounters Engine::store_counters() const { return impl_->store->counters(); }
 Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
 
 const std::map<BranchKey, size_t>& Engine::branches_taken() const { return impl_->branches; }

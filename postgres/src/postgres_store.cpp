@@ -728,7 +728,7 @@ Status PostgresStore::timer_delete(std::int64_t seq, std::int64_t epoch) {
 
 Result<bool> PostgresStore::schedule_tick(const std::string& workflow, Millis tick) {
   // Ticks a week older than this one can no longer come again: they go in the same statement.
-  auto r = Query(*this, "WITH gone AS (DELETE FROM schedule_ticks WHERE workflow = $1 AND tick_ms < $2 - 604800000) "
+  auto r = Query(*this, "WITH gone AS (DELETE FROM schedule_ticks WHERE workflow = $1 AND tick_ms < $2::bigint - 604800000) "
                         "INSERT INTO schedule_ticks (workflow, tick_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                .arg(workflow)
                .arg(std::int64_t{tick})

@@ -330,3 +330,25 @@ export class FakeSlack {
     res.end('ok');
   }
 }
+
+// An endpoint for the http delivery adapter that records every delivery as it came: its
+// Idempotency-Key header and the effect CloudEvent (id, run, type, params). `delayMs` holds
+// each answer, so that deliveries are in flight when a runner is killed or paused.
+export class FakeRecorder {
+  constructor({ delayMs = 0 } = {}) {
+    this.deliveries = [];
+    this.delayMs = delayMs;
+  }
+  async start() {
+    ({ server: this.server, url: this.url } = await listen((req, body, res) => this.handle(req, body, res)));
+    return this;
+  }
+  stop() { this.server.closeAllConnections?.(); return new Promise((r) => this.server.close(r)); }
+  handle(req, body, res) {
+    let ce;
+    try { ce = JSON.parse(body); } catch { return reply(res, 400, { error: 'not JSON' }); }
+    this.deliveries.push({ key: req.headers['idempotency-key'], id: ce.id, run: ce.data?.run, type: ce.data?.type,
+      params: ce.data?.params });
+    setTimeout(() => reply(res, 200, { ok: true }), this.delayMs);
+  }
+}

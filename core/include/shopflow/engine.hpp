@@ -155,6 +155,10 @@ class Engine {
   // Runs per (workflow, status), by workflow then status: counted from the store when the
   // engine opens, then kept as runs change, so metrics read them without a query.
   Result<std::vector<RunCount>> run_counts();
+  // The same counted in the store now: right when other runners write to it too.
+  Result<std::vector<RunCount>> stored_run_counts();
+  // The store's claim counters (claims, takeovers, leases lost, round trips), for metrics.
+  StoreCounters store_counters() const;
   // The step records of a run (none when there is no such run, or it kept none).
   Result<std::vector<StepRow>> steps(const std::string& run_id);
   Result<std::vector<EffectRow>> effects();

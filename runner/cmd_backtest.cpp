@@ -7,6 +7,10 @@
 
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -177,6 +181,112 @@ void print_report(const ComparisonReport& r, const std::string& bundle_path, con
   if (r.details_left_out) std::printf("... and %zu more not listed\n", r.details_left_out);
 }
 
+// A page of production's record: events (parsed, their time the time received), and the runs
+// and effects as far as those events (a page more), so that both sides of a run meet soon and
+// memory holds about a page. `last`: nothing follows.
+struct Chunk {
+  std::vector<Event> events;
+  std::vector<RunRecord> runs;
+  std::vector<EffectRecord> effects;
+  std::string error;
+  bool last = false;
+};
+
+// Reads production's record on a thread of its own, a few chunks ahead of the simulation.
+class ReadAhead {
+ public:
+  explicit ReadAhead(ProductionSource& source) : source_(source), thread_([this] { run(); }) {}
+  ~ReadAhead() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Chunk next() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !queue_.empty(); });
+    Chunk c = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return c;
+  }
+
+ private:
+  static constexpr size_t kEventPage = 4096, kRecordPage = 4096, kAhead = 3;
+  ProductionSource& source_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> queue_;
+  bool stop_ = false;
+  bool runs_done_ = false, effects_done_ = false;
+  Millis runs_at_ = 0, effects_at_ = 0;
+  std::thread thread_;
+
+  bool put(Chunk&& c) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return stop_ || queue_.size() < kAhead; });
+    if (stop_) return false;
+    queue_.push_back(std::move(c));
+    cv_.notify_all();
+    return true;
+  }
+
+  // Runs and effects up to time `t` (all that are left without it).
+  Status read_records(Chunk& c, std::optional<Millis> t) {
+    while (!runs_done_ && (!t || runs_at_ <= *t)) {
+      auto page = source_.runs(kRecordPage);
+      if (!page) return page.error();
+      if (page.value().empty()) {
+        runs_done_ = true;
+        break;
+      }
+      runs_at_ = page.value().back().started;
+      for (RunRecord& r : page.value()) c.runs.push_back(std::move(r));
+    }
+    while (!effects_done_ && (!t || effects_at_ <= *t)) {
+      auto page = source_.effects(kRecordPage);
+      if (!page) return page.error();
+      if (page.value().empty()) {
+        effects_done_ = true;
+        break;
+      }
+      effects_at_ = page.value().back().created;
+      for (EffectRecord& e : page.value()) c.effects.push_back(std::move(e));
+    }
+    return {};
+  }
+
+  void run() {
+    for (;;) {
+      Chunk c;
+      auto page = source_.events(kEventPage);
+      if (!page) {
+        c.error = page.error().message;
+        put(std::move(c));
+        return;
+      }
+      c.last = page.value().empty();
+      c.events.reserve(page.value().size());
+      for (const EventLine& line : page.value()) {
+        auto e = event_of(line);
+        if (!e) {
+          c.error = source_.where() + ": " + e.error().message;
+          put(std::move(c));
+          return;
+        }
+        c.events.push_back(std::move(e.value()));
+      }
+      std::optional<Millis> upto;
+      if (!c.last) upto = c.events.back().time_ms;
+      if (auto st = read_records(c, upto); !st) c.error = st.error().message;
+      const bool end = c.last || !c.error.empty();
+      if (!put(std::move(c)) || end) return;
+    }
+  }
+};
+
 }  // namespace
 
 int cmd_backtest(int argc, char** argv) {
@@ -236,34 +346,6 @@ int cmd_backtest(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", kCmd, what.c_str());
     return 2;
   };
-  // Production's runs and effects are read as far as the events fed so far (a page more), so
-  // that both sides of a run meet soon and memory holds about a page.
-  constexpr size_t kEventPage = 4096, kRunPage = 2048;
-  bool runs_done = false, effects_done = false;
-  Millis runs_at = 0, effects_at = 0;
-  auto read_runs_to = [&](std::optional<Millis> t) -> Status {
-    while (!runs_done && (!t || runs_at <= *t)) {
-      auto page = source->runs(kRunPage);
-      if (!page) return page.error();
-      if (page.value().empty()) {
-        runs_done = true;
-        break;
-      }
-      runs_at = page.value().back().started;
-      bt.add_runs(std::move(page.value()));
-    }
-    while (!effects_done && (!t || effects_at <= *t)) {
-      auto page = source->effects(kRunPage);
-      if (!page) return page.error();
-      if (page.value().empty()) {
-        effects_done = true;
-        break;
-      }
-      effects_at = page.value().back().created;
-      bt.add_effects(std::move(page.value()));
-    }
-    return {};
-  };
   auto simulate = [&]() -> Result<Backtest::Did> {
     for (;;) {
       auto did = bt.step();
@@ -272,28 +354,25 @@ int cmd_backtest(int argc, char** argv) {
   };
   Progress progress(kCmd);
   const auto total = source->events_total();
+  ReadAhead reader(*source);
   size_t events = 0;
   Millis first = 0, last = 0;
   for (;;) {
-    auto page = source->events(kEventPage);
-    if (!page) return fail(page.error().message);
-    if (page.value().empty()) break;
-    std::vector<Event> evs;
-    evs.reserve(page.value().size());
-    for (const EventLine& line : page.value()) {
-      auto e = event_of(line);
-      if (!e) return fail(source->where() + ": " + e.error().message);
-      if (events++ == 0) first = e.value().time_ms;
-      last = e.value().time_ms;
-      evs.push_back(std::move(e.value()));
+    Chunk c = reader.next();
+    if (!c.error.empty()) return fail(c.error);
+    if (!c.events.empty()) {
+      if (events == 0) first = c.events.front().time_ms;
+      last = c.events.back().time_ms;
+      events += c.events.size();
+      bt.add_events(std::move(c.events));
     }
-    bt.add_events(std::move(evs));
-    if (auto st = read_runs_to(last); !st) return fail(st.error().message);
+    bt.add_runs(std::move(c.runs));
+    bt.add_effects(std::move(c.effects));
+    if (c.last) break;
     auto did = simulate();
     if (!did) return fail("simulating: " + did.error().message);
     progress.report(events, total, "events");
   }
-  if (auto st = read_runs_to(std::nullopt); !st) return fail(st.error().message);
   bt.end_input();
   for (;;) {
     auto did = simulate();

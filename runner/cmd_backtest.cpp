@@ -38,7 +38,7 @@ const char* const kBacktestUsage =
     "  --from URL      a running runner's API (http://HOST:PORT), read with the token of --token or\n"
     "                  SHOPFLOW_API_TOKEN (the runner's SHOPFLOW_API_READ_TOKEN)\n"
     "  --since TIME    only events received from TIME on (RFC 3339), and the runs they started\n"
-    "  --until TIME    only events received up to TIME; production as it stood then\n"
+    "  --until TIME    only events received before TIME; production as it stood then\n"
     "  --details       list every difference after the summary\n"
     "  --json          the report as JSON ({\"differs\", \"total\", \"workflows\", \"details\"?})\n"
     "\n"

@@ -49,7 +49,7 @@ Result<Event> event_of(const EventLine& e) {
 
 namespace {
 
-bool passes(const RecordFilter& f, Millis t) { return (!f.since || t >= *f.since) && (!f.until || t <= *f.until); }
+bool passes(const RecordFilter& f, Millis t) { return (!f.since || t >= *f.since) && (!f.until || t < *f.until); }
 
 // [SECTION] a store file
 
@@ -60,15 +60,18 @@ class StoreSource final : public ProductionSource {
 
   Result<std::vector<EventLine>> events(size_t max) override {
     std::vector<EventLine> out;
-    while (!events_done_ && out.empty()) {
-      auto n = store_->each_outside_event(after_events_, max, [&](const InboxRow& r) {
-        after_events_ = r.seq;
-        if (!passes(filter_, r.received ? r.received : r.time)) return;
-        if (!filter_.type.empty() && r.type != filter_.type) return;
-        out.push_back(EventLine{r.seq, r.received, r.id, r.body});
-      });
-      if (!n) return Error{path_ + ": " + n.error().message, "", 0, 0};
-      if (n.value() < max) events_done_ = true;
+    if (events_done_) return out;
+    InboxQuery q;
+    if (filter_.since) q.since = *filter_.since;
+    if (filter_.until) q.until = *filter_.until;
+    q.type = filter_.type;
+    auto rows = store_->inbox_outside(q, after_events_, max);
+    if (!rows) return Error{path_ + ": " + rows.error().message, "", 0, 0};
+    if (rows.value().size() < max) events_done_ = true;
+    out.reserve(rows.value().size());
+    for (InboxRow& r : rows.value()) {
+      after_events_ = r.seq;
+      out.push_back(EventLine{r.seq, r.received ? r.received : r.time, std::move(r.id), std::move(r.body)});
     }
     return out;
   }

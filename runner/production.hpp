@@ -33,7 +33,7 @@ std::string event_line_text(const EventLine& e);
 Result<Event> event_of(const EventLine& e);
 
 struct RecordFilter {
-  std::optional<Millis> since, until;  // when received (events) or started (runs)
+  std::optional<Millis> since, until;  // when received (events) or started (runs): [since, until)
   std::string type;                    // events of this type only ("" all)
 };
 

@@ -656,7 +656,7 @@ Result<std::unique_ptr<Backtest>> Backtest::open(const Bundle& bundle, BacktestO
 }
 
 bool Backtest::in_window(Millis t) const {
-  return (!options_.since || t >= *options_.since) && (!options_.until || t <= *options_.until);
+  return (!options_.since || t >= *options_.since) && (!options_.until || t < *options_.until);
 }
 
 void Backtest::add_events(std::vector<Event>&& events) {

@@ -87,14 +87,15 @@ ComparisonReport backtest(Production& p, const Bundle& b, BacktestOptions o = {}
   std::int64_t after = 0;
   for (;;) {
     std::vector<Event> page;
-    auto n = st.each_outside_event(after, 2, [&](const InboxRow& r) {
+    auto rows = st.inbox_outside(InboxQuery{}, after, 2);
+    REQUIRE(rows);
+    if (rows.value().empty()) break;
+    for (const InboxRow& r : rows.value()) {
       after = r.seq;
       auto e = recorded_event(r);
       REQUIRE(e);
       page.push_back(std::move(e.value()));
-    });
-    REQUIRE(n);
-    if (n.value() == 0) break;
+    }
     t.add_events(std::move(page));
     auto did = t.step();
     REQUIRE(did);

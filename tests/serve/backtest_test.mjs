@@ -5,7 +5,7 @@
 // exactly the decisions and effects it changes. Time windows; `export-events`; errors.
 // Usage: node backtest_test.mjs SHOPFLOW_BINARY
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,13 @@ function copyOf(value, k) {
   return out;
 }
 
-const runner = new Runner(bin, deployed, dir, { env: { SHOPFLOW_API_TOKEN: TOKEN } });
+// The runner's API is on (a read token), without redaction: the analysts of this shop may see
+// its customers, and effects whose text names a customer then compare as production sent them.
+const READ = 'backtest-read-token';
+const config = path.join(dir, 'deploy.json');
+fs.writeFileSync(config, JSON.stringify({ api: { redact: false } }));
+const runner = new Runner(bin, deployed, dir,
+  { env: { SHOPFLOW_API_TOKEN: TOKEN, SHOPFLOW_API_READ_TOKEN: READ }, args: ['--config', config] });
 await runner.start();
 
 async function post(events) {
@@ -161,6 +167,23 @@ await t.test('--since and --until: only the events received in the window, and t
   }
 });
 
+await t.test('--from URL reads the running runner\'s API and finds what --db finds', async () => {
+  const r = backtest(deployed, '--from', runner.url, '--token', READ);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /No difference/);
+  const strip = (j) => { delete j.production; return j; };
+  const viaApi = strip(json(backtest(editedPath, '--from', runner.url, '--token', READ, '--json', '--details')));
+  const viaDb = strip(json(backtest(editedPath, '--db', runner.db, '--json', '--details')));
+  assert.deepEqual(viaApi, viaDb);
+  const since = json(backtest(editedPath, '--from', runner.url, '--token', READ, '--json', '--since', between));
+  assert.equal(since.events, samples.length);
+  assert.equal(wf(since, 'price-quote').decisions_flipped, 2);
+  const bad = backtest(deployed, '--from', runner.url, '--token', 'wrong');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /401/);
+  assert.match(bad.err, /read token/);
+});
+
 await t.test('export-events writes the events received, in order, as JSON Lines', async () => {
   const out = runner.cli('export-events', '--db', runner.db);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l));
@@ -173,6 +196,9 @@ await t.test('export-events writes the events received, in order, as JSON Lines'
   assert.match(lines[0].received, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   const typed = runner.cli('export-events', '--db', runner.db, '--type', 'quote.accepted', '--since', between).trim().split('\n');
   assert.equal(typed.length, samples.filter((e) => e.type === 'quote.accepted').length);
+  const api = execFileSync(bin, ['export-events', '--from', runner.url], { encoding: 'utf8', env: { ...process.env, SHOPFLOW_API_TOKEN: READ } })
+    .trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(api.map((l) => [l.seq, l.received, l.event.id]), lines.map((l) => [l.seq, l.received, l.event.id]));
 });
 
 await t.test('errors say what, where and what to do (exit 2)', async () => {

@@ -187,8 +187,10 @@ Result<Event> recorded_event(const InboxRow& row);
 Result<Event> recorded_event(Json&& line);
 
 struct BacktestOptions {
-  std::optional<Millis> since;  // events received at or after, and runs started at or after
-  std::optional<Millis> until;  // events received at or before; production as it stood then
+  // The window, [since, until) as the runner's API has it: events received in it and the runs
+  // started in it are compared, production as it stood at `until`.
+  std::optional<Millis> since;
+  std::optional<Millis> until;
   size_t max_details = 10000;
   EngineLimits limits;
 };

@@ -38,7 +38,7 @@ struct InboxRow {
   std::string body;      // the event as JSON text
   int depth = 0;         // 0 from outside; n+1 for an event emitted by a run of a depth-n event
   bool processed = false;
-  Millis received = 0;   // when the runner accepted it (0: not known, accepted by an older Shopflow)
+  Millis received = 0;   // when the runner accepted it (0: not recorded, from before schema 5)
 };
 
 struct RunRow {
@@ -135,6 +135,32 @@ struct EffectView {
   Millis created = 0;
 };
 
+// [SECTION] The runner's API (`/v1`): what it reads, and the bundle versions it keeps.
+
+// Which events from outside (depth 0) a page of GET /v1/events holds: received in
+// [since, until) (an event stored before `received` was recorded counts at its own time), and
+// of `type` unless that is "".
+struct InboxQuery {
+  Millis since = INT64_MIN;
+  Millis until = INT64_MAX;
+  std::string type;
+};
+
+// Which runs a page of GET /v1/runs holds: started in [since, until), of `workflow` unless "".
+struct RunQuery {
+  Millis since = INT64_MIN;
+  Millis until = INT64_MAX;
+  std::string workflow;
+};
+
+// One bundle the runner ran: its version (XXH3-64 of its text, in hex), when and how it came.
+struct BundleVersionRow {
+  std::int64_t seq = 0;
+  std::string version;
+  Millis deployed_at = 0;
+  std::string source;  // start, reload, deploy, rollback
+};
+
 struct TableRow {
   std::string table;
   std::string key;
@@ -195,9 +221,6 @@ class Store {
   Result<bool> inbox_insert(const InboxRow& row);
   Result<std::vector<InboxRow>> inbox_pending(size_t limit);
   Status inbox_mark_processed(std::int64_t seq);
-  // Calls `fn` for each of up to `limit` events from outside (depth 0) after seq `after`, in
-  // arrival order (the row is reused: copy what you keep). Returns how many it called `fn` for.
-  Result<size_t> each_outside_event(std::int64_t after, size_t limit, const std::function<void(const InboxRow&)>& fn);
   Result<std::int64_t> inbox_count(bool only_pending);
   // Re-keys the events that came from outside (depth 0) once: unless the meta key `marker` is
   // set, gives each its key from `key(id, body)` (nullopt keeps it) and sets the marker, all in
@@ -259,6 +282,33 @@ class Store {
   Status row_put(const std::string& table, const std::string& key, const std::string& value);
   Status row_delete(const std::string& table, const std::string& key);
   Result<std::vector<TableRow>> rows(const std::string& table);  // "" = every table
+
+  // [SECTION] The runner's API. Reads take no transaction of their own beyond the statement's,
+  // so a reader on a second connection holds the engine's writer up not at all.
+
+  // Events from outside matching `q` after seq `after`, in arrival order: up to `limit`.
+  Result<std::vector<InboxRow>> inbox_outside(const InboxQuery& q, std::int64_t after, size_t limit);
+  // The seqs of the matching events from the (skip+1)-th after `after` on, up to `count` of
+  // them: where a page of `skip` events ends, and whether one follows it.
+  Result<std::vector<std::int64_t>> inbox_outside_seqs(const InboxQuery& q, std::int64_t after, size_t skip,
+                                                       size_t count);
+  // Runs matching `q` after seq `after`, in creation order, up to `limit`; without their state
+  // and step records (run_get() has them).
+  Result<std::vector<RunRow>> runs_matching(const RunQuery& q, std::int64_t after, size_t limit);
+  // Effects after seq `after` in creation order, up to `limit`; only run `run_id`'s unless "".
+  Result<std::vector<EffectRow>> effects_of_run(const std::string& run_id, std::int64_t after, size_t limit);
+
+  // The value of meta `key`, setting it to `value` first when it has none (so that every
+  // connection, and every runner sharing the store, reads the first one set).
+  Result<std::string> meta_get_or_set(const std::string& key, const std::string& value);
+
+  // Records that the bundle `text` of `version` started running at `at`, from `source`; the
+  // text is kept once per version.
+  Status bundle_version_add(const std::string& version, const std::string& text, Millis at, const std::string& source);
+  // The text of a version the store keeps, or nullopt.
+  Result<std::optional<std::string>> bundle_text(const std::string& version);
+  // The versions run, newest first, up to `limit`.
+  Result<std::vector<BundleVersionRow>> bundle_history(size_t limit);
 
  private:
   class Stmt;

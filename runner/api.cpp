@@ -109,6 +109,8 @@ std::optional<ApiAnswer> read_range(const ApiRequest& r, Millis* since, Millis* 
   for (const char* name : {"since", "until"}) {
     std::string v = r.query(name);
     if (v.empty()) continue;
+    // An offset's '+' typed into a URL unescaped arrives as a space.
+    std::replace(v.begin(), v.end(), ' ', '+');
     auto t = parse_instant(v);
     if (!t) return api_error(400, "bad_query", std::string(name) + "=" + v + ": " + t.error().message);
     *(name[0] == 's' ? since : until) = t.value();
@@ -197,6 +199,16 @@ Result<std::unique_ptr<Api>> Api::open(const Json& config, std::string db_path, 
 bool Api::is_route(const std::string& method, const std::string& path) {
   if (path != "/v1" && path.rfind("/v1/", 0) != 0) return false;
   return !(path == "/v1/events" && method == "POST");
+}
+
+const char* Api::route_name(const std::string& path) {
+  if (path == "/v1/events") return "events";
+  if (path == "/v1/runs") return "runs";
+  if (path.rfind("/v1/runs/", 0) == 0) return "run";
+  if (path == "/v1/effects") return "effects";
+  if (path == "/v1/bundle") return "bundle";
+  if (path == "/v1/bundle/rollback") return "rollback";
+  return "other";
 }
 
 Api::Role Api::role_of(const ApiRequest& r) const {

@@ -71,6 +71,8 @@ class Api {
 
   // Whether a request is the API's: under /v1, except the ingest (POST /v1/events).
   static bool is_route(const std::string& method, const std::string& path);
+  // The route a path is, as metrics label it: events, runs, run, effects, bundle, rollback, other.
+  static const char* route_name(const std::string& path);
   bool enabled() const { return !read_token_.empty() || !admin_token_.empty(); }
 
   // What the headers alone decide, before the body is read: the API off (404), a token

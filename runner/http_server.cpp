@@ -12,9 +12,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -171,6 +171,7 @@ void declare_metrics(Metrics& m) {
   m.declare("shopflow_delivery_seconds", "histogram", "Time of one delivery attempt, by effect type",
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
+  m.declare("shopflow_api_requests_total", "counter", "Requests to the runner's API, by route and status");
   m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
   m.declare("shopflow_http_connections", "gauge", "Open HTTP connections");
   m.declare("shopflow_http_connections_closed_total", "counter",
@@ -584,16 +585,17 @@ struct HttpServer::Impl {
 
   // An API request read in whole (or refused from its headers, or resumed with its answer).
   MHD_Result answer_api(MHD_Connection* c, const RequestSlot& req) {
-    if (req->later) return answer(c, answer_of_api(*req->later));
-    if (req->refused) return answer(c, *req->refused);
+    if (req->later) return answer(c, counted(*req, answer_of_api(*req->later)));
+    if (req->refused) return answer(c, counted(*req, *req->refused));
     ApiRequest ar = api_request(c, *req, &req->body);
-    if (req->over) return answer(c, answer_of_api(api->error(ar, 413, "too_large", too_large_message())));
+    if (req->over) return answer(c, counted(*req, answer_of_api(api->error(ar, 413, "too_large", too_large_message()))));
     ApiAnswer a = api->answer(ar);
     if (a.stream) {
       answering_now(c);
+      count_api(*req, a.status);
       return queue_streamed(c, a);
     }
-    if (!a.later) return answer(c, answer_of_api(a));
+    if (!a.later) return answer(c, counted(*req, answer_of_api(a)));
     {
       std::lock_guard<std::mutex> lock(run_mu);
       if (stopping) {
@@ -619,6 +621,19 @@ struct HttpServer::Impl {
     }
     jobs_cv.notify_one();
     return MHD_YES;
+  }
+
+  // Counts an API answer; a refused token is logged (where and why, never the token).
+  void count_api(const Request& req, int status) {
+    const char* route = Api::route_name(req.path);
+    metrics.add("shopflow_api_requests_total", {{"route", route}, {"status", std::to_string(status)}});
+    if (status == 401 || status == 403) {
+      log_warn("api request refused", {{"route", route}, {"method", req.method}, {"status", status}});
+    }
+  }
+  Answer counted(const Request& req, Answer a) {
+    count_api(req, a.status);
+    return a;
   }
 
   void work_loop() {

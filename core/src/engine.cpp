@@ -763,7 +763,6 @@ struct Engine::Impl {
         in.type = st.emit_type;
         in.time = now;
         in.depth = rs.depth + 1;
-        in.received = now;
         Json ev = {{"id", in.id}, {"type", in.type}, {"source", source}, {"time", format_instant(now)}, {"data", data}};
         in.body = json_text(ev);
         if (options.keep_handled_events || take_id(in.id)) {

@@ -150,10 +150,13 @@ ALTER TABLE outbox_v4 RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (next_attempt_ms, seq) WHERE status = 'pending';
 CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
 )sql",
-    // The runner's API: when each event was accepted, and every bundle version the runner ran
-    // (its text once per version; a history row each time one starts running).
+    // When the runner accepted each event (0 for those accepted before): the clock of a backtest.
     R"sql(
 ALTER TABLE inbox ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // The runner's API: every bundle version the runner ran (its text once per version; a
+    // history row each time one starts running, from which the API tells each run's version).
+    R"sql(
 CREATE TABLE bundle_texts (
   version TEXT PRIMARY KEY,
   body TEXT NOT NULL) WITHOUT ROWID;
@@ -422,8 +425,8 @@ Status Store::meta_set(const std::string& key, const std::string& value) {
 }
 
 Result<bool> Store::inbox_insert(const InboxRow& row) {
-  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed, received_ms) VALUES (?1, ?2, ?3, ?4, "
-                   "?5, ?6, ?7) ON CONFLICT (id) DO NOTHING");
+  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed, received_ms) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING");
   q.bind(1, row.id).bind(2, row.type).bind(3, row.time).bind(4, row.body).bind(5, static_cast<std::int64_t>(row.depth));
   q.bind(6, static_cast<std::int64_t>(row.processed ? 1 : 0)).bind(7, row.received);
   if (q.step() != SQLITE_DONE) return error("inbox");

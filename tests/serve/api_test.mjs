@@ -154,6 +154,8 @@ await t.test('GET /v1/events pages by Shopflow-Next-After, and filters by type a
   assert.equal(lines((await get('/v1/events?type=order.created')).text).length, webhookCount);
   assert.equal(lines((await get('/v1/events?until=2000-01-01T00:00:00Z')).text).length, 0);
   assert.equal(lines((await get(`/v1/events?since=${new Date(Date.now() - 600000).toISOString()}`)).text).length, webhookCount);
+  const offset = new Date(Date.now() + 3600000).toISOString().replace('Z', '+01:00');  // now, written in +01:00, '+' unescaped
+  assert.equal(lines((await get(`/v1/events?since=2000-01-01T00:00:00+01:00&until=${offset}`)).text).length, webhookCount);
   const bad = await get('/v1/events?since=yesterday');
   assert.equal(bad.status, 400);
   assert.match(bad.json().message, /since=yesterday/);
@@ -303,6 +305,43 @@ await t.test('CORS: the configured origin is answered, any other is not', async 
   assert.match(got.headers.get('access-control-expose-headers'), /Shopflow-Next-After/);
   got = await get('/v1/events?limit=1', { headers: { Origin: 'https://evil.example' } });
   assert.equal(got.headers.get('access-control-allow-origin'), null);
+});
+
+await t.test('SIGHUP runs the bundle file again, and the history says so', async () => {
+  runner.proc.kill('SIGHUP');
+  const bundle = await runner.until('the reload in the history', async () => {
+    const b = (await get('/v1/bundle')).json();
+    return b.history[0].source === 'reload' ? b : null;
+  });
+  assert.equal(bundle.history[0].version, startVersion);
+  assert.equal(bundle.version, startVersion);
+});
+
+await t.test('a page larger than one piece streams whole, in order, and pages on', async () => {
+  const bulk = Array.from({ length: 700 }, (_, i) => ({ specversion: '1.0', id: `bulk-${i}`, source: '/api-test/bulk',
+    type: 'inventory.changed', data: { sku: `SKU-${i}`, available: i, contact: `buyer-${i}@bulk.example` } }));
+  const res = await runner.post('/v1/events', JSON.stringify(bulk), { 'Content-Type': 'application/cloudevents-batch+json' });
+  assert.equal(res.status, 202);
+  const all = lines((await get('/v1/events?type=inventory.changed&limit=100000')).text);
+  assert.deepEqual(all.map((e) => e.event.data.sku), bulk.map((e) => e.data.sku));
+  assert.ok(all.every((e) => /^c-[0-9a-f]{16}@redacted\.invalid$/.test(e.event.data.contact)));
+  const first = await get('/v1/events?type=inventory.changed&limit=300');
+  assert.equal(lines(first.text).length, 300);
+  const second = await get(`/v1/events?type=inventory.changed&limit=300&after=${first.headers.get('shopflow-next-after')}`);
+  assert.equal(lines(second.text)[0].event.data.sku, 'SKU-300');
+  const last = await get(`/v1/events?type=inventory.changed&limit=300&after=${second.headers.get('shopflow-next-after')}`);
+  assert.equal(lines(last.text).length, 100);
+  assert.equal(last.headers.get('shopflow-next-after'), null);
+  for (const { bytes } of answers.slice(-4)) assert.equal(bytes.indexOf('@bulk.example'), -1);
+});
+
+await t.test('/metrics counts the API by route and status', async () => {
+  const metrics = await (await fetch(`${runner.url}/metrics`)).text();
+  assert.match(metrics, /shopflow_api_requests_total\{route="events",status="200"\} \d+/);
+  assert.match(metrics, /shopflow_api_requests_total\{route="bundle",status="403"\} 1/);
+  assert.match(metrics, /shopflow_api_requests_total\{route="bundle",status="422"\} 3/);
+  assert.match(runner.log, /"api request refused"/);
+  assert.ok(!runner.log.includes(READ) && !runner.log.includes(ADMIN), 'no token in the log');
 });
 
 await t.test('without tokens the API is off: 404 saying how to turn it on; the ingest still works', async () => {

@@ -122,9 +122,9 @@ class Engine {
   static Result<std::unique_ptr<Engine>> open(Bundle bundle, std::unique_ptr<Store> store, EngineOptions options = {});
   ~Engine();
 
-  // Writes events into the inbox in one transaction. For each: true when accepted, false when
-  // an event with the same id was already there (a duplicate starts nothing). `received` is
-  // when the caller took them (kept with each; 0 when unknown).
+  // Writes events into the inbox in one transaction, `received` (the time they were accepted)
+  // recorded with each. For each: true when accepted, false when an event with the same id was
+  // already there (a duplicate starts nothing).
   Result<std::vector<bool>> accept(const std::vector<Event>& events, Millis received = 0);
 
   // Handles up to `limit` unprocessed inbox events (and the events their runs emit) in arrival

@@ -28,7 +28,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -38,7 +38,7 @@ struct InboxRow {
   std::string body;      // the event as JSON text
   int depth = 0;         // 0 from outside; n+1 for an event emitted by a run of a depth-n event
   bool processed = false;
-  Millis received = 0;   // when the runner accepted it (0: not recorded, from before schema 5)
+  Millis received = 0;   // when the runner accepted it (0: not known, accepted by an older Shopflow)
 };
 
 struct RunRow {

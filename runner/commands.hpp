@@ -15,5 +15,7 @@ int cmd_effects(int argc, char** argv);
 int cmd_dead_letters(int argc, char** argv);
 int cmd_connectors(int argc, char** argv);
 int cmd_topics(int argc, char** argv);
+int cmd_backtest(int argc, char** argv);
+int cmd_export_events(int argc, char** argv);
 
 }  // namespace shopflow::cli

@@ -23,12 +23,18 @@ size_t take_header(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+struct BodySink {
+  HttpAnswer* answer;
+  size_t max;
+};
+
 size_t take_body(char* data, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
+  auto* sink = static_cast<BodySink*>(out);
+  std::string& s = sink->answer->body;
   // Bounded, so a bad peer cannot fill the memory.
-  constexpr size_t kMax = 1 << 20;
-  size_t room = s->size() < kMax ? kMax - s->size() : 0;
-  s->append(data, std::min(room, size * n));
+  size_t room = s.size() < sink->max ? sink->max - s.size() : 0;
+  if (size * n > room) sink->answer->cut = true;
+  s.append(data, std::min(room, size * n));
   return size * n;
 }
 
@@ -57,7 +63,8 @@ HttpAnswer http_call(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, call.timeout_ms);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a.body);
+  BodySink sink{&a, call.max_body};
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, take_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &a.headers);
   CURLcode rc = curl_easy_perform(h);

@@ -23,6 +23,8 @@ const Command kCommands[] = {
     {"simulate", shopflow::cli::cmd_simulate, "run a bundle over events on a simulated clock"},
     {"test", shopflow::cli::cmd_test, "run a bundle's self-tests"},
     {"serve", shopflow::cli::cmd_serve, "run a bundle in production: webhooks in, effects out"},
+    {"backtest", shopflow::cli::cmd_backtest, "re-run production's events through a bundle and say what differs"},
+    {"export-events", shopflow::cli::cmd_export_events, "write production's events as JSON Lines"},
     {"runs", shopflow::cli::cmd_runs, "list the runs in a store, or one run's steps"},
     {"effects", shopflow::cli::cmd_effects, "list the effects in a store's outbox"},
     {"dead-letters", shopflow::cli::cmd_dead_letters, "list, retry or discard effects that kept failing"},
@@ -37,7 +39,7 @@ void usage(FILE* out) {
                "Shopflow runs store automation workflows from a bundle (shopflow.bundle/1).\n"
                "\n"
                "Commands:\n");
-  for (const auto& c : kCommands) std::fprintf(out, "  %-13s %s\n", c.name, c.summary);
+  for (const auto& c : kCommands) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\n"
                "Run 'shopflow COMMAND --help' for a command's options.\n"

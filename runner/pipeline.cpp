@@ -148,7 +148,7 @@ void Pipeline::commit(std::vector<Pending>& batch) {
     for (auto& e : p.events) all.push_back(std::move(e));
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto r = engine_->accept(all);
+  auto r = engine_->accept(all, clock_());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   metrics_.observe("shopflow_commit_seconds", {}, secs);
   metrics_.observe("shopflow_commit_events", {}, static_cast<double>(all.size()));

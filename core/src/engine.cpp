@@ -1040,7 +1040,11 @@ struct Engine::Impl {
           parsed = p ? std::move(p.value()) : Json{{"id", row.id}, {"type", row.type}};
           ev = &parsed;
         }
-        if (auto s = handle(row, *ev, now, ev); !s) return s.error();
+        // An event from outside is handled at the time it was received, not when its turn came:
+        // its runs see the clock a simulation of the same events sees (a backtest's), however
+        // long it queued.
+        const Millis at = row.received > 0 && row.received < now ? row.received : now;
+        if (auto s = handle(row, *ev, at, ev); !s) return s.error();
         if (auto s = store->inbox_mark_processed(row.seq); !s) return s.error();
         ++done;
       }
@@ -1218,7 +1222,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
+Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events, Millis received) {
   Store& st = *impl_->store;
   impl_->inbox_clear = false;
   if (auto s = st.sync_commits(true); !s) return s.error();
@@ -1231,6 +1235,7 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
     row.id = key_of(e);
     row.type = e.type;
     row.time = e.time_ms;
+    row.received = received;
     if (!impl_->options.keep_handled_events && !impl_->take_id(row.id)) {
       out.push_back(false);
       continue;
@@ -1287,6 +1292,7 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
   row.id = event.key.empty() ? event.id : event.key;
   row.type = event.type;
   row.time = event.has_time ? event.time_ms : now;
+  row.received = now;
   // With nothing older pending, the event is handled at once and stored as handled; else it
   // queues behind the others (and its body is read back when its turn comes). A throwaway
   // store keeps no row for an event handled at once: its id is remembered in memory.

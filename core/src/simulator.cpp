@@ -462,7 +462,7 @@ Status TraceBuilder::finish() {
 namespace {
 
 // A simulation's engine: on a fresh store in memory, held in one transaction.
-Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o, LiveTrace* live) {
+Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o, RunObserver* live) {
   auto store = Store::open(":memory:");
   if (!store) return store.error();
   EngineOptions eo;
@@ -487,8 +487,8 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
 
 Status Simulation::start_engine(const Bundle& bundle) {
   const SimOptions& o = options_;
-  if (!o.document) live_ = std::make_unique<LiveTrace>(bundle, o.include_steps);
-  auto engine = simulation_engine(bundle, o, live_.get());
+  if (!o.document && !o.observer) live_ = std::make_unique<LiveTrace>(bundle, o.include_steps);
+  auto engine = simulation_engine(bundle, o, o.observer ? o.observer : live_.get());
   if (!engine) return engine.error();
   engine_ = std::move(engine.value());
   return {};
@@ -540,10 +540,14 @@ bool Simulation::feed(std::vector<Event>&& events) {
   return true;
 }
 
-void Simulation::end_feed() {
+void Simulation::end_feed(std::optional<Millis> until) {
   if (feed_ended_) return;
   feed_ended_ = true;
-  const SimOptions& o = options_;
+  SimOptions& o = options_;
+  if (!o.until && until) {
+    o.until = until;
+    until_ = *until;
+  }
   if (!o.until) until_ = (given_ ? last_given_ : o.from.value_or(0)) + kDefaultSimulationTail;
   if (given_ == 0 && !o.from) from_ = clock_ = until_;
 }

@@ -150,6 +150,10 @@ ALTER TABLE outbox_v4 RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (next_attempt_ms, seq) WHERE status = 'pending';
 CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
 )sql",
+    // When the runner accepted each event (0 for those accepted before): the clock of a backtest.
+    R"sql(
+ALTER TABLE inbox ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 // A text column of the current row, as a view valid until the statement steps or resets.
@@ -409,16 +413,17 @@ Status Store::meta_set(const std::string& key, const std::string& value) {
 }
 
 Result<bool> Store::inbox_insert(const InboxRow& row) {
-  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                   "ON CONFLICT (id) DO NOTHING");
+  SHOPFLOW_STMT(q, "INSERT INTO inbox (id, type, time_ms, body, depth, processed, received_ms) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING");
   q.bind(1, row.id).bind(2, row.type).bind(3, row.time).bind(4, row.body).bind(5, static_cast<std::int64_t>(row.depth));
-  q.bind(6, static_cast<std::int64_t>(row.processed ? 1 : 0));
+  q.bind(6, static_cast<std::int64_t>(row.processed ? 1 : 0)).bind(7, row.received);
   if (q.step() != SQLITE_DONE) return error("inbox");
   return sqlite3_changes(db_) > 0;
 }
 
 Result<std::vector<InboxRow>> Store::inbox_pending(size_t limit) {
-  SHOPFLOW_STMT(q, "SELECT seq, id, type, time_ms, body, depth FROM inbox WHERE processed = 0 ORDER BY seq LIMIT ?1");
+  SHOPFLOW_STMT(q, "SELECT seq, id, type, time_ms, body, depth, received_ms FROM inbox WHERE processed = 0 ORDER BY seq "
+                   "LIMIT ?1");
   q.bind(1, sql_limit(limit));
   std::vector<InboxRow> out;
   int rc;
@@ -430,10 +435,32 @@ Result<std::vector<InboxRow>> Store::inbox_pending(size_t limit) {
     r.time = q.int64(3);
     r.body = q.text(4);
     r.depth = static_cast<int>(q.int64(5));
+    r.received = q.int64(6);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return error("inbox");
   return out;
+}
+
+Result<size_t> Store::each_outside_event(std::int64_t after, size_t limit, const std::function<void(const InboxRow&)>& fn) {
+  SHOPFLOW_STMT(q, "SELECT seq, id, type, time_ms, body, received_ms FROM inbox WHERE depth = 0 AND seq > ?2 "
+                   "ORDER BY seq LIMIT ?1");
+  q.bind(1, sql_limit(limit)).bind(2, after);
+  size_t n = 0;
+  InboxRow r;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    r.seq = q.int64(0);
+    r.id.assign(q.view(1));
+    r.type.assign(q.view(2));
+    r.time = q.int64(3);
+    r.body.assign(q.view(4));
+    r.received = q.int64(5);
+    fn(r);
+    ++n;
+  }
+  if (rc != SQLITE_DONE) return error("inbox");
+  return n;
 }
 
 Status Store::inbox_mark_processed(std::int64_t seq) {

@@ -122,16 +122,18 @@ class Engine {
   static Result<std::unique_ptr<Engine>> open(Bundle bundle, std::unique_ptr<Store> store, EngineOptions options = {});
   ~Engine();
 
-  // Writes events into the inbox in one transaction. For each: true when accepted, false when
-  // an event with the same id was already there (a duplicate starts nothing).
-  Result<std::vector<bool>> accept(const std::vector<Event>& events);
+  // Writes events into the inbox in one transaction, `received` (the time they were accepted)
+  // recorded with each. For each: true when accepted, false when an event with the same id was
+  // already there (a duplicate starts nothing).
+  Result<std::vector<bool>> accept(const std::vector<Event>& events, Millis received = 0);
 
   // Handles up to `limit` unprocessed inbox events (and the events their runs emit) in arrival
   // order at time `now`: resumes waiting runs whose event wait matches, starts runs for
   // matching triggers whose filter holds. Returns how many events were handled.
   Result<size_t> process_pending(Millis now, size_t limit = SIZE_MAX);
 
-  // accept() + process_pending() for one event, at `now`. False when it was a duplicate.
+  // accept() + process_pending() for one event, at `now` (also its time received). False when
+  // it was a duplicate.
   Result<bool> ingest(const Event& event, Millis now);
   // The same for an event the caller gives up: its data moves into its runs, uncopied.
   Result<bool> ingest(Event&& event, Millis now);

@@ -44,6 +44,10 @@ struct SimOptions {
   std::function<void(std::string_view)> write_text;
   std::vector<HttpMock> http_mocks;  // tried before the bundle's mocks (a test's own answers)
   EngineLimits limits;
+  // Sees each run as it is saved and each effect as it is made, instead of the trace: the trace
+  // then has none of them (nor their counts), and nothing keeps them but the observer (a
+  // backtest compares them with production as they come). Not owned; outlives the simulation.
+  RunObserver* observer = nullptr;
 };
 
 struct WorkflowCounts {
@@ -214,8 +218,8 @@ class Simulation {
   // added) when one is earlier than an event before it: such events need simulate(), which
   // sorts them first.
   bool feed(std::vector<Event>&& events);
-  // No more events: step() goes on to the end.
-  void end_feed();
+  // No more events: step() goes on to the end, `until` when given (and not given at open_fed()).
+  void end_feed(std::optional<Millis> until = std::nullopt);
   // One unit of work: feeds one event, fires the timers due next, or adds up to `trace_items`
   // items to the trace. Finished once the trace is complete (then take_trace()).
   Result<Did> step(size_t trace_items = SIZE_MAX);

@@ -28,7 +28,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -38,6 +38,7 @@ struct InboxRow {
   std::string body;      // the event as JSON text
   int depth = 0;         // 0 from outside; n+1 for an event emitted by a run of a depth-n event
   bool processed = false;
+  Millis received = 0;   // when the runner accepted it (0: not known, accepted by an older Shopflow)
 };
 
 struct RunRow {
@@ -194,6 +195,9 @@ class Store {
   Result<bool> inbox_insert(const InboxRow& row);
   Result<std::vector<InboxRow>> inbox_pending(size_t limit);
   Status inbox_mark_processed(std::int64_t seq);
+  // Calls `fn` for each of up to `limit` events from outside (depth 0) after seq `after`, in
+  // arrival order (the row is reused: copy what you keep). Returns how many it called `fn` for.
+  Result<size_t> each_outside_event(std::int64_t after, size_t limit, const std::function<void(const InboxRow&)>& fn);
   Result<std::int64_t> inbox_count(bool only_pending);
   // Re-keys the events that came from outside (depth 0) once: unless the meta key `marker` is
   // set, gives each its key from `key(id, body)` (nullopt keeps it) and sets the marker, all in

@@ -1,0 +1,742 @@
+// Comparisons of two sides' runs and effects, and the backtest of a bundle on production's events.
+#include "shopflow/backtest.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "shopflow/engine.hpp"
+#include "shopflow/simulator.hpp"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace shopflow {
+
+// [SECTION] records
+
+RunRecord run_record(const RunRow& row) {
+  RunRow copy = row;
+  return run_record(std::move(copy));
+}
+
+RunRecord run_record(RunRow&& row) {
+  RunRecord r;
+  r.id = std::move(row.id);
+  r.workflow = std::move(row.workflow);
+  r.event_id = std::move(row.event_id);
+  r.status = std::move(row.status);
+  r.error = std::move(row.error);
+  r.error_step = std::move(row.error_step);
+  r.started = row.started;
+  r.updated = row.updated;
+  r.steps = std::move(row.steps);
+  return r;
+}
+
+EffectRecord effect_record(const EffectRow& row) {
+  EffectRecord e;
+  e.id = row.id;
+  e.run_id = row.run_id;
+  e.path = row.path;
+  e.type = row.type;
+  e.params = row.params;
+  e.created = row.created;
+  return e;
+}
+
+namespace {
+
+// A text member: the first of `keys` present, as text; "" when none is (or it is null).
+Result<std::string> text_member(const Json& o, std::initializer_list<const char*> keys, bool required,
+                                const char* what) {
+  for (const char* k : keys) {
+    auto it = o.find(k);
+    if (it == o.end() || it->is_null()) continue;
+    if (!it->is_string()) return Error{std::string(what) + ": \"" + k + "\" is not text", std::string("/") + k, 0, 0};
+    return it->get<std::string>();
+  }
+  if (required) return Error{std::string(what) + " has no \"" + *keys.begin() + "\"", "", 0, 0};
+  return std::string();
+}
+
+Result<Millis> time_member(const Json& o, std::initializer_list<const char*> keys, const char* what) {
+  for (const char* k : keys) {
+    auto it = o.find(k);
+    if (it == o.end() || it->is_null()) continue;
+    if (it->is_number_integer()) return it->get<Millis>();
+    if (!it->is_string()) return Error{std::string(what) + ": \"" + k + "\" is not a time", std::string("/") + k, 0, 0};
+    auto t = parse_instant(it->get_ref<const std::string&>());
+    if (!t) return Error{std::string(what) + ": \"" + k + "\": " + t.error().message, std::string("/") + k, 0, 0};
+    return t.value();
+  }
+  return Millis{0};
+}
+
+}  // namespace
+
+Result<RunRecord> run_record(const Json& run) {
+  if (!run.is_object()) return Error{"a run is not a JSON object", "", 0, 0};
+  RunRecord r;
+  auto id = text_member(run, {"id"}, true, "a run");
+  if (!id) return id.error();
+  r.id = std::move(id.value());
+  auto wf = text_member(run, {"workflow"}, false, "a run");
+  if (!wf) return wf.error();
+  r.workflow = wf.value().empty() ? std::string(workflow_of_run(r.id)) : std::move(wf.value());
+  for (auto [field, keys] : {std::pair<std::string*, std::initializer_list<const char*>>{&r.event_id, {"event_id", "event"}},
+                             {&r.status, {"status"}},
+                             {&r.error, {"error"}},
+                             {&r.error_step, {"error_step"}}}) {
+    auto t = text_member(run, keys, false, "a run");
+    if (!t) return t.error();
+    *field = std::move(t.value());
+  }
+  auto started = time_member(run, {"started"}, "a run");
+  if (!started) return started.error();
+  r.started = started.value();
+  auto updated = time_member(run, {"updated"}, "a run");
+  if (!updated) return updated.error();
+  r.updated = updated.value();
+  if (auto it = run.find("steps"); it != run.end() && it->is_array() && !it->empty()) r.steps = json_text(*it);
+  return r;
+}
+
+Result<EffectRecord> effect_record(const Json& effect) {
+  if (!effect.is_object()) return Error{"an effect is not a JSON object", "", 0, 0};
+  EffectRecord e;
+  for (auto [field, keys, required] :
+       {std::tuple<std::string*, std::initializer_list<const char*>, bool>{&e.id, {"id"}, true},
+        {&e.run_id, {"run_id", "run"}, false},
+        {&e.path, {"path", "step"}, false},
+        {&e.type, {"type"}, true}}) {
+    auto t = text_member(effect, keys, required, "an effect");
+    if (!t) return t.error();
+    *field = std::move(t.value());
+  }
+  auto created = time_member(effect, {"created", "time"}, "an effect");
+  if (!created) return created.error();
+  e.created = created.value();
+  auto it = effect.find("params");
+  e.params = it == effect.end() ? "null" : json_text(*it);
+  return e;
+}
+
+// [SECTION] differences
+
+const char* to_string(DiffKind kind) {
+  switch (kind) {
+    case DiffKind::RunAdded: return "run added";
+    case DiffKind::RunRemoved: return "run removed";
+    case DiffKind::RunStatus: return "run ends differently";
+    case DiffKind::DecisionFlipped: return "decision flipped";
+    case DiffKind::EffectAdded: return "effect added";
+    case DiffKind::EffectRemoved: return "effect removed";
+    case DiffKind::EffectChanged: return "effect changed";
+    case DiffKind::EffectMoved: return "effect moved";
+  }
+  return "?";
+}
+
+namespace {
+
+// JSON text cut to about `max` bytes (at a character boundary), marked with "…".
+std::string short_json(const Json& j, size_t max = 240) {
+  std::string s = json_text(j);
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "…";
+}
+
+}  // namespace
+
+std::string describe(const Difference& d) {
+  auto text = [](const Json& j) { return j.is_string() ? j.get<std::string>() : json_text(j); };
+  switch (d.kind) {
+    case DiffKind::RunAdded: return "new run " + d.run + " (" + text(d.after) + ")";
+    case DiffKind::RunRemoved: return "run " + d.run + " no longer starts (was " + text(d.before) + ")";
+    case DiffKind::RunStatus: return "run " + d.run + ": " + text(d.before) + " -> " + text(d.after);
+    case DiffKind::DecisionFlipped: {
+      std::string s = "decision flipped in " + d.run + " at " + d.step + ": " + json_text(d.before) + " -> " +
+                      json_text(d.after);
+      if (!d.condition_before.is_null() || !d.seen_before.is_null()) {
+        s += " (" + json_text(d.condition_before);
+        if (d.seen_before.is_object() && !d.seen_before.empty()) s += " saw " + json_text(d.seen_before);
+        if (d.condition_after != d.condition_before) s += "; now " + json_text(d.condition_after);
+        if (d.seen_after != d.seen_before && d.seen_after.is_object() && !d.seen_after.empty()) {
+          s += " sees " + json_text(d.seen_after);
+        }
+        s += ")";
+      }
+      return s;
+    }
+    case DiffKind::EffectAdded: return "+ " + d.type + " (" + d.effect + ") " + short_json(d.after);
+    case DiffKind::EffectRemoved: return "- " + d.type + " (" + d.effect + ") " + short_json(d.before);
+    case DiffKind::EffectChanged: {
+      std::string s = "~ " + d.type + " (" + d.effect + ") changes";
+      // The params that changed, each side's value.
+      s += ":";
+      for (const std::string& p : d.changed) {
+        auto at = [&](const Json& j) {
+          try {
+            auto ptr = Json::json_pointer(p);
+            return j.contains(ptr) ? short_json(j.at(ptr), 160) : std::string("(none)");
+          } catch (const Json::exception&) {
+            return std::string("?");
+          }
+        };
+        s += " " + (p.empty() ? std::string("(all)") : p) + " " + at(d.before) + " -> " + at(d.after);
+      }
+      return s;
+    }
+    case DiffKind::EffectMoved:
+      return "~ " + d.type + " moves from " + text(d.before) + " to " + text(d.after) + " (" + d.effect + ")";
+  }
+  return "";
+}
+
+Json to_json(const Difference& d) {
+  Json o = Json::object();
+  o["kind"] = to_string(d.kind);
+  o["workflow"] = d.workflow;
+  o["run"] = d.run;
+  if (!d.step.empty()) o["step"] = d.step;
+  if (!d.effect.empty()) o["effect"] = d.effect;
+  if (!d.type.empty()) o["type"] = d.type;
+  o["before"] = d.before;
+  o["after"] = d.after;
+  if (d.kind == DiffKind::DecisionFlipped) {
+    o["condition_before"] = d.condition_before;
+    o["condition_after"] = d.condition_after;
+    o["seen_before"] = d.seen_before;
+    o["seen_after"] = d.seen_after;
+  }
+  if (!d.changed.empty()) o["changed"] = d.changed;
+  return o;
+}
+
+bool ComparisonReport::differs() const {
+  return std::any_of(workflows.begin(), workflows.end(), [](const WorkflowDiff& w) { return w.differs(); });
+}
+
+WorkflowDiff ComparisonReport::total() const {
+  WorkflowDiff t;
+  for (const WorkflowDiff& w : workflows) {
+    t.runs_before += w.runs_before;
+    t.runs_after += w.runs_after;
+    t.runs_added += w.runs_added;
+    t.runs_removed += w.runs_removed;
+    t.status_changed += w.status_changed;
+    t.decisions_flipped += w.decisions_flipped;
+    t.effects_before += w.effects_before;
+    t.effects_after += w.effects_after;
+    t.effects_added += w.effects_added;
+    t.effects_removed += w.effects_removed;
+    t.effects_changed += w.effects_changed;
+    t.effects_moved += w.effects_moved;
+  }
+  return t;
+}
+
+namespace {
+
+Json counts_json(const WorkflowDiff& w) {
+  Json o = Json::object();
+  if (!w.workflow.empty()) o["workflow"] = w.workflow;
+  o["runs"] = {{"before", w.runs_before}, {"after", w.runs_after}, {"added", w.runs_added},
+               {"removed", w.runs_removed}, {"status_changed", w.status_changed}};
+  o["decisions_flipped"] = w.decisions_flipped;
+  o["effects"] = {{"before", w.effects_before}, {"after", w.effects_after}, {"added", w.effects_added},
+                  {"removed", w.effects_removed}, {"changed", w.effects_changed}, {"moved", w.effects_moved}};
+  o["differs"] = w.differs();
+  return o;
+}
+
+}  // namespace
+
+Json ComparisonReport::to_json(bool with_details) const {
+  Json o = Json::object();
+  o["differs"] = differs();
+  o["total"] = counts_json(total());
+  Json wfs = Json::array();
+  for (const WorkflowDiff& w : workflows) wfs.push_back(counts_json(w));
+  o["workflows"] = std::move(wfs);
+  if (with_details) {
+    Json ds = Json::array();
+    for (const Difference& d : details) ds.push_back(shopflow::to_json(d));
+    o["details"] = std::move(ds);
+    o["details_left_out"] = details_left_out;
+  }
+  return o;
+}
+
+// [SECTION] comparison
+
+namespace {
+
+constexpr size_t kNpos = std::string_view::npos;
+
+// Where the JSON string starting at `p` (just after its opening quote) ends: just after its
+// closing quote, or npos.
+size_t string_end(std::string_view s, size_t p) {
+  while (p < s.size()) {
+    if (s[p] == '\\') {
+      p += 2;
+    } else if (s[p] == '"') {
+      return p + 1;
+    } else {
+      ++p;
+    }
+  }
+  return kNpos;
+}
+
+// Whether two JSON texts written the same way are the same but for the text values of members
+// named "time" (when a step ran: production ran it when it got to it, a simulation when the
+// event was received). Inside a JSON string every quote is escaped, so `"time":"` is a member.
+bool same_but_times(std::string_view a, std::string_view b) {
+  static constexpr std::string_view kTime = "\"time\":\"";
+  size_t i = 0, j = 0;
+  for (;;) {
+    const size_t x = a.find(kTime, i), y = b.find(kTime, j);
+    if (a.substr(i, x == kNpos ? kNpos : x - i) != b.substr(j, y == kNpos ? kNpos : y - j)) return false;
+    if (x == kNpos || y == kNpos) return x == y;
+    i = string_end(a, x + kTime.size());
+    j = string_end(b, y + kTime.size());
+    if (i == kNpos || j == kNpos) return false;
+  }
+}
+
+// The JSON Logic rule a verdict tree shows ({"op", "children"}, {"var"}, {"value"}); an
+// iterator's per-item argument, which the tree keeps only as iterations, reads "…".
+Json rule_of_tree(const Json& t) {
+  if (!t.is_object()) return Json();
+  if (auto v = t.find("var"); v != t.end()) return Json{{"var", *v}};
+  if (auto v = t.find("value"); v != t.end()) return *v;
+  if (t.contains("iterations")) return "…";
+  auto op = t.find("op");
+  if (op == t.end() || !op->is_string()) return Json();
+  if (*op == "rule" && t.contains("rule")) return Json{{"rule", t["rule"]}};
+  Json args = Json::array();
+  if (auto c = t.find("children"); c != t.end() && c->is_array()) {
+    for (const Json& child : *c) args.push_back(rule_of_tree(child));
+  }
+  return Json{{op->get<std::string>(), std::move(args)}};
+}
+
+// The variables a verdict tree read, with their values (not those read per item of an
+// iterator, nor those short-circuiting skipped).
+void seen_in_tree(const Json& t, Json& out) {
+  if (!t.is_object() || t.contains("skipped") || t.contains("iterations")) return;
+  if (auto v = t.find("var"); v != t.end()) {
+    if (auto r = t.find("result"); r != t.end()) out[v->is_string() ? v->get<std::string>() : json_text(*v)] = *r;
+    return;
+  }
+  if (auto c = t.find("children"); c != t.end() && c->is_array()) {
+    for (const Json& child : *c) seen_in_tree(child, out);
+  }
+  if (auto c = t.find("child"); c != t.end()) seen_in_tree(*c, out);
+}
+
+// The JSON Pointers at which two values differ (a few at most).
+void differing(const Json& a, const Json& b, const std::string& at, std::vector<std::string>& out) {
+  constexpr size_t kMax = 20;
+  if (out.size() >= kMax || a == b) return;
+  if (a.is_object() && b.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto o = b.find(it.key());
+      if (o == b.end()) {
+        if (out.size() < kMax) out.push_back(pointer_join(at, it.key()));
+      } else {
+        differing(it.value(), *o, pointer_join(at, it.key()), out);
+      }
+    }
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      if (!a.contains(it.key()) && out.size() < kMax) out.push_back(pointer_join(at, it.key()));
+    }
+    return;
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (size_t i = 0; i < a.size(); ++i) differing(a[i], b[i], pointer_join(at, i), out);
+    return;
+  }
+  out.push_back(at);  // "" for the whole value
+}
+
+Json parsed_or_text(const std::string& text) {
+  if (text.empty()) return Json();
+  auto j = parse_json(text, "a record");
+  return j ? std::move(j.value()) : Json(text);
+}
+
+}  // namespace
+
+Comparison::Comparison(Options options) : options_(options) {}
+
+WorkflowDiff& Comparison::wf(const std::string& workflow) {
+  auto it = index_.find(workflow);
+  if (it != index_.end()) return report_.workflows[it->second];
+  index_.emplace(workflow, report_.workflows.size());
+  report_.workflows.push_back(WorkflowDiff{});
+  report_.workflows.back().workflow = workflow;
+  return report_.workflows.back();
+}
+
+void Comparison::name_workflow(const std::string& workflow) { (void)wf(workflow); }
+
+void Comparison::add(Difference&& d) {
+  if (report_.details.size() < options_.max_details) {
+    report_.details.push_back(std::move(d));
+  } else {
+    ++report_.details_left_out;
+  }
+}
+
+void Comparison::add_run(Side side, RunRecord&& run) {
+  const int s = side == Side::Before ? 0 : 1;
+  WorkflowDiff& w = wf(run.workflow);
+  ++(s == 0 ? w.runs_before : w.runs_after);
+  auto other = runs_[1 - s].find(run.id);
+  if (other == runs_[1 - s].end()) {
+    std::string id = run.id;
+    runs_[s].insert_or_assign(std::move(id), std::move(run));
+    return;
+  }
+  if (s == 0) {
+    compare_runs(run, other->second);
+  } else {
+    compare_runs(other->second, run);
+  }
+  runs_[1 - s].erase(other);
+}
+
+void Comparison::compare_runs(const RunRecord& a, const RunRecord& b) {
+  if (a.status != b.status) {
+    ++wf(b.workflow).status_changed;
+    Difference d;
+    d.kind = DiffKind::RunStatus;
+    d.workflow = b.workflow;
+    d.run = b.id;
+    d.before = a.status;
+    d.after = b.status;
+    if (!b.error.empty()) d.after = b.status + ": " + b.error;
+    if (!a.error.empty()) d.before = a.status + ": " + a.error;
+    add(std::move(d));
+  }
+  if (a.steps == b.steps || same_but_times(a.steps, b.steps)) return;
+  // Decisions: the same step path with another verdict.
+  const Json sa = parsed_or_text(a.steps), sb = parsed_or_text(b.steps);
+  if (!sa.is_array() || !sb.is_array()) return;
+  std::unordered_map<std::string, const Json*> decided;
+  for (const Json& s : sa) {
+    if (s.is_object() && s.contains("verdict")) decided.emplace(s.value("path", std::string()), &s);
+  }
+  for (const Json& s : sb) {
+    if (!s.is_object() || !s.contains("verdict")) continue;
+    auto it = decided.find(s.value("path", std::string()));
+    if (it == decided.end() || (*it->second)["verdict"] == s["verdict"]) continue;
+    const Json& before = *it->second;
+    ++wf(b.workflow).decisions_flipped;
+    Difference d;
+    d.kind = DiffKind::DecisionFlipped;
+    d.workflow = b.workflow;
+    d.run = b.id;
+    d.step = it->first;
+    d.before = before["verdict"];
+    d.after = s["verdict"];
+    d.seen_before = Json::object();
+    d.seen_after = Json::object();
+    if (auto e = before.find("explanation"); e != before.end()) {
+      d.condition_before = rule_of_tree(*e);
+      seen_in_tree(*e, d.seen_before);
+    }
+    if (auto e = s.find("explanation"); e != s.end()) {
+      d.condition_after = rule_of_tree(*e);
+      seen_in_tree(*e, d.seen_after);
+    }
+    add(std::move(d));
+  }
+}
+
+void Comparison::add_effect(Side side, EffectRecord&& e) {
+  const int s = side == Side::Before ? 0 : 1;
+  WorkflowDiff& w = wf(std::string(workflow_of_run(e.run_id)));
+  ++(s == 0 ? w.effects_before : w.effects_after);
+  auto other = effects_[1 - s].find(e.id);
+  if (other == effects_[1 - s].end()) {
+    std::string id = e.id;
+    effects_[s].insert_or_assign(std::move(id), std::move(e));
+    return;
+  }
+  if (s == 0) {
+    compare_effects(e, other->second);
+  } else {
+    compare_effects(other->second, e);
+  }
+  effects_[1 - s].erase(other);
+}
+
+void Comparison::compare_effects(const EffectRecord& a, const EffectRecord& b) {
+  const std::string workflow(workflow_of_run(b.run_id));
+  if (a.params != b.params) {
+    Json pa = parsed_or_text(a.params), pb = parsed_or_text(b.params);
+    if (pa != pb || a.type != b.type) {
+      ++wf(workflow).effects_changed;
+      Difference d;
+      d.kind = DiffKind::EffectChanged;
+      d.workflow = workflow;
+      d.run = b.run_id;
+      d.step = b.path;
+      d.effect = b.id;
+      d.type = b.type;
+      differing(pa, pb, "", d.changed);
+      d.before = std::move(pa);
+      d.after = std::move(pb);
+      add(std::move(d));
+      return;
+    }
+  }
+  if (options_.compare_times && a.created != b.created) {
+    ++wf(workflow).effects_moved;
+    Difference d;
+    d.kind = DiffKind::EffectMoved;
+    d.workflow = workflow;
+    d.run = b.run_id;
+    d.step = b.path;
+    d.effect = b.id;
+    d.type = b.type;
+    d.before = format_instant(a.created);
+    d.after = format_instant(b.created);
+    add(std::move(d));
+  }
+}
+
+void Comparison::finish() {
+  if (finished_) return;
+  finished_ = true;
+  // What is left has no counterpart; reported in a stable order (by id), runs first.
+  for (int s = 0; s < 2; ++s) {
+    std::vector<RunRecord*> left;
+    for (auto& [id, r] : runs_[s]) left.push_back(&r);
+    std::sort(left.begin(), left.end(), [](const RunRecord* x, const RunRecord* y) { return x->id < y->id; });
+    for (RunRecord* r : left) {
+      WorkflowDiff& w = wf(r->workflow);
+      ++(s == 0 ? w.runs_removed : w.runs_added);
+      Difference d;
+      d.kind = s == 0 ? DiffKind::RunRemoved : DiffKind::RunAdded;
+      d.workflow = r->workflow;
+      d.run = r->id;
+      (s == 0 ? d.before : d.after) = r->status;
+      add(std::move(d));
+    }
+    runs_[s].clear();
+  }
+  for (int s = 0; s < 2; ++s) {
+    std::vector<EffectRecord*> left;
+    for (auto& [id, e] : effects_[s]) left.push_back(&e);
+    std::sort(left.begin(), left.end(), [](const EffectRecord* x, const EffectRecord* y) { return x->id < y->id; });
+    for (EffectRecord* e : left) {
+      const std::string workflow(workflow_of_run(e->run_id));
+      WorkflowDiff& w = wf(workflow);
+      if (s == 0 && keep_ && !keep_(e->run_id)) {
+        --w.effects_before;  // its run is not compared
+        continue;
+      }
+      ++(s == 0 ? w.effects_removed : w.effects_added);
+      Difference d;
+      d.kind = s == 0 ? DiffKind::EffectRemoved : DiffKind::EffectAdded;
+      d.workflow = workflow;
+      d.run = e->run_id;
+      d.step = e->path;
+      d.effect = e->id;
+      d.type = e->type;
+      (s == 0 ? d.before : d.after) = parsed_or_text(e->params);
+      add(std::move(d));
+    }
+    effects_[s].clear();
+  }
+  // Details by workflow (in the summary's order), then run, then kind: what one run does differently together.
+  std::stable_sort(report_.details.begin(), report_.details.end(), [this](const Difference& x, const Difference& y) {
+    const size_t wx = index_.at(x.workflow), wy = index_.at(y.workflow);
+    if (wx != wy) return wx < wy;
+    if (x.run != y.run) return x.run < y.run;
+    return static_cast<int>(x.kind) < static_cast<int>(y.kind);
+  });
+}
+
+// [SECTION] recorded events
+
+Result<Event> recorded_event(const InboxRow& row) {
+  auto doc = parse_json(row.body, "a recorded event");
+  if (!doc) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + doc.error().message, "", 0, 0};
+  auto e = parse_event(std::move(doc.value()), row.id, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  if (!e) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + e.error().to_string(), "", 0, 0};
+  Event ev = std::move(e.value());
+  if (ev.id != row.id) ev.key = row.id;
+  ev.time_ms = row.received ? row.received : row.time;
+  return ev;
+}
+
+Result<Event> recorded_event(Json&& line) {
+  if (!line.is_object() || !line.contains("event") || !line["event"].is_object()) {
+    return Error{"an event line has no \"event\" object", "/event", 0, 0};
+  }
+  auto received = time_member(line, {"received"}, "an event line");
+  if (!received) return received.error();
+  std::string key;
+  if (auto k = line.find("key"); k != line.end() && k->is_string()) key = k->get<std::string>();
+  auto e = parse_event(std::move(line["event"]), key, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  if (!e) return Error{"event: " + e.error().message, "/event" + e.error().pointer, 0, 0};
+  Event ev = std::move(e.value());
+  if (!key.empty() && key != ev.id) ev.key = key;
+  if (received.value()) ev.time_ms = received.value();
+  return ev;
+}
+
+// [SECTION] backtest
+
+namespace {
+
+std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
+
+}  // namespace
+
+// The simulation's runs and effects, handed to the comparison: an effect at once, a run once it
+// has finished (a waiting one at the end, as it stands then).
+class Backtest::Observer final : public RunObserver {
+ public:
+  explicit Observer(Comparison& c) : c_(c) {}
+  void run_saved(RunRow& run) override {
+    if (run.status == "waiting") {
+      waiting_.insert_or_assign(run.id, run);
+      return;
+    }
+    waiting_.erase(run.id);
+    c_.add_run(Comparison::Side::After, run_record(std::move(run)));
+  }
+  void effect_made(const EffectRow& effect) override { c_.add_effect(Comparison::Side::After, effect_record(effect)); }
+  void finish() {
+    for (auto& [id, run] : waiting_) c_.add_run(Comparison::Side::After, run_record(std::move(run)));
+    waiting_.clear();
+  }
+
+ private:
+  Comparison& c_;
+  std::unordered_map<std::string, RunRow> waiting_;
+};
+
+Backtest::~Backtest() = default;
+
+Result<std::unique_ptr<Backtest>> Backtest::open(const Bundle& bundle, BacktestOptions options) {
+  std::unique_ptr<Backtest> bt(new Backtest());
+  bt->options_ = options;
+  bt->comparison_ = Comparison(Comparison::Options{false, options.max_details});
+  for (const Workflow& w : bundle.workflows) bt->comparison_.name_workflow(w.id);
+  bt->observer_ = std::make_unique<Observer>(bt->comparison_);
+  SimOptions so;
+  so.from = options.since;
+  so.until = options.until;
+  so.document = false;
+  so.include_steps = true;
+  so.explain = true;  // as the runner records them
+  so.limits = options.limits;
+  so.observer = bt->observer_.get();
+  auto sim = Simulation::open_fed(bundle, std::move(so));
+  if (!sim) return sim.error();
+  bt->sim_ = std::move(sim.value());
+  Backtest* self = bt.get();
+  bt->comparison_.keep_effects_of([self](const std::string& run_id) {
+    if (!self->window_sorted_) {
+      std::sort(self->window_runs_.begin(), self->window_runs_.end());
+      self->window_sorted_ = true;
+    }
+    return std::binary_search(self->window_runs_.begin(), self->window_runs_.end(), id_hash(run_id));
+  });
+  return bt;
+}
+
+bool Backtest::in_window(Millis t) const {
+  return (!options_.since || t >= *options_.since) && (!options_.until || t <= *options_.until);
+}
+
+void Backtest::add_events(std::vector<Event>&& events) {
+  std::vector<Event> in;
+  in.reserve(events.size());
+  for (Event& e : events) {
+    horizon_ = std::max(horizon_, e.time_ms);
+    if (!in_window(e.time_ms)) continue;
+    // The simulated clock never goes back: an event received "earlier" (the system clock was
+    // set back) is simulated when the one before it was.
+    if (given_ > 0 && e.time_ms < last_received_) e.time_ms = last_received_;
+    last_received_ = e.time_ms;
+    ++given_;
+    in.push_back(std::move(e));
+  }
+  if (!in.empty()) (void)sim_->feed(std::move(in));  // in time order, so never refused
+}
+
+void Backtest::add_runs(std::vector<RunRecord>&& runs) {
+  for (RunRecord& r : runs) {
+    horizon_ = std::max(horizon_, r.updated);
+    if (!in_window(r.started)) continue;
+    if (options_.until && r.updated > *options_.until) {
+      // As it stood at `until`: the steps after are left out, and it had not ended yet.
+      if (r.status != "waiting" && r.status != "running") r.status = "waiting";
+      r.error.clear();
+      r.error_step.clear();
+      auto steps = parse_json(r.steps, "a run's steps");
+      if (steps && steps.value().is_array()) {
+        Json kept = Json::array();
+        for (Json& s : steps.value()) {
+          auto t = s.is_object() && s.contains("time") && s["time"].is_string()
+                       ? parse_instant(s["time"].get_ref<const std::string&>())
+                       : Result<Millis>(Millis{0});
+          if (t && t.value() > *options_.until) break;
+          kept.push_back(std::move(s));
+        }
+        r.steps = kept.empty() ? std::string() : json_text(kept);
+      }
+    }
+    window_runs_.push_back(id_hash(r.id));
+    window_sorted_ = false;
+    comparison_.add_run(Comparison::Side::Before, std::move(r));
+  }
+}
+
+void Backtest::add_effects(std::vector<EffectRecord>&& effects) {
+  for (EffectRecord& e : effects) {
+    horizon_ = std::max(horizon_, e.created);
+    if (options_.until && e.created > *options_.until) continue;
+    if (options_.since && e.created < *options_.since) continue;  // its run started before
+    comparison_.add_effect(Comparison::Side::Before, std::move(e));
+  }
+}
+
+void Backtest::end_input() {
+  if (ended_) return;
+  ended_ = true;
+  sim_->end_feed(options_.until ? options_.until : std::optional<Millis>(std::max(horizon_, last_received_)));
+}
+
+size_t Backtest::events_simulated() const { return sim_->fed(); }
+Millis Backtest::clock() const { return sim_->clock(); }
+
+Result<Backtest::Did> Backtest::step(size_t units) {
+  if (finished_) return Did::Finished;
+  for (size_t i = 0; i < units; ++i) {
+    auto did = sim_->step(1024);
+    if (!did) return did.error();
+    switch (did.value()) {
+      case Simulation::Did::Hungry: return Did::Hungry;
+      case Simulation::Did::Finished:
+        observer_->finish();
+        comparison_.finish();
+        finished_ = true;
+        return Did::Finished;
+      default: break;
+    }
+  }
+  return Did::Working;
+}
+
+}  // namespace shopflow

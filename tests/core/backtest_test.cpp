@@ -1,0 +1,228 @@
+// The backtest: production's record (an engine on a store, fed events as the runner feeds them:
+// accepted, then run a few milliseconds later, timers fired as they come due) re-run through
+// the same bundle shows no difference; through an edit, exactly the decisions and effects the
+// edit changes. And the comparison of two sides on its own.
+#include "shopflow/backtest.hpp"
+
+#include <doctest/doctest.h>
+
+#include "shopflow/engine.hpp"
+#include "shopflow/simulator.hpp"
+
+using shopflow::Json;
+using namespace shopflow;
+
+namespace {
+
+Json bundle_doc(int threshold) {
+  return Json::parse(R"({
+    "format": "shopflow.bundle/1", "name": "bt", "version": "1",
+    "workflows": [
+      {"id": "confirm", "trigger": {"event": "order.created"},
+       "steps": [
+         {"id": "big", "if": {">": [{"var": "event.data.total_price"}, )" + std::to_string(threshold) + R"(]},
+          "then": [{"id": "tag", "action": "order.tag", "params": {"order_id": "{{ event.data.id }}", "tags": "big"}}]},
+         {"id": "email", "action": "email.send", "params": {"to": "{{ event.data.email }}", "subject": "Order {{ event.data.id }}", "body": "Thanks."}}
+       ]},
+      {"id": "follow-up", "trigger": {"event": "order.paid"},
+       "steps": [
+         {"id": "pause", "wait": {"duration": "PT1H"}},
+         {"id": "thanks", "action": "notify", "params": {"channel": "#ops", "message": "order {{ event.data.id }} paid"}}
+       ]}
+    ]})");
+}
+
+Bundle bundle(int threshold) {
+  auto r = check_bundle(bundle_doc(threshold));
+  for (const auto& p : r.problems) FAIL_CHECK(p.to_string());
+  REQUIRE(r.ok());
+  return r.bundle;
+}
+
+const Millis kT0 = 1'800'000'000'000;  // when production received the first event
+
+Event order(const std::string& type, int id, int total, Millis sent) {
+  auto e = parse_event(Json{{"id", type + "-" + std::to_string(id)},
+                            {"type", type},
+                            {"source", "shop"},
+                            {"time", format_instant(sent)},
+                            {"data", {{"id", id}, {"total_price", total}, {"email", "c" + std::to_string(id) + "@x.test"}}}},
+                       "");
+  REQUIRE(e);
+  Event ev = e.value();
+  ev.key = "ce:shop#" + ev.id;  // as the runner keys it
+  return ev;
+}
+
+// Production: each event accepted at its time received, run 3 ms later, timers fired on the way.
+struct Production {
+  std::unique_ptr<Engine> engine;
+  Millis now = 0;
+  explicit Production(const Bundle& b) {
+    auto store = Store::open(":memory:");
+    REQUIRE(store);
+    auto e = Engine::open(b.runnable_copy(), std::move(store.value()));
+    REQUIRE(e);
+    engine = std::move(e.value());
+  }
+  void receive(const Event& e, Millis at) {
+    REQUIRE(engine->advance(at));
+    REQUIRE(engine->accept({e}, at));
+    now = at + 3;
+    REQUIRE(engine->process_pending(now));
+  }
+  void idle_until(Millis t) {
+    REQUIRE(engine->advance(t));
+    now = t;
+  }
+};
+
+// Feeds the production record to a backtest of `b` a page at a time, as `shopflow backtest` does.
+ComparisonReport backtest(Production& p, const Bundle& b, BacktestOptions o = {}) {
+  o.max_details = 100;
+  auto bt = Backtest::open(b, o);
+  REQUIRE(bt);
+  Backtest& t = *bt.value();
+  Store& st = p.engine->store();
+  std::int64_t after = 0;
+  for (;;) {
+    std::vector<Event> page;
+    auto n = st.each_outside_event(after, 2, [&](const InboxRow& r) {
+      after = r.seq;
+      auto e = recorded_event(r);
+      REQUIRE(e);
+      page.push_back(std::move(e.value()));
+    });
+    REQUIRE(n);
+    if (n.value() == 0) break;
+    t.add_events(std::move(page));
+    auto did = t.step();
+    REQUIRE(did);
+  }
+  auto runs = p.engine->runs();
+  REQUIRE(runs);
+  std::vector<RunRecord> rr;
+  for (auto& r : runs.value()) rr.push_back(run_record(std::move(r)));
+  t.add_runs(std::move(rr));
+  auto effects = p.engine->effects();
+  REQUIRE(effects);
+  std::vector<EffectRecord> er;
+  for (auto& e : effects.value()) er.push_back(effect_record(e));
+  t.add_effects(std::move(er));
+  t.end_input();
+  for (;;) {
+    auto did = t.step();
+    REQUIRE(did);
+    if (did.value() == Backtest::Did::Finished) break;
+  }
+  return t.take_report();
+}
+
+// Production received five orders (totals 50, 150, 250, 120, 90) and two payments, a minute
+// apart, and ran two hours more: the follow-ups' waits have ended.
+Production production() {
+  Production p(bundle(100));
+  Millis t = kT0;
+  const int totals[] = {50, 150, 250, 120, 90};
+  for (int i = 0; i < 5; ++i, t += 60'000) p.receive(order("order.created", i + 1, totals[i], t - 5000), t);
+  p.receive(order("order.paid", 2, 150, t), t);
+  p.receive(order("order.paid", 3, 250, t + 60'000), t + 60'000);
+  p.idle_until(t + 2 * 3600'000);
+  return p;
+}
+
+const WorkflowDiff& workflow(const ComparisonReport& r, const std::string& id) {
+  for (const auto& w : r.workflows) {
+    if (w.workflow == id) return w;
+  }
+  FAIL("no workflow " << id);
+  static WorkflowDiff none;
+  return none;
+}
+
+}  // namespace
+
+TEST_CASE("a backtest of the bundle production ran, over its own events, finds no difference") {
+  Production p = production();
+  auto r = backtest(p, bundle(100));
+  CHECK_FALSE(r.differs());
+  for (const auto& d : r.details) FAIL_CHECK(describe(d));
+  CHECK(workflow(r, "confirm").runs_before == 5);
+  CHECK(workflow(r, "confirm").runs_after == 5);
+  CHECK(workflow(r, "confirm").effects_before == 8);  // 5 emails, 3 tags
+  CHECK(workflow(r, "follow-up").runs_after == 2);
+  CHECK(workflow(r, "follow-up").effects_after == 2);  // the waits ended as in production
+}
+
+TEST_CASE("a backtest of a raised threshold names each flipped decision and each effect it removes") {
+  Production p = production();
+  auto r = backtest(p, bundle(200));
+  REQUIRE(r.differs());
+  const WorkflowDiff& c = workflow(r, "confirm");
+  CHECK(c.decisions_flipped == 2);  // orders 2 (150) and 4 (120)
+  CHECK(c.effects_removed == 2);
+  CHECK(c.effects_added == 0);
+  CHECK(c.runs_added + c.runs_removed + c.status_changed + c.effects_changed == 0);
+  CHECK_FALSE(workflow(r, "follow-up").differs());
+  REQUIRE(r.details.size() == 4);
+  const Difference& d = r.details[0];
+  CHECK(d.kind == DiffKind::DecisionFlipped);
+  CHECK(d.run == "confirm:ce:shop#order.created-2");
+  CHECK(d.step == "big");
+  CHECK(d.before == Json(true));
+  CHECK(d.after == Json(false));
+  CHECK(d.seen_before == Json{{"event.data.total_price", 150}});
+  CHECK(d.condition_before == Json::parse(R"({">":[{"var":"event.data.total_price"},100]})"));
+  CHECK(d.condition_after == Json::parse(R"({">":[{"var":"event.data.total_price"},200]})"));
+  // Each run's differences together: its decision, then its effects.
+  CHECK(r.details[1].kind == DiffKind::EffectRemoved);
+  CHECK(r.details[1].effect == "confirm:ce:shop#order.created-2/big/then/tag");
+  CHECK(r.details[1].before == Json{{"order_id", "2"}, {"tags", "big"}});
+  CHECK(r.details[2].kind == DiffKind::DecisionFlipped);
+  CHECK(r.details[2].run == "confirm:ce:shop#order.created-4");
+  CHECK(r.details[3].effect == "confirm:ce:shop#order.created-4/big/then/tag");
+  CHECK(describe(d).find("saw {\"event.data.total_price\":150}") != std::string::npos);
+}
+
+TEST_CASE("a backtest window leaves out the events, runs and effects outside it") {
+  Production p = production();
+  BacktestOptions o;
+  o.since = kT0 + 2 * 60'000;  // orders 3, 4, 5 and the payments
+  auto r = backtest(p, bundle(200), o);
+  CHECK(workflow(r, "confirm").runs_before == 3);
+  CHECK(workflow(r, "confirm").runs_after == 3);
+  CHECK(workflow(r, "confirm").decisions_flipped == 1);  // order 4 only
+  CHECK(workflow(r, "confirm").effects_removed == 1);
+  // Until just after order 3's payment: the follow-ups still wait, in production as then.
+  o.since.reset();
+  o.until = kT0 + 6 * 60'000 + 10;
+  auto w = backtest(p, bundle(100), o);
+  CHECK_FALSE(w.differs());
+  for (const auto& d : w.details) FAIL_CHECK(describe(d));
+  CHECK(workflow(w, "follow-up").runs_before == 2);
+  CHECK(workflow(w, "follow-up").effects_before == 0);
+  CHECK(workflow(w, "follow-up").effects_after == 0);
+}
+
+TEST_CASE("a comparison of two sides matches runs and effects by id, in any order") {
+  Comparison c;
+  c.name_workflow("w");
+  RunRecord a{"w:e1", "w", "e1", "completed", "", "", 1, 2,
+              R"([{"path":"check","kind":"if","time":"2027-01-15T08:00:00.000Z","output":{"result":true},"verdict":true}])"};
+  RunRecord b = a;
+  b.steps = R"([{"path":"check","kind":"if","time":"2027-01-15T08:00:00.007Z","output":{"result":true},"verdict":true}])";
+  c.add_run(Comparison::Side::After, RunRecord(b));  // the same but for when the step ran
+  c.add_run(Comparison::Side::Before, RunRecord(a));
+  c.add_effect(Comparison::Side::Before, EffectRecord{"w:e1/x", "w:e1", "x", "email.send", R"({"to":"a","n":1})", 5});
+  c.add_effect(Comparison::Side::After, EffectRecord{"w:e1/x", "w:e1", "x", "email.send", R"({"n":1, "to":"b"})", 6});
+  c.add_effect(Comparison::Side::After, EffectRecord{"w:e1/y", "w:e1", "y", "notify", "{}", 6});
+  CHECK(c.unmatched() == 1);
+  c.finish();
+  const auto& r = c.report();
+  REQUIRE(r.details.size() == 2);
+  CHECK(r.details[0].kind == DiffKind::EffectAdded);
+  CHECK(r.details[1].kind == DiffKind::EffectChanged);
+  CHECK(r.details[1].changed == std::vector<std::string>{"/to"});
+  CHECK(r.total().decisions_flipped == 0);
+  CHECK(r.to_json(false)["total"]["effects"]["added"] == 1);
+}

@@ -33,8 +33,8 @@ const char* kUsage =
     "Options:\n"
     "  --db FILE           the SQLite store (required)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
-    "  --config FILE       deployment config: effect delivery adapters, retries and the hosts\n"
-    "                      calls may reach (JSON)\n"
+    "  --config FILE       deployment config: effect delivery adapters, retries, the hosts\n"
+    "                      calls may reach, the API's redaction and CORS origins (JSON)\n"
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
     "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
     "  --max-wal BYTES     bound of the store's write-ahead log (default 67108864)\n"
@@ -45,9 +45,13 @@ const char* kUsage =
     "  POST /webhooks/shopify     Shopify webhooks (X-Shopify-Hmac-Sha256)\n"
     "  POST /webhooks/woocommerce WooCommerce webhooks (X-WC-Webhook-Signature)\n"
     "  GET  /healthz /readyz /metrics\n"
+    "  GET  /v1/events /v1/runs /v1/runs/ID /v1/effects /v1/bundle   the runner's API (redacted)\n"
+    "  PUT  /v1/bundle, POST /v1/bundle/rollback                      deploy and roll back (admin)\n"
     "\n"
     "Environment:\n"
-    "  SHOPFLOW_API_TOKEN           bearer token for /v1/* (required unless listening on loopback)\n"
+    "  SHOPFLOW_API_TOKEN           bearer token for POST /v1/events (required unless listening on loopback)\n"
+    "  SHOPFLOW_API_READ_TOKEN      bearer token for the API's reads (the API is off without either token)\n"
+    "  SHOPFLOW_API_ADMIN_TOKEN     bearer token for the API's reads, deploys and rollbacks\n"
     "  SHOPFLOW_SHOPIFY_SECRET      Shopify webhook secret\n"
     "  SHOPFLOW_WOOCOMMERCE_SECRET  WooCommerce webhook secret\n"
     "\n"
@@ -185,6 +189,7 @@ int cmd_serve(int argc, char** argv) {
   }
   opts.bundle = std::move(loaded.value().bundle);
   opts.bundle_path = bundle_path;
+  opts.bundle_text = *text;
 
   // Signals are taken by one thread with sigwait, so the handlers may do real work (stop the
   // server, reload the bundle); every other thread inherits the blocked mask.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle_vetting.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "shopflow/bundle.hpp"
@@ -66,17 +67,18 @@ int cmd_test(int argc, char** argv) {
   for (const std::string& path : paths) {
     auto loaded = read_bundle(path);
     if (!loaded) return 2;
-    if (!loaded.value().ok()) {
-      for (const Problem& p : loaded.value().problems) std::printf("%s: %s\n", path.c_str(), p.to_string().c_str());
+    std::vector<BranchCoverage> coverage;
+    runner::BundleVetting vetting = runner::vet_bundle(std::move(*loaded), &coverage);
+    if (!vetting.check.ok()) {
+      for (const Problem& p : vetting.check.problems) std::printf("%s: %s\n", path.c_str(), p.to_string().c_str());
       std::printf("%s: the bundle has problems; its tests were not run\n", path.c_str());
       problems = true;
       continue;
     }
-    const Bundle& bundle = loaded.value().bundle;
+    const Bundle& bundle = vetting.check.bundle;
     if (paths.size() > 1) std::printf("%s\n", path.c_str());
     if (bundle.tests.empty()) std::printf("  (no tests in %s)\n", bundle.name.c_str());
-    std::vector<BranchCoverage> coverage;
-    for (const TestOutcome& t : run_tests(bundle, &coverage)) {
+    for (const TestOutcome& t : vetting.tests) {
       std::printf("%s  %s\n", t.passed ? "PASS" : "FAIL", t.name.c_str());
       if (!t.passed) std::fputs(t.diff.c_str(), stdout);
       (t.passed ? passed : failed)++;

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -23,13 +25,16 @@
 #include <utility>
 #include <vector>
 
+#include "api.hpp"
 #include "cli_util.hpp"
 #include "delivery.hpp"
+#include "egress.hpp"
 #include "ingest.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "pipeline.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/simulator.hpp"
 
 namespace shopflow::runner {
 
@@ -74,7 +79,7 @@ Answer text_answer(int status, std::string text, std::string content_type = "tex
 MHD_Result queue(MHD_Connection* c, const Answer& a) {
   MHD_Response* r = MHD_create_response_from_buffer(a.body.size(), const_cast<char*>(a.body.data()), MHD_RESPMEM_MUST_COPY);
   if (r == nullptr) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type.c_str());
+  if (!a.content_type.empty()) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type.c_str());
   for (const auto& [name, value] : a.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
   if (a.close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(a.status), r);
@@ -85,6 +90,57 @@ MHD_Result queue(MHD_Connection* c, const Answer& a) {
 std::string header_of(MHD_Connection* c, const std::string& name) {
   const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name.c_str());
   return v ? v : "";
+}
+
+// A streamed API answer as libmicrohttpd reads it: pieces made on demand, a page at a time.
+struct Streamed {
+  std::function<StreamStep(std::string&)> next;
+  std::string buffer;
+  size_t offset = 0;
+  bool ended = false;
+};
+
+Answer answer_of_api(const ApiAnswer& a) {
+  Answer out;
+  out.status = a.status;
+  out.content_type = a.content_type;
+  out.body = a.body;
+  out.headers = a.headers;
+  return out;
+}
+
+// libmicrohttpd asks a streamed answer for its next bytes: handed out of the piece in hand,
+// the next piece made when it is used up.
+ssize_t read_streamed(void* cls, uint64_t, char* buf, size_t max) {
+  auto* s = static_cast<Streamed*>(cls);
+  while (s->offset == s->buffer.size()) {
+    if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    s->buffer.clear();
+    s->offset = 0;
+    StreamStep step = s->next(s->buffer);
+    if (step == StreamStep::Failed) return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (step == StreamStep::End) s->ended = true;
+  }
+  size_t n = std::min(max, s->buffer.size() - s->offset);
+  std::memcpy(buf, s->buffer.data() + s->offset, n);
+  s->offset += n;
+  return static_cast<ssize_t>(n);
+}
+
+MHD_Result queue_streamed(MHD_Connection* c, ApiAnswer& a) {
+  auto* streamed = new Streamed;
+  streamed->next = std::move(a.stream);
+  MHD_Response* r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, read_streamed, streamed,
+                                                      [](void* cls) { delete static_cast<Streamed*>(cls); });
+  if (r == nullptr) {
+    delete streamed;
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type.c_str());
+  for (const auto& [name, value] : a.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
+  MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(a.status), r);
+  MHD_destroy_response(r);
+  return ok;
 }
 
 const char* mime_type(const std::filesystem::path& file) {
@@ -115,6 +171,7 @@ void declare_metrics(Metrics& m) {
   m.declare("shopflow_delivery_seconds", "histogram", "Time of one delivery attempt, by effect type",
             {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10});
   m.declare("shopflow_bundle_reloads_total", "counter", "Bundle reloads on SIGHUP, by outcome");
+  m.declare("shopflow_api_requests_total", "counter", "Requests to the runner's API, by route and status");
   m.declare("shopflow_wal_bytes", "gauge", "Size of the store's write-ahead log on disk");
   m.declare("shopflow_http_connections", "gauge", "Open HTTP connections");
   m.declare("shopflow_http_connections_closed_total", "counter",
@@ -162,6 +219,7 @@ struct Connection {
 // engine thread's callback while its commit is pending.
 struct Request {
   const Endpoint* endpoint = nullptr;  // nullptr: not an ingest request (answered once read)
+  bool api = false;                    // the runner's API (Api::is_route): its body is kept too
   std::string path, method;
   SteadyClock::time_point t0;
   std::string body;
@@ -169,7 +227,9 @@ struct Request {
   std::optional<Answer> refused;  // decided from the headers: the body is read and dropped, then this
   bool submitted = false;  // counted in Impl::answering until completed
   std::optional<SubmitResult> result;  // set by the engine thread before the connection resumes
+  std::optional<ApiAnswer> later;       // an API answer made on the worker thread, before it resumes
 };
+
 using RequestSlot = std::shared_ptr<Request>;
 
 }  // namespace
@@ -190,6 +250,17 @@ struct HttpServer::Impl {
   // Event types that the bundle's emit steps make: only its workflows send them.
   std::shared_ptr<const std::set<std::string>> emitted_types = std::make_shared<std::set<std::string>>();
   std::atomic<bool> stopping{false};
+  std::unique_ptr<Api> api;
+  // The bundle running: its version, and one swap at a time (SIGHUP, deploy, rollback).
+  std::mutex bundle_mu;
+  std::mutex version_mu;
+  std::string bundle_version;  // guarded by version_mu
+  // The thread API work too long for a connection thread runs on (deploys), one job at a time.
+  std::mutex jobs_mu;
+  std::condition_variable jobs_cv;
+  std::deque<std::function<void()>> jobs;
+  bool jobs_stop = false;
+  std::thread worker;
 
   // Open connections, for the cap and the deadline reaper.
   std::mutex conn_mu;
@@ -368,6 +439,30 @@ struct HttpServer::Impl {
         a.close = true;
         return answer(c, a);
       }
+      if (Api::is_route(verb, path)) {
+        req->api = true;
+        req->path = path;
+        req->method = verb;
+        ApiRequest ar = api_request(c, *req, nullptr);
+        if (stopping) {
+          Answer a = answer_of_api(api->error(ar, 503, "unavailable", "the runner is shutting down; retry later"));
+          a.headers.emplace_back("Retry-After", "5");
+          a.close = true;
+          return answer(c, a);
+        }
+        // As for the ingest: what the headers decide comes before any of the body is kept.
+        if (std::optional<ApiAnswer> early = api->before_body(ar)) {
+          req->refused = answer_of_api(*early);
+        } else if (std::string length = header_of(c, "Content-Length");
+                   !length.empty() && std::strtoull(length.c_str(), nullptr, 10) > opts.max_body_bytes) {
+          req->refused = answer_of_api(api->error(ar, 413, "too_large", too_large_message()));
+        }
+        if (req->refused && header_of(c, "Expect").find("100-continue") != std::string::npos) {
+          req->refused->close = true;
+          return answer(c, *req->refused);
+        }
+        return MHD_YES;
+      }
       if (ep == nullptr || verb != "POST") {
         // Answered once read: an answer queued now would end the connection (see below).
         req->path = path;
@@ -406,7 +501,7 @@ struct HttpServer::Impl {
       // The body as it arrives (chunked or not), never held past the limit.
       size_t n = *size;
       *size = 0;
-      if (!req->over && !req->refused && req->endpoint != nullptr) {
+      if (!req->over && !req->refused && (req->endpoint != nullptr || req->api)) {
         if (n > opts.max_body_bytes - req->body.size()) {
           req->over = true;
           std::string().swap(req->body);
@@ -416,6 +511,7 @@ struct HttpServer::Impl {
       }
       return MHD_YES;
     }
+    if (req->api) return answer_api(c, req);
     if (req->endpoint == nullptr) return answer_other(c, req->path, req->method);
     const Endpoint& ep = *req->endpoint;
     if (req->result) return answer(c, answer_of(ep, *req->result, req->t0));
@@ -468,6 +564,129 @@ struct HttpServer::Impl {
     };
     if (!pipeline->submit_async(std::move(d.events), resume)) resume(SubmitResult{false, "the runner is shutting down", 0, 0});
     return MHD_YES;
+  }
+
+  std::string too_large_message() const {
+    return "the request body is over the limit of " + std::to_string(opts.max_body_bytes) + " bytes";
+  }
+
+  static ApiRequest api_request(MHD_Connection* c, const Request& req, const std::string* body) {
+    ApiRequest ar;
+    ar.method = req.method;
+    ar.path = req.path;
+    ar.query = [c](const std::string& name) {
+      const char* v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name.c_str());
+      return std::string(v ? v : "");
+    };
+    ar.header = [c](const std::string& name) { return header_of(c, name); };
+    ar.body = body;
+    return ar;
+  }
+
+  // An API request read in whole (or refused from its headers, or resumed with its answer).
+  MHD_Result answer_api(MHD_Connection* c, const RequestSlot& req) {
+    if (req->later) return answer(c, counted(*req, answer_of_api(*req->later)));
+    if (req->refused) return answer(c, counted(*req, *req->refused));
+    ApiRequest ar = api_request(c, *req, &req->body);
+    if (req->over) return answer(c, counted(*req, answer_of_api(api->error(ar, 413, "too_large", too_large_message()))));
+    ApiAnswer a = api->answer(ar);
+    if (a.stream) {
+      answering_now(c);
+      count_api(*req, a.status);
+      return queue_streamed(c, a);
+    }
+    if (!a.later) return answer(c, counted(*req, answer_of_api(a)));
+    {
+      std::lock_guard<std::mutex> lock(run_mu);
+      if (stopping) {
+        Answer busy = answer_of_api(api->error(ar, 503, "unavailable", "the runner is shutting down; retry later"));
+        busy.close = true;
+        return answer(c, busy);
+      }
+      ++answering;
+      req->submitted = true;
+    }
+    // The connection waits for the worker, its thread does not (as for a group commit).
+    answering_now(c);
+    MHD_suspend_connection(c);
+    std::function<ApiAnswer()> work = std::move(a.later);
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      jobs.push_back([this, c, req, work = std::move(work)] {
+        ApiAnswer done = work();
+        std::lock_guard<std::mutex> resume_lock(resume_mu);
+        req->later = std::move(done);
+        if (!daemon_gone) MHD_resume_connection(c);
+      });
+    }
+    jobs_cv.notify_one();
+    return MHD_YES;
+  }
+
+  // Counts an API answer; a refused token is logged (where and why, never the token).
+  void count_api(const Request& req, int status) {
+    const char* route = Api::route_name(req.path);
+    metrics.add("shopflow_api_requests_total", {{"route", route}, {"status", std::to_string(status)}});
+    if (status == 401 || status == 403) {
+      log_warn("api request refused", {{"route", route}, {"method", req.method}, {"status", status}});
+    }
+  }
+  Answer counted(const Request& req, Answer a) {
+    count_api(req, a.status);
+    return a;
+  }
+
+  void work_loop() {
+    std::unique_lock<std::mutex> lock(jobs_mu);
+    for (;;) {
+      jobs_cv.wait(lock, [&] { return jobs_stop || !jobs.empty(); });
+      if (jobs_stop) return;
+      auto job = std::move(jobs.front());
+      jobs.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  void stop_worker() {
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      jobs_stop = true;
+    }
+    jobs_cv.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+
+  std::string current_version() {
+    std::lock_guard<std::mutex> lock(version_mu);
+    return bundle_version;
+  }
+
+  // Keeps the bundle's text and a history row in the store: every version run can be rolled
+  // back to, and the API tells which version each run started under.
+  Status record_version(const std::string& version, const std::string& text, const std::string& source) {
+    auto store = Store::open(opts.db_path);
+    if (!store) return store.error();
+    if (auto st = store.value()->bundle_version_add(version, text, system_now_ms(), source); !st) return st;
+    std::lock_guard<std::mutex> lock(version_mu);
+    bundle_version = version;
+    return Status::Ok();
+  }
+
+  // Swaps a bundle without problems in (SIGHUP, deploy, rollback): its calls must go where the
+  // deployment config allows, its engine must open; then the engine thread takes it between
+  // two batches, and every event after this returns runs in it.
+  Status swap_in(const std::string& text, Bundle bundle, const std::string& source) {
+    std::lock_guard<std::mutex> lock(bundle_mu);
+    if (auto st = egress_check_bundle(deliverer->config().calls, bundle); !st) return st;
+    auto engine = open_engine(bundle);
+    if (!engine) return Error{engine.error().message, "", 0, 0};
+    if (auto st = record_version(trace_hash_hex(text), text, source); !st) return st;
+    learn_emitted_types(bundle);
+    pipeline->replace_engine(std::move(engine.value()));
+    log_info("bundle swapped in", {{"source", source}, {"bundle", bundle.name}, {"version", current_version()}});
+    return Status::Ok();
   }
 
   Answer answer_of(const Endpoint& ep, const SubmitResult& s, SteadyClock::time_point t0) {
@@ -624,6 +843,7 @@ HttpServer::~HttpServer() {
     }
     MHD_stop_daemon(s.daemon);
   }
+  s.stop_worker();
   {
     std::lock_guard<std::mutex> lock(s.reap_mu);
     s.reap_stop = true;
@@ -670,6 +890,17 @@ Status HttpServer::open() {
   auto engine = s.open_engine(s.opts.bundle);
   if (!engine) return engine.error();
   s.learn_emitted_types(s.opts.bundle);
+  if (auto st = s.record_version(trace_hash_hex(s.opts.bundle_text), s.opts.bundle_text, "start"); !st) {
+    return Error{"cannot record the bundle's version in " + s.opts.db_path + ": " + st.error().message, "", 0, 0};
+  }
+  ApiHooks hooks;
+  hooks.current_version = [&s] { return s.current_version(); };
+  hooks.swap_in = [&s](const std::string& text, Bundle bundle, const std::string& source) {
+    return s.swap_in(text, std::move(bundle), source);
+  };
+  auto api = Api::open(config, s.opts.db_path, std::move(hooks));
+  if (!api) return Error{s.opts.config_path + ": " + api.error().to_string(), "", 0, 0};
+  s.api = std::move(api.value());
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
@@ -682,6 +913,10 @@ Status HttpServer::open() {
   if (auto st = s.start_daemon(); !st) return st;
   if (s.secrets.shopify.empty()) log_warn("Shopify webhooks will be refused: SHOPFLOW_SHOPIFY_SECRET is not set", {});
   if (s.api_token.empty()) log_warn("/v1/events takes no token: SHOPFLOW_API_TOKEN is not set (loopback only)", {});
+  if (!s.api->enabled()) {
+    log_info("the runner's API (GET /v1/...) is off: set SHOPFLOW_API_READ_TOKEN or SHOPFLOW_API_ADMIN_TOKEN to turn it on", {});
+  }
+  s.worker = std::thread([&s] { s.work_loop(); });
   return Status::Ok();
 }
 
@@ -721,6 +956,7 @@ int HttpServer::run() {
   }
   s.reap_cv.notify_all();
   s.reaper.join();
+  s.stop_worker();
   s.pipeline->stop();
   log_info("stopped", {});
   return 0;
@@ -769,15 +1005,19 @@ void HttpServer::reload() {
               {{"path", s.opts.bundle_path}, {"problems", problems}});
     return;
   }
-  auto engine = s.open_engine(loaded.value().bundle);
-  if (!engine) {
+  // A bundle that calls where the deployment config does not allow is refused, naming the step.
+  if (auto st = egress_check_bundle(s.deliverer->config().calls, loaded.value().bundle); !st) {
     s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
-    log_error("reload refused; the old bundle keeps running", {{"error", engine.error().message}});
+    log_error("reload refused: the bundle calls a host the deployment config does not allow; the old one keeps running",
+              {{"path", s.opts.bundle_path}, {"error", st.error().to_string()}});
+    return;
+  }
+  if (auto st = s.swap_in(*text, std::move(loaded.value().bundle), "reload"); !st) {
+    s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "refused"}});
+    log_error("reload refused; the old bundle keeps running", {{"error", st.error().to_string()}});
     return;
   }
   s.metrics.add("shopflow_bundle_reloads_total", {{"outcome", "applied"}});
-  s.learn_emitted_types(loaded.value().bundle);
-  s.pipeline->replace_engine(std::move(engine.value()));
 }
 
 }  // namespace shopflow::runner

@@ -4,6 +4,8 @@
 //   POST /webhooks/shopify   Shopify webhooks, HMAC-verified
 //   POST /webhooks/woocommerce
 //   GET  /healthz /readyz /metrics
+//   /v1/... (but POST /v1/events) the runner's API (runner/api.hpp): events, runs, effects,
+//                            bundle versions, deploy and rollback
 //   GET  /                   the studio's static files, when --studio is given
 // A request is answered 202 only after its events are durably committed (see Pipeline); while it
 // waits for the commit its connection is suspended, not its thread. Bounds on what a client can
@@ -20,6 +22,7 @@ namespace shopflow::runner {
 
 struct ServeOptions {
   std::string bundle_path;
+  std::string bundle_text;  // as read: its XXH3-64 is the version the API reports
   Bundle bundle;
   std::string db_path;
   std::string host = "127.0.0.1";

@@ -154,6 +154,18 @@ CREATE INDEX outbox_dead ON outbox (seq) WHERE status = 'dead';
     R"sql(
 ALTER TABLE inbox ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // The runner's API: every bundle version the runner ran (its text once per version; a
+    // history row each time one starts running, from which the API tells each run's version).
+    R"sql(
+CREATE TABLE bundle_texts (
+  version TEXT PRIMARY KEY,
+  body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE bundle_history (
+  seq INTEGER PRIMARY KEY,
+  version TEXT NOT NULL,
+  deployed_ms INTEGER NOT NULL,
+  source TEXT NOT NULL);
+)sql",
 };
 
 // A text column of the current row, as a view valid until the statement steps or resets.
@@ -987,6 +999,123 @@ Result<std::vector<TableRow>> Store::rows(const std::string& table) {
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(TableRow{q.text(0), q.text(1), q.text(2)});
   if (rc != SQLITE_DONE) return error("rows");
+  return out;
+}
+
+// [SECTION] The runner's API: its reads and the bundle versions.
+
+// When an event counts as received: its received_ms, or its own time for a row from before
+// schema 5.
+#define SHOPFLOW_RECEIVED "(CASE WHEN received_ms <> 0 THEN received_ms ELSE time_ms END)"
+#define SHOPFLOW_INBOX_OUTSIDE                                                                         \
+  " FROM inbox WHERE depth = 0 AND seq > ?2 AND " SHOPFLOW_RECEIVED " >= ?3 AND " SHOPFLOW_RECEIVED \
+  " < ?4 AND (?5 = '' OR type = ?5) ORDER BY seq"
+
+Result<std::vector<InboxRow>> Store::inbox_outside(const InboxQuery& f, std::int64_t after, size_t limit) {
+  SHOPFLOW_STMT(q, "SELECT seq, id, type, time_ms, body, processed, " SHOPFLOW_RECEIVED SHOPFLOW_INBOX_OUTSIDE
+                   " LIMIT ?1");
+  q.bind(1, sql_limit(limit)).bind(2, after).bind(3, f.since).bind(4, f.until).bind(5, f.type);
+  std::vector<InboxRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    InboxRow r;
+    r.seq = q.int64(0);
+    r.id = q.text(1);
+    r.type = q.text(2);
+    r.time = q.int64(3);
+    r.body = q.text(4);
+    r.processed = q.int64(5) != 0;
+    r.received = q.int64(6);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("inbox");
+  return out;
+}
+
+Result<std::vector<std::int64_t>> Store::inbox_outside_seqs(const InboxQuery& f, std::int64_t after, size_t skip,
+                                                            size_t count) {
+  SHOPFLOW_STMT(q, "SELECT seq" SHOPFLOW_INBOX_OUTSIDE " LIMIT ?1 OFFSET ?6");
+  q.bind(1, sql_limit(count)).bind(2, after).bind(3, f.since).bind(4, f.until).bind(5, f.type);
+  q.bind(6, sql_limit(skip));
+  std::vector<std::int64_t> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(q.int64(0));
+  if (rc != SQLITE_DONE) return error("inbox");
+  return out;
+}
+
+Result<std::vector<RunRow>> Store::runs_matching(const RunQuery& f, std::int64_t after, size_t limit) {
+  SHOPFLOW_STMT(q, "SELECT seq, id, workflow, event_id, status, started_ms, updated_ms, error, error_step, wait_event, "
+                   "'', wait_key, '' FROM runs WHERE seq > ?2 AND started_ms >= ?3 AND started_ms < ?4 AND "
+                   "(?5 = '' OR workflow = ?5) ORDER BY seq LIMIT ?1");
+  q.bind(1, sql_limit(limit)).bind(2, after).bind(3, f.since).bind(4, f.until).bind(5, f.workflow);
+  std::vector<RunRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_run(q_prep.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("runs");
+  return out;
+}
+
+Result<std::vector<EffectRow>> Store::effects_of_run(const std::string& run_id, std::int64_t after, size_t limit) {
+  auto p = prepare("SELECT " SHOPFLOW_EFFECT_COLUMNS
+                   " FROM outbox WHERE seq > ?2 AND (?3 = '' OR run_id = ?3) ORDER BY seq LIMIT ?1");
+  if (!p) return p.error();
+  Stmt q(p.value());
+  q.bind(1, sql_limit(limit)).bind(2, after).bind(3, run_id);
+  std::vector<EffectRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.emplace_back();
+    read_effect(p.value(), &out.back());
+  }
+  if (rc != SQLITE_DONE) return error("outbox");
+  return out;
+}
+
+Result<std::string> Store::meta_get_or_set(const std::string& key, const std::string& value) {
+  {
+    SHOPFLOW_STMT(q, "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING");
+    q.bind(1, key).bind(2, value);
+    if (q.step() != SQLITE_DONE) return error("meta");
+  }
+  auto got = meta_get(key);
+  if (!got) return got.error();
+  if (!got.value()) return Error{"store: meta " + key + " vanished as it was set", "", 0, 0};
+  return *got.value();
+}
+
+Status Store::bundle_version_add(const std::string& version, const std::string& text, Millis at,
+                                 const std::string& source) {
+  {
+    SHOPFLOW_STMT(q, "INSERT INTO bundle_texts (version, body) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING");
+    q.bind(1, version).bind(2, text);
+    if (q.step() != SQLITE_DONE) return error("bundle_texts");
+  }
+  SHOPFLOW_STMT(q, "INSERT INTO bundle_history (version, deployed_ms, source) VALUES (?1, ?2, ?3)");
+  q.bind(1, version).bind(2, at).bind(3, source);
+  if (q.step() != SQLITE_DONE) return error("bundle_history");
+  return {};
+}
+
+Result<std::optional<std::string>> Store::bundle_text(const std::string& version) {
+  SHOPFLOW_STMT(q, "SELECT body FROM bundle_texts WHERE version = ?1");
+  q.bind(1, version);
+  int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(q.text(0));
+  if (rc != SQLITE_DONE) return error("bundle_texts");
+  return std::optional<std::string>();
+}
+
+Result<std::vector<BundleVersionRow>> Store::bundle_history(size_t limit) {
+  SHOPFLOW_STMT(q, "SELECT seq, version, deployed_ms, source FROM bundle_history ORDER BY seq DESC LIMIT ?1");
+  q.bind(1, sql_limit(limit));
+  std::vector<BundleVersionRow> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(BundleVersionRow{q.int64(0), q.text(1), q.int64(2), q.text(3)});
+  if (rc != SQLITE_DONE) return error("bundle_history");
   return out;
 }
 

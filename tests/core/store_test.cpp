@@ -136,6 +136,9 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
       INSERT INTO steps VALUES ('w:e1', 1, 'check', 'if', 1772442000000, '', '{"result":true}', 'true',
         '{"op":">","result":true}');
       ALTER TABLE runs DROP COLUMN steps;
+      DROP TABLE bundle_texts;
+      DROP TABLE bundle_history;
+      ALTER TABLE inbox DROP COLUMN received_ms;
       UPDATE schema_version SET version = 2;)sql";
     exec_raw(path, v2);
   }
@@ -247,4 +250,93 @@ TEST_CASE("run counts group by workflow and status") {
   CHECK(counts[0].status == "completed");
   CHECK(counts[0].count == 2);
   CHECK(counts[1].count == 1);
+}
+
+TEST_CASE("the API's reads: events from outside by arrival and filter, runs and effects by page") {
+  auto s = std::move(Store::open(":memory:").value());
+  for (int i = 1; i <= 5; ++i) {
+    shopflow::InboxRow e{0, "evt-" + std::to_string(i), i % 2 ? "order.created" : "order.paid", 1000L * i, "{}", 0, false,
+                         10000L * i};
+    REQUIRE(s->inbox_insert(e).value());
+  }
+  shopflow::InboxRow emitted{0, "wf:evt-1/emit", "order.created", 1500, "{}", 1, false, 15000};
+  REQUIRE(s->inbox_insert(emitted).value());
+  shopflow::InboxRow old{0, "evt-old", "order.created", 60000, "{}", 0, false, 0};  // from before schema 5
+  REQUIRE(s->inbox_insert(old).value());
+
+  auto ids = [](const std::vector<shopflow::InboxRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  shopflow::InboxQuery all;
+  CHECK(ids(s->inbox_outside(all, 0, 100).value()) ==
+        std::vector<std::string>{"evt-1", "evt-2", "evt-3", "evt-4", "evt-5", "evt-old"});
+  shopflow::InboxQuery created;
+  created.type = "order.created";
+  CHECK(ids(s->inbox_outside(created, 0, 100).value()) == std::vector<std::string>{"evt-1", "evt-3", "evt-5", "evt-old"});
+  shopflow::InboxQuery window;  // received in [20 s, 50 s); the old event counts at its time (60 s)
+  window.since = 20000;
+  window.until = 50000;
+  CHECK(ids(s->inbox_outside(window, 0, 100).value()) == std::vector<std::string>{"evt-2", "evt-3", "evt-4"});
+  auto rows = s->inbox_outside(all, 0, 2).value();
+  CHECK(rows[1].received == 20000);
+  CHECK(ids(s->inbox_outside(all, rows[1].seq, 2).value()) == std::vector<std::string>{"evt-3", "evt-4"});
+  // Where a page of two ends, and that one follows; a page of six has none after it.
+  auto ends = s->inbox_outside_seqs(all, 0, 1, 2).value();
+  REQUIRE(ends.size() == 2);
+  CHECK(ends[0] == rows[1].seq);
+  CHECK(s->inbox_outside_seqs(all, 0, 5, 2).value().size() == 1);
+
+  for (int i = 1; i <= 3; ++i) {
+    shopflow::RunRow r;
+    r.id = (i == 2 ? "other:" : "wf:") + std::to_string(i);
+    r.workflow = i == 2 ? "other" : "wf";
+    r.event_id = "evt-" + std::to_string(i);
+    r.status = "completed";
+    r.started = r.updated = 1000L * i;
+    r.state = "{}";
+    r.steps = R"([{"path":"a","kind":"if","time":"2026-01-01T00:00:00Z","output":null,"verdict":true}])";
+    REQUIRE(s->run_put(r).ok());
+    shopflow::EffectRow e;
+    e.id = r.id + "/a";
+    e.run_id = r.id;
+    e.path = "a";
+    e.type = "notify";
+    e.params = "{}";
+    REQUIRE(s->effect_insert(e).value());
+  }
+  shopflow::RunQuery wf;
+  wf.workflow = "wf";
+  auto runs = s->runs_matching(wf, 0, 10).value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].id == "wf:3");
+  CHECK(runs[1].steps.empty());
+  shopflow::RunQuery early;
+  early.until = 2000;
+  CHECK(s->runs_matching(early, 0, 10).value().size() == 1);
+  CHECK(s->effects_of_run("other:2", 0, 10).value().size() == 1);
+  CHECK(s->effects_of_run("", runs[0].seq, 10).value().size() == 2);
+}
+
+TEST_CASE("bundle versions: every text kept once, the history newest first") {
+  auto s = std::move(Store::open(":memory:").value());
+  REQUIRE(s->bundle_version_add("aaaa", "{\"v\":1}", 1000, "start").ok());
+  REQUIRE(s->bundle_version_add("bbbb", "{\"v\":2}", 2000, "deploy").ok());
+  REQUIRE(s->bundle_version_add("aaaa", "{\"v\":1}", 3000, "rollback").ok());
+  auto history = s->bundle_history(10).value();
+  REQUIRE(history.size() == 3);
+  CHECK(history[0].version == "aaaa");
+  CHECK(history[0].source == "rollback");
+  CHECK(history[0].deployed_at == 3000);
+  CHECK(history[2].source == "start");
+  CHECK(s->bundle_history(1).value().size() == 1);
+  CHECK(*s->bundle_text("bbbb").value() == "{\"v\":2}");
+  CHECK(!s->bundle_text("cccc").value());
+}
+
+TEST_CASE("meta_get_or_set keeps the first value set") {
+  auto s = std::move(Store::open(":memory:").value());
+  CHECK(s->meta_get_or_set("key", "first").value() == "first");
+  CHECK(s->meta_get_or_set("key", "second").value() == "first");
 }

@@ -28,7 +28,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -133,6 +133,32 @@ struct EffectView {
   std::int64_t seq = 0;
   std::string_view id, run_id, path, type, params;
   Millis created = 0;
+};
+
+// [SECTION] The runner's API (`/v1`): what it reads, and the bundle versions it keeps.
+
+// Which events from outside (depth 0) a page of GET /v1/events holds: received in
+// [since, until) (an event stored before `received` was recorded counts at its own time), and
+// of `type` unless that is "".
+struct InboxQuery {
+  Millis since = INT64_MIN;
+  Millis until = INT64_MAX;
+  std::string type;
+};
+
+// Which runs a page of GET /v1/runs holds: started in [since, until), of `workflow` unless "".
+struct RunQuery {
+  Millis since = INT64_MIN;
+  Millis until = INT64_MAX;
+  std::string workflow;
+};
+
+// One bundle the runner ran: its version (XXH3-64 of its text, in hex), when and how it came.
+struct BundleVersionRow {
+  std::int64_t seq = 0;
+  std::string version;
+  Millis deployed_at = 0;
+  std::string source;  // start, reload, deploy, rollback
 };
 
 struct TableRow {
@@ -259,6 +285,33 @@ class Store {
   Status row_put(const std::string& table, const std::string& key, const std::string& value);
   Status row_delete(const std::string& table, const std::string& key);
   Result<std::vector<TableRow>> rows(const std::string& table);  // "" = every table
+
+  // [SECTION] The runner's API. Reads take no transaction of their own beyond the statement's,
+  // so a reader on a second connection holds the engine's writer up not at all.
+
+  // Events from outside matching `q` after seq `after`, in arrival order: up to `limit`.
+  Result<std::vector<InboxRow>> inbox_outside(const InboxQuery& q, std::int64_t after, size_t limit);
+  // The seqs of the matching events from the (skip+1)-th after `after` on, up to `count` of
+  // them: where a page of `skip` events ends, and whether one follows it.
+  Result<std::vector<std::int64_t>> inbox_outside_seqs(const InboxQuery& q, std::int64_t after, size_t skip,
+                                                       size_t count);
+  // Runs matching `q` after seq `after`, in creation order, up to `limit`; without their state
+  // and step records (run_get() has them).
+  Result<std::vector<RunRow>> runs_matching(const RunQuery& q, std::int64_t after, size_t limit);
+  // Effects after seq `after` in creation order, up to `limit`; only run `run_id`'s unless "".
+  Result<std::vector<EffectRow>> effects_of_run(const std::string& run_id, std::int64_t after, size_t limit);
+
+  // The value of meta `key`, setting it to `value` first when it has none (so that every
+  // connection, and every runner sharing the store, reads the first one set).
+  Result<std::string> meta_get_or_set(const std::string& key, const std::string& value);
+
+  // Records that the bundle `text` of `version` started running at `at`, from `source`; the
+  // text is kept once per version.
+  Status bundle_version_add(const std::string& version, const std::string& text, Millis at, const std::string& source);
+  // The text of a version the store keeps, or nullopt.
+  Result<std::optional<std::string>> bundle_text(const std::string& version);
+  // The versions run, newest first, up to `limit`.
+  Result<std::vector<BundleVersionRow>> bundle_history(size_t limit);
 
  private:
   class Stmt;

@@ -429,6 +429,21 @@ void runs_tab(StudioState& state) {
   ImGui::EndChild();
 }
 
+// What the core says of a flipped decision: the condition on each side and the values it saw.
+std::string flip_sentence(const BacktestFlip& f) {
+  const Json& d = f.detail;
+  std::string s = "Production took " + f.production + ", the edit takes " + f.edited + ".";
+  if (d.contains("condition_before") && d["condition_before"] != d.value("condition_after", Json())) {
+    s += "\nCondition in production: " + condition_text(d["condition_before"], 200);
+    s += "\nCondition in the edit: " + condition_text(d.value("condition_after", Json()), 200);
+  } else if (d.contains("condition_after")) {
+    s += "\nCondition: " + condition_text(d["condition_after"], 200);
+  }
+  if (d.contains("seen_before") && !d["seen_before"].empty()) s += "\nProduction saw " + short_json(d["seen_before"], 300);
+  if (d.contains("seen_after") && !d["seen_after"].empty()) s += "\nThe edit sees " + short_json(d["seen_after"], 300);
+  return s;
+}
+
 void backtest_tab(StudioState& state) {
   RunnerState& r = state.runner;
   RunnerBacktest& b = r.backtest;
@@ -474,7 +489,12 @@ void backtest_tab(StudioState& state) {
         std::string label = f.run_id + " at " + f.path + ": production " + f.production + ", edited " + f.edited;
         if (ImGui::Selectable(label.c_str(), b.open_flip == i)) backtest_open_flip(state, i);
         note_widget(state, "runner.flip:" + std::to_string(i));
-        if (ImGui::IsItemHovered() && !f.why.empty()) ImGui::SetTooltip("%s", f.why.c_str());
+        if (ImGui::IsItemHovered()) {
+          ImGui::SetNextWindowSize(ImVec2(px(520), 0));
+          ImGui::BeginTooltip();
+          ImGui::TextWrapped("%s", flip_sentence(f).c_str());
+          ImGui::EndTooltip();
+        }
       } else {
         ImGui::TextUnformatted(b.lines[static_cast<size_t>(i) - b.flips.size()].c_str());
       }
@@ -484,6 +504,7 @@ void backtest_tab(StudioState& state) {
   ImGui::EndChild();
   if (b.open_flip < 0) return;
   const BacktestFlip& f = b.flips[static_cast<size_t>(b.open_flip)];
+  text_wrapped_colored(kAccent, f.run_id + " at " + f.path + ": " + flip_sentence(f));
   if (ImGui::BeginTable("sides", 2, ImGuiTableFlags_Resizable | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY)) {
     ImGui::TableNextColumn();
     ImGui::PushID("production");

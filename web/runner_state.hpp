@@ -40,7 +40,7 @@ struct BacktestFlip {
   std::string path;        // the decision's step path
   std::string production;  // the verdicts, as short JSON
   std::string edited;
-  std::string why;         // why the edited bundle decided as it did, in words ("" when unknown)
+  Json detail;             // the core's difference: conditions and the values each side saw
 };
 
 struct RunnerBacktest {

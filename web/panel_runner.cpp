@@ -62,7 +62,10 @@ void bundle_answered(StudioState& state, int status, const std::string& body) {
   r.version = j.value().value("version", std::string());
   r.deployed = std::move(j.value()["bundle"]);
   r.history = j.value().contains("history") && j.value()["history"].is_array() ? j.value()["history"] : Json::array();
-  r.diff_revision = -1;  // against the new version
+  // The edit against the new version, at once (what status and the next frame show).
+  r.diff = bundle_diff(r.deployed, state.doc);
+  r.diff_revision = state.revision;
+  r.diff_version = r.version;
 }
 
 // Puts the loaded production events in the bundle's sample events, in place of those it had.
@@ -206,6 +209,7 @@ void connection_row(StudioState& state) {
 
 void refresh_diff(StudioState& state) {
   RunnerState& r = state.runner;
+  if (r.link != RunnerState::Link::Connected) return;
   if (r.diff_revision == state.revision && r.diff_version == r.version) return;
   r.diff = bundle_diff(r.deployed, state.doc);
   r.diff_revision = state.revision;

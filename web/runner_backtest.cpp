@@ -30,7 +30,10 @@ constexpr size_t kRunPage = 1000;
 constexpr size_t kEffectPage = 1000;
 constexpr size_t kPagesAhead = 2;
 constexpr size_t kDetailedRuns = 10000;
-constexpr size_t kDetailsAtOnce = 6;
+// Runs whose step records are asked for in one batch (six requests at a time), and batches
+// under way at most.
+constexpr size_t kDetailBatch = 100;
+constexpr size_t kBatchesAtOnce = 2;
 // Runs listed and waiting for their step records at most: the events are not fetched further
 // ahead than that.
 constexpr size_t kRunsBehind = 2 * kRunPage;
@@ -38,7 +41,8 @@ constexpr size_t kRunsBehind = 2 * kRunPage;
 constexpr size_t kFlipsKept = 2000;
 constexpr size_t kLinesKept = 500;
 // The events re-run for an opened flip's edited side: from this long before production's run
-// started, at most this many.
+// started until this long after its last update (the runner's time filters are to the second),
+// at most this many.
 constexpr Millis kRunLead = 1000;
 constexpr size_t kRunEvents = 1000;
 
@@ -49,7 +53,7 @@ struct BacktestJob {
   std::deque<std::string> event_pages;  // fetched, not yet fed
   size_t event_pos = 0;                                // where feeding stands in event_pages.front()
   std::deque<Json> runs_listed;                        // listed, their step records not asked yet
-  std::map<int, bool> details;                         // GET /v1/runs/{id} under way
+  std::map<int, size_t> details;                       // batches of GET /v1/runs/{id} under way, their runs
   std::vector<RunRecord> runs_ready;                   // to add
   size_t detailed = 0;                                 // runs whose step records were asked
   PagedFetch effects;
@@ -95,8 +99,10 @@ void fetch_more(StudioState& state) {
   RunnerState& r = state.runner;
   if (!b.job) return;
   BacktestJob& j = *b.job;
+  size_t asked = 0;  // runs whose step records are under way
+  for (const auto& [id, n] : j.details) asked += n;
   if (!b.events.last && b.events.request == 0 && j.event_pages.size() < kPagesAhead &&
-      j.runs_listed.size() + j.details.size() < kRunsBehind) {
+      j.runs_listed.size() + asked < kRunsBehind) {
     b.events.asked = kEventPage;
     b.events.request = runner_send(state, RunnerCall::BacktestEvents, "GET", events_query(r, b.events.after, kEventPage));
   }
@@ -112,16 +118,19 @@ void fetch_more(StudioState& state) {
     if (!j.effects.after.empty()) q += "&after=" + url_encode(j.effects.after);
     j.effects.request = runner_send(state, RunnerCall::BacktestEffects, "GET", q);
   }
-  // Step records for the first runs; the others as listed.
-  while (!j.runs_listed.empty() && (j.detailed >= kDetailedRuns || j.details.size() < kDetailsAtOnce)) {
+  // Step records for the first runs, a batch at a time; the others as listed.
+  while (!j.runs_listed.empty() && j.detailed < kDetailedRuns && j.details.size() < kBatchesAtOnce) {
+    std::vector<std::string> paths;
+    while (!j.runs_listed.empty() && paths.size() < kDetailBatch && j.detailed < kDetailedRuns) {
+      paths.push_back("/v1/runs/" + url_encode(j.runs_listed.front().value("id", std::string())));
+      j.runs_listed.pop_front();
+      ++j.detailed;
+    }
+    j.details[runner_send_many(state, RunnerCall::BacktestDetail, paths)] = paths.size();
+  }
+  while (!j.runs_listed.empty() && j.detailed >= kDetailedRuns) {
     Json run = std::move(j.runs_listed.front());
     j.runs_listed.pop_front();
-    if (j.detailed < kDetailedRuns) {
-      ++j.detailed;
-      int id = runner_send(state, RunnerCall::BacktestDetail, "GET", "/v1/runs/" + url_encode(run.value("id", std::string())));
-      j.details[id] = true;
-      continue;
-    }
     auto rec = run_record(run);
     if (!rec) return fail(state, "a run of /v1/runs: " + rec.error().to_string());
     j.runs_ready.push_back(std::move(rec.value()));
@@ -240,7 +249,8 @@ bool feed_events(StudioState& state, size_t max) {
 }
 
 // The edited bundle's side of an opened flip: the events the runner received from a little
-// before production's run started until it was last updated, re-run through the edited bundle.
+// before production's run started until a little after it was last updated, re-run through the
+// edited bundle.
 void ask_run_events(StudioState& state) {
   RunnerBacktest& b = bt(state);
   const Json& run = b.production_run;
@@ -252,7 +262,7 @@ void ask_run_events(StudioState& state) {
   }
   RunnerState r = state.runner;  // the query with this window, not the panel's filters
   r.since = format_instant(started.value() - kRunLead);
-  r.until = format_instant(updated.value());
+  r.until = format_instant(updated.value() + kRunLead);
   r.type.clear();
   b.edited_request = runner_send(state, RunnerCall::BacktestEdited, "GET", events_query(r, "", kRunEvents));
 }
@@ -418,11 +428,14 @@ void backtest_answer(StudioState& state, RunnerCall call, int id, int status, co
     }
     case RunnerCall::BacktestDetail: {
       if (!j.details.erase(id)) return;
-      auto run = parse_json(body, "GET /v1/runs/{id}");
-      if (!run || !run.value().contains("run")) return fail(state, "the runner's answer has no run");
-      auto rec = run_record(run.value()["run"]);
-      if (!rec) return fail(state, "a run of /v1/runs/{id}: " + rec.error().to_string());
-      j.runs_ready.push_back(std::move(rec.value()));
+      auto runs = parse_json(body, "GET /v1/runs/{id}");
+      if (!runs || !runs.value().is_array()) return fail(state, "the runner's answers for the runs' steps are not JSON");
+      for (const auto& run : runs.value()) {
+        if (!run.contains("run")) return fail(state, "the runner's answer has no run");
+        auto rec = run_record(run["run"]);
+        if (!rec) return fail(state, "a run of /v1/runs/{id}: " + rec.error().to_string());
+        j.runs_ready.push_back(std::move(rec.value()));
+      }
       break;
     }
     default: break;

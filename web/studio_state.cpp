@@ -204,7 +204,8 @@ std::string status_json(const StudioState& state) {
                                {"same", bt.same}, {"summary", bt.summary}, {"flips", flips}, {"flipsTotal", bt.flips_total},
                                {"lines", bt.lines}, {"elapsedMs", bt.elapsed_ms}, {"openFlip", bt.open_flip},
                                {"productionRun", bt.production_run.is_object() ? bt.production_run.value("id", std::string()) : std::string()},
-                               {"editedRun", bt.edited_run.is_object() ? bt.edited_run.value("id", std::string()) : std::string()}}},
+                               {"editedRun", bt.edited_run.is_object() ? bt.edited_run.value("id", std::string()) : std::string()},
+                               {"productionError", bt.production_error}, {"editedError", bt.edited_error}}},
                  {"deploy", {{"asking", rs.deploy_confirm}, {"busy", rs.deploy_request != 0 || rs.rollback_request != 0},
                              {"result", rs.deploy_result}, {"problems", rs.deploy_problems}}}};
   Json out = {{"frames", state.frames},

@@ -148,6 +148,7 @@ try {
     check('the panel connects with the read token', () => assert.equal(r.link, 'connected', r.error));
     check('it shows the deployed version', () => assert.equal(r.version, deployed.version));
     check('the unedited bundle does what the deployed version does', () => assert.deepEqual(r.diff, []));
+    check('no problem is shown', () => assert.equal(r.error, ''));
     const stored = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage) }));
     check('the token is kept in sessionStorage, not in localStorage', () => {
       assert.ok(stored.session.includes(READ));
@@ -198,9 +199,10 @@ try {
     check('exactly the expected decisions flipped', () => assert.deepEqual(got, spec.expect_flips));
     await shot('backtest');
     await click('runner.flip:0');
-    await waitFor(() => { const x = window.shopflow.status().runner.backtest; return x.productionRun && x.editedRun; });
+    await waitFor(() => { const x = window.shopflow.status().runner.backtest; return (x.productionRun && x.editedRun) || x.productionError || x.editedError; });
     const o = (await runnerStatus()).backtest;
     check('a flipped decision opens production\'s run beside the edited one', () => {
+      assert.equal(o.productionError + o.editedError, '');
       assert.equal(o.productionRun, b.flips[0].run);
       assert.equal(o.editedRun, b.flips[0].run);
     });

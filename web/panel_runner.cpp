@@ -451,7 +451,8 @@ std::string flip_sentence(const BacktestFlip& f) {
 void backtest_tab(StudioState& state) {
   RunnerState& r = state.runner;
   RunnerBacktest& b = r.backtest;
-  filters(state);
+  // With a flip open, its two runs get the room (the filters come back when it is closed).
+  if (b.open_flip < 0) filters(state);
   const bool running = backtest_running(state);
   ImGui::BeginDisabled(running || !state.check.ok() || r.deployed.is_null());
   if (ImGui::Button("Backtest the edit on production's events")) backtest_start(state);
@@ -475,13 +476,13 @@ void backtest_tab(StudioState& state) {
   }
   if (b.cancelled) ImGui::TextColored(kWarn, "Cancelled: the results below cover the events compared so far.");
   if (b.revision != state.revision) ImGui::TextColored(kWarn, "The bundle has changed since this backtest.");
-  backtest_summary(b);
+  if (b.open_flip < 0 || !b.error.empty()) backtest_summary(b);
   if (!b.error.empty()) return;
-  if (!b.flips.empty()) {
+  if (!b.flips.empty() && b.open_flip < 0) {
     ImGui::TextDisabled("Flipped decisions (%zu%s); click one to see both runs:", b.flips_total,
                         b.flips_total > b.flips.size() ? ", the first shown" : "");
   }
-  const float list_h = b.open_flip >= 0 ? px(110) : 0;
+  const float list_h = b.open_flip >= 0 ? px(64) : 0;
   ImGui::BeginChild("flips", ImVec2(0, list_h), true);
   ImGuiListClipper clip;
   clip.Begin(static_cast<int>(b.flips.size() + b.lines.size()));
@@ -508,7 +509,13 @@ void backtest_tab(StudioState& state) {
   ImGui::EndChild();
   if (b.open_flip < 0) return;
   const BacktestFlip& f = b.flips[static_cast<size_t>(b.open_flip)];
-  text_wrapped_colored(kAccent, f.run_id + " at " + f.path + ": " + flip_sentence(f));
+  if (ImGui::SmallButton("Close")) {
+    b.open_flip = -1;
+    return;
+  }
+  ImGui::SameLine();
+  ImGui::TextColored(kAccent, "%s at %s: production %s, the edit %s (hover the line above for the values seen)", f.run_id.c_str(),
+                     f.path.c_str(), f.production.c_str(), f.edited.c_str());
   if (ImGui::BeginTable("sides", 2, ImGuiTableFlags_Resizable | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY)) {
     ImGui::TableNextColumn();
     ImGui::PushID("production");

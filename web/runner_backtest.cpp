@@ -101,13 +101,15 @@ void fetch_more(StudioState& state) {
   BacktestJob& j = *b.job;
   size_t asked = 0;  // runs whose step records are under way
   for (const auto& [id, n] : j.details) asked += n;
+  const Millis clock = j.backtest->clock();
+  // The simulation does not run ahead of production's runs listed so far: the runs it makes
+  // wait in the comparison for their counterparts, and a million of them fill the memory.
   if (!b.events.last && b.events.request == 0 && j.event_pages.size() < kPagesAhead &&
-      j.runs_listed.size() + asked < kRunsBehind) {
+      j.runs_listed.size() + asked < kRunsBehind && (b.runs.last || j.runs_until >= clock)) {
     b.events.asked = kEventPage;
     b.events.request = runner_send(state, RunnerCall::BacktestEvents, "GET", events_query(r, b.events.after, kEventPage));
   }
   const bool events_in = b.events.last && j.event_pages.empty();
-  const Millis clock = j.backtest->clock();
   if (!b.runs.last && b.runs.request == 0 && j.runs_listed.size() < kRunPage && (events_in || j.runs_until <= clock)) {
     std::string q = "/v1/runs?limit=" + std::to_string(kRunPage) + window_query(r);
     if (!b.runs.after.empty()) q += "&after=" + url_encode(b.runs.after);

@@ -154,6 +154,7 @@ void run_answered(StudioState& state, int status, const std::string& body) {
     return;
   }
   r.run = std::move(j.value()["run"]);
+  as_trace_run(r.run);
 }
 
 void deploy_answered(StudioState& state, int status, const std::string& body) {

@@ -367,6 +367,7 @@ void backtest_answer(StudioState& state, RunnerCall call, int id, int status, co
       return;
     }
     b.production_run = std::move(j.value()["run"]);
+    as_trace_run(b.production_run);
     ask_run_events(state);
     return;
   }

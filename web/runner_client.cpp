@@ -79,6 +79,14 @@ std::string page_next(const std::string& header, const std::string& body, size_t
   return seq.is_string() ? seq.get<std::string>() : seq.dump();
 }
 
+void as_trace_run(Json& run) {
+  if (!run.is_object()) return;
+  for (const char* k : {"error", "error_step"}) {
+    auto it = run.find(k);
+    if (it != run.end() && (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty()))) run.erase(it);
+  }
+}
+
 std::string answer_error(const RunnerState& r, int status, const std::string& body) {
   if (status == 0) {
     if (body == "cancelled") return "cancelled";

@@ -33,6 +33,11 @@ std::string events_query(const RunnerState& r, const std::string& after, size_t 
 // "" when it was the last page.
 std::string page_next(const std::string& header, const std::string& body, size_t asked);
 
+// A run as GET /v1/runs/{id} gives it, made the shape the studio's run traces have: the API
+// writes "error" and "error_step" as "" (or null) for a run that did not fail, a trace leaves
+// them out (draw_run_trace() shows a run with an error as failed).
+void as_trace_run(Json& run);
+
 // Why a request failed, in words, from its status and the runner's JSON error body
 // ({"error", "message"}): "401 unauthorized: ...", or for status 0 the browser's reason and
 // what to check (the URL, the runner's api.cors_origins).

@@ -66,6 +66,98 @@ EM_JS(int, js_storage_set, (const char* key, const char* value), {
 EM_JS(void, js_storage_remove, (const char* key), {
   try { window.localStorage.removeItem(UTF8ToString(key)); } catch (e) {}
 });
+EM_JS(char*, js_session_get, (const char* key), {
+  let v = null;
+  try { v = window.sessionStorage.getItem(UTF8ToString(key)); } catch (e) { v = null; }
+  if (v === null) return 0;
+  const n = lengthBytesUTF8(v) + 1;
+  const p = _malloc(n);
+  stringToUTF8(v, p, n);
+  return p;
+});
+
+EM_JS(void, js_session_set, (const char* key, const char* value), {
+  try { window.sessionStorage.setItem(UTF8ToString(key), UTF8ToString(value)); } catch (e) {}
+});
+
+EM_JS(void, js_session_remove, (const char* key), {
+  try { window.sessionStorage.removeItem(UTF8ToString(key)); } catch (e) {}
+});
+
+// Each answer is handed over whole, through the heap (a page of events is megabytes: ccall's
+// stack copy would overflow); a failed fetch answers status 0 with its reason.
+EM_JS(void, js_http_request, (int id, const char* method, const char* url, const char* token, const char* body), {
+  const controllers = Module.shopflowFetches || (Module.shopflowFetches = {});
+  const controller = new AbortController();
+  controllers[id] = controller;
+  const headers = {};
+  const t = UTF8ToString(token);
+  if (t) headers['Authorization'] = 'Bearer ' + t;
+  const b = UTF8ToString(body);
+  if (b) headers['Content-Type'] = 'application/json';
+  const init = { method: UTF8ToString(method), headers: headers, signal: controller.signal, cache: 'no-store' };
+  if (b) init.body = b;
+  const answer = function (status, next, text) {
+    delete controllers[id];
+    const n = lengthBytesUTF8(text) + 1;
+    const p = _malloc(n);
+    stringToUTF8(text, p, n);
+    Module.ccall('studio_http_answer', null, ['number', 'number', 'string', 'number', 'number'], [id, status, next, p, n - 1]);
+    _free(p);
+  };
+  fetch(UTF8ToString(url), init).then(function (r) {
+    const next = r.headers.get('Shopflow-Next-After') || "";
+    return r.text().then(function (text) { answer(r.status, next, text); });
+  }).catch(function (e) {
+    answer(0, "", controller.signal.aborted ? 'cancelled' : String(e && e.message || e));
+  });
+});
+
+// Several GETs answered as one: their bodies as a JSON array, in order, once all have come (or
+// the first failure's status and body). Six at a time, the browser's connections to one host:
+// the page hands over one answer per batch, not one per request between two frames.
+EM_JS(void, js_http_request_many, (int id, const char* urls_json, const char* token), {
+  const controllers = Module.shopflowFetches || (Module.shopflowFetches = {});
+  const controller = new AbortController();
+  controllers[id] = controller;
+  const urls = JSON.parse(UTF8ToString(urls_json));
+  const t = UTF8ToString(token);
+  const init = { method: "GET", headers: t ? { Authorization: "Bearer " + t } : {}, signal: controller.signal, cache: "no-store" };
+  const answer = function (status, text) {
+    delete controllers[id];
+    const n = lengthBytesUTF8(text) + 1;
+    const p = _malloc(n);
+    stringToUTF8(text, p, n);
+    Module.ccall('studio_http_answer', null, ['number', 'number', 'string', 'number', 'number'], [id, status, "", p, n - 1]);
+    _free(p);
+  };
+  const out = new Array(urls.length);
+  let next = 0;
+  let failed = null;
+  const worker = function () {
+    if (failed || next >= urls.length) return Promise.resolve();
+    const i = next++;
+    return fetch(urls[i], init).then(function (r) {
+      return r.text().then(function (text) {
+        if (r.status !== 200 && !failed) failed = { status: r.status, text: text };
+        out[i] = text;
+      });
+    }).then(worker);
+  };
+  const workers = [];
+  for (let k = 0; k < Math.min(6, urls.length); k++) workers.push(worker());
+  Promise.all(workers).then(function () {
+    if (failed) answer(failed.status, failed.text); else answer(200, "[" + out.join(",") + "]");
+  }).catch(function (e) {
+    answer(0, controller.signal.aborted ? "cancelled" : String(e && e.message || e));
+  });
+});
+
+EM_JS(void, js_http_cancel, (int id), {
+  const c = Module.shopflowFetches && Module.shopflowFetches[id];
+  if (c) c.abort();
+});
+
 EM_JS(void, js_page_view, (double* out), {
   const canvas = Module['canvas'];
   const r = canvas.getBoundingClientRect();
@@ -125,6 +217,12 @@ static void js_open_file_picker(int) {}
 static char* js_storage_get(const char*) { return nullptr; }
 static int js_storage_set(const char*, const char*) { return 0; }
 static void js_storage_remove(const char*) {}
+static char* js_session_get(const char*) { return nullptr; }
+static void js_session_set(const char*, const char*) {}
+static void js_session_remove(const char*) {}
+static void js_http_request(int, const char*, const char*, const char*, const char*) {}
+static void js_http_request_many(int, const char*, const char*) {}
+static void js_http_cancel(int) {}
 static void js_page_view(double* out) {
   out[0] = 1280;
   out[1] = 800;
@@ -142,7 +240,35 @@ namespace shopflow::studio {
 namespace {
 StudioState* g_state = nullptr;
 std::string g_out;  // keeps the last string returned to JavaScript alive while it reads it
+HttpAnswer g_http_answer = nullptr;
 }  // namespace
+
+std::optional<std::string> session_get(const std::string& key) {
+  char* p = js_session_get(key.c_str());
+  if (!p) return std::nullopt;
+  std::string s(p);
+  std::free(p);
+  return s;
+}
+
+void session_set(const std::string& key, const std::string& value) { js_session_set(key.c_str(), value.c_str()); }
+
+void session_remove(const std::string& key) { js_session_remove(key.c_str()); }
+
+void http_request(int id, const std::string& method, const std::string& url, const std::string& token,
+                  const std::string& body) {
+  js_http_request(id, method.c_str(), url.c_str(), token.c_str(), body.c_str());
+}
+
+void http_request_many(int id, const std::vector<std::string>& urls, const std::string& token) {
+  Json list = Json::array();
+  for (const auto& u : urls) list.push_back(u);
+  js_http_request_many(id, list.dump().c_str(), token.c_str());
+}
+
+void http_cancel(int id) { js_http_cancel(id); }
+
+void on_http_answer(HttpAnswer handler) { g_http_answer = handler; }
 
 std::vector<std::string> list_examples() {
   std::vector<std::string> out;
@@ -374,6 +500,13 @@ STUDIO_EXPORT const char* studio_frame_log_json() {
   return g_out.c_str();
 }
 
+// A runner's answer to http_request() (see js_http_request); `body` is `length` bytes.
+STUDIO_EXPORT void studio_http_answer(int id, int status, const char* next_after, const char* body, int length) {
+  using namespace shopflow::studio;
+  if (!g_state || !g_http_answer) return;
+  g_http_answer(*g_state, id, status, next_after, std::string(body, static_cast<size_t>(length)));
+}
+
 STUDIO_EXPORT int studio_load_bundle_text(const char* path, const char* text) {
   using namespace shopflow::studio;
   if (!g_state) return 0;
@@ -384,6 +517,16 @@ STUDIO_EXPORT int studio_load_bundle_text(const char* path, const char* text) {
 STUDIO_EXPORT void studio_import_text(const char* name, const char* text, int purpose) {
   using namespace shopflow::studio;
   if (g_state) import_picked_text(*g_state, name, text, purpose == 1 ? PickPurpose::Events : PickPurpose::Bundle);
+}
+
+// Replaces the edited bundle with `text`, as an edit of the file opened (Undo goes back).
+STUDIO_EXPORT void studio_edit_bundle_text(const char* text) {
+  using namespace shopflow::studio;
+  if (!g_state) return;
+  auto doc = shopflow::parse_json(text, "bundle");
+  if (!doc) return;
+  g_state->doc = std::move(doc.value());
+  commit_edit(*g_state);
 }
 
 // Opens a packaged example by file name ("abandoned-checkout.json"); 1 when it loaded.

@@ -1,6 +1,6 @@
 // Everything the studio asks of the browser, in one place: files packaged with the page,
-// downloads, the file picker, localStorage, and the functions JavaScript calls (the page's
-// test API, window.shopflow in shell.html). Outside Emscripten the browser calls are stubs,
+// downloads, the file picker, localStorage and sessionStorage, HTTP requests to a runner, and
+// the functions JavaScript calls (the page's test API, window.shopflow in shell.html). Outside Emscripten the browser calls are stubs,
 // so the rest of the studio compiles natively.
 #pragma once
 
@@ -36,6 +36,29 @@ std::optional<std::string> storage_get(const std::string& key);
 // set: false when the browser refused (storage full or unavailable).
 bool storage_set(const std::string& key, const std::string& value);
 void storage_remove(const std::string& key);
+
+// sessionStorage: kept for this tab until it closes, never written to disk by the studio (the
+// runner's token lives here). get: nullopt when absent or unavailable.
+std::optional<std::string> session_get(const std::string& key);
+void session_set(const std::string& key, const std::string& value);
+void session_remove(const std::string& key);
+
+// An HTTP request with fetch(): `token` (when not empty) goes as `Authorization: Bearer`, `body`
+// (when not empty) as JSON. The answer comes back later through http_answered(), under `id`:
+// its status (0 when there was no answer: network, CORS or cancelled, with the reason as the
+// body), its Shopflow-Next-After header ("" when absent) and its body. Only on a user's
+// gesture, or to go on with what one started (the next page of a load).
+void http_request(int id, const std::string& method, const std::string& url, const std::string& token,
+                  const std::string& body);
+// GETs of each of `urls`, answered once through http_answered() under `id`: status 200 and
+// their bodies as a JSON array (in order), or the first failure's status and body.
+void http_request_many(int id, const std::vector<std::string>& urls, const std::string& token);
+// Cancels the request `id` if it is still under way: its answer comes with status 0.
+void http_cancel(int id);
+
+// Where answers go (panel_runner.cpp); set once at start.
+using HttpAnswer = void (*)(StudioState& state, int id, int status, const std::string& next_after, std::string body);
+void on_http_answer(HttpAnswer handler);
 
 // The localStorage key of the studio's saved work.
 inline constexpr const char* kStorageKey = "shopflow.studio.v1";

@@ -153,7 +153,8 @@ void draw_layout(StudioState& state) {
     static const Tab kTabs[] = {{"Simulator", BottomTab::Simulator, draw_simulator_panel},
                                 {"Tests", BottomTab::Tests, draw_tests_panel},
                                 {"Compare", BottomTab::Compare, draw_compare_panel},
-                                {"Sample data", BottomTab::Data, draw_data_panel}};
+                                {"Sample data", BottomTab::Data, draw_data_panel},
+                                {"Runner", BottomTab::Runner, draw_runner_panel}};
     bool pending = state.tab_pending;
     state.tab_pending = false;
     for (const Tab& t : kTabs) {
@@ -197,13 +198,15 @@ void warm_up(StudioState& state) {
   SimSession& w = state.warm_up;
   // Again for each bundle opened: its workflows may use code the last one did not.
   if (state.loaded && state.file.path != state.warm_up_for && state.sim.phase != SimPhase::Running &&
-      !compare_running(state)) {
+      !compare_running(state) && !backtest_running(state)) {
     reset_warm_up(state, false);
     state.warm_up_runs = 0;
     state.warm_up_for = state.file.path;
   }
   if (state.warm_up_done) return;
-  if (state.sim.phase == SimPhase::Running || compare_running(state)) return reset_warm_up(state, true);
+  if (state.sim.phase == SimPhase::Running || compare_running(state) || backtest_running(state)) {
+    return reset_warm_up(state, true);
+  }
   if (w.phase == SimPhase::Idle) {
     if (!state.loaded || !state.check.ok() || sample_events(state).empty()) {
       (void)shopflow::SqliteStore::open(":memory:");
@@ -278,12 +281,14 @@ void draw_frame() {
   // with software WebGL the browser reads each drawn frame back from the GPU process before
   // the next one starts, and that wait is already most of a frame.
   const bool simulating = g_state.sim.phase == shopflow::studio::SimPhase::Running ||
-                          shopflow::studio::compare_running(g_state);
+                          shopflow::studio::compare_running(g_state) || shopflow::studio::backtest_running(g_state);
   const bool draws = !simulating || g_state.frames % kDrawEveryWhileSimulating == 0;
   const double budget = simulating && draws ? 0.0 : g_state.sim.budget_ms;
   shopflow::studio::simulator_tick(g_state, budget);
   // A comparison gets what is left of the frame's simulation budget.
   shopflow::studio::compare_tick(g_state, std::max(0.0, budget - (now_ms() - t0)));
+  // A backtest gets what is left after that.
+  shopflow::studio::runner_tick(g_state, std::max(0.0, budget - (now_ms() - t0)));
   double t1 = now_ms();
   edit_shortcuts(g_state);
   draw_layout(g_state);
@@ -361,6 +366,7 @@ int main() {
   ImGui_ImplOpenGL3_Init("#version 300 es");
 
   bind_browser(&g_state);
+  on_http_answer(runner_answer);
   g_state.examples = list_examples();
   if (!restore_work(g_state)) {
     for (int i = 0; i < static_cast<int>(g_state.examples.size()); ++i) {

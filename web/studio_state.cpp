@@ -180,7 +180,35 @@ std::string status_json(const StudioState& state) {
   }
   Json widgets = Json::object();
   for (const auto& [name, r] : state.widgets) widgets[name] = r;
-  const char* tabs[] = {"simulator", "tests", "compare", "data"};
+  const char* tabs[] = {"simulator", "tests", "compare", "data", "runner"};
+  const RunnerState& rs = state.runner;
+  const RunnerBacktest& bt = rs.backtest;
+  const char* links[] = {"off", "connecting", "connected", "failed"};
+  Json flips = Json::array();
+  for (const auto& f : bt.flips) {
+    flips.push_back({{"run", f.run_id}, {"workflow", f.workflow}, {"path", f.path}, {"production", f.production}, {"edited", f.edited}});
+  }
+  Json history = Json::array();
+  for (const auto& h : rs.history) history.push_back(h.value("version", std::string()));
+  // Never the token: the status is read by scripts and tests.
+  Json runner = {{"link", links[static_cast<int>(rs.link)]},
+                 {"url", rs.url},
+                 {"error", rs.error},
+                 {"version", rs.version},
+                 {"history", history},
+                 {"diff", rs.diff},
+                 {"sample", {{"running", rs.sample.running}, {"items", rs.sample.items}, {"note", rs.sample_note}}},
+                 {"runs", rs.runs.size()},
+                 {"openRun", rs.run.is_object() ? rs.run.value("id", std::string()) : std::string()},
+                 {"backtest", {{"ran", bt.ran}, {"done", bt.done}, {"cancelled", bt.cancelled}, {"error", bt.error},
+                               {"revision", bt.revision}, {"events", bt.events.items}, {"runs", bt.runs.items},
+                               {"same", bt.same}, {"summary", bt.summary}, {"flips", flips}, {"flipsTotal", bt.flips_total},
+                               {"lines", bt.lines}, {"elapsedMs", bt.elapsed_ms}, {"openFlip", bt.open_flip},
+                               {"productionRun", bt.production_run.is_object() ? bt.production_run.value("id", std::string()) : std::string()},
+                               {"editedRun", bt.edited_run.is_object() ? bt.edited_run.value("id", std::string()) : std::string()},
+                               {"productionError", bt.production_error}, {"editedError", bt.edited_error}}},
+                 {"deploy", {{"asking", rs.deploy_confirm}, {"busy", rs.deploy_request != 0 || rs.rollback_request != 0},
+                             {"result", rs.deploy_result}, {"problems", rs.deploy_problems}}}};
   Json out = {{"frames", state.frames},
               {"warmedUp", state.warm_up_done},
               {"loaded", state.loaded},
@@ -215,6 +243,7 @@ std::string status_json(const StudioState& state) {
               {"conditionsInJson", conditions_in_json(state.doc)},
               {"graph", {{"zoom", state.graph.zoom}, {"smallestTextPx", state.graph.smallest_text_css}, {"pathSteps", state.graph.path_steps},
                          {"boxes", state.graph.boxes}, {"boxesOutside", state.graph.boxes_outside}}},
+              {"runner", runner},
               {"widgets", widgets}};
   return out.dump();
 }

@@ -20,6 +20,7 @@
 #include "shopflow/json.hpp"
 #include "display.hpp"
 #include "history.hpp"
+#include "runner_state.hpp"
 #include "shopflow/simulator.hpp"
 #include "sim_session.hpp"
 
@@ -31,7 +32,7 @@ struct BundleFile {
 };
 
 // The tabs of the lower window.
-enum class BottomTab { Simulator, Tests, Compare, Data };
+enum class BottomTab { Simulator, Tests, Compare, Data, Runner };
 
 struct GraphView {
   float zoom = 1.0f;
@@ -164,6 +165,7 @@ struct StudioState {
   std::string warm_up_for;  // path of the bundle it simulates
   TestsState tests;
   CompareState compare;
+  RunnerState runner;
 
   Display display;        // canvas size, scale, fonts, theme
   float zoom_wheel = 0;   // this frame's Ctrl+wheel or pinch, in notches (> 0 zooms in)

@@ -46,21 +46,31 @@ EffectRecord effect_record(const EffectRow& row) {
 
 namespace {
 
+// The names a member may have (the first is the one errors name). A plain pair, not an
+// initializer_list: the lists below are kept in tables, where an initializer_list's array
+// would not outlive the table's initializer.
+struct Keys {
+  const char* first;
+  const char* second = nullptr;
+};
+
 // A text member: the first of `keys` present, as text; "" when none is (or it is null).
-Result<std::string> text_member(const Json& o, std::initializer_list<const char*> keys, bool required,
-                                const char* what) {
-  for (const char* k : keys) {
+Result<std::string> text_member(const Json& o, Keys keys, bool required, const char* what) {
+  for (const char* k : {keys.first, keys.second}) {
+    if (!k) continue;
     auto it = o.find(k);
     if (it == o.end() || it->is_null()) continue;
     if (!it->is_string()) return Error{std::string(what) + ": \"" + k + "\" is not text", std::string("/") + k, 0, 0};
     return it->get<std::string>();
   }
-  if (required) return Error{std::string(what) + " has no \"" + *keys.begin() + "\"", "", 0, 0};
+  if (required) return Error{std::string(what) + " has no \"" + keys.first + "\"", "", 0, 0};
   return std::string();
 }
 
-Result<Millis> time_member(const Json& o, std::initializer_list<const char*> keys, const char* what) {
-  for (const char* k : keys) {
+// A time member: the first of `keys` present, as RFC 3339 text or milliseconds; 0 when none is.
+Result<Millis> time_member(const Json& o, Keys keys, const char* what) {
+  for (const char* k : {keys.first, keys.second}) {
+    if (!k) continue;
     auto it = o.find(k);
     if (it == o.end() || it->is_null()) continue;
     if (it->is_number_integer()) return it->get<Millis>();
@@ -83,7 +93,7 @@ Result<RunRecord> run_record(const Json& run) {
   auto wf = text_member(run, {"workflow"}, false, "a run");
   if (!wf) return wf.error();
   r.workflow = wf.value().empty() ? std::string(workflow_of_run(r.id)) : std::move(wf.value());
-  for (auto [field, keys] : {std::pair<std::string*, std::initializer_list<const char*>>{&r.event_id, {"event_id", "event"}},
+  for (auto [field, keys] : {std::pair<std::string*, Keys>{&r.event_id, {"event_id", "event"}},
                              {&r.status, {"status"}},
                              {&r.error, {"error"}},
                              {&r.error_step, {"error_step"}}}) {
@@ -105,7 +115,7 @@ Result<EffectRecord> effect_record(const Json& effect) {
   if (!effect.is_object()) return Error{"an effect is not a JSON object", "", 0, 0};
   EffectRecord e;
   for (auto [field, keys, required] :
-       {std::tuple<std::string*, std::initializer_list<const char*>, bool>{&e.id, {"id"}, true},
+       {std::tuple<std::string*, Keys, bool>{&e.id, {"id"}, true},
         {&e.run_id, {"run_id", "run"}, false},
         {&e.path, {"path", "step"}, false},
         {&e.type, {"type"}, true}}) {

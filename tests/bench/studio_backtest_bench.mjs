@@ -1,0 +1,156 @@
+// The Runner panel's backtest at scale, in headless Chromium: 1,000,000 production events
+// (orders, served by a stand-in runner that makes each event, run and effect from its seq)
+// backtested through the panel against an edit that lowers the big-order threshold. Prints
+// the total time (target <= 30 s), the longest gap between two animation frames (target <= 50
+// ms) and the page's memory (JavaScript heap + WebAssembly memory; target < 1 GB), and where a
+// target is missed, what the measurements say the time or memory went to.
+// Not a test. Usage: node tests/bench/studio_backtest_bench.mjs [SITE_DIR] [EVENTS]
+// (default build/wasm/web/site, 1000000). Build the wasm preset first.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '../browser/serve_static.mjs';
+import { launchBrowser } from '../browser/browser.mjs';
+import { selectAll } from '../browser/imgui_input.mjs';
+import { startFakeRunner } from '../browser/fake_runner.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '../..');
+const siteDir = process.argv[2] || path.join(root, 'build/wasm/web/site');
+const count = Number(process.argv[3] || 1000000);
+const kLongFrameMs = 50.5;  // three 60 Hz intervals, with the timestamps' coarsening
+if (!fs.existsSync(path.join(siteDir, 'index.html'))) {
+  console.error(`studio_backtest_bench: no studio at ${siteDir} (cmake --preset wasm && cmake --build build/wasm)`);
+  process.exit(2);
+}
+const bundleText = fs.readFileSync(path.join(root, 'tests/browser/runner/big-orders.json'), 'utf8');
+const bundle = JSON.parse(bundleText);
+
+// Production: an order a second, its total from 0.00 to 199.00; the deployed bundle tags those
+// of 100.00 and more. Run ids and effect ids as the runner makes them.
+const t0 = Date.parse('2026-03-02T00:00:00Z');
+const iso = (ms) => new Date(ms).toISOString();
+const total = (seq) => `${(seq * 37) % 200}.00`;
+const key = (seq) => `ce:/shop#o-${seq}`;
+const runId = (seq) => `tag-big-order:${key(seq)}`;
+const big = (seq) => (seq * 37) % 200 >= 100;
+const events = {
+  count,
+  make: (seq) => ({ seq, received: iso(t0 + seq * 1000), key: key(seq), event: {
+    specversion: '1.0', id: `o-${seq}`, source: '/shop', type: 'order.created', time: iso(t0 + seq * 1000),
+    data: { id: `o-${seq}`, email: `c-${seq.toString(16)}@redacted.invalid`, total_price: total(seq) } } }),
+};
+const run = (seq, steps) => ({ seq, id: runId(seq), workflow: 'tag-big-order', event_id: `o-${seq}`, status: 'completed',
+  started: iso(t0 + seq * 1000 + 2), updated: iso(t0 + seq * 1000 + 3), error: null, error_step: null, bundle_version: 'deployed',
+  ...(steps ? { steps: [
+    { path: 'is-big', kind: 'if', time: iso(t0 + seq * 1000 + 2), output: big(seq), verdict: big(seq) },
+    ...(big(seq) ? [{ path: 'is-big/then/tag-big', kind: 'action', time: iso(t0 + seq * 1000 + 2), output: null }] : []),
+  ] } : {}) });
+const runs = {
+  count,
+  make: (seq) => run(seq, false),
+  byId: (id) => { const m = /#o-(\d+)$/.exec(id); return m && Number(m[1]) <= count ? run(Number(m[1]), true) : null; },
+};
+const effects = {
+  count,
+  make: (seq) => (big(seq) ? { seq, id: `${runId(seq)}/is-big/then/tag-big`, run_id: runId(seq), path: 'is-big/then/tag-big',
+    type: 'order.tag', params: { order_id: `o-${seq}`, tags: 'big' }, status: 'delivered', attempts: 1,
+    created: iso(t0 + seq * 1000 + 2), last_error: null } : null),
+};
+
+const server = await serveStatic(siteDir);
+const fake = await startFakeRunner({ bundle, events, runs, effects, origins: [new URL(server.url).origin] });
+const browser = await launchBrowser();
+try {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.log(`  [page error] ${e}`));
+  const status = () => page.evaluate(() => window.shopflow.status());
+  const frames = async (n) => {
+    const s = (await status()).frames;
+    await page.waitForFunction((f) => window.shopflow.status().frames >= f, s + n, { timeout: 20000 });
+  };
+  const click = async (name) => {
+    await page.waitForFunction((n) => !!window.shopflow.status().widgets[n], name, { timeout: 20000 });
+    const [x, y, w, h] = (await status()).widgets[name];
+    await page.mouse.move(x + w / 2, y + h / 2);
+    await frames(1);
+    await page.mouse.click(x + w / 2, y + h / 2);
+    await frames(2);
+  };
+  const typeInto = async (name, text) => {
+    await click(name);
+    await selectAll(page, frames);
+    await page.keyboard.type(text);
+    await frames(2);
+  };
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.shopflow && window.shopflow.status().warmedUp, null, { timeout: 60000 });
+  await page.evaluate((t) => window.shopflow.loadBundleText('import:big-orders.json', t), bundleText);
+  const editedBundle = JSON.parse(bundleText);
+  editedBundle.workflows[0].steps[0].if.money_gte[1] = '50.00';
+  await page.evaluate((t) => window.shopflow.editBundleText(t), JSON.stringify(editedBundle, null, 2));
+  await click('tab.Runner');
+  await typeInto('runner.url', fake.url);
+  await typeInto('runner.token', 'read-token');
+  await click('runner.connect');
+  await page.waitForFunction(() => window.shopflow.status().runner.link === 'connected', null, { timeout: 20000 });
+  await click('runner.tab.Backtest');
+  await page.waitForFunction(() => window.shopflow.status().warmedUp, null, { timeout: 60000 });
+
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const memory = async () => {
+    const m = await cdp.send('Performance.getMetrics');
+    const js = m.metrics.find((x) => x.name === 'JSHeapTotalSize').value;
+    const wasm = await page.evaluate(() => Module.HEAP8.buffer.byteLength);
+    return { js, wasm, total: js + wasm };
+  };
+  await page.evaluate(() => {
+    window.__gaps = []; window.__stop = false;
+    let last = performance.now();
+    const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    window.shopflow.frameLog();
+  });
+  const started = Date.now();
+  await click('runner.backtest');
+  let peak = await memory();
+  const samples = [];
+  for (;;) {
+    const s = (await status()).runner.backtest;
+    const m = await memory();
+    if (m.total > peak.total) peak = m;
+    samples.push({ t: Date.now() - started, events: s.events, mb: Math.round(m.total / 1048576) });
+    if (s.done) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const ms = Date.now() - started;
+  const gaps = await page.evaluate(() => { window.__stop = true; return window.__gaps; });
+  const log = await page.evaluate(() => window.shopflow.frameLog());
+  const b = (await status()).runner.backtest;
+  if (b.error) console.log(`backtest failed: ${b.error}`);
+  const longest = Math.max(...gaps);
+  const over = gaps.filter((g) => g > kLongFrameMs).length;
+  const mbOf = (n) => (n / 1048576).toFixed(0);
+  console.log(`backtest of ${b.events} events (${b.runs} runs listed, ${b.flipsTotal} decisions flipped among the runs whose steps were fetched): ` +
+    `${(ms / 1000).toFixed(1)} s, ${Math.round(b.events / (ms / 1000))} events/s (target <= 30 s)`);
+  console.log(`longest frame: ${longest.toFixed(1)} ms, ${over} of ${gaps.length} frames over 50 ms (target: none)`);
+  console.log(`page memory at its peak: ${mbOf(peak.total)} MB (JavaScript heap ${mbOf(peak.js)} MB, WebAssembly ${mbOf(peak.wasm)} MB; target < 1024 MB)`);
+  console.log(`requests to the runner: ${fake.stats.requests}`);
+  for (const l of b.summary) console.log(`  ${l}`);
+  // Where the time went, from the studio's own frame log: simulating, building the UI, drawing.
+  const sum = (i) => log.reduce((a, f) => a + f[i], 0);
+  const simMs = sum(0), uiMs = sum(1), drawMs = sum(2);
+  if (ms > 30000 || longest > kLongFrameMs || peak.total >= 1024 * 1048576) {
+    console.log(`measured: ${log.length} frames; simulating and comparing ${(simMs / 1000).toFixed(1)} s, ` +
+      `UI ${(uiMs / 1000).toFixed(1)} s, drawing ${(drawMs / 1000).toFixed(1)} s; the rest of the ${(ms / 1000).toFixed(1)} s ` +
+      `(${((ms - simMs - uiMs - drawMs) / 1000).toFixed(1)} s) is the browser between frames: fetching and handing the pages over`);
+    const worst = log.reduce((w, f) => (f[0] + f[1] + f[2] > w[0] + w[1] + w[2] ? f : w), [0, 0, 0]);
+    console.log(`  the longest frame of the studio's own log: simulate ${worst[0].toFixed(1)} ms, UI ${worst[1].toFixed(1)} ms, draw ${worst[2].toFixed(1)} ms`);
+    console.log(`  memory over time (s: events, MB): ${samples.filter((_, i) => i % 5 === 0).map((s) => `${(s.t / 1000).toFixed(0)}: ${s.events}, ${s.mb}`).join('; ')}`);
+  }
+} finally {
+  await browser.close();
+  await fake.close();
+  server.close();
+}

@@ -49,6 +49,12 @@ struct PipelineOptions {
   std::int64_t max_wal_bytes = 64 << 20;
   Millis idle_truncate_ms = 1000;
   size_t call_threads = 4;  // pending calls made at the same time at most
+  // Trigger filters' rejections are kept this long (deployment config filter_rejections.keep),
+  // then deleted, `prune_batch` at a time, every `prune_every_ms` (at once again while a batch
+  // comes back full), so a backlog never holds the engine thread long.
+  Millis keep_rejections_ms = 7 * 24 * 3600 * 1000LL;
+  size_t prune_batch = 1000;
+  Millis prune_every_ms = 60'000;
 };
 
 class Pipeline {
@@ -129,6 +135,7 @@ class Pipeline {
   std::vector<std::thread> call_threads_;
   std::unique_ptr<Store> checkpointer_;
   Millis last_gauges_ = 0;
+  Millis last_prune_ = 0;
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
 };
 

@@ -288,6 +288,14 @@ std::vector<TableChange> Engine::take_table_changes() {
   return out;
 }
 
+std::vector<FilterRejection> Engine::take_filter_rejections() {
+  std::vector<FilterRejection> out;
+  out.swap(impl_->rejections);
+  return out;
+}
+
+const std::map<std::string, size_t>& Engine::filter_rejections_counted() const { return impl_->rejection_counts; }
+
 void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
 
 Status Engine::complete_call(const std::string& effect_id, const Json& response, Millis now) {

@@ -88,6 +88,11 @@ struct EngineOptions {
   // from, and updated (without them) when it finishes. runs() then lists only the runs that
   // waited, and effects() none.
   bool keep_finished = true;
+  // Trigger filters that reject an event: kept in memory for take_filter_rejections() (a
+  // simulation's trace), and stored (production: `shopflow runs --rejected`; the runner prunes
+  // them by age). Either way counted, per workflow, in filter_rejections_counted().
+  bool record_rejections = false;
+  bool store_rejections = false;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads
@@ -152,6 +157,10 @@ class Engine {
   Result<std::vector<EffectRow>> effects();
   Result<std::vector<TableRow>> table_rows(const std::string& table = "");
   std::vector<TableChange> take_table_changes();
+  // The filter rejections recorded since the last call, in order (with record_rejections).
+  std::vector<FilterRejection> take_filter_rejections();
+  // Filter rejections per workflow since the engine opened.
+  const std::map<std::string, size_t>& filter_rejections_counted() const;
   // How often each branch was taken since the engine opened (with record_branches).
   const std::map<BranchKey, size_t>& branches_taken() const;
 

@@ -28,7 +28,7 @@ struct sqlite3_stmt;
 
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -138,6 +138,16 @@ struct TableRow {
   std::string table;
   std::string key;
   std::string value;  // JSON
+};
+
+// A trigger filter that rejected an event: the answer to "why did this order start no run?".
+struct FilterRejection {
+  std::int64_t seq = 0;     // order of recording (0 when not yet stored)
+  Millis time = 0;          // when the filter was evaluated
+  std::string workflow;
+  std::string event_id;     // the event's id; a schedule's fire: "<workflow>@<time>"
+  std::string event_type;
+  std::string explanation;  // JSON text: the filter's verdict tree ("" when not explained)
 };
 
 class Store {
@@ -255,6 +265,15 @@ class Store {
   Status row_put(const std::string& table, const std::string& key, const std::string& value);
   Status row_delete(const std::string& table, const std::string& key);
   Result<std::vector<TableRow>> rows(const std::string& table);  // "" = every table
+
+  // filter rejections, kept for a while (the runner prunes them by age)
+  Status rejection_add(FilterRejection& row);  // sets row.seq
+  // Oldest first, after seq `after`; only those of `workflow` unless it is "".
+  Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
+                                                  const std::string& workflow = "");
+  // Deletes up to `limit` rejections recorded before `before`, oldest first; returns how many
+  // (fewer than `limit`: none older is left).
+  Result<size_t> rejections_prune(Millis before, size_t limit);
 
  private:
   class Stmt;

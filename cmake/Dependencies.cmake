@@ -13,6 +13,7 @@
 #   shopflow::doctest   doctest (when SHOPFLOW_BUILD_TESTS)
 #   shopflow::http      libmicrohttpd + OpenSSL (native only)
 #   shopflow::curl      libcurl, for effect delivery (native only)
+#   shopflow::pq        libpq, PostgreSQL's client library, for the PostgreSQL store (native only)
 #   shopflow::malloc    mimalloc as the allocator of the programs that link it (native, without
 #                       sanitizers; empty otherwise)
 #   shopflow::imgui     Dear ImGui with the GLFW + OpenGL3 backends (Emscripten only)
@@ -92,6 +93,16 @@ if(NOT EMSCRIPTEN)
   add_library(shopflow_curl INTERFACE)
   target_link_libraries(shopflow_curl INTERFACE CURL::libcurl)
   add_library(shopflow::curl ALIAS shopflow_curl)
+
+  set(libpq_FOUND FALSE)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(LIBPQ QUIET IMPORTED_TARGET libpq>=15)
+    set(libpq_FOUND ${LIBPQ_FOUND})
+  endif()
+  shopflow_require_package(libpq_FOUND "libpq (>= 15, through pkg-config), for the PostgreSQL store" "libpq-dev pkg-config")
+  add_library(shopflow_pq INTERFACE)
+  target_link_libraries(shopflow_pq INTERFACE PkgConfig::LIBPQ)
+  add_library(shopflow::pq ALIAS shopflow_pq)
 
   # mimalloc replaces the C library's malloc (and so operator new) in the programs that link it:
   # a run allocates and frees hundreds of small blocks, and a long simulation grows its store

@@ -13,6 +13,7 @@ packages=(
   wrk         # the load generator of tests/bench/http_bench.sh
   nginx       # the HTTPS reverse proxy of workflows/deploy/nginx-shopflow.conf, which tests/serve runs
   xxhash      # xxhsum, which checks the trace hash in the CLI tests
+  postgresql-15 libpq-dev  # the PostgreSQL store (libpq) and the throwaway server of tests/support/pg_temp.sh
   fonts-inter fonts-jetbrains-mono  # the studio's UI and code fonts, packed into its page data
 )
 missing=()

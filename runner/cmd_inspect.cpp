@@ -1,10 +1,12 @@
-// Inspecting a store from the command line, also while `shopflow serve` runs on it:
-//   shopflow runs --db FILE [--workflow ID] [--status S] [--steps RUN_ID] [--json]
-//   shopflow runs --db FILE --rejected [--workflow ID] [--json]
-//   shopflow effects --db FILE [--status S] [--type T] [--json]
-//   shopflow dead-letters --db FILE [list | retry ID... | retry --all | discard ID...] [--json]
+// Inspecting a store from the command line, also while `shopflow serve` runs on it. STORE is a
+// SQLite file or a postgres:// URL (SHOPFLOW_DB when --db is not given):
+//   shopflow runs --db STORE [--workflow ID] [--status S] [--steps RUN_ID] [--json]
+//   shopflow runs --db STORE --rejected [--workflow ID] [--json]
+//   shopflow effects --db STORE [--status S] [--type T] [--json]
+//   shopflow dead-letters --db STORE [list | retry ID... | retry --all | discard ID...] [--json]
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "shopflow/condition.hpp"
+#include "shopflow/open_store.hpp"
 #include "shopflow/store.hpp"
 
 namespace shopflow::cli {
@@ -73,21 +76,27 @@ bool parse_args(const char* cmd, const char* usage, int argc, char** argv, Inspe
     }
   }
   if (a->db.empty()) {
-    std::fprintf(stderr, "shopflow %s: --db FILE is required\n\n%s", cmd, usage);
+    if (const char* env = std::getenv("SHOPFLOW_DB"); env && *env) a->db = env;
+  }
+  if (a->db.empty()) {
+    std::fprintf(stderr, "shopflow %s: --db STORE is required (or SHOPFLOW_DB)\n\n%s", cmd, usage);
     *exit_code = 2;
     return false;
   }
   return true;
 }
 
-std::unique_ptr<Store> open_store(const char* cmd, const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    std::fprintf(stderr, "shopflow %s: no store at %s\n", cmd, path.c_str());
-    return nullptr;
+std::unique_ptr<Store> open_inspected(const char* cmd, const std::string& path) {
+  // A file must be there already: inspecting a path mistyped must not create an empty store.
+  if (!is_postgres_url(path)) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+      std::fprintf(stderr, "shopflow %s: no store at %s\n", cmd, path.c_str());
+      return nullptr;
+    }
+    std::fclose(f);
   }
-  std::fclose(f);
-  auto s = Store::open(path);
+  auto s = open_store(path);
   if (!s) {
     std::fprintf(stderr, "shopflow %s: %s\n", cmd, s.error().message.c_str());
     return nullptr;
@@ -213,19 +222,20 @@ Millis now_ms() {
 
 int cmd_runs(int argc, char** argv) {
   const char* usage =
-      "Usage: shopflow runs --db FILE [--workflow ID] [--status STATUS] [--json]\n"
-      "       shopflow runs --db FILE --steps RUN_ID [--json]\n"
-      "       shopflow runs --db FILE --rejected [--workflow ID] [--json]\n"
+      "Usage: shopflow runs --db STORE [--workflow ID] [--status STATUS] [--json]\n"
+      "       shopflow runs --db STORE --steps RUN_ID [--json]\n"
+      "       shopflow runs --db STORE --rejected [--workflow ID] [--json]\n"
       "\n"
       "--rejected lists the events a workflow's trigger filter rejected, with why (kept as long\n"
       "as the deployment config's filter_rejections.keep says, default P7D).\n"
       "\n"
       "Lists the runs in a store (status: running, waiting, completed, failed, stopped), or with\n"
-      "--steps the step records of one run: each step's output and condition verdicts.\n";
+      "--steps the step records of one run: each step's output and condition verdicts.\n"
+      "STORE is a SQLite file or a postgres:// URL (default: SHOPFLOW_DB).\n";
   InspectArgs a;
   int rc = 0;
   if (!parse_args("runs", usage, argc, argv, &a, &rc)) return rc;
-  auto store = open_store("runs", a.db);
+  auto store = open_inspected("runs", a.db);
   if (!store) return 1;
   if (a.rejected) {
     Listing out(a.json, "rejected event");
@@ -279,7 +289,8 @@ int cmd_runs(int argc, char** argv) {
     if (out.json()) {
       out.add_json(Json{{"id", r.id}, {"workflow", r.workflow}, {"event", r.event_id}, {"status", r.status},
                         {"started", format_instant(r.started)}, {"updated", format_instant(r.updated)},
-                        {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event}});
+                        {"error", r.error}, {"error_step", r.error_step}, {"waiting_for", r.wait_event},
+                        {"bundle_version", r.bundle_version}});
       return;
     }
     std::printf("%-10s %-24s %-24s %s\n", r.status.c_str(), r.workflow.c_str(), format_instant(r.started).c_str(),
@@ -294,14 +305,14 @@ int cmd_runs(int argc, char** argv) {
 
 int cmd_effects(int argc, char** argv) {
   const char* usage =
-      "Usage: shopflow effects --db FILE [--status pending|delivered|dead] [--type TYPE] [--json]\n"
+      "Usage: shopflow effects --db STORE [--status pending|delivered|dead] [--type TYPE] [--json]\n"
       "\n"
       "Lists the outbox of a store: every effect with its idempotency key, delivery status,\n"
-      "attempts and last error.\n";
+      "attempts and last error. STORE is a SQLite file or a postgres:// URL (default: SHOPFLOW_DB).\n";
   InspectArgs a;
   int rc = 0;
   if (!parse_args("effects", usage, argc, argv, &a, &rc)) return rc;
-  auto store = open_store("effects", a.db);
+  auto store = open_inspected("effects", a.db);
   if (!store) return 1;
   Listing out(a.json, "effect");
   out.header(kEffectsHeader);
@@ -317,12 +328,13 @@ int cmd_effects(int argc, char** argv) {
 
 int cmd_dead_letters(int argc, char** argv) {
   const char* usage =
-      "Usage: shopflow dead-letters --db FILE [list] [--json]\n"
-      "       shopflow dead-letters --db FILE retry (EFFECT_ID... | --all)\n"
-      "       shopflow dead-letters --db FILE discard EFFECT_ID...\n"
+      "Usage: shopflow dead-letters --db STORE [list] [--json]\n"
+      "       shopflow dead-letters --db STORE retry (EFFECT_ID... | --all)\n"
+      "       shopflow dead-letters --db STORE discard EFFECT_ID...\n"
       "\n"
       "Effects that failed every delivery attempt. retry puts them back in the outbox (a running\n"
-      "runner picks them up at once); discard drops them for good.\n";
+      "runner picks them up at once); discard drops them for good. STORE is a SQLite file or a\n"
+      "postgres:// URL (default: SHOPFLOW_DB).\n";
   InspectArgs a;
   int rc = 0;
   if (!parse_args("dead-letters", usage, argc, argv, &a, &rc)) return rc;
@@ -333,7 +345,7 @@ int cmd_dead_letters(int argc, char** argv) {
     std::fprintf(stderr, "shopflow dead-letters: unknown action '%s' (list, retry or discard)\n", action.c_str());
     return 2;
   }
-  auto store = open_store("dead-letters", a.db);
+  auto store = open_inspected("dead-letters", a.db);
   if (!store) return 1;
   auto dead_pages = [&](size_t n, std::int64_t after) { return store->effects_dead(n, after); };
   if (action == "list") {

@@ -1,5 +1,6 @@
-// `shopflow serve BUNDLE --db FILE`: runs a bundle in production. Takes events over HTTP,
-// keeps all state in SQLite, and can also serve the studio's static files.
+// `shopflow serve BUNDLE --db STORE`: runs a bundle in production. Takes events over HTTP,
+// keeps all state in a SQLite file or a PostgreSQL database, and can also serve the studio's
+// static files.
 #include <pthread.h>
 
 #include <atomic>
@@ -25,19 +26,21 @@ namespace {
 constexpr int kShutdownGraceSeconds = 5;
 
 const char* kUsage =
-    "Usage: shopflow serve BUNDLE.json --db FILE [--listen HOST:PORT] [--config FILE] [--studio DIR]\n"
+    "Usage: shopflow serve BUNDLE.json --db STORE [--listen HOST:PORT] [--config FILE] [--studio DIR]\n"
     "\n"
-    "Runs the bundle in production: takes events over HTTP, keeps all state in the SQLite\n"
-    "database FILE (created when missing), fires timers, and delivers effects.\n"
+    "Runs the bundle in production: takes events over HTTP, keeps all state in STORE, fires\n"
+    "timers, and delivers effects. STORE is a SQLite database file (created when missing) or a\n"
+    "PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DATABASE (its tables are created\n"
+    "when missing).\n"
     "\n"
     "Options:\n"
-    "  --db FILE           the SQLite store (required)\n"
+    "  --db STORE          the store (required, unless SHOPFLOW_DB gives it)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
     "  --config FILE       deployment config: effect delivery adapters, retries and the hosts\n"
     "                      calls may reach (JSON)\n"
     "  --studio DIR        also serve the studio's static files from DIR at /\n"
     "  --max-body BYTES    largest request body accepted, chunked or not (default 1048576)\n"
-    "  --max-wal BYTES     bound of the store's write-ahead log (default 67108864)\n"
+    "  --max-wal BYTES     bound of a SQLite store's write-ahead log (default 67108864)\n"
     "  --max-connections N open connections served at once; more are answered 503 (default 1000)\n"
     "\n"
     "Endpoints:\n"
@@ -47,6 +50,7 @@ const char* kUsage =
     "  GET  /healthz /readyz /metrics\n"
     "\n"
     "Environment:\n"
+    "  SHOPFLOW_DB                  the store, when --db is not given\n"
     "  SHOPFLOW_API_TOKEN           bearer token for /v1/* (required unless listening on loopback)\n"
     "  SHOPFLOW_SHOPIFY_SECRET      Shopify webhook secret\n"
     "  SHOPFLOW_WOOCOMMERCE_SECRET  WooCommerce webhook secret\n"
@@ -140,8 +144,12 @@ int cmd_serve(int argc, char** argv) {
       return 2;
     }
   }
+  if (opts.db_path.empty()) {
+    if (const char* env = std::getenv("SHOPFLOW_DB"); env && *env) opts.db_path = env;
+  }
   if (bundle_path.empty() || opts.db_path.empty()) {
-    std::fprintf(stderr, "shopflow serve: %s\n\n%s", bundle_path.empty() ? "which bundle?" : "--db FILE is required",
+    std::fprintf(stderr, "shopflow serve: %s\n\n%s",
+                 bundle_path.empty() ? "which bundle?" : "--db STORE is required (or SHOPFLOW_DB)",
                  kUsage);
     return 2;
   }

@@ -30,6 +30,7 @@
 #include "metrics.hpp"
 #include "pipeline.hpp"
 #include "shopflow/engine.hpp"
+#include "shopflow/open_store.hpp"
 #include "shopflow/timeutil.hpp"
 
 namespace shopflow::runner {
@@ -572,14 +573,15 @@ struct HttpServer::Impl {
   }
 
   Result<std::unique_ptr<Engine>> open_engine(Bundle bundle) {
-    auto store = Store::open(opts.db_path);
-    if (!store) return Error{"cannot open the store " + opts.db_path + ": " + store.error().message, "", 0, 0};
-    // The pipeline's own connection checkpoints the log; the engine's commits never do.
+    auto store = open_store(opts.db_path);
+    if (!store) return Error{"cannot open the store " + redact_store_url(opts.db_path) + ": " + store.error().message, "", 0, 0};
+    // The pipeline's own connection checkpoints a SQLite file's log; the engine's commits never do.
     if (auto st = store.value()->auto_checkpoint(false); !st) return st.error();
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
     eo.store_rejections = true;  // `shopflow runs --rejected`; pruned by age (PipelineOptions)
+    eo.bundle_version = bundle.version;
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
 
@@ -677,19 +679,21 @@ Status HttpServer::open() {
     if (!doc) return Error{s.opts.config_path + ": " + doc.error().to_string(), "", 0, 0};
     config = doc.value();
   }
-  std::filesystem::path db(s.opts.db_path);
+  // Effects delivered to a file go next to a SQLite store, or into the working folder.
+  std::filesystem::path db(is_postgres_url(s.opts.db_path) ? std::string() : s.opts.db_path);
   std::string default_file = (db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path()) / "effects.jsonl";
+  const std::string shown_db = redact_store_url(s.opts.db_path);
   auto delivery = parse_delivery_config(config, default_file, env);
   if (!delivery) return Error{s.opts.config_path + ": " + delivery.error().to_string(), "", 0, 0};
   auto deliverer = std::make_unique<Deliverer>(delivery.value());
   s.deliverer = deliverer.get();
 
-  auto checkpointer = Store::open(s.opts.db_path);
-  if (!checkpointer) return Error{"cannot open the store " + s.opts.db_path + ": " + checkpointer.error().message, "", 0, 0};
+  auto checkpointer = open_store(s.opts.db_path);
+  if (!checkpointer) return Error{"cannot open the store " + shown_db + ": " + checkpointer.error().message, "", 0, 0};
   // A store from when the inbox deduplicated on the event id alone: its events get their keys by
   // sender (see inbox_key), so that a retry of one of them is still a duplicate.
   auto rekeyed = checkpointer.value()->inbox_rekey("inbox_keys_by_sender", legacy_inbox_key);
-  if (!rekeyed) return Error{"cannot migrate the inbox of " + s.opts.db_path + ": " + rekeyed.error().message, "", 0, 0};
+  if (!rekeyed) return Error{"cannot migrate the inbox of " + shown_db + ": " + rekeyed.error().message, "", 0, 0};
   if (rekeyed.value() > 0) log_info("inbox events keyed by sender", {{"events", rekeyed.value()}});
   auto engine = s.open_engine(s.opts.bundle);
   if (!engine) return engine.error();
@@ -700,7 +704,8 @@ Status HttpServer::open() {
   if (!keep) return Error{s.opts.config_path + ": " + keep.error().to_string(), "", 0, 0};
   po.keep_rejections_ms = keep.value();
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
-  s.pipeline->set_checkpointer(std::move(checkpointer.value()));
+  // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
+  if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));
 
   if (!s.opts.studio_dir.empty() && !std::filesystem::is_directory(s.opts.studio_dir)) {
     return Error{"--studio " + s.opts.studio_dir + " is not a folder (build the wasm preset first)", "", 0, 0};
@@ -720,7 +725,7 @@ int HttpServer::run() {
                        {"version", s.opts.bundle.version},
                        {"workflows", s.opts.bundle.workflows.size()},
                        {"listen", "http://" + s.opts.host + ":" + std::to_string(s.opts.port) + "/"},
-                       {"db", s.opts.db_path},
+                       {"db", redact_store_url(s.opts.db_path)},
                        {"studio", s.opts.studio_dir}});
   {
     std::unique_lock<std::mutex> lock(s.run_mu);

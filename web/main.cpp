@@ -19,7 +19,7 @@
 #include "display.hpp"
 #include "panels.hpp"
 #include "shopflow/simulator.hpp"
-#include "shopflow/store.hpp"
+#include "shopflow/sqlite_store.hpp"
 #include "shopflow/zoneinfo.hpp"
 #include "studio_state.hpp"
 #include "ui_util.hpp"
@@ -206,7 +206,7 @@ void warm_up(StudioState& state) {
   if (state.sim.phase == SimPhase::Running || compare_running(state)) return reset_warm_up(state, true);
   if (w.phase == SimPhase::Idle) {
     if (!state.loaded || !state.check.ok() || sample_events(state).empty()) {
-      (void)shopflow::Store::open(":memory:");
+      (void)shopflow::SqliteStore::open(":memory:");
       return reset_warm_up(state, true);
     }
     const auto& samples = sample_events(state);

@@ -94,7 +94,7 @@ Result<std::unique_ptr<Engine>> Engine::open(Bundle bundle, std::unique_ptr<Stor
 Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
   Store& st = *impl_->store;
   impl_->inbox_clear = false;
-  if (auto s = st.sync_commits(true); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Full); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   std::vector<bool> out;
   out.reserve(events.size());
@@ -128,7 +128,7 @@ Result<std::vector<bool>> Engine::accept(const std::vector<Event>& events) {
 
 Result<size_t> Engine::process_pending(Millis now, size_t limit) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   size_t total = 0;
   while (total < limit) {
@@ -153,7 +153,7 @@ Result<bool> Engine::ingest(const Event& event, Millis now) {
 
 Result<bool> Engine::ingest(Event&& event, Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(true); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Full); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   if (auto s = st.begin(); !s) return s.error();
   InboxRow row;
@@ -208,7 +208,7 @@ Result<bool> Engine::ingest(Event&& event, Millis now) {
 
 Result<size_t> Engine::advance(Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s.error();
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s.error();
   if (auto s = impl_->arm(now); !s) return s.error();
   size_t fired = 0;
   if (auto s = st.begin(); !s) return s.error();
@@ -300,7 +300,7 @@ void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
 
 Status Engine::complete_call(const std::string& effect_id, const Json& response, Millis now) {
   Store& st = *impl_->store;
-  if (auto s = st.sync_commits(false); !s) return s;
+  if (auto s = st.set_durability(Durability::Relaxed); !s) return s;
   auto effect = st.effect_get(effect_id);
   if (!effect) return effect.error();
   if (!effect.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
@@ -328,7 +328,7 @@ Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit)
 }
 
 Status Engine::mark_delivered(const std::string& effect_id) {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "");
   if (!r) return r.error();
   if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
@@ -336,7 +336,7 @@ Status Engine::mark_delivered(const std::string& effect_id) {
 }
 
 Status Engine::begin_outcomes() {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   return impl_->store->begin();
 }
 
@@ -346,7 +346,7 @@ Status Engine::commit_outcomes() {
 
 Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
                            bool count_attempt) {
-  if (auto s = impl_->store->sync_commits(false); !s) return s;
+  if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
   auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
                                        error);
   if (!r) return r.error();

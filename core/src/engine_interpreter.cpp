@@ -143,6 +143,8 @@ Status Engine::Impl::save(RunState& rs, Millis now) {
 }
 
 Status Engine::Impl::put_run(RunRow& row, bool stored) {
+  // The bundle that ran the run last: runners of several versions may share a store.
+  if (row.bundle_version != options.bundle_version) row.bundle_version = options.bundle_version;
   if (stored) {
     if (auto s = store->run_put(row, options.keep_finished || row.status == "waiting"); !s) return s;
   }

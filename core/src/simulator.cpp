@@ -8,6 +8,8 @@
 #include <limits>
 #include <optional>
 
+#include "shopflow/sqlite_store.hpp"
+
 namespace shopflow {
 
 namespace {
@@ -477,7 +479,7 @@ namespace {
 
 // A simulation's engine: on a fresh store in memory, held in one transaction.
 Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const SimOptions& o, LiveTrace* live) {
-  auto store = Store::open(":memory:");
+  auto store = SqliteStore::open(":memory:");
   if (!store) return store.error();
   EngineOptions eo;
   eo.limits = o.limits;

@@ -26,7 +26,7 @@
 
 #include "shopflow/event.hpp"
 #include "shopflow/simulator.hpp"
-#include "shopflow/store.hpp"
+#include "shopflow/sqlite_store.hpp"
 #include "shopflow/zoneinfo.hpp"
 
 namespace {
@@ -85,7 +85,7 @@ double store_floor(const std::vector<shopflow::Event>& events) {
     effects.push_back(std::move(fx));
   }
   auto start = std::chrono::steady_clock::now();
-  auto store = shopflow::Store::open(":memory:");
+  auto store = shopflow::SqliteStore::open(":memory:");
   if (!store || !store.value()->hold()) {
     std::fprintf(stderr, "cannot open an in-memory store\n");
     std::exit(1);

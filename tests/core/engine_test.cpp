@@ -2,6 +2,7 @@
 // events, timers, deduplication, failure containment, limits, durability across a restart,
 // and the outbox delivery calls.
 #include "shopflow/engine.hpp"
+#include "shopflow/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -26,7 +27,7 @@ shopflow::Bundle bundle_of(const std::string& workflows, const std::string& extr
 
 std::unique_ptr<Engine> engine_of(const shopflow::Bundle& b, const std::string& path = ":memory:",
                                   shopflow::EngineOptions options = {}) {
-  auto store = shopflow::Store::open(path);
+  auto store = shopflow::SqliteStore::open(path);
   REQUIRE(store.ok());
   auto e = Engine::open(b, std::move(store.value()), std::move(options));
   REQUIRE(e.ok());
@@ -81,6 +82,36 @@ TEST_CASE("a wait for an event resumes on the matching event, not on another") {
   CHECK(steps[1].verdict == "false");
   CHECK(e->next_due(kT0).value() == std::nullopt);
 }
+
+#ifndef __EMSCRIPTEN__
+TEST_CASE("each run records the version of the bundle that moved it last") {
+  const auto path = std::filesystem::temp_directory_path() / "shopflow-engine-bundle-version.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  shopflow::EngineOptions v1;
+  v1.bundle_version = "1.0.0";
+  {
+    auto e = engine_of(bundle_of(kAbandoned), path.string(), v1);
+    REQUIRE(e->ingest(event("c1", "checkout.created", kT0, {{"checkout", "1"}}), kT0).ok());
+    REQUIRE(e->ingest(event("c2", "checkout.created", kT0, {{"checkout", "2"}}), kT0).ok());
+    auto runs = e->runs().value();
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].bundle_version == "1.0.0");
+  }
+  // A runner of the next version resumes one of the waiting runs; the other stays as it was.
+  shopflow::EngineOptions v2;
+  v2.bundle_version = "1.1.0";
+  auto e = engine_of(bundle_of(kAbandoned), path.string(), v2);
+  REQUIRE(e->ingest(event("o1", "order.created", kT0 + kHour, {{"checkout", "1"}}), kT0 + kHour).ok());
+  auto runs = e->runs().value();
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "stopped");
+  CHECK(runs[0].bundle_version == "1.1.0");
+  CHECK(runs[1].status == "waiting");
+  CHECK(runs[1].bundle_version == "1.0.0");
+  e.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+#endif
 
 TEST_CASE("a duplicate event id starts nothing") {
   auto e = engine_of(bundle_of(kAbandoned));

@@ -18,18 +18,28 @@ export function tempDir(name) { return fs.mkdtempSync(path.join(os.tmpdir(), `sh
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The store a test runner gets: a SQLite file in its folder or, when SHOPFLOW_TEST_PG names a
+// PostgreSQL server (tests/support/pg_temp.sh), an empty schema of its own in that database.
+export function storeFor(dir) {
+  const server = process.env.SHOPFLOW_TEST_PG;
+  if (!server) return path.join(dir, 'store.db');
+  const schema = `serve_${path.basename(dir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+  execFileSync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE SCHEMA ${schema}`], { stdio: 'inherit' });
+  return `${server}${server.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+}
+
 export function sign(secret, body) { return crypto.createHmac('sha256', secret).update(body).digest('base64'); }
 
 export class Runner {
   constructor(bin, bundle, dir, { env = {}, args = [] } = {}) {
-    Object.assign(this, { bin, bundle, dir, env, args, db: path.join(dir, 'store.db'), log: '' });
+    Object.assign(this, { bin, bundle, dir, env, args, db: storeFor(dir), log: '' });
   }
 
   async start() {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(this.bin, ['serve', this.bundle, '--db', this.db, '--listen', `127.0.0.1:${this.port}`, ...this.args],
-      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));

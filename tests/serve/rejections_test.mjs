@@ -25,9 +25,9 @@ const risky = { total_price: '20.00', customer: { orders_count: 5 }, shipping_ad
 const dir = tempDir('rejections');
 const config = path.join(dir, 'config.json');
 fs.writeFileSync(config, JSON.stringify({ filter_rejections: { keep: 'PT2S' } }));
-let runner = new Runner(bin, bundle, dir, { args: ['--config', config] });
+const runner = new Runner(bin, bundle, dir, { args: ['--config', config] });
 await runner.start();
-const rejected = (r = runner) => JSON.parse(r.cli('runs', '--db', r.db, '--rejected', '--json'));
+const rejected = () => JSON.parse(runner.cli('runs', '--db', runner.db, '--rejected', '--json'));
 
 await t.test('an order the filter rejects starts no run and is listed with why', async () => {
   assert.equal((await runner.post('/v1/events', order('usual-1', usual), ce)).status, 202);
@@ -62,7 +62,6 @@ await t.test('/metrics counts rejections by workflow', async () => {
 await t.test('rejections older than filter_rejections.keep are pruned', async () => {
   await runner.kill('SIGTERM');
   await sleep(2500);  // past the 2 s the config keeps them
-  runner = new Runner(bin, bundle, dir, { args: ['--config', config] });
   await runner.start();
   await runner.until('the old rejection pruned', () => rejected().length === 0);
   assert.ok(runner.runs().some((r) => r.event === ceKey('risky-1')), 'runs are kept');
@@ -71,12 +70,10 @@ await t.test('rejections older than filter_rejections.keep are pruned', async ()
 await t.test('with the default keep (7 days) a restart keeps them', async () => {
   await runner.kill('SIGTERM');
   fs.writeFileSync(config, JSON.stringify({}));
-  runner = new Runner(bin, bundle, dir, { args: ['--config', config] });
   await runner.start();
   assert.equal((await runner.post('/v1/events', order('usual-2', usual), ce)).status, 202);
   await runner.until('the new rejection', () => rejected().length === 1);
   await runner.kill('SIGTERM');
-  runner = new Runner(bin, bundle, dir, { args: ['--config', config] });
   await runner.start();
   await sleep(500);
   assert.equal(rejected().length, 1);

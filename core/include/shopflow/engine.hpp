@@ -93,6 +93,10 @@ struct EngineOptions {
   // them by age). Either way counted, per workflow, in filter_rejections_counted().
   bool record_rejections = false;
   bool store_rejections = false;
+  // The version of the bundle this engine runs, recorded in every run it saves (RunRow::
+  // bundle_version), so that while runners of several versions share a store each run says
+  // which one moved it last. "" when not known.
+  std::string bundle_version;
 };
 
 // A branch of a workflow: where a run can go one way or another. `branch` reads

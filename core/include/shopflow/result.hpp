@@ -2,7 +2,8 @@
 //
 // Every public function of the core that can fail returns a Result<T> (or a Status), never
 // throws. An Error carries a sentence a user can act on and, where it applies, the place it
-// concerns: a JSON Pointer into a document, or a line and column in a text.
+// concerns: a JSON Pointer into a document, or a line and column in a text. Its kind tells a
+// caller whether doing the same again may succeed (the store's conflicts and lost connections).
 #pragma once
 
 #include <string>
@@ -12,11 +13,24 @@
 
 namespace shopflow {
 
+// What a caller can do about an error.
+enum class ErrorKind {
+  Fatal,      // doing the same again fails the same way (bad input, a broken store): the default
+  Retryable,  // a passing condition: a conflict with another writer (serialization failure,
+              // deadlock) or a lost database connection; roll back and try the same work again
+  LeaseLost,  // a claimed work item was taken over by another owner after its lease ran out:
+              // roll its transaction back and move on (the new owner does the work)
+};
+
 struct Error {
   std::string message;  // what is wrong and, where possible, what to do
   std::string pointer;  // JSON Pointer of the offending value ("" when not about JSON)
   int line = 0;         // 1-based line in a text input, 0 when unknown
   int column = 0;       // 1-based column in a text input, 0 when unknown
+  ErrorKind kind = ErrorKind::Fatal;
+
+  bool retryable() const { return kind == ErrorKind::Retryable; }
+  bool lease_lost() const { return kind == ErrorKind::LeaseLost; }
 
   // "pointer: message", "line L, column C: message", or just the message.
   std::string to_string() const {

@@ -1,13 +1,15 @@
-// The store: all engine state in SQLite — the same code natively (a file in WAL mode) and in
-// WebAssembly (":memory:").
+// The store port: all engine state behind one interface, so that the same engine runs on
+// SQLite (SqliteStore: a file in WAL mode natively, ":memory:" in WebAssembly and simulations)
+// and, in the runner, on PostgreSQL (PostgresStore, in a library of its own: see open_store).
 //
-// Tables: schema_version (migrations), meta, inbox (events, deduplicated by id), runs (each with
-// its step records: every step's input, output, verdict and explanation), timers (waits and
-// schedules), outbox (effects, keyed by idempotency key, with delivery status) and rows (the
-// bundle's tables).
-// Every method is one or two prepared, cached statements; the engine groups them into
-// transactions (a run's state, its effects and its table changes commit together).
-// Used by the engine; the runner reads it for inspection (runs, effects, dead letters).
+// Tables: meta, inbox (events, deduplicated by id), runs (each with its step records: every
+// step's input, output, verdict and explanation), timers (waits and schedules), outbox (effects,
+// keyed by idempotency key, with delivery status) and rows (the bundle's tables).
+// The engine groups the operations into transactions (a run's state, its effects and its table
+// changes commit together). Used by the engine; the runner reads it for inspection (runs,
+// effects, dead letters).
+// Errors say what failed and where; their kind (see ErrorKind) tells a conflict with another
+// writer or a lost connection, worth retrying, from a fatal error.
 #pragma once
 
 #include <cstdint>
@@ -16,19 +18,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "shopflow/instant.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/result.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace shopflow {
 
-inline constexpr int kStoreSchemaVersion = 5;
+// The SQLite store's schema version (PostgreSQL's schema has versions of its own).
+inline constexpr int kStoreSchemaVersion = 6;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -57,6 +56,7 @@ struct RunRow {
   // "output", "verdict"?, "explanation"?} (as the simulation trace has them); "" when none.
   // Written with the run, in the same statement: a run's steps cost no rows of their own.
   std::string steps;
+  std::string bundle_version;  // the version of the bundle that last ran it ("" when not known)
 };
 
 // A member of a step record: JSON text written already, a value to write, or nothing.
@@ -150,153 +150,152 @@ struct FilterRejection {
   std::string explanation;  // JSON text: the filter's verdict tree ("" when not explained)
 };
 
+// How far a commit has gone when it returns.
+enum class Durability {
+  Full,     // on stable storage: survives a power cut (fsync; PostgreSQL's synchronous_commit on)
+  Relaxed,  // survives a crash of this process; a crash of the machine (SQLite) or of the
+            // database server (PostgreSQL, synchronous_commit off) may lose the last commits
+};
+
+class Store;
+
+// A transaction that rolls back when it goes out of scope uncommitted. From Store::transaction().
+class [[nodiscard]] Transaction {
+ public:
+  Transaction(Transaction&& other) noexcept : store_(other.store_) { other.store_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  ~Transaction() { rollback(); }
+  // Commits; on failure the transaction is rolled back. Either way it is over.
+  Status commit();
+  // Rolls back (nothing once over).
+  void rollback();
+  bool open() const { return store_ != nullptr; }
+
+ private:
+  friend class Store;
+  explicit Transaction(Store* store) : store_(store) {}
+  Store* store_;
+};
+
 class Store {
  public:
-  // Opens (creating when absent) the database at `path`, or an in-memory one for ":memory:",
-  // and migrates it to kStoreSchemaVersion. Files use WAL and synchronous=NORMAL.
-  // Fails when the file cannot be opened or is from a newer Shopflow.
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
-  ~Store();
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  int schema_version() const { return version_; }
+  // The backend's name ("sqlite", "postgres") and its schema version after migration.
+  virtual const char* backend() const = 0;
+  virtual int schema_version() const = 0;
 
-  // For a throwaway in-memory store that its owner abandons on any error (the simulator): no
-  // rollback journal, and one transaction held from hold() to release_hold() in which
-  // begin(), commit() and rollback() do nothing — so a rollback undoes nothing either.
-  // Saves copying every page a transaction changes, and a commit per event.
-  Status hold();
-  Status release_hold();
+  // Transactions: begin() ... commit() or rollback(); not nested. transaction() begins one that
+  // rolls back on scope exit unless committed.
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual Status rollback() = 0;
+  Result<Transaction> transaction();
 
-  // Whether the next commits wait for the disk (synchronous=FULL, the default for files) or
-  // only for the write to reach the operating system (NORMAL: survives a crash of the process,
-  // a power cut may lose the last commits; a later FULL commit makes them durable too, as the
-  // write-ahead log is synced whole). Call outside a transaction; nothing for ":memory:".
-  Status sync_commits(bool full);
+  // How durable the next commits are (see Durability); Full when the store opens. Call outside
+  // a transaction. Nothing for stores that live in memory.
+  virtual Status set_durability(Durability d) = 0;
 
-  // Checkpoints of the write-ahead log (files only; nothing for ":memory:"). By default a
-  // commit that grows the log past 1,000 pages copies it into the database there and then,
-  // holding that commit up; with auto_checkpoint(false) commits never do, and checkpoint(),
-  // called from another connection on a thread of its own, does it without holding anyone up
-  // (it copies what no reader still needs and returns). Under a steady stream of commits such a
-  // checkpoint never catches up with the writer and the log only grows: checkpoint(true) then
-  // waits for the writer (up to the busy timeout), copies everything and truncates the log to
-  // zero bytes. wal_bytes() is the log's size on disk now (0 for ":memory:").
-  Status auto_checkpoint(bool on);
-  Status checkpoint(bool truncate = false);
-  std::int64_t wal_bytes() const;
+  // For a throwaway in-memory store that its owner abandons on any error (the simulator): one
+  // transaction held from hold() to release_hold() in which begin(), commit() and rollback()
+  // do nothing — so a rollback undoes nothing either. Saves a commit per event. Backends with
+  // nothing to save that way ignore it (every transaction stays a transaction).
+  virtual Status hold() { return {}; }
+  virtual Status release_hold() { return {}; }
 
-  // Transactions and savepoints (nested units inside one transaction).
-  Status begin();
-  Status commit();
-  Status rollback();
-  Status savepoint();
-  Status release();
-  Status rollback_to_savepoint();
+  // The write-ahead log of a SQLite file, which the store's owner may checkpoint on a thread of
+  // its own (see SqliteStore). Stores without such a log (in memory, PostgreSQL, whose server
+  // manages its own) do nothing and report 0 bytes.
+  virtual Status auto_checkpoint(bool /*on*/) { return {}; }
+  virtual Status checkpoint(bool /*truncate*/ = false) { return {}; }
+  virtual std::int64_t wal_bytes() const { return 0; }
 
   // meta: small key/value facts ("tables_seeded").
-  Result<std::optional<std::string>> meta_get(const std::string& key);
-  Status meta_set(const std::string& key, const std::string& value);
+  virtual Result<std::optional<std::string>> meta_get(const std::string& key) = 0;
+  virtual Status meta_set(const std::string& key, const std::string& value) = 0;
 
   // inbox. insert: true when stored, false when an event with this id was already there
   // (an event stored as processed was handled in the same transaction).
-  Result<bool> inbox_insert(const InboxRow& row);
-  Result<std::vector<InboxRow>> inbox_pending(size_t limit);
-  Status inbox_mark_processed(std::int64_t seq);
-  Result<std::int64_t> inbox_count(bool only_pending);
+  virtual Result<bool> inbox_insert(const InboxRow& row) = 0;
+  virtual Result<std::vector<InboxRow>> inbox_pending(size_t limit) = 0;
+  virtual Status inbox_mark_processed(std::int64_t seq) = 0;
+  virtual Result<std::int64_t> inbox_count(bool only_pending) = 0;
   // Re-keys the events that came from outside (depth 0) once: unless the meta key `marker` is
   // set, gives each its key from `key(id, body)` (nullopt keeps it) and sets the marker, all in
   // one transaction. Returns how many changed. For a change of what the inbox deduplicates on.
-  Result<size_t> inbox_rekey(const std::string& marker,
-                             const std::function<std::optional<std::string>(std::string_view, std::string_view)>& key);
+  virtual Result<size_t> inbox_rekey(
+      const std::string& marker,
+      const std::function<std::optional<std::string>(std::string_view, std::string_view)>& key) = 0;
 
-  // runs. put inserts or replaces by id (keeping seq; a row inserted gets its seq). Without
-  // `with_steps`, the row's step records are not stored ("" in the store).
-  Status run_put(RunRow& row, bool with_steps = true);
-  Result<std::optional<RunRow>> run_get(const std::string& id);
-  Result<bool> run_exists(const std::string& id);
+  // runs. put inserts or replaces by id (keeping seq; a row inserted gets its seq). Without `with_steps`, the row's step records are not stored ("" in the store).
+  virtual Status run_put(RunRow& row, bool with_steps = true) = 0;
+  virtual Result<std::optional<RunRow>> run_get(const std::string& id) = 0;
+  virtual Result<bool> run_exists(const std::string& id) = 0;
   // The runs waiting for events of `event_type`, oldest first; with `keys`, only those whose
   // correlation value is one of them or who have none.
-  Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type,
-                                               const std::vector<std::string>* keys = nullptr);
+  virtual Result<std::vector<RunRow>> runs_waiting_for(const std::string& event_type,
+                                                       const std::vector<std::string>* keys = nullptr) = 0;
   // The event types that waiting runs wait for.
-  Result<std::vector<std::string>> waiting_event_types();
+  virtual Result<std::vector<std::string>> waiting_event_types() = 0;
   // Forgets every waiting run's correlation value (after the bundle's correlations changed).
-  Status runs_forget_wait_keys();
+  virtual Status runs_forget_wait_keys() = 0;
   // Runs in creation order: up to `limit` of those after seq `after` (0: from the first).
-  Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX, std::int64_t after = 0);
+  virtual Result<std::vector<RunRow>> runs(size_t limit = SIZE_MAX, std::int64_t after = 0) = 0;
   // Calls `fn` for each of up to `limit` runs after seq `after`, in creation order, with views
   // of the columns the trace shows (no state; the step records only `with_steps`), copying
   // nothing. Returns how many it called `fn` for.
-  Result<size_t> each_run(std::int64_t after, size_t limit, bool with_steps,
-                          const std::function<void(const RunView&)>& fn);
+  virtual Result<size_t> each_run(std::int64_t after, size_t limit, bool with_steps,
+                                  const std::function<void(const RunView&)>& fn) = 0;
   // How many runs each (workflow, status) has, without reading the runs.
-  Result<std::vector<RunCount>> run_counts();
+  virtual Result<std::vector<RunCount>> run_counts() = 0;
 
   // The step records of a run (none when there is no such run).
   Result<std::vector<StepRow>> steps_of(const std::string& run_id);
 
   // timers
-  Status timer_add(TimerRow& row);
-  Result<std::optional<TimerRow>> timer_next();
-  Status timer_delete(std::int64_t seq);
-  Status timers_delete_for_run(const std::string& run_id);
-  Result<bool> schedule_timer_exists(const std::string& workflow);
+  virtual Status timer_add(TimerRow& row) = 0;
+  virtual Result<std::optional<TimerRow>> timer_next() = 0;
+  virtual Status timer_delete(std::int64_t seq) = 0;
+  virtual Status timers_delete_for_run(const std::string& run_id) = 0;
+  virtual Result<bool> schedule_timer_exists(const std::string& workflow) = 0;
 
   // outbox. insert: false when an effect with this id exists (idempotent).
-  Result<bool> effect_insert(EffectRow& row);
+  virtual Result<bool> effect_insert(EffectRow& row) = 0;
   // Effects in creation order: up to `limit` of those after seq `after` (0: from the first).
-  Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0);
-  Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit);
+  virtual Result<std::vector<EffectRow>> effects(size_t limit = SIZE_MAX, std::int64_t after = 0) = 0;
+  virtual Result<std::vector<EffectRow>> effects_pending(Millis now, size_t limit) = 0;
   // As each_run(), for effects: views of the columns the trace shows.
-  Result<size_t> each_effect(std::int64_t after, size_t limit, const std::function<void(const EffectView&)>& fn);
+  virtual Result<size_t> each_effect(std::int64_t after, size_t limit,
+                                     const std::function<void(const EffectView&)>& fn) = 0;
   // Dead letters in creation order: up to `limit` of those after seq `after`.
-  Result<std::vector<EffectRow>> effects_dead(size_t limit = SIZE_MAX, std::int64_t after = 0);
-  Result<std::optional<EffectRow>> effect_get(const std::string& id);
-  Result<std::int64_t> effects_dead_count();
-  Result<std::int64_t> effects_count();
+  virtual Result<std::vector<EffectRow>> effects_dead(size_t limit = SIZE_MAX, std::int64_t after = 0) = 0;
+  virtual Result<std::optional<EffectRow>> effect_get(const std::string& id) = 0;
+  virtual Result<std::int64_t> effects_dead_count() = 0;
+  virtual Result<std::int64_t> effects_count() = 0;
   // Sets status/attempts/next_attempt/last_error; false when no such effect.
-  Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt, Millis next_attempt,
-                             const std::string& last_error);
+  virtual Result<bool> effect_update(const std::string& id, const std::string& status, bool count_attempt,
+                                     Millis next_attempt, const std::string& last_error) = 0;
 
   // rows of the bundle's tables
-  Result<std::optional<std::string>> row_get(const std::string& table, const std::string& key);
-  Status row_put(const std::string& table, const std::string& key, const std::string& value);
-  Status row_delete(const std::string& table, const std::string& key);
-  Result<std::vector<TableRow>> rows(const std::string& table);  // "" = every table
+  virtual Result<std::optional<std::string>> row_get(const std::string& table, const std::string& key) = 0;
+  virtual Status row_put(const std::string& table, const std::string& key, const std::string& value) = 0;
+  virtual Status row_delete(const std::string& table, const std::string& key) = 0;
+  virtual Result<std::vector<TableRow>> rows(const std::string& table) = 0;  // "" = every table
 
   // filter rejections, kept for a while (the runner prunes them by age)
-  Status rejection_add(FilterRejection& row);  // sets row.seq
+  virtual Status rejection_add(FilterRejection& row) = 0;  // sets row.seq
   // Oldest first, after seq `after`; only those of `workflow` unless it is "".
-  Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
-                                                  const std::string& workflow = "");
+  virtual Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
+                                                          const std::string& workflow = "") = 0;
   // Deletes up to `limit` rejections recorded before `before`, oldest first; returns how many
   // (fewer than `limit`: none older is left).
-  Result<size_t> rejections_prune(Millis before, size_t limit);
+  virtual Result<size_t> rejections_prune(Millis before, size_t limit) = 0;
 
- private:
-  class Stmt;
-  explicit Store(sqlite3* db) : db_(db) {}
-  Status exec(const char* sql);
-  Status migrate();
-  Status fold_steps();
-  Result<sqlite3_stmt*> prepare(const char* sql);
-  // Runs a cached query with ?1 = LIMIT and ?2 = the seq to start after, calling `row` for each
-  // result row; returns how many. `what` names the table in an error.
-  Result<size_t> each_page_row(const char* sql, std::int64_t after, size_t limit, const char* what,
-                               const std::function<void(sqlite3_stmt*)>& row);
-  Error error(const char* what) const;
-
-  sqlite3* db_ = nullptr;
-  int version_ = 0;
-  bool held_ = false;
-  bool file_ = false;
-  bool full_sync_ = true;
-  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
-  // timer_next()'s answer, kept until the timers change or a transaction rolls back: the
-  // simulator asks before every event, and most events add or remove no timer.
-  std::optional<std::optional<TimerRow>> next_timer_;
+ protected:
+  Store() = default;
 };
 
 }  // namespace shopflow

@@ -1,6 +1,6 @@
-// The SQLite store: migrations, inbox deduplication, idempotent outbox, timers, table rows,
-// and (natively) durability across reopening a file.
-#include "shopflow/store.hpp"
+// What only the SQLite store has: a file that keeps its state across reopening, and migrations
+// from the schemas older Shopflows left. The contract every store keeps is in store_suite_test.cpp.
+#include "shopflow/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,69 +8,7 @@
 
 #include <filesystem>
 
-using shopflow::Store;
-
-TEST_CASE("a new store is migrated to the current schema") {
-  auto s = Store::open(":memory:");
-  REQUIRE(s.ok());
-  CHECK(s.value()->schema_version() == shopflow::kStoreSchemaVersion);
-}
-
-TEST_CASE("the inbox keeps one event per id, in arrival order") {
-  auto s = std::move(Store::open(":memory:").value());
-  shopflow::InboxRow a{0, "evt-1", "order.created", 1000, "{}", 0, false};
-  shopflow::InboxRow b{0, "evt-2", "order.created", 2000, "{}", 0, false};
-  CHECK(s->inbox_insert(a).value() == true);
-  CHECK(s->inbox_insert(a).value() == false);
-  CHECK(s->inbox_insert(b).value() == true);
-  auto pending = s->inbox_pending(10).value();
-  REQUIRE(pending.size() == 2);
-  CHECK(pending[0].id == "evt-1");
-  CHECK(s->inbox_mark_processed(pending[0].seq).ok());
-  CHECK(s->inbox_pending(10).value().size() == 1);
-  CHECK(s->inbox_count(false).value() == 2);
-}
-
-TEST_CASE("effects are idempotent by id and move through delivery states") {
-  auto s = std::move(Store::open(":memory:").value());
-  shopflow::EffectRow e;
-  e.id = "wf:evt-1/send";
-  e.run_id = "wf:evt-1";
-  e.path = "send";
-  e.type = "email.send";
-  e.params = R"({"to":"a@example.com"})";
-  e.created = 1000;
-  e.next_attempt = 1000;
-  CHECK(s->effect_insert(e).value() == true);
-  CHECK(s->effect_insert(e).value() == false);
-  CHECK(s->effects_pending(999, 10).value().empty());
-  CHECK(s->effects_pending(1000, 10).value().size() == 1);
-  CHECK(s->effect_update(e.id, "pending", true, 5000, "timeout").value());
-  CHECK(s->effects_pending(4000, 10).value().empty());
-  CHECK(s->effect_update(e.id, "dead", true, 0, "gave up").value());
-  auto dead = s->effects_dead().value();
-  REQUIRE(dead.size() == 1);
-  CHECK(dead[0].attempts == 2);
-  CHECK(dead[0].last_error == "gave up");
-  CHECK_FALSE(s->effect_update("nope", "dead", true, 0, "").value());
-}
-
-TEST_CASE("timers come out in due order and table rows round-trip") {
-  auto s = std::move(Store::open(":memory:").value());
-  shopflow::TimerRow t1{0, 5000, "wait", "run-1", "", "w"};
-  shopflow::TimerRow t2{0, 3000, "wait", "run-2", "", "w"};
-  REQUIRE(s->timer_add(t1).ok());
-  REQUIRE(s->timer_add(t2).ok());
-  auto next = s->timer_next().value();
-  REQUIRE(next);
-  CHECK(next->run_id == "run-2");
-  CHECK(s->timers_delete_for_run("run-2").ok());
-  CHECK(s->timer_next().value()->run_id == "run-1");
-  CHECK(s->row_put("inventory", "SKU-1", R"({"on_hand":5})").ok());
-  CHECK(*s->row_get("inventory", "SKU-1").value() == R"({"on_hand":5})");
-  CHECK(s->row_delete("inventory", "SKU-1").ok());
-  CHECK_FALSE(s->row_get("inventory", "SKU-1").value().has_value());
-}
+using shopflow::SqliteStore;
 
 // Natively, stores are files too.
 #ifndef __EMSCRIPTEN__
@@ -96,7 +34,7 @@ TEST_CASE("a file store keeps its state across reopening") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-store-test.db";
   remove_store(path);
   {
-    auto s = std::move(Store::open(path.string()).value());
+    auto s = std::move(SqliteStore::open(path.string()).value());
     REQUIRE(s->begin().ok());
     CHECK(s->inbox_insert(shopflow::InboxRow{0, "evt-1", "order.created", 1, "{}", 0, false}).value());
     REQUIRE(s->commit().ok());
@@ -105,7 +43,7 @@ TEST_CASE("a file store keeps its state across reopening") {
     REQUIRE(s->rollback().ok());
   }
   {
-    auto s = std::move(Store::open(path.string()).value());
+    auto s = std::move(SqliteStore::open(path.string()).value());
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     CHECK(s->inbox_count(false).value() == 1);
   }
@@ -117,7 +55,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
   remove_store(path);
   {
     // A store as schema 2 left it: step records in a table of their own.
-    auto s = std::move(Store::open(path.string()).value());
+    auto s = std::move(SqliteStore::open(path.string()).value());
     shopflow::RunRow r;
     r.id = "w:e1";
     r.workflow = "w";
@@ -136,11 +74,13 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
       INSERT INTO steps VALUES ('w:e1', 1, 'check', 'if', 1772442000000, '', '{"result":true}', 'true',
         '{"op":">","result":true}');
       ALTER TABLE runs DROP COLUMN steps;
+      ALTER TABLE runs DROP COLUMN bundle_version;
+      DROP TABLE schedule_ticks;
       UPDATE schema_version SET version = 2;)sql";
     exec_raw(path, v2);
   }
   {
-    auto s = std::move(Store::open(path.string()).value());
+    auto s = std::move(SqliteStore::open(path.string()).value());
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     auto steps = s->steps_of("w:e1").value();
     REQUIRE(steps.size() == 2);
@@ -196,7 +136,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
     exec_raw(path, v3);
   }
   {
-    auto s = std::move(Store::open(path.string()).value());
+    auto s = std::move(SqliteStore::open(path.string()).value());
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     auto pending = s->inbox_pending(10).value();
     REQUIRE(pending.size() == 1);
@@ -210,6 +150,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
     auto waiting = s->runs_waiting_for("order.paid", nullptr).value();
     REQUIRE(waiting.size() == 1);
     CHECK(waiting[0].wait_key == "event.data.id=1");
+    CHECK(waiting[0].bundle_version.empty());  // a run from before versions were recorded
     CHECK(s->effects_pending(1000, 10).value().size() == 1);
     CHECK(s->effects_dead_count().value() == 1);
     auto all = s->effects().value();
@@ -230,45 +171,3 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
   remove_store(path);
 }
 #endif
-
-TEST_CASE("run counts group by workflow and status") {
-  auto s = std::move(Store::open(":memory:").value());
-  for (const char* id : {"a", "b", "c"}) {
-    shopflow::RunRow r;
-    r.id = id;
-    r.workflow = "w";
-    r.event_id = id;
-    r.status = std::string(id) == "c" ? "failed" : "completed";
-    r.state = "{}";
-    REQUIRE(s->run_put(r).ok());
-  }
-  auto counts = s->run_counts().value();
-  REQUIRE(counts.size() == 2);
-  CHECK(counts[0].status == "completed");
-  CHECK(counts[0].count == 2);
-  CHECK(counts[1].count == 1);
-}
-
-TEST_CASE("filter rejections are listed oldest first, by workflow, and pruned by age in batches") {
-  auto s = std::move(Store::open(":memory:").value());
-  for (int i = 0; i < 5; ++i) {
-    shopflow::FilterRejection r{0, 1000 * (i + 1), i % 2 ? "vip" : "fraud-review", "evt-" + std::to_string(i),
-                                "order.created", R"({"op":"!!","result":false})"};
-    REQUIRE(s->rejection_add(r).ok());
-    CHECK(r.seq > 0);
-  }
-  auto all = s->rejections().value();
-  REQUIRE(all.size() == 5);
-  CHECK(all[0].event_id == "evt-0");
-  CHECK(all[0].time == 1000);
-  CHECK(all[0].explanation == R"({"op":"!!","result":false})");
-  CHECK(s->rejections(10, 0, "vip").value().size() == 2);
-  CHECK(s->rejections(2, all[1].seq).value()[0].event_id == "evt-2");  // paging
-  // Older than 4000: evt-0..evt-2; two at a time, then the last, then none.
-  CHECK(s->rejections_prune(4000, 2).value() == 2);
-  CHECK(s->rejections_prune(4000, 2).value() == 1);
-  CHECK(s->rejections_prune(4000, 2).value() == 0);
-  auto left = s->rejections().value();
-  REQUIRE(left.size() == 2);
-  CHECK(left[0].event_id == "evt-3");
-}

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace shopflow::cli {
 
@@ -64,10 +65,18 @@ std::optional<BundleCheck> read_usable_bundle(const std::string& path, const cha
   return loaded;
 }
 
-void use_bundle_tables(const Bundle& bundle, logic::EvalOptions* options) {
-  const Bundle* b = &bundle;
-  options->table_lookup = [b](const std::string& table, const Json& key) -> std::optional<Json> {
-    const TableDef* t = b->find_table(table);
+void use_bundle_tables(const Bundle& bundle, logic::EvalOptions* options) { use_tables(bundle.tables, options); }
+
+void use_tables(std::vector<TableDef> tables, logic::EvalOptions* options) {
+  auto held = std::make_shared<const std::vector<TableDef>>(std::move(tables));
+  auto find = [held](const std::string& name) -> const TableDef* {
+    for (const TableDef& t : *held) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  };
+  options->table_lookup = [find](const std::string& table, const Json& key) -> std::optional<Json> {
+    const TableDef* t = find(table);
     if (!t) return std::nullopt;
     const std::string k = table_key(key);
     for (const auto& [row_key, row] : t->rows) {
@@ -75,8 +84,8 @@ void use_bundle_tables(const Bundle& bundle, logic::EvalOptions* options) {
     }
     return std::nullopt;
   };
-  options->table_rows = [b](const std::string& table) -> std::optional<Json> {
-    const TableDef* t = b->find_table(table);
+  options->table_rows = [find](const std::string& table) -> std::optional<Json> {
+    const TableDef* t = find(table);
     if (!t) return std::nullopt;
     std::vector<std::pair<std::string, Json>> rows = t->rows;  // in key order, keys compared as text
     std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first < y.first; });

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "shopflow/bundle.hpp"
 
@@ -21,6 +22,8 @@ std::optional<BundleCheck> read_usable_bundle(const std::string& path, const cha
 // Table lookups and rows for rules tried outside a run, answered from the rows the bundle
 // declares (what a fresh store starts with). `bundle` must outlive `options`.
 void use_bundle_tables(const Bundle& bundle, logic::EvalOptions* options);
+// The same from tables given (a run's tables as a step found them); `options` keeps them.
+void use_tables(std::vector<TableDef> tables, logic::EvalOptions* options);
 
 // Reads the whole file at `path`, or standard input when path is "-". On failure prints
 // "shopflow: cannot read PATH: reason" to stderr and returns nullopt.

@@ -1,6 +1,7 @@
 // Inspecting a store from the command line, also while `shopflow serve` runs on it. STORE is a
 // SQLite file or a postgres:// URL (SHOPFLOW_DB when --db is not given):
 //   shopflow runs --db STORE [--workflow ID] [--status S] [--steps RUN_ID] [--json]
+//   shopflow runs --db STORE --rejected [--workflow ID] [--json]
 //   shopflow effects --db STORE [--status S] [--type T] [--json]
 //   shopflow dead-letters --db STORE [list | retry ID... | retry --all | discard ID...] [--json]
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "shopflow/condition.hpp"
 #include "shopflow/open_store.hpp"
 #include "shopflow/step_record.hpp"
 #include "shopflow/store.hpp"
@@ -26,6 +28,7 @@ struct InspectArgs {
   std::string workflow, status, type, steps_of;
   bool all = false;
   bool json = false;
+  bool rejected = false;
 };
 
 // Parses the options all three commands share; returns false (after printing why) on a bad one.
@@ -58,6 +61,8 @@ bool parse_args(const char* cmd, const char* usage, int argc, char** argv, Inspe
       ok = value(&a->steps_of);
     } else if (arg == "--all") {
       a->all = true;
+    } else if (arg == "--rejected") {
+      a->rejected = true;
     } else if (arg == "--json") {
       a->json = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -176,6 +181,39 @@ bool each_row(const char* cmd, Fetch fetch, Each each) {
   }
 }
 
+// A clause of a verdict tree in a line: "money_gt(event.data.total_price = \"20.00\", \"1000.00\")".
+std::string clause(const Json& n) {
+  if (!n.is_object()) return n.dump();
+  if (n.contains("var")) return n["var"].get<std::string>() + " = " + n.value("result", Json()).dump();
+  if (n.contains("value")) return n["value"].dump();
+  std::string out = n.value("op", std::string("?")) + "(";
+  if (n.value("op", std::string()) == "rule") return "rule " + n.value("rule", std::string()) + "(...)";
+  const Json kids = n.value("children", Json::array());
+  for (size_t i = 0; i < kids.size(); ++i) out += (i ? ", " : "") + clause(kids[i]);
+  return out + ")";
+}
+
+// The clauses that decided a verdict tree: for an "and" that was false only its false ones,
+// for an "or" only its true ones; a named rule by its own tree.
+std::string because(const Json& n) {
+  if (!n.is_object() || !n.contains("op")) return clause(n);
+  const std::string op = n["op"].get<std::string>();
+  const Json kids = n.value("children", Json::array());
+  const bool result = logic::truthy(n.value("result", Json()));
+  if (op == "rule" && kids.size() == 1) return because(kids[0]);
+  if ((op == "and" || op == "or") && !kids.empty()) {
+    const bool decisive = op == "or";  // the children that decided: true ones of an or, false ones of an and
+    std::string out;
+    for (const Json& k : kids) {
+      if (k.value("skipped", false)) continue;
+      if (result == decisive && logic::truthy(k.value("result", Json())) != decisive) continue;
+      out += (out.empty() ? "" : " and ") + because(k);
+    }
+    return out;
+  }
+  return clause(n) + " was " + n.value("result", Json()).dump();
+}
+
 Millis now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -187,6 +225,10 @@ int cmd_runs(int argc, char** argv) {
   const char* usage =
       "Usage: shopflow runs --db STORE [--workflow ID] [--status STATUS] [--json]\n"
       "       shopflow runs --db STORE --steps RUN_ID [--json]\n"
+      "       shopflow runs --db STORE --rejected [--workflow ID] [--json]\n"
+      "\n"
+      "--rejected lists the events a workflow's trigger filter rejected, with why (kept as long\n"
+      "as the deployment config's filter_rejections.keep says, default P7D).\n"
       "\n"
       "Lists the runs in a store (status: running, waiting, completed, failed, stopped), or with\n"
       "--steps the step records of one run: each step's output and condition verdicts.\n"
@@ -196,6 +238,26 @@ int cmd_runs(int argc, char** argv) {
   if (!parse_args("runs", usage, argc, argv, &a, &rc)) return rc;
   auto store = open_inspected("runs", a.db);
   if (!store) return 1;
+  if (a.rejected) {
+    Listing out(a.json, "rejected event");
+    bool read = each_row(
+        "runs", [&](size_t n, std::int64_t after) { return store->rejections(n, after, a.workflow); },
+        [&](const FilterRejection& r) {
+          Json tree = parsed(r.explanation);
+          if (out.json()) {
+            out.add_json(Json{{"time", format_instant(r.time)}, {"workflow", r.workflow}, {"event", r.event_id},
+                              {"type", r.event_type}, {"explanation", tree}});
+            return;
+          }
+          std::printf("%s  %s %s did not start %s: its filter was false%s\n", format_instant(r.time).c_str(),
+                      r.event_type.c_str(), r.event_id.c_str(), r.workflow.c_str(),
+                      tree.is_null() ? "" : (" because " + because(tree)).c_str());
+          out.counted();
+        });
+    if (!read) return 1;
+    out.finish();
+    return 0;
+  }
   if (!a.steps_of.empty()) {
     auto run = store->run_get(a.steps_of);
     if (!run) {

@@ -1,6 +1,8 @@
 // `shopflow render TEMPLATE [--data DATA.json] [--strict] [--partials DIR]`: renders a Liquid
 // template against JSON data and prints exactly the result (nothing added, no trailing newline).
-// Errors go to stderr as FILE:LINE:COLUMN: message.
+// Errors go to stderr as FILE:LINE:COLUMN: message. With `--run RUN --trace T [STEP]` the data
+// is what that step of a simulated run saw, and without a template the step's own parameters
+// are rendered.
 // Exit codes: 0 rendered, 1 the template or the data is wrong (or a limit was reached),
 // 2 bad usage or an unreadable file.
 #include <cstdio>
@@ -9,9 +11,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "run_data.hpp"
 #include "shopflow/bundle.hpp"
 #include "shopflow/json.hpp"
 #include "shopflow/template.hpp"
@@ -22,6 +26,8 @@ namespace {
 
 const char* kUsage =
     "Usage: shopflow render TEMPLATE [--data DATA.json] [--bundle BUNDLE.json] [--strict] [--partials DIR]\n"
+    "       shopflow render [TEMPLATE] --bundle BUNDLE.json --run RUN --trace TRACE.json [STEP]\n"
+    "                       [--events FILE.jsonl]\n"
     "\n"
     "Renders a Liquid template (Shopify's dialect, with the json and money filters) against JSON\n"
     "data and prints exactly the result on standard output.\n"
@@ -36,6 +42,12 @@ const char* kUsage =
     "                    variables are errors (default: lax, as Shopify renders themes)\n"
     "  --partials DIR    where {% render 'name' %} and {% include 'name' %} find DIR/name.liquid\n"
     "  --money-format F  the shop's money format for the money filter (default \"${{amount}}\")\n"
+    "  --run RUN --trace T   (with --bundle) the data that run of a `shopflow simulate --trace T`\n"
+    "                    saw just before STEP (a step path such as check/then/notify, also\n"
+    "                    --step STEP; default: after its last step); without TEMPLATE, STEP's\n"
+    "                    own parameters (an action's, an emit's data) rendered, as JSON\n"
+    "  --events FILE     the events that simulation ran on (default: the bundle's samples);\n"
+    "                    the trace names each run's event but does not repeat its data\n"
     "\n"
     "Exit status: 0 rendered, 1 template or data error, 2 bad usage or unreadable file.\n";
 
@@ -61,10 +73,41 @@ bool safe_partial_name(const std::string& name) {
   return true;
 }
 
+// Renders a step's own parameters (an action's; an emit's data) on the data it saw, as JSON.
+int render_step(const Bundle& bundle, const RunData& at, const std::string& path) {
+  const Step* st = at.step;
+  if (!st || (st->kind != StepKind::Action && st->kind != StepKind::Emit)) {
+    std::fprintf(stderr, "shopflow render: step %s has no parameters to render (it is not an action or an emit); give a template\n",
+                 path.c_str());
+    return 1;
+  }
+  Json out = Json::object();
+  if (st->kind == StepKind::Emit) {
+    auto v = compute_at(bundle, st->emit_data, at.data, at.tables);
+    if (!v) {
+      print_error("step " + path + " data", v.error());
+      return 1;
+    }
+    out = std::move(v.value());
+  } else {
+    for (const auto& [name, computed] : st->params) {
+      auto v = compute_at(bundle, computed, at.data, at.tables);
+      if (!v) {
+        print_error("step " + path + " " + name, v.error());
+        return 1;
+      }
+      out[name] = std::move(v.value());
+    }
+  }
+  std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_render(int argc, char** argv) {
-  std::string template_path, data_path, partials_dir, bundle_path;
+  std::string template_path, data_path, partials_dir, bundle_path, run_id, trace_path, step_path, events_path;
+  std::vector<std::string> positional;
   liquid::Options options;
   bool strict = false, money_format = false;
   for (int i = 0; i < argc; ++i) {
@@ -97,20 +140,49 @@ int cmd_render(int argc, char** argv) {
       const char* v = value("--bundle");
       if (!v) return 2;
       bundle_path = v;
+    } else if (arg == "--run" || arg == "--trace" || arg == "--step" || arg == "--events") {
+      const char* v = value(arg.c_str());
+      if (!v) return 2;
+      (arg == "--run" ? run_id : arg == "--trace" ? trace_path : arg == "--step" ? step_path : events_path) = v;
     } else if (arg == "--strict") {
       strict = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "shopflow render: unknown option %s\n\n%s", arg.c_str(), kUsage);
       return 2;
-    } else if (!template_path.empty()) {
-      std::fprintf(stderr, "shopflow render: one template at a time (got %s and %s)\n", template_path.c_str(),
-                   arg.c_str());
-      return 2;
     } else {
-      template_path = arg;
+      positional.push_back(arg);
     }
   }
-  if (template_path.empty()) {
+  const bool from_run = !run_id.empty();
+  if (from_run != !trace_path.empty()) {
+    std::fputs("shopflow render: --run and --trace go together: the run, and the trace that has it\n", stderr);
+    return 2;
+  }
+  if (!from_run && (!step_path.empty() || !events_path.empty())) {
+    std::fputs("shopflow render: --step and --events need --run and --trace\n", stderr);
+    return 2;
+  }
+  if (from_run && (bundle_path.empty() || !data_path.empty())) {
+    std::fputs("shopflow render: --run needs --bundle (the bundle the trace was made with) and gives the data itself (no --data)\n", stderr);
+    return 2;
+  }
+  // With --run: [TEMPLATE] [STEP]; a lone argument that is not a file or - is the step.
+  if (from_run && step_path.empty() && !positional.empty()) {
+    const std::string& last = positional.back();
+    std::FILE* f = last == "-" ? nullptr : std::fopen(last.c_str(), "rb");
+    if (f) std::fclose(f);
+    if (positional.size() == 2 || (last != "-" && !f)) {
+      step_path = last;
+      positional.pop_back();
+    }
+  }
+  if (positional.size() > 1) {
+    std::fprintf(stderr, "shopflow render: one template at a time (got %s and %s)\n", positional[0].c_str(),
+                 positional[1].c_str());
+    return 2;
+  }
+  if (!positional.empty()) template_path = positional[0];
+  if (template_path.empty() && !(from_run && !step_path.empty())) {
     std::fprintf(stderr, "shopflow render: which template?\n\n%s", kUsage);
     return 2;
   }
@@ -135,6 +207,13 @@ int cmd_render(int argc, char** argv) {
   if (strict) options.mode = liquid::Mode::Strict;
 
   Json data = Json::object();
+  if (from_run) {
+    int status = 0;
+    auto at = step_data(bundle->bundle, run_id, trace_path, step_path, events_path, "render", &status);
+    if (!at) return status;
+    if (template_path.empty()) return render_step(bundle->bundle, *at, step_path);
+    data = std::move(at->data);
+  }
   if (!data_path.empty()) {
     auto text = read_input(data_path);
     if (!text) return 2;

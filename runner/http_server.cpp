@@ -39,6 +39,7 @@
 #include "shopflow/open_store.hpp"
 #include "shopflow/simulator.hpp"
 #include "wakeups.hpp"
+#include "shopflow/timeutil.hpp"
 
 namespace shopflow::runner {
 
@@ -157,6 +158,26 @@ const char* mime_type(const std::filesystem::path& file) {
   return it == types.end() ? "application/octet-stream" : it->second;
 }
 
+// How long filter rejections are kept: the config's filter_rejections.keep, an ISO 8601
+// duration in days, hours, minutes or seconds (default P7D).
+Result<Millis> rejections_kept(const Json& config) {
+  if (!config.is_object() || !config.contains("filter_rejections")) return PipelineOptions{}.keep_rejections_ms;
+  const Json& f = config["filter_rejections"];
+  if (!f.is_object()) return Error{"must be an object such as {\"keep\": \"P7D\"}", "/filter_rejections", 0, 0};
+  if (!f.contains("keep")) return PipelineOptions{}.keep_rejections_ms;
+  const Json& keep = f["keep"];
+  Result<Millis> ms = Error{"not a text", "", 0, 0};
+  if (keep.is_string()) {
+    auto d = timeutil::parse_duration(keep.get<std::string>());
+    if (d) ms = timeutil::duration_millis(d.value());
+  }
+  if (!ms || ms.value() <= 0) {
+    return Error{"must be a positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as \"P7D\" or \"PT12H\"",
+                 "/filter_rejections/keep", 0, 0};
+  }
+  return ms.value();
+}
+
 void declare_metrics(Metrics& m) {
   m.declare("shopflow_events_accepted_total", "counter", "Events committed to the inbox, by endpoint");
   m.declare("shopflow_events_duplicate_total", "counter", "Events whose id was already in the inbox, by endpoint");
@@ -167,6 +188,8 @@ void declare_metrics(Metrics& m) {
             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
   m.declare("shopflow_commit_events", "histogram", "Events in one group commit", {1, 2, 4, 8, 16, 32, 64, 128, 512, 2000});
   m.declare("shopflow_runs", "gauge", "Runs in the store, by workflow and status");
+  m.declare("shopflow_filter_rejections_total", "counter",
+            "Events a workflow's trigger filter rejected since the runner started or last reloaded its bundle, by workflow");
   m.declare("shopflow_inbox_pending", "gauge", "Committed events not yet run");
   m.declare("shopflow_ingest_queue", "gauge", "Requests waiting for the next group commit");
   m.declare("shopflow_outbox_in_flight", "gauge", "Effects being delivered");
@@ -795,6 +818,7 @@ struct HttpServer::Impl {
     EngineOptions eo;
     eo.request = request_port(deliverer);
     eo.explain = true;
+    eo.store_rejections = true;  // `shopflow runs --rejected`; pruned by age (PipelineOptions)
     eo.bundle_version = version;
     return Engine::open(std::move(bundle), std::move(store.value()), eo);
   }
@@ -935,6 +959,9 @@ Status HttpServer::open() {
   PipelineOptions po;
   po.max_wal_bytes = static_cast<std::int64_t>(s.opts.max_wal_bytes);
   po.shared_store = is_postgres_url(s.opts.db_path);
+  auto keep = rejections_kept(config);
+  if (!keep) return Error{s.opts.config_path + ": " + keep.error().to_string(), "", 0, 0};
+  po.keep_rejections_ms = keep.value();
   s.pipeline = std::make_unique<Pipeline>(std::move(engine.value()), std::move(deliverer), s.metrics, system_now_ms, po);
   // PostgreSQL checkpoints its own log: only a SQLite file needs the pipeline's checkpointer.
   if (!is_postgres_url(s.opts.db_path)) s.pipeline->set_checkpointer(std::move(checkpointer.value()));

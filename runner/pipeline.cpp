@@ -387,6 +387,12 @@ void Pipeline::update_gauges() {
     for (const auto& [k, v] : counts) metrics_.set("shopflow_runs", {{"workflow", k.first}, {"status", k.second}}, v);
   }
   export_counters();
+  const auto& rejected = engine_->filter_rejections_counted();
+  for (const auto& w : engine_->bundle().workflows) {
+    auto n = rejected.find(w.id);
+    metrics_.set("shopflow_filter_rejections_total", {{"workflow", w.id}},
+                 n == rejected.end() ? 0.0 : static_cast<double>(n->second));
+  }
   auto pending = engine_->inbox_count(true);
   if (pending) metrics_.set("shopflow_inbox_pending", {}, static_cast<double>(pending.value()));
   auto dead = engine_->dead_letter_count();
@@ -500,6 +506,12 @@ void Pipeline::engine_loop() {
     if (now - last_gauges_ >= 1000) {
       update_gauges();
       last_gauges_ = now;
+    }
+    if (now - last_prune_ >= opts_.prune_every_ms) {
+      auto pruned = engine_->prune_rejections(now - opts_.keep_rejections_ms, opts_.prune_batch);
+      if (!pruned) log_error("cannot prune filter rejections", {{"error", pruned.error().message}});
+      // A full batch: there may be more; the next turn goes on (other work goes between).
+      if (!pruned || pruned.value() < opts_.prune_batch) last_prune_ = now;
     }
     more = handled && handled.value() == opts_.process_slice;
   }

@@ -60,6 +60,12 @@ struct PipelineOptions {
   Millis runs_counted_every_ms = 1000;
   Millis reconnect_first_ms = 100;   // after a lost connection, the first wait before trying again
   Millis reconnect_max_ms = 5000;    // the wait doubles up to this
+  // Trigger filters' rejections are kept this long (deployment config filter_rejections.keep),
+  // then deleted, `prune_batch` at a time, every `prune_every_ms` (at once again while a batch
+  // comes back full), so a backlog never holds the engine thread long.
+  Millis keep_rejections_ms = 7 * 24 * 3600 * 1000LL;
+  size_t prune_batch = 1000;
+  Millis prune_every_ms = 60'000;
 };
 
 
@@ -163,6 +169,7 @@ class Pipeline {
   // whose counters start again at 0), and which one counted_ holds the counters of.
   std::uint64_t engine_generation_ = 0, counted_generation_ = 0;
   StoreCounters counted_;  // engine thread: the store's counters at the last export
+  Millis last_prune_ = 0;
   uint64_t jitter_state_ = 0x9E3779B97F4A7C15ull;
 };
 

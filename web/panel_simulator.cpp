@@ -16,6 +16,7 @@
 #include "panels.hpp"
 #include "run_trace.hpp"
 #include "ui_util.hpp"
+#include "why.hpp"
 
 namespace shopflow::studio {
 
@@ -302,6 +303,37 @@ void label_runs(StudioState& state) {
   }
 }
 
+// "order.created #1001 · Ada Byron did not start fraud-review: the filter was false because
+// total_price (20.00) is not an amount greater than 1000.00": an event a trigger filter rejected.
+std::string rejection_line(const Json& r, const std::unordered_map<std::string, const Event*>& events) {
+  const std::string event = r.value("event", std::string());
+  auto it = events.find(event);
+  std::string subject = it != events.end() ? event_subject(it->second->data) : "";
+  std::string line = r.value("type", std::string()) + " " + (subject.empty() ? event : subject) + " did not start " +
+                     r.value("workflow", std::string()) + ": the filter was false";
+  const std::string why = r.contains("explanation") ? why_clauses(r["explanation"]) : "";
+  return why.empty() ? line : line + " because " + why;
+}
+
+// The events trigger filters rejected, under the runs: each says which workflow it did not start and why.
+void rejections(StudioState& state) {
+  const Json& trace = state.sim.trace.json;
+  if (!trace.contains("rejected") || trace["rejected"].empty()) return;
+  const Json& rejected = trace["rejected"];
+  std::unordered_map<std::string, const Event*> by_id;
+  for (const Event& e : sample_events(state)) by_id.emplace(e.id, &e);
+  ImGui::Separator();
+  ImGui::TextDisabled("%zu event%s started no run:", rejected.size(), rejected.size() == 1 ? "" : "s");
+  constexpr size_t kShown = 200;  // a day of events can be rejected by the thousand
+  for (size_t i = 0; i < rejected.size() && i < kShown; ++i) {
+    ImGui::PushStyleColor(ImGuiCol_Text, kDim);
+    ImGui::TextWrapped("%s", rejection_line(rejected[i], by_id).c_str());
+    ImGui::PopStyleColor();
+    note_widget(state, "rejected:" + rejected[i].value("workflow", std::string()) + ":" + rejected[i].value("event", std::string()));
+  }
+  if (rejected.size() > kShown) ImGui::TextDisabled("and %zu more (in the trace's \"rejected\")", rejected.size() - kShown);
+}
+
 void runs(StudioState& state) {
   SimSession& s = state.sim;
   const Json& runs_json = s.trace.json["runs"];
@@ -326,6 +358,7 @@ void runs(StudioState& state) {
       ImGui::PopID();
     }
   }
+  rejections(state);
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("trace", ImVec2(0, h), true);

@@ -266,7 +266,22 @@ class Checker {
     bool ready = false;               // steps.<id>: that step has run; vars.<name>: it is set
     std::string event_type;           // the type of the event `event` holds there ("" unknown)
     std::string trigger_type;         // the type of the event `trigger` holds ("" for schedules)
+    std::string via;                  // read inside a named rule or partial: where it is used from
+    std::vector<std::string> args;    // inside a partial: the names its caller binds
+    std::string alias;                // inside a partial: the name it read, shown for...
+    size_t alias_len = 0;             // ...this many segments of `path` (what the caller bound)
   };
+
+  // A path as the reader wrote it: inside a partial, its argument's name for what the caller bound.
+  static std::string shown(const Read& r, const std::vector<std::string>& path) {
+    if (r.alias.empty() || path.size() < r.alias_len || !std::equal(path.begin(), path.begin() + static_cast<long>(r.alias_len), r.path.begin())) {
+      return show_path(path);
+    }
+    std::vector<std::string> out{r.alias};
+    out.insert(out.end(), path.begin() + static_cast<long>(r.alias_len), path.end());
+    return show_path(out);
+  }
+  using Bindings = std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>>;
 
   // Iterators evaluate their other arguments per item: `var` there reads the item.
   static bool is_iterator(const std::string& op) {
@@ -295,6 +310,11 @@ class Checker {
       return;
     }
     if (op == "val" || op == "preserve") return;  // val climbs scopes; preserve holds a value, not rules
+    if (op == "rule") {
+      const Json* name = args.is_array() && args.size() == 1 ? &args[0] : &args;
+      if (name->is_string()) note_named_rule(name->get<std::string>(), at, optional, depth);
+      return;
+    }
     if (op == "lookup" || op == "rows") {
       const Json* table = args.is_array() && !args.empty() ? &args[0] : &args;
       if (table->is_string()) table_refs_.emplace_back(args.is_array() ? pointer_join(aat, 0) : aat, table->get<std::string>());
@@ -311,12 +331,80 @@ class Checker {
     }
   }
 
+  // A named rule reads the data of the place that uses it: its reads are checked there, and
+  // reported where the rule is written.
+  void note_named_rule(const std::string& name, const std::string& at, bool optional, int depth) {
+    auto it = b_.rules.find(name);
+    if (!in_workflow_ || it == b_.rules.end() || depth > 64 || rule_stack_.size() > 16) return;
+    if (std::find(rule_stack_.begin(), rule_stack_.end(), name) != rule_stack_.end()) return;  // a cycle, refused elsewhere
+    std::string saved = via_;
+    if (rule_stack_.empty() && partial_stack_.empty()) via_ = " (rule \"" + name + "\" as used at " + at + ")";
+    rule_stack_.push_back(name);
+    note_rule(it->second, pointer_join("/rules", name), optional, depth + 1);
+    rule_stack_.pop_back();
+    via_ = saved;
+  }
+
+  // The path a read inside a partial stands for in its caller: the root replaced by what the
+  // caller bound to that name, unchanged when the name is not bound (the render's data), nullopt
+  // when the caller bound a computed value.
+  static std::optional<std::vector<std::string>> through(const Bindings& b, const std::vector<std::string>& path) {
+    if (path.empty()) return path;
+    for (auto it = b.rbegin(); it != b.rend(); ++it) {
+      if (it->first != path[0]) continue;
+      if (!it->second) return std::nullopt;
+      std::vector<std::string> out = *it->second;
+      out.insert(out.end(), path.begin() + 1, path.end());
+      return out;
+    }
+    return path;
+  }
+
+  // Checks what a partial reads as the caller renders it: its arguments stand for the caller's
+  // paths, its other names read the render's data. Reported where the partial is written.
+  void note_partial(const std::string& name, const Bindings& bindings, const std::string& caller, int depth) {
+    auto t = partials_.find(name);
+    if (t == partials_.end() || depth > 8) return;
+    if (std::count(partial_stack_.begin(), partial_stack_.end(), name) > 1) return;  // recursion: seen enough
+    std::string saved_via = via_;
+    std::vector<std::string> saved_args = args_;
+    if (partial_stack_.empty() && rule_stack_.empty()) via_ = " (rendered from " + caller + ")";
+    args_.clear();
+    for (const auto& kv : bindings) args_.push_back(kv.first);
+    partial_stack_.push_back(name);
+    std::string at = pointer_join("/templates", name);
+    for (const liquid::Reference& r : t->second.references()) {
+      if (r.kind == liquid::Reference::Kind::Partial) {
+        Bindings inner = r.isolated ? Bindings{} : bindings;
+        for (const auto& [k, v] : r.bindings) inner.emplace_back(k, v ? through(bindings, *v) : std::nullopt);
+        note_partial(r.path[0], inner, caller, depth + 1);
+        continue;
+      }
+      auto path = through(bindings, r.path);
+      if (!path) continue;
+      std::string where = " (line " + std::to_string(r.line) + ", column " + std::to_string(r.column) + ")";
+      if (*path != r.path) {
+        alias_ = r.path[0];
+        alias_len_ = path->size() + 1 - r.path.size();
+      }
+      note_read(std::move(*path), at, where, r.optional, true);
+      alias_.clear();
+      alias_len_ = 0;
+    }
+    partial_stack_.pop_back();
+    via_ = std::move(saved_via);
+    args_ = std::move(saved_args);
+  }
+
   void note_template(const liquid::Template& t, const std::string& at) {
     for (const liquid::Reference& r : t.references()) {
       std::string where = " (line " + std::to_string(r.line) + ", column " + std::to_string(r.column) + ")";
       if (r.kind == liquid::Reference::Kind::Partial) {
         const std::string& name = r.path[0];
-        if (b_.templates.count(name)) continue;
+        if (b_.templates.count(name)) {
+          if (in_workflow_) note_partial(name, r.bindings, at + where, 0);
+          continue;
+        }
         std::vector<std::string> names;
         for (const auto& kv : b_.templates) names.push_back(kv.first);
         std::string hint = nearest(name, names);
@@ -324,7 +412,7 @@ class Checker {
                         "\"templates\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
         continue;
       }
-      // Partials render with data that depends on the caller: only workflows' templates are checked.
+      // A partial's own reads are checked where a workflow renders it (note_partial).
       if (in_workflow_) note_read(r.path, at, where, r.optional, true);
     }
   }
@@ -347,6 +435,10 @@ class Checker {
     r.in_template = in_template;
     r.event_type = event_type_;
     r.trigger_type = trigger_type_;
+    r.via = via_;
+    r.args = args_;
+    r.alias = alias_;
+    r.alias_len = alias_len_;
     if (path[0] == "steps" && path.size() > 1) r.ready = ready_steps_.count(path[1]) > 0;
     if (path[0] == "vars" && path.size() > 1) r.ready = set_vars_.count(path[1]) > 0;
     r.path = std::move(path);
@@ -362,12 +454,12 @@ class Checker {
         bool step = root == "steps";
         const std::set<std::string>& known = step ? step_ids_ : all_set_vars_;
         if (known.count(name)) {
-          problem(r.pointer, lead + root + "." + name + " before " +
+          report(r, lead + root + "." + name + " before " +
                                  (step ? "step \"" + name + "\" has run" : "a set step sets it") +
                                  ": a step sees only what the steps before it set");
         } else {
           std::string hint = nearest(name, known);
-          problem(r.pointer, lead + root + "." + name + ", but " +
+          report(r, lead + root + "." + name + ", but " +
                                  (step ? "this workflow has no step with the id \"" + name + "\""
                                        : "no set step of this workflow sets \"" + name + "\"") +
                                  (hint.empty() ? "" : "; did you mean " + root + "." + hint + "?"));
@@ -381,6 +473,7 @@ class Checker {
       if (r.in_template && root != "steps" && root != "vars" && root != "now" && root != "trigger" && (!r.optional || strict(r))) {
         std::vector<std::string> names = {"event", "trigger", "steps", "vars", "now"};
         for (const auto& item : items_seen_) names.push_back(item);
+        names.insert(names.end(), r.args.begin(), r.args.end());
         std::string list;
         for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
         std::string hint = nearest(root, names);
@@ -408,13 +501,12 @@ class Checker {
       if (kids->second.count(path[k])) continue;
       std::vector<std::string> names(kids->second.begin(), kids->second.end());
       std::string hint = nearest(path[k], names);
-      std::string shown = show_path(r.path);
-      std::string msg = (r.in_template ? "template" + r.where + " reads " : "reads ") + shown + ", which no sample \"" +
+      std::string msg = (r.in_template ? "template" + r.where + " reads " : "reads ") + shown(r, r.path) + ", which no sample \"" +
                         type + "\" event has";
       if (!hint.empty()) {
         std::vector<std::string> better(r.path.begin(), r.path.begin() + static_cast<long>(k));
         better.push_back(hint);
-        msg += "; did you mean " + show_path(better) + "?";
+        msg += "; did you mean " + shown(r, better) + "?";
       } else {
         std::string list;
         size_t n = 0;
@@ -422,7 +514,7 @@ class Checker {
           if (name == "#" || ++n > 12) continue;
           list += (list.empty() ? "" : ", ") + name;
         }
-        msg += "; " + show_path(r.path, k) + " has " + (list.empty() ? "list items" : list);
+        msg += "; " + shown(r, std::vector<std::string>(r.path.begin(), r.path.begin() + static_cast<long>(k))) + " has " + (list.empty() ? "list items" : list);
       }
       finding(r, msg);
       return;
@@ -434,8 +526,14 @@ class Checker {
 
   // What a run would fail on is a problem; what only renders empty or reads null is a warning,
   // unless the bundle's templates are strict (then it fails the run).
-  void finding(const Read& r, std::string message) {
-    if (strict(r)) {
+  void finding(const Read& r, std::string message) { report(r, std::move(message), strict(r)); }
+
+  // A read's problem (or warning) once: a partial or named rule used from several places, or
+  // from several workflows, is reported once where it is written, naming the first use.
+  void report(const Read& r, std::string message, bool is_problem = true) {
+    if (!reported_.insert(r.pointer + r.where + '\n' + join_path(r.path, SIZE_MAX) + '\n' + r.event_type + '\n' + message.substr(0, 40)).second) return;
+    message += r.via;
+    if (is_problem) {
       problem(r.pointer, std::move(message));
     } else {
       out_.warnings.push_back(Problem{std::move(message), r.pointer, 0, 0});
@@ -923,7 +1021,7 @@ class Checker {
     }
     // Parse after all are known, so that partials can render one another.
     for (auto it = t.begin(); it != t.end(); ++it) {
-      if (it.value().is_string()) (void)text(it.value().get<std::string>(), pointer_join("/templates", it.key()));
+      if (it.value().is_string()) partials_[it.key()] = text(it.value().get<std::string>(), pointer_join("/templates", it.key()));
     }
   }
 
@@ -1359,6 +1457,15 @@ class Checker {
   std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> items_;  // open foreach items
   std::set<std::string> items_seen_;     // every foreach item name
   std::vector<Read> reads_;
+  std::string via_;                      // inside a named rule or partial: where it is used from
+  std::vector<std::string> args_;        // inside a partial: the names its caller binds
+  std::string alias_;                    // a partial's read: its argument's name...
+  size_t alias_len_ = 0;                 // ...for this many segments of the path
+  std::vector<std::string> rule_stack_;     // named rules being read, outermost first
+  std::vector<std::string> partial_stack_;  // partials being read, outermost first
+  // The bundle:
+  std::map<std::string, liquid::Template> partials_;  // the templates, parsed
+  std::set<std::string> reported_;       // pointer and message of each read reported
   std::vector<std::pair<std::string, std::string>> table_refs_;     // (pointer, table)
   std::vector<std::pair<std::string, std::string>> workflow_refs_;  // (pointer, workflow id)
 };

@@ -272,6 +272,7 @@ Result<std::int64_t> Engine::dead_letter_count() { return impl_->store->effects_
 Result<std::int64_t> Engine::inbox_count(bool only_pending) { return impl_->store->inbox_count(only_pending); }
 Result<std::vector<RunCount>> Engine::stored_run_counts() { return impl_->store->run_counts(); }
 StoreCounters Engine::store_counters() const { return impl_->store->counters(); }
+Result<size_t> Engine::prune_rejections(Millis before, size_t limit) { return impl_->store->rejections_prune(before, limit); }
 Result<std::vector<TableRow>> Engine::table_rows(const std::string& table) { return impl_->store->rows(table); }
 
 const std::map<BranchKey, size_t>& Engine::branches_taken() const { return impl_->branches; }
@@ -306,6 +307,14 @@ std::vector<TableChange> Engine::take_table_changes() {
   out.swap(impl_->changes);
   return out;
 }
+
+std::vector<FilterRejection> Engine::take_filter_rejections() {
+  std::vector<FilterRejection> out;
+  out.swap(impl_->rejections);
+  return out;
+}
+
+const std::map<std::string, size_t>& Engine::filter_rejections_counted() const { return impl_->rejection_counts; }
 
 void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
 

@@ -141,6 +141,12 @@ struct Engine::Impl {
   Status start_runs(const InboxRow& row, const Json& ev, Millis now, Json* spent);
   // Handles pending inbox events inside the caller's transaction.
   Result<size_t> drain(Millis now, size_t limit);
+  // A trigger filter rejected an event (or a schedule's fire): counted, and kept for the trace
+  // (record_rejections) and/or stored (store_rejections) with the filter's verdict tree.
+  Status rejected(const Workflow& wf, const std::string& event_id, const std::string& event_type, Millis now,
+                  std::string& tree);
+  std::vector<FilterRejection> rejections;         // with record_rejections, until taken
+  std::map<std::string, size_t> rejection_counts;  // by workflow, since the engine opened
 
   // [SECTION] timers and schedules (engine_timers.cpp)
   bool armed = false;  // the schedules have their timers

@@ -131,7 +131,10 @@ Status Engine::Impl::start_runs(const InboxRow& row, const Json& ev, Millis now,
       }
       const bool passes = logic::truthy(v.value());
       took(wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
-      if (!passes) continue;
+      if (!passes) {
+        if (auto s = rejected(wf, row.id, row.type, now, tree); !s) return s;
+        continue;
+      }
       Json verdict = true;
       if (auto s = start(wf, run_id, row.id, data(), row.depth, &verdict, &tree, now, true); !s) return s;
     } else {
@@ -187,6 +190,23 @@ Result<size_t> Engine::Impl::drain(Millis now, size_t limit) {
   }
   inbox_clear = !more;
   return done;
+}
+
+Status Engine::Impl::rejected(const Workflow& wf, const std::string& event_id, const std::string& event_type, Millis now,
+                              std::string& tree) {
+  ++rejection_counts[wf.id];
+  if (!options.record_rejections && !options.store_rejections) return {};
+  FilterRejection r;
+  r.time = now;
+  r.workflow = wf.id;
+  r.event_id = event_id;
+  r.event_type = event_type;
+  r.explanation = std::move(tree);
+  if (options.store_rejections) {
+    if (auto s = store->rejection_add(r); !s) return s;
+  }
+  if (options.record_rejections) rejections.push_back(std::move(r));
+  return {};
 }
 
 }  // namespace shopflow

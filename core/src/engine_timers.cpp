@@ -162,7 +162,7 @@ Status Engine::Impl::fire(const TimerRow& t) {
     }
     const bool passes = logic::truthy(v.value());
     took(*wf, passes ? "trigger: filter passes" : "trigger: filter rejects");
-    if (!passes) return {};
+    if (!passes) return rejected(*wf, id, "schedule.tick", now, tree);
     Json verdict = true;
     return start(*wf, id, id, std::move(ctx), 0, &verdict, &tree, now, false);
   }

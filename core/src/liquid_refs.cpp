@@ -74,7 +74,7 @@ class RefWalker {
     if (!e->name_expr && local(e->name) && !*local(e->name)) return;
     auto p = path_of(*e);
     if (!p || p->empty()) return;
-    out_.push_back(Reference{Reference::Kind::Variable, std::move(*p), optional, at.line, at.column});
+    out_.push_back(Reference{Reference::Kind::Variable, std::move(*p), optional, at.line, at.column, {}, true});
   }
 
   void variable(const VariableExpr& v, const Node& at) {
@@ -82,7 +82,8 @@ class RefWalker {
     for (const auto& f : v.filters) optional = optional || f.name == "default";
     expr(v.expr.get(), optional, at);
     for (const auto& f : v.filters) {
-      for (const auto& a : f.args) expr(a.get(), false, at);
+      // `default`'s fallback may be absent too (a chain of fallbacks).
+      for (const auto& a : f.args) expr(a.get(), f.name == "default", at);
       for (const auto& kw : f.kwargs) expr(kw.second.get(), false, at);
     }
   }
@@ -133,14 +134,33 @@ class RefWalker {
       body(ic->body);
     } else if (auto* p = dynamic_cast<const PartialNode*>(&n)) {
       const Expr* name = p->name_expr.get();
+      expr(p->var_expr.get(), false, n);
+      for (const auto& at : p->attributes) expr(at.second.get(), false, n);
       if (name && name->t == Expr::T::Literal && name->literal.kind == Kind::Str) {
-        out_.push_back(Reference{Reference::Kind::Partial, {std::string(name->literal.s)}, false, n.line, n.column});
+        out_.push_back(partial(*p, std::string(name->literal.s)));
       } else {
         expr(name, false, n);
       }
-      expr(p->var_expr.get(), false, n);
-      for (const auto& at : p->attributes) expr(at.second.get(), false, n);
     }
+  }
+
+  // A render or include by a literal name, with what the partial's names stand for here.
+  Reference partial(const PartialNode& p, std::string name) {
+    Reference r{Reference::Kind::Partial, {name}, false, p.line, p.column, {}, p.is_render};
+    if (!p.is_render) {  // include shares the caller's scope
+      for (const auto& scope : scopes_) {
+        for (const auto& [local_name, bound] : scope) r.bindings.emplace_back(local_name, bound);
+      }
+    }
+    if (p.var_expr) {
+      std::optional<Path> item = path_of(*p.var_expr);
+      if (item && p.is_for) item->push_back("#");
+      r.bindings.emplace_back(p.alias.empty() ? name : p.alias, std::move(item));
+    }
+    for (const auto& [key, value] : p.attributes) {
+      r.bindings.emplace_back(key, value ? path_of(*value) : std::nullopt);
+    }
+    return r;
   }
 
   template <class F>

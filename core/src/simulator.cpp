@@ -433,9 +433,22 @@ Status TraceBuilder::finish() {
   }
   Json by_type = Json::object();
   for (const auto& [type, n] : trace_.effects_by_type) by_type[type] = n;
+  // Events a trigger filter rejected: which workflow, which event, and the filter's verdict.
+  Json rejected = Json::array();
+  for (FilterRejection& r : engine_.take_filter_rejections()) {
+    Json o = Json::object();
+    o["time"] = format_instant(r.time);
+    o["workflow"] = std::move(r.workflow);
+    o["event"] = std::move(r.event_id);
+    o["type"] = std::move(r.event_type);
+    o["explanation"] = parse_or_null(r.explanation);
+    rejected.push_back(std::move(o));
+  }
   emit("],\"final\":");
   emit(final_rows.dump());
-  emit("},\"counts\":{\"runs\":");
+  emit("},\"rejected\":");
+  emit(rejected.dump());
+  emit(",\"counts\":{\"runs\":");
   emit(counts.dump());
   emit(",\"effects\":");
   emit(by_type.dump());
@@ -451,10 +464,11 @@ Status TraceBuilder::finish() {
     all_counts["runs"] = std::move(counts);
     all_counts["effects"] = std::move(by_type);
     Json& t = trace_.json;
-    t.get_ref<Json::object_t&>().reserve(t.size() + 4);
+    t.get_ref<Json::object_t&>().reserve(t.size() + 5);
     t["runs"] = std::move(runs_json_);
     t["effects"] = std::move(effects_json_);
     t["tables"] = std::move(tables);
+    t["rejected"] = std::move(rejected);
     t["counts"] = std::move(all_counts);
   }
   trace_.hash = hash_.hex();
@@ -475,6 +489,7 @@ Result<std::unique_ptr<Engine>> simulation_engine(const Bundle& bundle, const Si
   eo.explain = o.explain;
   eo.record_steps = o.include_steps;  // nothing else reads them in a simulation
   eo.record_tables = true;
+  eo.record_rejections = true;
   eo.record_branches = o.record_branches;
   eo.keep_handled_events = false;  // the store is thrown away with the simulation
   eo.effects_delivered = true;     // to the simulated outside world: the trace

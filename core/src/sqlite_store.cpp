@@ -169,6 +169,17 @@ CREATE TABLE bundle_history (
   deployed_ms INTEGER NOT NULL,
   source TEXT NOT NULL);
 )sql",
+    // Trigger filters that rejected an event, kept for a configurable time.
+    R"sql(
+CREATE TABLE IF NOT EXISTS filter_rejections (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  explanation TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS filter_rejections_time ON filter_rejections (time_ms);
+)sql",
 };
 
 // A text column of the current row, as a view valid until the statement steps or resets.
@@ -1080,6 +1091,45 @@ Result<std::vector<BundleVersionRow>> SqliteStore::bundle_history(size_t limit) 
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(BundleVersionRow{q.int64(0), q.text(1), q.int64(2), q.text(3)});
   if (rc != SQLITE_DONE) return error("bundle_history");
   return out;
+}
+
+// [SECTION] filter rejections
+
+Status SqliteStore::rejection_add(FilterRejection& row) {
+  SHOPFLOW_STMT(q, "INSERT INTO filter_rejections (time_ms, workflow, event_id, event_type, explanation) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+  q.bind(1, row.time).bind(2, row.workflow).bind(3, row.event_id).bind(4, row.event_type).bind(5, row.explanation);
+  if (q.step() != SQLITE_DONE) return error("filter_rejections");
+  row.seq = sqlite3_last_insert_rowid(db_);
+  return {};
+}
+
+Result<std::vector<FilterRejection>> SqliteStore::rejections(size_t limit, std::int64_t after, const std::string& workflow) {
+  SHOPFLOW_STMT(q, "SELECT seq, time_ms, workflow, event_id, event_type, explanation FROM filter_rejections "
+                   "WHERE seq > ?2 AND (?3 = '' OR workflow = ?3) ORDER BY seq LIMIT ?1");
+  q.bind(1, sql_limit(limit)).bind(2, after).bind(3, workflow);
+  std::vector<FilterRejection> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    FilterRejection r;
+    r.seq = q.int64(0);
+    r.time = q.int64(1);
+    r.workflow = q.text(2);
+    r.event_id = q.text(3);
+    r.event_type = q.text(4);
+    r.explanation = q.text(5);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("filter_rejections");
+  return out;
+}
+
+Result<size_t> SqliteStore::rejections_prune(Millis before, size_t limit) {
+  SHOPFLOW_STMT(q, "DELETE FROM filter_rejections WHERE seq IN "
+                   "(SELECT seq FROM filter_rejections WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)");
+  q.bind(1, before).bind(2, sql_limit(limit));
+  if (q.step() != SQLITE_DONE) return error("filter_rejections");
+  return static_cast<size_t>(sqlite3_changes(db_));
 }
 
 }  // namespace shopflow

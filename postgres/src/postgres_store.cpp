@@ -103,6 +103,17 @@ CREATE TABLE bundle_history (
   deployed_ms bigint NOT NULL,
   source text NOT NULL);
 )sql",
+    // Trigger filters that rejected an event, kept for a configurable time.
+    R"sql(
+CREATE TABLE filter_rejections (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  time_ms bigint NOT NULL,
+  workflow text NOT NULL,
+  event_id text NOT NULL,
+  event_type text NOT NULL,
+  explanation text NOT NULL);
+CREATE INDEX filter_rejections_time ON filter_rejections (time_ms);
+)sql",
 };
 
 // The advisory lock that migrations (and the inbox's one-time re-keying) hold: any constant
@@ -1114,6 +1125,57 @@ Result<std::vector<BundleVersionRow>> PostgresStore::bundle_history(size_t limit
     out.push_back(BundleVersionRow{r.value().int64(i, 0), r.value().text(i, 1), r.value().int64(i, 2), r.value().text(i, 3)});
   }
   return out;
+}
+
+// [SECTION] filter rejections
+
+Status PostgresStore::rejection_add(FilterRejection& row) {
+  auto r = Query(*this, "INSERT INTO filter_rejections (time_ms, workflow, event_id, event_type, explanation) "
+                        "VALUES ($1, $2, $3, $4, $5) RETURNING seq")
+               .arg(std::int64_t{row.time})
+               .arg(row.workflow)
+               .arg(row.event_id)
+               .arg(row.event_type)
+               .arg(row.explanation)
+               .run("filter_rejections");
+  if (!r) return r.error();
+  row.seq = r.value().int64(0, 0);
+  return {};
+}
+
+Result<std::vector<FilterRejection>> PostgresStore::rejections(size_t limit, std::int64_t after,
+                                                               const std::string& workflow) {
+  const std::int64_t n = limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit);
+  auto r = Query(*this, "SELECT seq, time_ms, workflow, event_id, event_type, explanation FROM filter_rejections "
+                        "WHERE seq > $2 AND ($3 = '' OR workflow = $3) ORDER BY seq LIMIT $1")
+               .arg(n)
+               .arg(after)
+               .arg(workflow)
+               .run("filter_rejections");
+  if (!r) return r.error();
+  std::vector<FilterRejection> out;
+  for (int i = 0; i < r.value().size(); ++i) {
+    FilterRejection f;
+    f.seq = r.value().int64(i, 0);
+    f.time = r.value().int64(i, 1);
+    f.workflow = r.value().text(i, 2);
+    f.event_id = r.value().text(i, 3);
+    f.event_type = r.value().text(i, 4);
+    f.explanation = r.value().text(i, 5);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<size_t> PostgresStore::rejections_prune(Millis before, size_t limit) {
+  const std::int64_t n = limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit);
+  auto r = Query(*this, "DELETE FROM filter_rejections WHERE seq IN "
+                        "(SELECT seq FROM filter_rejections WHERE time_ms < $1 ORDER BY time_ms LIMIT $2)")
+               .arg(std::int64_t{before})
+               .arg(n)
+               .run("filter_rejections");
+  if (!r) return r.error();
+  return static_cast<size_t>(r.value().changed());
 }
 
 }  // namespace shopflow

@@ -45,6 +45,42 @@ expect "eval --bundle: an unknown rule name" 1 $? "$out" 'no rule named "flaged"
 out=$(echo '{"rule": "x"}' | "$bin" eval - --bundle "$src/tests/data/fraud-review-mistakes.json" 2>&1)
 expect "eval --bundle refuses a bundle with problems" 1 $? "$out" "has problems; \`shopflow validate\` lists them"
 
-out=$("$bin" eval --help 2>&1); expect "eval --help" 0 $? "$out" "Usage: shopflow eval" "--explain"
+# --run RUN --trace T: the data a step of a simulated run saw, and the tables as they were then.
+nr="$src/tests/data/named-rules.json" op="$src/workflows/order-processing.json"
+"$bin" simulate "$nr" --trace "$tmp/nr.json" > /dev/null
+"$bin" simulate "$op" --trace "$tmp/op.json" > /dev/null
+at() { "$bin" eval - --bundle "$nr" --trace "$tmp/nr.json" "$@" 2>&1; }
+out=$(echo '{"var": "vars.reason"}' | at --run hold-for-review:risky --step hold); expect "a var a set step set, at a later step" 0 $? "$out" '"high-risk country"'
+out=$(echo '{"var": "vars.reason"}' | at --run hold-for-review:risky --step why); expect "and not yet before that step" 0 $? "$out" "null"
+out=$(echo '{"rows": "review_queue"}' | at --run hold-for-review:risky --step queue); expect "tables as the step found them: before the row was set" 0 $? "$out" "[]"
+out=$(echo '{"rows": "review_queue"}' | at --run hold-for-review:risky --step kind); expect "and after" 0 $? "$out" '[{"reason":"high-risk country","order":"2"}]'
+out=$("$bin" eval --bundle "$nr" --trace "$tmp/nr.json" --run hold-for-review:risky --step kind --explain 2>&1)
+expect "without a rule, the step's own condition, explained" 0 $? "$out" '"result": true' '"rule": "risky_country"'
+out=$("$bin" eval --bundle "$nr" --trace "$tmp/nr.json" --run hold-for-review:big-first --step trigger 2>&1)
+expect "--step trigger: the trigger's filter on what it saw" 0 $? "$out" "true"
+out=$(echo '{"var": "trigger.time"}' | at --run 'weekly-summary@2026-03-09T08:00:00Z' --step summary); expect "a schedule's run: its trigger" 0 $? "$out" '"2026-03-09T08:00:00Z"'
+out=$(echo '{"var": "line.sku"}' | "$bin" eval - --bundle "$op" --trace "$tmp/op.json" --run route-to-warehouse:evt-1001-paid --step take-stock/1/reserve 2>&1)
+expect "inside a foreach: the item of that step" 0 $? "$out" '"NOTEBOOK-A5"'
+stock() { echo '{"lookup": ["stock", "DESK-TRAY", "BER"]}' | "$bin" eval - --bundle "$op" --trace "$tmp/op.json" --run route-to-warehouse:evt-1001-paid --step "$1" 2>&1; }
+check "the run's own earlier table changes count, its later ones do not" test "$(stock take-stock/0/reserve) $(stock take-stock/1/reserve)" = "24 23"
+audit_run=$("$bin" simulate "$src/workflows/audit.json" --trace "$tmp/audit.json" > /dev/null && jq -r '[.runs[] | select(.workflow == "audit-order")][0].id' "$tmp/audit.json")
+out=$(echo '{"var": "event.data.source_event"}' | "$bin" eval - --bundle "$src/workflows/audit.json" --trace "$tmp/audit.json" --run "$audit_run" --step amounts 2>&1)
+expect "a run of an emitted event: the event rebuilt from the step that emitted it" 0 $? "$out" '"order.created"'
+# Events from a file: the trace names them; their data comes from the same file.
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); [print(json.dumps(dict(e, time="2026-05-04T10:00:00Z"))) for e in b["samples"]["events"]]' "$nr" > "$tmp/may.jsonl"
+"$bin" simulate "$nr" --events "$tmp/may.jsonl" --trace "$tmp/may.json" > /dev/null
+out=$(echo '{"var": "event.time"}' | "$bin" eval - --bundle "$nr" --trace "$tmp/may.json" --run hold-for-review:risky --step hold --events "$tmp/may.jsonl" 2>&1)
+expect "--events: the run's event from the file the simulation read" 0 $? "$out" '"2026-05-04T10:00:00Z"'
+out=$(echo '{"var": "x"}' | at --run hold-for-review:risky --step shipp); expect "a step the run did not take" 1 $? "$out" \
+  'run "hold-for-review:risky" did not take a step "shipp"; it took why, hold, queue, kind, kind/cases/0/fraud'
+out=$(echo '{"var": "x"}' | at --run hold-for-review:risk); expect "an unknown run names the workflow's runs" 1 $? "$out" \
+  'no run "hold-for-review:risk" in the trace; runs of hold-for-review: hold-for-review:big-first, hold-for-review:risky'
+printf '{"id": "other", "type": "order.created", "time": "2026-05-04T10:00:00Z", "data": {}}\n' > "$tmp/other.jsonl"
+out=$(echo '{"var": "x"}' | at --run hold-for-review:risky --events "$tmp/other.jsonl"); expect "the run's event missing from the events given" 1 $? "$out" \
+  'the run'"'"'s event "risky" is not among the events given' "--events FILE"
+out=$(echo '{"var": "x"}' | "$bin" eval - --run hold-for-review:risky --trace "$tmp/nr.json" 2>&1); expect "--run needs the bundle" 2 $? "$out" "--run needs --bundle"
+out=$(echo '{"var": "x"}' | "$bin" eval - --bundle "$nr" --run hold-for-review:risky 2>&1); expect "--run needs --trace" 2 $? "$out" "--run and --trace go together"
+
+out=$("$bin" eval --help 2>&1); expect "eval --help" 0 $? "$out" "Usage: shopflow eval" "--explain" "--run RUN --trace T"
 
 finish

@@ -37,6 +37,34 @@ expect "render --bundle uses its partials and money format" 0 $? "$out" "Total â
 out=$("$bin" render "$tmp/conf.liquid" --data "$tmp/order.json" 2>&1)
 expect "without --bundle the partial is unknown" 1 $? "$out" "no template named 'missing_fields'"
 
-out=$("$bin" render --help 2>&1); expect "render --help" 0 $? "$out" "Usage: shopflow render" "--strict"
+# --run RUN --trace T [STEP]: a template, or the step's own parameters, on what that step saw.
+op="$src/workflows/order-processing.json"
+"$bin" simulate "$op" --trace "$tmp/op.json" > /dev/null
+out=$(printf '%s' '{{ event.data.name }} from {{ vars.warehouse }}: {{ line.quantity }} x {{ line.sku }}' |
+      "$bin" render - --bundle "$op" --run route-to-warehouse:evt-1001-paid --trace "$tmp/op.json" take-stock/1/reserve 2>&1)
+expect "a template on the data of a step inside a foreach" 0 $? "$out" "#1001 from BER: 2 x NOTEBOOK-A5"
+out=$("$bin" render --bundle "$op" --run route-to-warehouse:evt-1001-paid --trace "$tmp/op.json" take-stock/1/reserve 2>&1)
+expect "without a template, the step's parameters as it computed them" 0 $? "$out" '"key": "NOTEBOOK-A5"' '"field": "BER"' '"amount": -2'
+out=$("$bin" render --bundle "$op" --run confirm-order:evt-1001-created --trace "$tmp/op.json" --step send-confirmation 2>&1)
+expect "an email as it was sent, partials and money format included" 0 $? "$out" '"subject": "Your order #1001 is confirmed"' 'Total     â‚¬102,85 EUR'
+# Every effect of a simulation, rendered again from the trace, is what its step made (audit's
+# runs start from emitted events).
+for b in order-processing audit; do
+  "$bin" simulate "$src/workflows/$b.json" --trace "$tmp/$b.trace.json" > /dev/null
+  same=0 differ=""
+  while read -r effect; do
+    run=$(jq -r .run <<<"$effect") step=$(jq -r .step <<<"$effect")
+    got=$("$bin" render --bundle "$src/workflows/$b.json" --run "$run" --trace "$tmp/$b.trace.json" "$step" 2>&1 | jq -cS . 2>&1)
+    if [ "$got" = "$(jq -cS .params <<<"$effect")" ]; then same=$((same+1)); else differ+="$run $step: $got"$'\n'; fi
+  done < <(jq -c '.effects[] | select(.type != "http.request")' "$tmp/$b.trace.json")
+  [ -z "$differ" ] || echo "$differ"
+  check "$b: each of the $same effects rendered again from the trace is the one its step made" test -z "$differ" -a "$same" -gt 10
+done
+out=$("$bin" render --bundle "$op" --run route-to-warehouse:evt-1001-paid --trace "$tmp/op.json" take-stock 2>&1)
+expect "a step without parameters asks for a template" 1 $? "$out" "step take-stock has no parameters to render"
+out=$("$bin" render --bundle "$op" --run route-to-warehouse:evt-1001-paid 2>&1)
+expect "--run needs --trace" 2 $? "$out" "--run and --trace go together"
+
+out=$("$bin" render --help 2>&1); expect "render --help" 0 $? "$out" "Usage: shopflow render" "--strict" "--run RUN --trace T"
 
 finish

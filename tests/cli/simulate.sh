@@ -75,4 +75,15 @@ check "nothing simulated for it" bash -c "! grep -q 'Simulated' <<<'$out'"
 out=$("$bin" simulate 2>&1); expect "no bundle given" 2 $? "$out" "which bundle?"
 out=$("$bin" simulate --help 2>&1); expect "simulate --help" 0 $? "$out" "Usage: shopflow simulate"
 
+# Events a trigger filter rejected are in the trace, with the filter's verdict tree; a schedule's
+# fire too (weekly-summary runs only when orders wait for review).
+nr="$src/tests/data/named-rules.json"
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); print(json.dumps([e for e in b["samples"]["events"] if e["id"] == "usual"][0]))' "$nr" > "$tmp/usual.jsonl"
+"$bin" simulate "$nr" --events "$tmp/usual.jsonl" --until 2026-03-10T00:00:00Z --trace "$tmp/rejected.json" > /dev/null
+out=$(jq -c '.rejected[] | [.workflow, .event, .type, .time, .explanation.rule, .explanation.result]' "$tmp/rejected.json")
+expect "the trace lists what each filter rejected, with why" 0 $? "$out" \
+  '["hold-for-review","usual","order.created","2026-03-02T09:00:00Z","flagged",false]' \
+  '["weekly-summary","weekly-summary@2026-03-09T08:00:00Z","schedule.tick","2026-03-09T08:00:00Z",null,false]'
+check "a rejected event starts no run" test "$(jq '.runs | length' "$tmp/rejected.json")" = 0
+
 finish

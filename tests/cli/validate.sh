@@ -42,6 +42,35 @@ out=$("$bin" validate "$tmp/warnings-only.json" 2>&1); expect "warnings alone pa
 out=$("$bin" validate --strict "$tmp/warnings-only.json" 2>&1); expect "--strict makes warnings problems" 1 $? "$out" "/workflows/0/steps/0/params/message: template (line 1, column 7) reads event.data.totl_price" "1 problem"
 out=$("$bin" test "$src/tests/data/strict-templates.json" 2>&1); expect "strict templates fail a run on a missing field" 0 $? "$out" "2 passed"
 
+# Typos inside named rules and partials are checked where a workflow uses them, against the
+# events it takes, and reported where they are written, in the partial's own names.
+out=$("$bin" validate "$src/tests/data/partial-and-rule-mistakes.json" 2>&1)
+expect "a named rule's reads are checked where it is used" 0 $? "$out" \
+  "/rules/big_order/money_gt/0: warning: reads event.data.totl_price, which no sample \"order.created\" event has; did you mean event.data.total_price? (rule \"flagged\" as used at /workflows/0/trigger/filter)" \
+  "/rules/regular/has_tag/0: warning: reads event.data.customer.tagz, which no sample \"order.created\" event has; did you mean event.data.customer.tags?"
+expect "a partial's reads are checked through its render arguments" 0 0 "$out" \
+  "/templates/receipt: warning: template (line 1, column 7) reads order.nme, which no sample \"order.created\" event has; did you mean order.name? (rendered from /workflows/0/steps/0/params/body (line 1, column 1))" \
+  "/templates/line: warning: template (line 1, column 42) reads item.variant_tile, which no sample \"order.created\" event has; did you mean item.variant_title?" \
+  "4 warnings"
+out=$("$bin" validate --strict "$src/tests/data/partial-and-rule-mistakes.json" 2>&1)
+expect "--strict makes them problems" 1 $? "$out" "/templates/line: template (line 1, column 42) reads item.variant_tile" \
+  "/rules/big_order/money_gt/0: reads event.data.totl_price" "4 problems"
+# A partial rendered twice, or from two workflows, is reported once; a name its caller does
+# not pass is named with the arguments it does.
+python3 - "$src/tests/data/partial-and-rule-mistakes.json" "$tmp/twice.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+del b["rules"]
+b["templates"] = {"line": "{{ item.title }} {{ currncy }}"}
+b["workflows"] = [{"id": w, "trigger": {"event": "order.created"}, "steps": [{"id": "tell", "action": "notify", "params": {
+    "channel": "#orders", "message": "{% for l in event.data.line_items %}{% render 'line', item: l, currency: event.data.currency %}{% render 'line', item: l %}{% endfor %}"}}]}
+    for w in ("one", "two")]
+json.dump(b, open(sys.argv[2], "w"))
+PY
+out=$("$bin" validate "$tmp/twice.json" 2>&1)
+expect "a partial's typo is reported once, with the caller's names" 0 $? "$out" \
+  "/templates/line: warning: template (line 1, column 18) reads currncy, but a step's data has no \"currncy\"" "did you mean currency?" "1 warning"
+
 printf '{\n  "name": "x",\n  "version": ,\n}\n' > "$tmp/broken.json"
 out=$("$bin" validate "$tmp/broken.json" 2>&1); expect "broken JSON gives line and column" 2 $? "$out" "broken.json:3:14:"
 printf '{"format": "shopflow.bundle/1", "name": "x", "version": "1", "workflows": [{"id": "w", "trigger": {"schedule": "0 7 * * *", "utc_offset": "+01:00"}}]}' > "$tmp/offset.json"

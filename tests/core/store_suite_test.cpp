@@ -719,4 +719,33 @@ TEST_CASE("meta_get_or_set keeps the first value set") {
   }
 }
 
+TEST_CASE("filter rejections are listed oldest first, by workflow, and pruned by age in batches") {
+  for (const Backend& b : store_backends()) {
+    INFO("backend: " << b.name);
+    auto s = b.fresh();
+    for (int i = 0; i < 5; ++i) {
+      shopflow::FilterRejection r{0, 1000 * (i + 1), i % 2 ? "vip" : "fraud-review", "evt-" + std::to_string(i),
+                                  "order.created", R"({"op":"!!","result":false})"};
+      REQUIRE(s->rejection_add(r).ok());
+      CHECK(r.seq > 0);
+    }
+    auto all = s->rejections().value();
+    REQUIRE(all.size() == 5);
+    CHECK(all[0].event_id == "evt-0");
+    CHECK(all[0].time == 1000);
+    CHECK(all[0].workflow == "fraud-review");
+    CHECK(all[0].event_type == "order.created");
+    CHECK(all[0].explanation == R"({"op":"!!","result":false})");
+    CHECK(s->rejections(10, 0, "vip").value().size() == 2);
+    CHECK(s->rejections(2, all[1].seq).value()[0].event_id == "evt-2");  // paging
+    // Older than 4000: evt-0..evt-2; two at a time, then the last, then none.
+    CHECK(s->rejections_prune(4000, 2).value() == 2);
+    CHECK(s->rejections_prune(4000, 2).value() == 1);
+    CHECK(s->rejections_prune(4000, 2).value() == 0);
+    auto left = s->rejections().value();
+    REQUIRE(left.size() == 2);
+    CHECK(left[0].event_id == "evt-3");
+  }
+}
+
 TEST_SUITE_END();

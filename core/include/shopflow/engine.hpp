@@ -89,6 +89,11 @@ struct EngineOptions {
   // from, and updated (without them) when it finishes. runs() then lists only the runs that
   // waited, and effects() none.
   bool keep_finished = true;
+  // Trigger filters that reject an event: kept in memory for take_filter_rejections() (a
+  // simulation's trace), and stored (production: `shopflow runs --rejected`; the runner prunes
+  // them by age). Either way counted, per workflow, in filter_rejections_counted().
+  bool record_rejections = false;
+  bool store_rejections = false;
   // The version of the bundle this engine runs, recorded in every run it saves (RunRow::
   // bundle_version), so that while runners of several versions share a store each run says
   // which one moved it last. "" when not known.
@@ -157,6 +162,8 @@ class Engine {
   Result<std::vector<RunCount>> run_counts();
   // The same counted in the store now: right when other runners write to it too.
   Result<std::vector<RunCount>> stored_run_counts();
+  // Deletes up to `limit` stored filter rejections recorded before `before`; how many.
+  Result<size_t> prune_rejections(Millis before, size_t limit);
   // The store's claim counters (claims, takeovers, leases lost, round trips), for metrics.
   StoreCounters store_counters() const;
   // The step records of a run (none when there is no such run, or it kept none).
@@ -175,6 +182,10 @@ class Engine {
   Result<std::int64_t> inbox_count(bool only_pending);
   Result<std::vector<TableRow>> table_rows(const std::string& table = "");
   std::vector<TableChange> take_table_changes();
+  // The filter rejections recorded since the last call, in order (with record_rejections).
+  std::vector<FilterRejection> take_filter_rejections();
+  // Filter rejections per workflow since the engine opened.
+  const std::map<std::string, size_t>& filter_rejections_counted() const;
   // How often each branch was taken since the engine opened (with record_branches).
   const std::map<BranchKey, size_t>& branches_taken() const;
 

@@ -102,6 +102,10 @@ class SqliteStore final : public Store {
   Status row_put(const std::string& table, const std::string& key, const std::string& value) override;
   Status row_delete(const std::string& table, const std::string& key) override;
   Result<std::vector<TableRow>> rows(const std::string& table) override;
+  Status rejection_add(FilterRejection& row) override;
+  Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
+                                                  const std::string& workflow = "") override;
+  Result<size_t> rejections_prune(Millis before, size_t limit) override;
 
   // The only writer: claims are reads (counted), writes need no fence, leases nothing to renew.
   Status set_owner(const std::string&, Millis) override { return {}; }

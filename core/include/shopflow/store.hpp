@@ -27,7 +27,7 @@
 namespace shopflow {
 
 // The SQLite store's schema version (PostgreSQL's schema has versions of its own).
-inline constexpr int kStoreSchemaVersion = 7;
+inline constexpr int kStoreSchemaVersion = 8;
 
 struct InboxRow {
   std::int64_t seq = 0;  // arrival order
@@ -147,6 +147,16 @@ struct StoreCounters {
   std::int64_t leases_lost = 0;   // writes of claimed items refused: the lease had passed to another owner
   std::int64_t round_trips = 0;   // statements sent to a database server (0 for SQLite)
   std::int64_t round_trip_us = 0; // time spent waiting for their answers, in microseconds
+};
+
+// A trigger filter that rejected an event: the answer to "why did this order start no run?".
+struct FilterRejection {
+  std::int64_t seq = 0;     // order of recording (0 when not yet stored)
+  Millis time = 0;          // when the filter was evaluated
+  std::string workflow;
+  std::string event_id;     // the event's id; a schedule's fire: "<workflow>@<time>"
+  std::string event_type;
+  std::string explanation;  // JSON text: the filter's verdict tree ("" when not explained)
 };
 
 // How far a commit has gone when it returns.
@@ -352,6 +362,14 @@ class Store {
   virtual Result<std::optional<std::string>> bundle_text(const std::string& version) = 0;
   // The versions run, newest first, up to `limit`.
   virtual Result<std::vector<BundleVersionRow>> bundle_history(size_t limit) = 0;
+  // filter rejections, kept for a while (the runner prunes them by age)
+  virtual Status rejection_add(FilterRejection& row) = 0;  // sets row.seq
+  // Oldest first, after seq `after`; only those of `workflow` unless it is "".
+  virtual Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
+                                                          const std::string& workflow = "") = 0;
+  // Deletes up to `limit` rejections recorded before `before`, oldest first; returns how many
+  // (fewer than `limit`: none older is left).
+  virtual Result<size_t> rejections_prune(Millis before, size_t limit) = 0;
 
  protected:
   Store() = default;

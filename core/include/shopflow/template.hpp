@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,6 +75,13 @@ struct Reference {
   std::vector<std::string> path;
   bool optional = false;  // read under `default` or tested by `{% if x %}`: absence is expected
   int line = 0, column = 0;
+  // Partial: what names inside the partial stand for in the caller, later entries first to
+  // apply: its keyword arguments, the item of `for x as name` / `with x as name`, and for an
+  // `include` (which shares the caller's scope) the caller's own names. A path as in `path`;
+  // nullopt for a value computed in the caller (a literal, a filtered value). Names the
+  // partial reads that are not bound here come from the render's data.
+  std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> bindings;
+  bool isolated = true;  // Partial: a `render` (its own scope), not an `include`
 };
 
 class Template {

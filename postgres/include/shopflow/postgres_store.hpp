@@ -98,6 +98,10 @@ class PostgresStore final : public Store {
   Status row_put(const std::string& table, const std::string& key, const std::string& value) override;
   Status row_delete(const std::string& table, const std::string& key) override;
   Result<std::vector<TableRow>> rows(const std::string& table) override;
+  Status rejection_add(FilterRejection& row) override;
+  Result<std::vector<FilterRejection>> rejections(size_t limit = SIZE_MAX, std::int64_t after = 0,
+                                                  const std::string& workflow = "") override;
+  Result<size_t> rejections_prune(Millis before, size_t limit) override;
 
   // Also ends, after twice the lease, a transaction this connection leaves idle (a runner
   // paused mid-transaction), so that the rows it locked can be claimed.

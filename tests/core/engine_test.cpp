@@ -422,7 +422,9 @@ TEST_CASE("run counts are kept as runs change and agree with the runs stored") {
   auto same = [&]() {
     auto kept = e->run_counts().value();
     std::map<std::pair<std::string, std::string>, std::int64_t> stored;
-    for (const auto& r : e->runs().value()) ++stored[{r.workflow, r.status}];
+    auto runs = e->runs();
+    REQUIRE_MESSAGE(runs.ok(), (runs.ok() ? std::string() : runs.error().to_string()));
+    for (const auto& r : runs.value()) ++stored[{r.workflow, r.status}];
     REQUIRE(kept.size() == stored.size());
     size_t i = 0;
     for (const auto& [key, count] : stored) {

@@ -54,7 +54,8 @@ class [[nodiscard]] Result {
   // Precondition: ok().
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  // By value: `for (auto& x : f().value())` then keeps the value alive for the whole loop.
+  T value() && { return std::get<0>(std::move(v_)); }
   // Precondition: !ok().
   const Error& error() const { return std::get<1>(v_); }
 

@@ -21,7 +21,7 @@ struct pg_result;
 namespace shopflow {
 
 // The PostgreSQL schema's version (its migrations are PostgreSQL's own).
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 class PostgresStore final : public Store {
  public:

@@ -37,7 +37,7 @@ TEST_CASE("a file store keeps its state across reopening") {
   auto path = std::filesystem::temp_directory_path() / "shopflow-store-test.db";
   remove_store(path);
   {
-    auto s = std::move(SqliteStore::open(path.string()).value());
+    auto s = SqliteStore::open(path.string()).value();
     REQUIRE(s->begin().ok());
     CHECK(s->inbox_insert(shopflow::InboxRow{0, "evt-1", "order.created", 1, "{}", 0, false}).value());
     REQUIRE(s->commit().ok());
@@ -46,7 +46,7 @@ TEST_CASE("a file store keeps its state across reopening") {
     REQUIRE(s->rollback().ok());
   }
   {
-    auto s = std::move(SqliteStore::open(path.string()).value());
+    auto s = SqliteStore::open(path.string()).value();
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     CHECK(s->inbox_count(false).value() == 1);
   }
@@ -58,7 +58,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
   remove_store(path);
   {
     // A store as schema 2 left it: step records in a table of their own.
-    auto s = std::move(SqliteStore::open(path.string()).value());
+    auto s = SqliteStore::open(path.string()).value();
     shopflow::RunRow r;
     r.id = "w:e1";
     r.workflow = "w";
@@ -86,7 +86,7 @@ TEST_CASE("a schema 2 store's step rows move into their runs when it opens") {
     exec_raw(path, v2);
   }
   {
-    auto s = std::move(SqliteStore::open(path.string()).value());
+    auto s = SqliteStore::open(path.string()).value();
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     auto steps = shopflow::parse_steps("w:e1", s->run_get("w:e1").value()->steps).value();
     REQUIRE(steps.size() == 2);
@@ -142,7 +142,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
     exec_raw(path, v3);
   }
   {
-    auto s = std::move(SqliteStore::open(path.string()).value());
+    auto s = SqliteStore::open(path.string()).value();
     CHECK(s->schema_version() == shopflow::kStoreSchemaVersion);
     auto pending = s->inbox_pending(10).value();
     REQUIRE(pending.size() == 1);
@@ -179,7 +179,7 @@ TEST_CASE("a schema 3 store keeps its rows and their order when its tables are r
 #endif
 
 TEST_CASE("a held store is one transaction until released; then transactions work as before") {
-  auto s = std::move(SqliteStore::open(":memory:").value());
+  auto s = SqliteStore::open(":memory:").value();
   auto put = [&](const char* id) {
     shopflow::RunRow r;
     r.id = id;

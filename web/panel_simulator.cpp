@@ -327,8 +327,10 @@ void rejections(StudioState& state) {
   constexpr size_t kShown = 200;  // a day of events can be rejected by the thousand
   for (size_t i = 0; i < rejected.size() && i < kShown; ++i) {
     ImGui::PushStyleColor(ImGuiCol_Text, kDim);
-    ImGui::TextWrapped("%s", rejection_line(rejected[i], by_id).c_str());
+    std::string line = rejection_line(rejected[i], by_id);
+    ImGui::TextWrapped("%s", line.c_str());
     ImGui::PopStyleColor();
+    state.why_drawn.push_back(std::move(line));
     note_widget(state, "rejected:" + rejected[i].value("workflow", std::string()) + ":" + rejected[i].value("event", std::string()));
   }
   if (rejected.size() > kShown) ImGui::TextDisabled("and %zu more (in the trace's \"rejected\")", rejected.size() - kShown);

@@ -173,7 +173,8 @@ struct StudioState {
   // Where some widgets were drawn last frame (x, y, w, h in CSS pixels), by name, so the
   // browser tests can click and type through the UI like a user.
   std::map<std::string, std::vector<float>> widgets;
-  // The why-sentences of the decisions shown in run traces last frame (run_trace.cpp), for the same.
+  // The why-sentences of the decisions shown in run traces last frame (run_trace.cpp), and of the
+  // events trigger filters rejected (panel_simulator.cpp), for the same.
   std::vector<std::string> why_drawn;
 
   int frames = 0;  // frames drawn so far; the tests wait for the first

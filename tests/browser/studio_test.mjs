@@ -173,6 +173,14 @@ try {
     await shot('simulator-ledger');
     await click('sim.tab.runs');
     await shot('simulator-runs');
+    // A sample checkout with no email starts no reminder: the trace says so, and why.
+    const runsTab = await status();
+    check('an event a trigger filter rejected is listed under the runs, with why', () => {
+      assert.ok(Object.keys(runsTab.widgets).some((k) => k.startsWith('rejected:remind-abandoned-checkout:')),
+                Object.keys(runsTab.widgets).filter((k) => k.startsWith('rejected')).join(', '));
+      assert.ok(runsTab.why.some((w) => w.includes('did not start remind-abandoned-checkout: the filter was false because')),
+                JSON.stringify(runsTab.why));
+    });
 
     // Why did Ada's cart get a reminder? Her run, and the decision before the first email.
     await click('run:remind-abandoned-checkout:chk-1001');

@@ -189,12 +189,6 @@ std::string_view column_view(sqlite3_stmt* s, int col) {
            : std::string_view();
 }
 
-// SQLite's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
-std::int64_t sql_limit(size_t n) {
-  const std::uint64_t wide = n;
-  return wide > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(wide);
-}
-
 }  // namespace
 
 // A cached statement in use: bound on creation, reset (and unbound) when it goes away.

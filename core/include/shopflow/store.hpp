@@ -27,6 +27,13 @@
 namespace shopflow {
 
 // The SQLite store's schema version (PostgreSQL's schema has versions of its own).
+// A row count as SQL's LIMIT takes it (a signed 64-bit value): SIZE_MAX, "no limit", becomes the
+// largest. For the stores' queries.
+inline std::int64_t sql_limit(size_t n) {
+  const std::uint64_t wide = n;
+  return wide > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(wide);
+}
+
 inline constexpr int kStoreSchemaVersion = 8;
 
 struct InboxRow {

@@ -136,12 +136,6 @@ bool retryable_state(const char* state) {
   return std::strncmp(state, "08", 2) == 0;  // connection exceptions
 }
 
-// PostgreSQL's LIMIT is a signed 64-bit value; SIZE_MAX means "no limit".
-std::int64_t sql_limit(size_t n) {
-  const std::uint64_t wide = n;
-  return wide > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(wide);
-}
-
 // A text[] literal: {"a","b"}, each element quoted with its quotes and backslashes escaped.
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
@@ -1145,10 +1139,9 @@ Status PostgresStore::rejection_add(FilterRejection& row) {
 
 Result<std::vector<FilterRejection>> PostgresStore::rejections(size_t limit, std::int64_t after,
                                                                const std::string& workflow) {
-  const std::int64_t n = limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit);
   auto r = Query(*this, "SELECT seq, time_ms, workflow, event_id, event_type, explanation FROM filter_rejections "
                         "WHERE seq > $2 AND ($3 = '' OR workflow = $3) ORDER BY seq LIMIT $1")
-               .arg(n)
+               .arg(sql_limit(limit))
                .arg(after)
                .arg(workflow)
                .run("filter_rejections");
@@ -1168,11 +1161,10 @@ Result<std::vector<FilterRejection>> PostgresStore::rejections(size_t limit, std
 }
 
 Result<size_t> PostgresStore::rejections_prune(Millis before, size_t limit) {
-  const std::int64_t n = limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit);
   auto r = Query(*this, "DELETE FROM filter_rejections WHERE seq IN "
                         "(SELECT seq FROM filter_rejections WHERE time_ms < $1 ORDER BY time_ms LIMIT $2)")
                .arg(std::int64_t{before})
-               .arg(n)
+               .arg(sql_limit(limit))
                .run("filter_rejections");
   if (!r) return r.error();
   return static_cast<size_t>(r.value().changed());

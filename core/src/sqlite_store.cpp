@@ -233,10 +233,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (path != ":memory:" && !path.empty()) {
     store->file_ = true;
+    // Before any statement: even switching to WAL reads the file, and a writer on another
+    // connection (the engine thread, while the API reads) would otherwise fail it at once.
+    sqlite3_busy_timeout(db, 5000);
     // synchronous=FULL: a commit is on disk (fsync of the WAL) before it returns, so what the
     // runner acknowledged survives a power cut too, not only a crash of the process. The
     // runner commits concurrent requests together, so this costs one fsync per group.
-    if (auto st = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"); !st)
+    if (auto st = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !st)
       return st.error();
   }
   // In memory, larger pages mean fewer of them to allocate and split as a simulation grows.

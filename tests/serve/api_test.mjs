@@ -139,7 +139,7 @@ await t.test('GET /v1/events pages by Shopflow-Next-After, and filters by type a
   let after = 0, pages = 0;
   for (;;) {
     const res = await get(`/v1/events?limit=2&after=${after}`);
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 200, res.text);
     const page = lines(res.text);
     seen.push(...page.map((e) => e.seq));
     pages++;
@@ -334,8 +334,10 @@ await t.test('a page larger than one piece streams whole, in order, and pages on
   assert.deepEqual(all.map((e) => e.event.data.sku), bulk.map((e) => e.data.sku));
   assert.ok(all.every((e) => /^c-[0-9a-f]{16}@redacted\.invalid$/.test(e.event.data.contact)));
   const first = await get('/v1/events?type=inventory.changed&limit=300');
+  assert.equal(first.status, 200, first.text);
   assert.equal(lines(first.text).length, 300);
   const second = await get(`/v1/events?type=inventory.changed&limit=300&after=${first.headers.get('shopflow-next-after')}`);
+  assert.equal(second.status, 200, second.text);
   assert.equal(lines(second.text)[0].event.data.sku, 'SKU-300');
   const last = await get(`/v1/events?type=inventory.changed&limit=300&after=${second.headers.get('shopflow-next-after')}`);
   assert.equal(lines(last.text).length, 100);

@@ -27,6 +27,7 @@ constexpr size_t kRunsDefault = 1000, kRunsMax = 10000;
 constexpr size_t kEffectsDefault = 1000, kEffectsMax = 10000;
 constexpr size_t kHistoryMax = 1000;
 constexpr size_t kStreamBatch = 256;  // events read from the store per piece of a streamed answer
+constexpr size_t kRunStreamBatch = 64;  // runs with their steps per piece (each is read, parsed and redacted)
 constexpr const char* kKeyMeta = "api_pseudonym_key";
 constexpr const char* kHowToTurnOn =
     "the runner's API is off: set SHOPFLOW_API_READ_TOKEN (reads) and/or SHOPFLOW_API_ADMIN_TOKEN (reads and "
@@ -164,6 +165,55 @@ Json run_json(const RunRow& r, const VersionAt& version_at, const Redactor& reda
               {"error", redactor.on() ? redactor.redact_text(r.error) : r.error},
               {"error_step", r.error_step},
               {"bundle_version", r.bundle_version.empty() ? version_at(r.started) : Json(r.bundle_version)}};
+}
+
+// A run with its step records, redacted alike wherever they are asked for (GET /v1/runs/{id},
+// and each line of GET /v1/runs?steps=true): the values of the run's event's listed fields are
+// redacted in its steps too.
+Result<Json> run_with_steps(Store& store, const RunRow& row, const VersionAt& version_at, const Redactor& redactor) {
+  Json run = run_json(row, version_at, redactor);
+  auto known = known_of_event(store, row.event_id, redactor);
+  if (!known) return known.error();
+  Json steps = json_of(row.steps);
+  if (!steps.is_array()) steps = Json::array();
+  redactor.redact(steps, &known.value());
+  run["steps"] = std::move(steps);
+  return run;
+}
+
+// GET /v1/runs?steps=true: the page's runs as JSON Lines, each with its steps, streamed.
+ApiAnswer runs_with_steps(std::unique_ptr<Store> store, std::vector<RunRow> rows, const Json& next,
+                          std::shared_ptr<const VersionAt> version_at, std::shared_ptr<const Redactor> redactor) {
+  ApiAnswer a;
+  a.content_type = "application/x-ndjson";
+  if (!next.is_null()) a.headers.emplace_back("Shopflow-Next-After", next.dump());
+  // The page's runs are listed (without their steps) before the first byte, so the header can
+  // say whether another page follows; each piece then reads a few runs whole and redacts them.
+  struct Cursor {
+    std::unique_ptr<Store> store;
+    std::vector<RunRow> rows;
+    size_t at = 0;
+    std::shared_ptr<const VersionAt> version_at;
+    std::shared_ptr<const Redactor> redactor;
+  };
+  auto cur = std::make_shared<Cursor>(Cursor{std::move(store), std::move(rows), 0, std::move(version_at), std::move(redactor)});
+  a.stream = [cur](std::string& out) -> StreamStep {
+    for (size_t n = 0; n < kRunStreamBatch && cur->at < cur->rows.size(); ++n) {
+      const RunRow& listed = cur->rows[cur->at++];
+      auto row = cur->store->run_get(listed.id);
+      Result<Json> run = row ? Result<Json>(Json()) : Result<Json>(row.error());
+      if (row && row.value()) run = run_with_steps(*cur->store, *row.value(), *cur->version_at, *cur->redactor);
+      if (!run) {
+        log_error("api: the store failed while runs were sent; the answer is cut", {{"error", run.error().message}});
+        return StreamStep::Failed;
+      }
+      if (run.value().is_null()) continue;  // gone since it was listed (the store was truncated)
+      out += run.value().dump(-1, ' ', false, Json::error_handler_t::replace);
+      out += '\n';
+    }
+    return cur->at < cur->rows.size() ? StreamStep::More : StreamStep::End;
+  };
+  return a;
 }
 
 }  // namespace
@@ -391,7 +441,7 @@ ApiAnswer Api::events(const ApiRequest& r) const {
       std::vector<std::string> known = cur->redactor->known_values(ev);
       cur->redactor->redact(ev, &known);
       Json line = {{"seq", row.seq}, {"received", rfc3339_ms(row.received != 0 ? row.received : row.time)},
-                   {"event", std::move(ev)}};
+                   {"key", row.id}, {"event", std::move(ev)}};
       out += line.dump(-1, ' ', false, Json::error_handler_t::replace);
       out += '\n';
       cur->after = row.seq;
@@ -403,6 +453,10 @@ ApiAnswer Api::events(const ApiRequest& r) const {
 }
 
 ApiAnswer Api::runs(const ApiRequest& r) const {
+  const std::string with_steps = r.query("steps");
+  if (!with_steps.empty() && with_steps != "true" && with_steps != "false") {
+    return api_error(400, "bad_query", "steps=" + with_steps + " is not true or false");
+  }
   Page page;
   if (auto bad = read_page(r, kRunsDefault, kRunsMax, &page)) return *bad;
   RunQuery q;
@@ -414,15 +468,20 @@ ApiAnswer Api::runs(const ApiRequest& r) const {
   if (!rows) return store_unavailable(rows.error());
   auto history = store.value()->bundle_history(SIZE_MAX);
   if (!history) return store_unavailable(history.error());
-  VersionAt version_at(std::move(history.value()));
+  auto version_at = std::make_shared<const VersionAt>(std::move(history.value()));
   Json next = nullptr;
   if (rows.value().size() > page.limit) {
     rows.value().pop_back();
     next = rows.value().back().seq;
   }
+  if (with_steps == "true") {
+    return runs_with_steps(std::move(store.value()), std::move(rows.value()), next, std::move(version_at), redactor_);
+  }
   Json list = Json::array();
-  for (const RunRow& row : rows.value()) list.push_back(run_json(row, version_at, *redactor_));
-  return json_answer(200, Json{{"runs", std::move(list)}, {"next_after", next}});
+  for (const RunRow& row : rows.value()) list.push_back(run_json(row, *version_at, *redactor_));
+  ApiAnswer a = json_answer(200, Json{{"runs", std::move(list)}, {"next_after", next}});
+  if (!next.is_null()) a.headers.emplace_back("Shopflow-Next-After", next.dump());
+  return a;
 }
 
 ApiAnswer Api::run(const ApiRequest&, const std::string& id) const {
@@ -433,14 +492,9 @@ ApiAnswer Api::run(const ApiRequest&, const std::string& id) const {
   if (!row.value()) return api_error(404, "not_found", "no run " + id + " in the store (run ids are listed by GET /v1/runs)");
   auto history = store.value()->bundle_history(SIZE_MAX);
   if (!history) return store_unavailable(history.error());
-  Json run = run_json(*row.value(), VersionAt(std::move(history.value())), *redactor_);
-  auto known = known_of_event(*store.value(), row.value()->event_id, *redactor_);
-  if (!known) return store_unavailable(known.error());
-  Json steps = json_of(row.value()->steps);
-  if (!steps.is_array()) steps = Json::array();
-  redactor_->redact(steps, &known.value());
-  run["steps"] = std::move(steps);
-  return json_answer(200, Json{{"run", std::move(run)}});
+  auto run = run_with_steps(*store.value(), *row.value(), VersionAt(std::move(history.value())), *redactor_);
+  if (!run) return store_unavailable(run.error());
+  return json_answer(200, Json{{"run", std::move(run.value())}});
 }
 
 ApiAnswer Api::effects(const ApiRequest& r) const {
@@ -479,7 +533,9 @@ ApiAnswer Api::effects(const ApiRequest& r) const {
                         {"created", rfc3339_ms(e.created)},
                         {"last_error", redactor_->on() ? redactor_->redact_text(e.last_error) : e.last_error}});
   }
-  return json_answer(200, Json{{"effects", std::move(list)}, {"next_after", next}});
+  ApiAnswer a = json_answer(200, Json{{"effects", std::move(list)}, {"next_after", next}});
+  if (!next.is_null()) a.headers.emplace_back("Shopflow-Next-After", next.dump());
+  return a;
 }
 
 ApiAnswer Api::bundle(const ApiRequest&) const {

@@ -36,7 +36,8 @@ const char* const kBacktestUsage =
     "Options:\n"
     "  --db STORE      production's store (the file `shopflow serve --db` writes)\n"
     "  --from URL      a running runner's API (http://HOST:PORT), read with the token of --token or\n"
-    "                  SHOPFLOW_API_TOKEN (the runner's SHOPFLOW_API_READ_TOKEN)\n"
+    "                  of SHOPFLOW_API_READ_TOKEN (the runner's read token; SHOPFLOW_API_TOKEN is read\n"
+    "                  when it is not set)\n"
     "  --since TIME    only events received from TIME on (RFC 3339), and the runs they started\n"
     "  --until TIME    only events received before TIME; production as it stood then\n"
     "  --details       list every difference after the summary\n"
@@ -91,9 +92,11 @@ std::unique_ptr<ProductionSource> open_source(const char* cmd, SourceArgs& a) {
     std::fprintf(stderr, "shopflow %s: give production's record with --db STORE or --from URL (one of them)\n", cmd);
     return nullptr;
   }
-  if (a.token.empty()) {
-    const char* env = std::getenv("SHOPFLOW_API_TOKEN");
-    if (env) a.token = env;
+  // The read token by the name the runner gives it; the ingest's name is what earlier versions
+  // read, kept for scripts that set it.
+  for (const char* name : {"SHOPFLOW_API_READ_TOKEN", "SHOPFLOW_API_TOKEN"}) {
+    const char* env = std::getenv(name);
+    if (a.token.empty() && env) a.token = env;
   }
   auto s = a.db.empty() ? open_api_source(a.from, a.token, a.filter) : open_store_source(a.db, a.filter);
   if (!s) {

@@ -281,7 +281,7 @@ class ApiSource final : public ProductionSource {
       if (said.empty()) said = a.body.substr(0, 200);
       std::string hint;
       if (a.status == 401 || a.status == 403) {
-        hint = " (give the runner's read token, SHOPFLOW_API_READ_TOKEN on its side, with --token or SHOPFLOW_API_TOKEN)";
+        hint = " (give the runner's read token with --token or in SHOPFLOW_API_READ_TOKEN)";
       }
       return Error{"GET " + call.url + ": " + std::to_string(a.status) + ": " + said + hint, "", 0, 0};
     }
@@ -320,7 +320,7 @@ Result<std::unique_ptr<ProductionSource>> open_api_source(const std::string& url
     return Error{"--from " + url + ": give the runner's base URL, http://HOST:PORT or https://...", "", 0, 0};
   }
   if (token.empty()) {
-    return Error{"no API token: give the runner's read token with --token or in SHOPFLOW_API_TOKEN", "", 0, 0};
+    return Error{"no API token: give the runner's read token with --token or in SHOPFLOW_API_READ_TOKEN", "", 0, 0};
   }
   return std::unique_ptr<ProductionSource>(new ApiSource(url, token, std::move(filter)));
 }

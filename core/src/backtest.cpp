@@ -645,7 +645,8 @@ Result<std::unique_ptr<Backtest>> Backtest::open(const Bundle& bundle, BacktestO
   bt->observer_ = std::make_unique<Observer>(bt->comparison_);
   SimOptions so;
   so.from = options.since;
-  so.until = options.until;
+  // `until` is left out, as in the runner's API: the simulation's last moment is the one before.
+  if (options.until) so.until = *options.until - 1;
   so.document = false;
   so.include_steps = true;
   so.explain = true;  // as the runner records them
@@ -689,7 +690,7 @@ void Backtest::add_runs(std::vector<RunRecord>&& runs) {
   for (RunRecord& r : runs) {
     horizon_ = std::max(horizon_, r.updated);
     if (!in_window(r.started)) continue;
-    if (options_.until && r.updated > *options_.until) {
+    if (options_.until && r.updated >= *options_.until) {
       // As it stood at `until`: the steps after are left out, and it had not ended yet.
       if (r.status != "waiting" && r.status != "running") r.status = "waiting";
       r.error.clear();
@@ -701,7 +702,7 @@ void Backtest::add_runs(std::vector<RunRecord>&& runs) {
           auto t = s.is_object() && s.contains("time") && s["time"].is_string()
                        ? parse_instant(s["time"].get_ref<const std::string&>())
                        : Result<Millis>(Millis{0});
-          if (t && t.value() > *options_.until) break;
+          if (t && t.value() >= *options_.until) break;
           kept.push_back(std::move(s));
         }
         r.steps = kept.empty() ? std::string() : json_text(kept);
@@ -716,7 +717,7 @@ void Backtest::add_runs(std::vector<RunRecord>&& runs) {
 void Backtest::add_effects(std::vector<EffectRecord>&& effects) {
   for (EffectRecord& e : effects) {
     horizon_ = std::max(horizon_, e.created);
-    if (options_.until && e.created > *options_.until) continue;
+    if (options_.until && e.created >= *options_.until) continue;
     if (options_.since && e.created < *options_.since) continue;  // its run started before
     comparison_.add_effect(Comparison::Side::Before, std::move(e));
   }
@@ -725,7 +726,8 @@ void Backtest::add_effects(std::vector<EffectRecord>&& effects) {
 void Backtest::end_input() {
   if (ended_) return;
   ended_ = true;
-  sim_->end_feed(options_.until ? options_.until : std::optional<Millis>(std::max(horizon_, last_received_)));
+  sim_->end_feed(options_.until ? std::optional<Millis>(*options_.until - 1)
+                                : std::optional<Millis>(std::max(horizon_, last_received_)));
 }
 
 size_t Backtest::events_simulated() const { return sim_->fed(); }

@@ -38,7 +38,7 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
     return v;
   };
   deploy(bundle, 'start');
-  const stats = { requests: 0, eventLines: 0 };
+  const stats = { requests: 0, eventLines: 0, runLines: 0 };
 
   const server = http.createServer((req, res) => {
     stats.requests++;
@@ -77,11 +77,19 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
       }
       if (req.method === 'GET' && p === '/v1/runs') {
         const pg = page(runs, Number(q('after', 0)), Math.min(Number(q('limit', 1000)), 10000));
-        return send(200, { runs: pg.items.map(({ steps, ...r }) => r), next_after: pg.more ? pg.last : null });
+        const next = pg.more ? { 'Shopflow-Next-After': String(pg.last) } : {};
+        if (q('steps', 'false') === 'true') {
+          // JSON Lines, each run with its steps.
+          stats.runLines += pg.items.length;
+          const text = pg.items.map((r) => JSON.stringify({ ...r, steps: r.steps || [] })).join('\n');
+          return send(200, text + (text ? '\n' : ''), { 'Content-Type': 'application/x-ndjson', ...next });
+        }
+        return send(200, { runs: pg.items.map(({ steps, ...r }) => r), next_after: pg.more ? pg.last : null }, next);
       }
       if (req.method === 'GET' && p === '/v1/effects') {
         const e = page(effects, Number(q('after', 0)), Math.min(Number(q('limit', 1000)), 10000));
-        return send(200, { effects: e.items, next_after: e.more ? e.last : null });
+        return send(200, { effects: e.items, next_after: e.more ? e.last : null },
+          e.more ? { 'Shopflow-Next-After': String(e.last) } : {});
       }
       if (req.method === 'GET' && p.startsWith('/v1/runs/')) {
         const id = decodeURIComponent(p.slice('/v1/runs/'.length));

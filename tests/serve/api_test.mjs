@@ -3,7 +3,7 @@
 // with the read token. No email of what was sent appears in any answer's bytes; the read token
 // cannot deploy; a deploy whose self-test fails is refused with 422 naming it; a good deploy is
 // what the runner then runs, and rollback brings the old version back; CORS answers only the
-// configured origin; events page by Shopflow-Next-After.
+// configured origin; events, and runs with their steps, page by Shopflow-Next-After.
 // Usage: node api_test.mjs SHOPFLOW_BINARY
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -126,6 +126,10 @@ await t.test('GET /v1/events: every event from outside, in arrival order, with w
     if (byEmail.has(s.data.email)) assert.equal(pseudonym, byEmail.get(s.data.email));
     byEmail.set(s.data.email, pseudonym);
   }
+  // Each line names the key the runner stored the event under, which its runs' ids are made of.
+  const runIds = new Set((await get('/v1/runs')).json().runs.map((r) => r.id));
+  for (const e of events) assert.ok(runIds.has(`confirm:${e.key}`), `a run of ${e.key}`);
+  assert.equal(events[0].key, 'shopify:api-test.myshopify.com#ev-0');
   const wooEvent = events.at(-1).event.data;
   assert.match(wooEvent.billing.email, /^c-[0-9a-f]{16}@redacted\.invalid$/);
   assert.equal(wooEvent.meta_data[0].value, `call ${wooEvent.billing.email} first`, 'an email inside any text, the same pseudonym');
@@ -155,6 +159,13 @@ await t.test('GET /v1/events pages by Shopflow-Next-After, and filters by type a
   assert.equal(lines((await get('/v1/events?type=order.paid')).text).length, 0);
   assert.equal(lines((await get('/v1/events?type=order.created')).text).length, webhookCount);
   assert.equal(lines((await get('/v1/events?until=2000-01-01T00:00:00Z')).text).length, 0);
+  // `until` is left out: up to the third event's reception, the events received before it.
+  const all = lines((await get('/v1/events')).text);
+  const until = all[2].received;
+  const before = lines((await get(`/v1/events?until=${until}`)).text);
+  assert.deepEqual(before.map((e) => e.seq), all.filter((e) => e.received < until).map((e) => e.seq));
+  assert.ok(!before.some((e) => e.seq === all[2].seq));
+  assert.deepEqual(lines((await get(`/v1/events?since=${until}`)).text)[0].seq, all.find((e) => e.received >= until).seq);
   assert.equal(lines((await get(`/v1/events?since=${new Date(Date.now() - 600000).toISOString()}`)).text).length, webhookCount);
   const offset = new Date(Date.now() + 3600000).toISOString().replace('Z', '+01:00');  // now, written in +01:00, '+' unescaped
   assert.equal(lines((await get(`/v1/events?since=2000-01-01T00:00:00+01:00&until=${offset}`)).text).length, webhookCount);
@@ -192,6 +203,46 @@ await t.test('GET /v1/runs pages by next_after; GET /v1/runs/{id} has the steps 
   assert.equal((await get(`/v1/runs/${encodeURIComponent('confirm:nothing#1')}`)).status, 404);
 });
 
+await t.test('GET /v1/runs?steps=true: every run with its steps as GET /v1/runs/{id} has them, streamed and paged', async () => {
+  const res = await get('/v1/runs?steps=true');
+  assert.equal(res.status, 200, res.text);
+  assert.match(res.headers.get('content-type'), /application\/x-ndjson/);
+  assert.equal(res.headers.get('shopflow-next-after'), null);
+  const runs = lines(res.text);
+  assert.deepEqual(runs.map((r) => r.id), (await get('/v1/runs')).json().runs.map((r) => r.id));
+  for (const run of runs) {
+    assert.deepEqual(run, (await get(`/v1/runs/${encodeURIComponent(run.id)}`)).json().run, run.id);
+  }
+  // The decisions are there, with their verdicts: the big-order test said true where the total is over 100.
+  for (const [i, s] of samples.entries()) {
+    const run = runs.find((r) => r.id === runOf(`ev-${i}`));
+    const big = run.steps.find((st) => st.path === 'big');
+    assert.equal(big.kind, 'if');
+    assert.equal(big.verdict, Number(s.data.total_price) > 100, `${run.id}: ${s.data.total_price}`);
+    assert.ok(big.explanation);
+  }
+  // Pages of two, by the header; the plain listing gives its next page in the header too.
+  const seen = [];
+  let after = 0;
+  for (;;) {
+    const page = await get(`/v1/runs?steps=true&limit=2&after=${after}`);
+    const got = lines(page.text);
+    seen.push(...got.map((r) => r.id));
+    const next = page.headers.get('shopflow-next-after');
+    if (next === null) break;
+    assert.equal(got.length, 2);
+    assert.equal(Number(next), got.at(-1).seq);
+    after = Number(next);
+  }
+  assert.deepEqual(seen, runs.map((r) => r.id));
+  const plain = await get('/v1/runs?limit=3');
+  assert.equal(plain.headers.get('shopflow-next-after'), String(plain.json().next_after));
+  assert.equal(lines((await get('/v1/runs?steps=true&workflow=nothing')).text).length, 0);
+  const bad = await get('/v1/runs?steps=yes');
+  assert.equal(bad.status, 400);
+  assert.match(bad.json().message, /steps=yes/);
+});
+
 await t.test('GET /v1/effects: params redacted to the same pseudonyms as the events', async () => {
   const all = (await get('/v1/effects')).json();
   assert.ok(all.effects.length >= webhookCount);
@@ -210,6 +261,7 @@ await t.test('GET /v1/effects: params redacted to the same pseudonyms as the eve
 await t.test('no email that was sent appears in any answer under the read token, nor a name', async () => {
   await get('/v1/bundle');
   for (const r of (await get('/v1/runs')).json().runs) await get(`/v1/runs/${encodeURIComponent(r.id)}`);
+  assert.ok(lines((await get('/v1/runs?steps=true')).text).some((r) => r.steps.some((s) => s.kind === 'action')));
   assert.ok(answers.length > 10);
   assert.ok(names.length >= 8, `names sent: ${names}`);
   for (const { pathname, bytes } of answers) {

@@ -167,6 +167,20 @@ await t.test('--since and --until: only the events received in the window, and t
   }
 });
 
+await t.test('--until T leaves out what was received at T, through --db and --from alike', async () => {
+  const received = runner.cli('export-events', '--db', runner.db).trim().split('\n').map((l) => JSON.parse(l));
+  const at = received[samples.length + 1].received;  // the second event of the second round
+  const expected = received.filter((l) => l.received < at).length;
+  assert.ok(expected <= samples.length + 1 && expected > 0);
+  const strip = (j) => { delete j.production; return j; };
+  const viaDb = strip(json(backtest(editedPath, '--db', runner.db, '--json', '--details', '--until', at)));
+  const viaApi = strip(json(backtest(editedPath, '--from', runner.url, '--token', READ, '--json', '--details', '--until', at)));
+  assert.equal(viaDb.events, expected);
+  assert.deepEqual(viaApi, viaDb);
+  const r = backtest(deployed, '--db', runner.db, '--until', at);
+  assert.equal(r.code, 0, r.out + r.err);
+});
+
 await t.test('--from URL reads the running runner\'s API and finds what --db finds', async () => {
   const r = backtest(deployed, '--from', runner.url, '--token', READ);
   assert.equal(r.code, 0, r.out + r.err);
@@ -178,6 +192,17 @@ await t.test('--from URL reads the running runner\'s API and finds what --db fin
   const since = json(backtest(editedPath, '--from', runner.url, '--token', READ, '--json', '--since', between));
   assert.equal(since.events, samples.length);
   assert.equal(wf(since, 'price-quote').decisions_flipped, 2);
+  // The read token from SHOPFLOW_API_READ_TOKEN, the name the runner gives it, even beside the
+  // ingest's SHOPFLOW_API_TOKEN in the same shell; the ingest's name alone still works.
+  const withEnv = (env) => spawnSync(bin, ['backtest', deployed, '--from', runner.url], { encoding: 'utf8',
+    env: { ...process.env, SHOPFLOW_API_READ_TOKEN: '', SHOPFLOW_API_TOKEN: '', ...env } });
+  let e = withEnv({ SHOPFLOW_API_READ_TOKEN: READ, SHOPFLOW_API_TOKEN: TOKEN });
+  assert.equal(e.status, 0, e.stdout + e.stderr);
+  e = withEnv({ SHOPFLOW_API_TOKEN: READ });
+  assert.equal(e.status, 0, e.stdout + e.stderr);
+  e = withEnv({});
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /SHOPFLOW_API_READ_TOKEN/);
   const bad = backtest(deployed, '--from', runner.url, '--token', 'wrong');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /401/);
@@ -196,7 +221,7 @@ await t.test('export-events writes the events received, in order, as JSON Lines'
   assert.match(lines[0].received, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   const typed = runner.cli('export-events', '--db', runner.db, '--type', 'quote.accepted', '--since', between).trim().split('\n');
   assert.equal(typed.length, samples.filter((e) => e.type === 'quote.accepted').length);
-  const api = execFileSync(bin, ['export-events', '--from', runner.url], { encoding: 'utf8', env: { ...process.env, SHOPFLOW_API_TOKEN: READ } })
+  const api = execFileSync(bin, ['export-events', '--from', runner.url], { encoding: 'utf8', env: { ...process.env, SHOPFLOW_API_READ_TOKEN: READ } })
     .trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(api.map((l) => [l.seq, l.received, l.event.id]), lines.map((l) => [l.seq, l.received, l.event.id]));
 });

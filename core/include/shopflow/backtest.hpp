@@ -188,7 +188,8 @@ Result<Event> recorded_event(Json&& line);
 
 struct BacktestOptions {
   // The window, [since, until) as the runner's API has it: events received in it and the runs
-  // started in it are compared, production as it stood at `until`.
+  // started in it are compared, production as it stood just before `until` (steps, effects and
+  // timers at `until` itself are left out on both sides).
   std::optional<Millis> since;
   std::optional<Millis> until;
   size_t max_details = 10000;

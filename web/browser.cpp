@@ -113,46 +113,6 @@ EM_JS(void, js_http_request, (int id, const char* method, const char* url, const
   });
 });
 
-// Several GETs answered as one: their bodies as a JSON array, in order, once all have come (or
-// the first failure's status and body). Six at a time, the browser's connections to one host:
-// the page hands over one answer per batch, not one per request between two frames.
-EM_JS(void, js_http_request_many, (int id, const char* urls_json, const char* token), {
-  const controllers = Module.shopflowFetches || (Module.shopflowFetches = {});
-  const controller = new AbortController();
-  controllers[id] = controller;
-  const urls = JSON.parse(UTF8ToString(urls_json));
-  const t = UTF8ToString(token);
-  const init = { method: "GET", headers: t ? { Authorization: "Bearer " + t } : {}, signal: controller.signal, cache: "no-store" };
-  const answer = function (status, text) {
-    delete controllers[id];
-    const n = lengthBytesUTF8(text) + 1;
-    const p = _malloc(n);
-    stringToUTF8(text, p, n);
-    Module.ccall('studio_http_answer', null, ['number', 'number', 'string', 'number', 'number'], [id, status, "", p, n - 1]);
-    _free(p);
-  };
-  const out = new Array(urls.length);
-  let next = 0;
-  let failed = null;
-  const worker = function () {
-    if (failed || next >= urls.length) return Promise.resolve();
-    const i = next++;
-    return fetch(urls[i], init).then(function (r) {
-      return r.text().then(function (text) {
-        if (r.status !== 200 && !failed) failed = { status: r.status, text: text };
-        out[i] = text;
-      });
-    }).then(worker);
-  };
-  const workers = [];
-  for (let k = 0; k < Math.min(6, urls.length); k++) workers.push(worker());
-  Promise.all(workers).then(function () {
-    if (failed) answer(failed.status, failed.text); else answer(200, "[" + out.join(",") + "]");
-  }).catch(function (e) {
-    answer(0, controller.signal.aborted ? "cancelled" : String(e && e.message || e));
-  });
-});
-
 EM_JS(void, js_http_cancel, (int id), {
   const c = Module.shopflowFetches && Module.shopflowFetches[id];
   if (c) c.abort();
@@ -221,7 +181,6 @@ static char* js_session_get(const char*) { return nullptr; }
 static void js_session_set(const char*, const char*) {}
 static void js_session_remove(const char*) {}
 static void js_http_request(int, const char*, const char*, const char*, const char*) {}
-static void js_http_request_many(int, const char*, const char*) {}
 static void js_http_cancel(int) {}
 static void js_page_view(double* out) {
   out[0] = 1280;
@@ -258,12 +217,6 @@ void session_remove(const std::string& key) { js_session_remove(key.c_str()); }
 void http_request(int id, const std::string& method, const std::string& url, const std::string& token,
                   const std::string& body) {
   js_http_request(id, method.c_str(), url.c_str(), token.c_str(), body.c_str());
-}
-
-void http_request_many(int id, const std::vector<std::string>& urls, const std::string& token) {
-  Json list = Json::array();
-  for (const auto& u : urls) list.push_back(u);
-  js_http_request_many(id, list.dump().c_str(), token.c_str());
 }
 
 void http_cancel(int id) { js_http_cancel(id); }

@@ -50,9 +50,6 @@ void session_remove(const std::string& key);
 // gesture, or to go on with what one started (the next page of a load).
 void http_request(int id, const std::string& method, const std::string& url, const std::string& token,
                   const std::string& body);
-// GETs of each of `urls`, answered once through http_answered() under `id`: status 200 and
-// their bodies as a JSON array (in order), or the first failure's status and body.
-void http_request_many(int id, const std::vector<std::string>& urls, const std::string& token);
 // Cancels the request `id` if it is still under way: its answer comes with status 0.
 void http_cancel(int id);
 

@@ -607,7 +607,6 @@ void runner_answer(StudioState& state, int id, int status, const std::string& ne
     case RunnerCall::BacktestEvents:
     case RunnerCall::BacktestRuns:
     case RunnerCall::BacktestEffects:
-    case RunnerCall::BacktestDetail:
     case RunnerCall::BacktestRun:
     case RunnerCall::BacktestEdited: backtest_answer(state, call, id, status, next_after, std::move(body)); break;
   }

@@ -1,11 +1,10 @@
-// The Runner panel's backtest (runner_backtest.hpp): production's events, runs and effects
-// fetched from the runner a page at a time (a few pages held at most), fed to the core's
-// Backtest (shopflow/backtest.hpp) within each frame's budget, and its report kept for the panel.
+// The Runner panel's backtest (runner_backtest.hpp): production's events, runs (with their
+// step records, GET /v1/runs?steps=true) and effects fetched from the runner a page at a time
+// (a few pages held at most), fed to the core's Backtest (shopflow/backtest.hpp) within each
+// frame's budget, and its report kept for the panel.
 //
-// Production's decisions are in each run's step records, which only GET /v1/runs/{id} gives:
-// the runs of the first kDetailedRuns are fetched one by one (six at a time, the browser's
-// connections to one host), so their decisions are compared; past that, runs are compared by
-// how they ended and by their effects.
+// A page is handed over whole but parsed a line at a time within the frame's budget: events
+// and runs are JSON Lines, and an effects page is small enough to parse in one piece.
 #include "runner_backtest.hpp"
 
 #include <deque>
@@ -25,18 +24,14 @@ namespace {
 // Events, runs and effects per page, and pages held at most (fetched, not yet fed), so that
 // the page's memory stays bounded however many events production has.
 constexpr size_t kEventPage = 5000;
-// A page of runs or effects is parsed whole when it comes: 1,000 of them take a few ms.
-constexpr size_t kRunPage = 1000;
-constexpr size_t kEffectPage = 1000;
+constexpr size_t kRunPage = 5000;
 constexpr size_t kPagesAhead = 2;
-constexpr size_t kDetailedRuns = 10000;
-// Runs whose step records are asked for in one batch (six requests at a time), and batches
-// under way at most.
-constexpr size_t kDetailBatch = 100;
-constexpr size_t kBatchesAtOnce = 2;
-// Runs listed and waiting for their step records at most: the events are not fetched further
-// ahead than that.
-constexpr size_t kRunsBehind = 2 * kRunPage;
+// A page of effects is one JSON document, parsed in one piece: 1,000 of them take a few ms.
+constexpr size_t kEffectPage = 1000;
+// Work between two looks at the clock: events fed, runs parsed (and a simulation step, which
+// goes as far as the events fed).
+constexpr size_t kEventsPerSlice = 128;
+constexpr size_t kRunsPerSlice = 64;
 // Flipped decisions and other differences listed (the counts cover them all).
 constexpr size_t kFlipsKept = 2000;
 constexpr size_t kLinesKept = 500;
@@ -48,20 +43,38 @@ constexpr size_t kRunEvents = 1000;
 
 }  // namespace
 
+// JSON Lines pages fetched, not yet all read: where reading stands in the front one.
+struct LinePages {
+  std::deque<std::string> pages;
+  size_t pos = 0;
+  // The next non-blank line of the front page (dropping pages read to their end), or false.
+  bool next(std::string_view* line) {
+    while (!pages.empty()) {
+      const std::string& page = pages.front();
+      while (pos < page.size()) {
+        size_t end = page.find('\n', pos);
+        if (end == std::string::npos) end = page.size();
+        *line = std::string_view(page.data() + pos, end - pos);
+        pos = end + 1;
+        if (line->find_first_not_of(" \r\t") != std::string_view::npos) return true;
+      }
+      pages.pop_front();
+      pos = 0;
+    }
+    return false;
+  }
+};
+
 struct BacktestJob {
   std::unique_ptr<Backtest> backtest;
-  std::deque<std::string> event_pages;  // fetched, not yet fed
-  size_t event_pos = 0;                                // where feeding stands in event_pages.front()
-  std::deque<Json> runs_listed;                        // listed, their step records not asked yet
-  std::map<int, size_t> details;                       // batches of GET /v1/runs/{id} under way, their runs
-  std::vector<RunRecord> runs_ready;                   // to add
-  size_t detailed = 0;                                 // runs whose step records were asked
+  LinePages events;                    // /v1/events pages
+  LinePages runs;                      // /v1/runs?steps=true pages
+  std::deque<std::string> effect_pages;  // /v1/effects pages, each parsed whole
   PagedFetch effects;
-  // The latest start of a run and creation of an effect listed: the next page is asked for
-  // once the simulation's clock has passed them (what it has not reached yet is held).
+  // The latest start of a run and creation of an effect read: the next page is asked for once
+  // the simulation's clock has passed them (what it has not reached yet is held).
   Millis runs_until = 0, effects_until = 0;
-  bool ended = false;                                  // end_input() given
-  bool finished = false;
+  bool ended = false;                  // end_input() given
 };
 
 namespace {
@@ -72,10 +85,7 @@ void cancel_all(StudioState& state) {
   RunnerBacktest& b = bt(state);
   runner_cancel(state, b.events.request);
   runner_cancel(state, b.runs.request);
-  if (b.job) {
-    runner_cancel(state, b.job->effects.request);
-    for (const auto& [id, _] : b.job->details) runner_cancel(state, id);
-  }
+  if (b.job) runner_cancel(state, b.job->effects.request);
 }
 
 void fail(StudioState& state, const std::string& why) {
@@ -93,49 +103,32 @@ std::string window_query(const RunnerState& r) {
   return q;
 }
 
-// Asks for the next pages while there is room for them, and for runs' step records.
+// Asks for the next pages while there is room for them.
 void fetch_more(StudioState& state) {
   RunnerBacktest& b = bt(state);
   RunnerState& r = state.runner;
   if (!b.job) return;
   BacktestJob& j = *b.job;
-  size_t asked = 0;  // runs whose step records are under way
-  for (const auto& [id, n] : j.details) asked += n;
   const Millis clock = j.backtest->clock();
-  // The simulation does not run ahead of production's runs listed so far: the runs it makes
+  // The simulation does not run ahead of production's runs read so far: the runs it makes
   // wait in the comparison for their counterparts, and a million of them fill the memory.
-  if (!b.events.last && b.events.request == 0 && j.event_pages.size() < kPagesAhead &&
-      j.runs_listed.size() + asked < kRunsBehind && (b.runs.last || j.runs_until >= clock)) {
+  if (!b.events.last && b.events.request == 0 && j.events.pages.size() < kPagesAhead &&
+      (b.runs.last || j.runs_until >= clock)) {
     b.events.asked = kEventPage;
     b.events.request = runner_send(state, RunnerCall::BacktestEvents, "GET", events_query(r, b.events.after, kEventPage));
   }
-  const bool events_in = b.events.last && j.event_pages.empty();
-  if (!b.runs.last && b.runs.request == 0 && j.runs_listed.size() < kRunPage && (events_in || j.runs_until <= clock)) {
-    std::string q = "/v1/runs?limit=" + std::to_string(kRunPage) + window_query(r);
+  const bool events_in = b.events.last && j.events.pages.empty();
+  if (!b.runs.last && b.runs.request == 0 && j.runs.pages.size() < kPagesAhead && (events_in || j.runs_until <= clock)) {
+    std::string q = "/v1/runs?steps=true&limit=" + std::to_string(kRunPage) + window_query(r);
     if (!b.runs.after.empty()) q += "&after=" + url_encode(b.runs.after);
+    b.runs.asked = kRunPage;
     b.runs.request = runner_send(state, RunnerCall::BacktestRuns, "GET", q);
   }
-  if (!j.effects.last && j.effects.request == 0 && (events_in || j.effects_until <= clock)) {
+  if (!j.effects.last && j.effects.request == 0 && j.effect_pages.size() < kPagesAhead &&
+      (events_in || j.effects_until <= clock)) {
     std::string q = "/v1/effects?limit=" + std::to_string(kEffectPage);
     if (!j.effects.after.empty()) q += "&after=" + url_encode(j.effects.after);
     j.effects.request = runner_send(state, RunnerCall::BacktestEffects, "GET", q);
-  }
-  // Step records for the first runs, a batch at a time; the others as listed.
-  while (!j.runs_listed.empty() && j.detailed < kDetailedRuns && j.details.size() < kBatchesAtOnce) {
-    std::vector<std::string> paths;
-    while (!j.runs_listed.empty() && paths.size() < kDetailBatch && j.detailed < kDetailedRuns) {
-      paths.push_back("/v1/runs/" + url_encode(j.runs_listed.front().value("id", std::string())));
-      j.runs_listed.pop_front();
-      ++j.detailed;
-    }
-    j.details[runner_send_many(state, RunnerCall::BacktestDetail, paths)] = paths.size();
-  }
-  while (!j.runs_listed.empty() && j.detailed >= kDetailedRuns) {
-    Json run = std::move(j.runs_listed.front());
-    j.runs_listed.pop_front();
-    auto rec = run_record(run);
-    if (!rec) return fail(state, "a run of /v1/runs: " + rec.error().to_string());
-    j.runs_ready.push_back(std::move(rec.value()));
   }
 }
 
@@ -191,62 +184,69 @@ void take_results(RunnerBacktest& b, ComparisonReport report) {
   if (unlisted) b.lines.push_back("... and " + std::to_string(unlisted) + " more differences");
 }
 
-// The key the runner stored an event under (which its runs are named by), for a line of
-// /v1/events that does not say it: "<namespace>:<origin>#<id>" as the runner's ingest makes it
-// (runner/ingest.hpp, legacy_inbox_key), '%' and '#' in the origin percent-encoded.
-std::string sender_key(const Json& event) {
-  const std::string id = event.value("id", std::string());
-  const std::string source = event.value("source", std::string());
-  auto starts = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
-  std::string ns = "ce", origin = source, rest = id;
-  if (starts(id, "shopify:") && starts(source, "shopify://")) {
-    ns = "shopify";
-    origin = source.substr(10);
-    rest = id.substr(8);
-  } else if (starts(id, "woocommerce:")) {
-    ns = "woocommerce";
-    origin = source == "woocommerce://unknown-store" ? "unknown-store" : source;
-    rest = id.substr(12);
-  }
-  std::string out = ns + ":";
-  for (char c : origin) out += c == '%' ? "%25" : (c == '#' ? "%23" : std::string(1, c));
-  return out + "#" + rest;
-}
+// A line of /v1/events as the core's backtest takes it; its "key" names the runs it started.
+Result<Event> line_event(Json&& line) { return recorded_event(std::move(line)); }
 
-// A line of /v1/events as the core's backtest takes it, with the event's key.
-Result<Event> line_event(Json&& line) {
-  if (line.is_object() && !line.contains("key") && line.contains("event") && line["event"].is_object()) {
-    line["key"] = sender_key(line["event"]);
-  }
-  return recorded_event(std::move(line));
-}
-
-// Feeds the next events of the front page, up to `max` of them; false when none is left fetched.
+// Feeds the next events fetched, up to `max` of them; false when none is left fetched.
 bool feed_events(StudioState& state, size_t max) {
   RunnerBacktest& b = bt(state);
   BacktestJob& j = *b.job;
-  if (j.event_pages.empty()) return false;
-  const std::string& page = j.event_pages.front();
   std::vector<Event> events;
-  events.reserve(max);
-  while (j.event_pos < page.size() && events.size() < max) {
-    size_t end = page.find('\n', j.event_pos);
-    if (end == std::string::npos) end = page.size();
-    std::string_view line(page.data() + j.event_pos, end - j.event_pos);
-    j.event_pos = end + 1;
-    if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+  std::string_view line;
+  while (events.size() < max && j.events.next(&line)) {
     auto parsed = parse_json(line, "event line");
     if (!parsed) return fail(state, "/v1/events: " + parsed.error().to_string()), false;
     auto e = line_event(std::move(parsed.value()));
     if (!e) return fail(state, "/v1/events: " + e.error().to_string()), false;
     events.push_back(std::move(e.value()));
   }
-  if (j.event_pos >= page.size()) {
-    j.event_pages.pop_front();
-    j.event_pos = 0;
-  }
+  if (events.empty()) return false;
   b.events.items += events.size();
   j.backtest->add_events(std::move(events));
+  return true;
+}
+
+// Reads the next runs fetched, up to `max` of them, into the comparison; false when none is
+// left fetched.
+bool read_runs(StudioState& state, size_t max) {
+  RunnerBacktest& b = bt(state);
+  BacktestJob& j = *b.job;
+  std::vector<RunRecord> runs;
+  std::string_view line;
+  while (runs.size() < max && j.runs.next(&line)) {
+    auto parsed = parse_json(line, "run line");
+    if (!parsed) return fail(state, "/v1/runs: " + parsed.error().to_string()), false;
+    auto rec = run_record(parsed.value());
+    if (!rec) return fail(state, "a run of /v1/runs: " + rec.error().to_string()), false;
+    j.runs_until = std::max(j.runs_until, rec.value().started);
+    runs.push_back(std::move(rec.value()));
+  }
+  if (runs.empty()) return false;
+  b.runs.items += runs.size();
+  b.runs_compared += runs.size();
+  j.backtest->add_runs(std::move(runs));
+  return true;
+}
+
+// Parses the front page of effects into the comparison; false when none is fetched.
+bool read_effects(StudioState& state) {
+  RunnerBacktest& b = bt(state);
+  BacktestJob& j = *b.job;
+  if (j.effect_pages.empty()) return false;
+  auto page = parse_json(j.effect_pages.front(), "GET /v1/effects");
+  j.effect_pages.pop_front();
+  if (!page || !page.value().contains("effects") || !page.value()["effects"].is_array()) {
+    return fail(state, "the runner's /v1/effects answer has no effects list"), false;
+  }
+  std::vector<EffectRecord> effects;
+  for (const auto& e : page.value()["effects"]) {
+    auto rec = effect_record(e);
+    if (!rec) return fail(state, "an effect of /v1/effects: " + rec.error().to_string()), false;
+    j.effects_until = std::max(j.effects_until, rec.value().created);
+    effects.push_back(std::move(rec.value()));
+  }
+  j.effects.items += effects.size();
+  j.backtest->add_effects(std::move(effects));
   return true;
 }
 
@@ -390,55 +390,32 @@ void backtest_answer(StudioState& state, RunnerCall call, int id, int status, co
       b.events.bytes += body.size();
       b.events.after = page_next(next_after, body, b.events.asked);
       b.events.last = b.events.after.empty();
-      if (!body.empty()) j.event_pages.push_back(std::move(body));
+      if (!body.empty()) j.events.pages.push_back(std::move(body));
       break;
     }
     case RunnerCall::BacktestRuns: {
       if (id != b.runs.request) return;
       b.runs.request = 0;
-      auto page = parse_json(body, "GET /v1/runs");
-      if (!page || !page.value().contains("runs") || !page.value()["runs"].is_array()) {
-        return fail(state, "the runner's /v1/runs answer has no runs list");
-      }
-      for (auto& run : page.value()["runs"]) {
-        if (auto t = parse_instant(run.value("started", std::string())); t) j.runs_until = std::max(j.runs_until, t.value());
-        j.runs_listed.push_back(std::move(run));
-      }
-      b.runs.items += page.value()["runs"].size();
-      b.runs.after = next_of(page.value());
+      b.runs.bytes += body.size();
+      b.runs.after = page_next(next_after, body, b.runs.asked);
       b.runs.last = b.runs.after.empty();
+      if (!body.empty()) j.runs.pages.push_back(std::move(body));
       break;
     }
     case RunnerCall::BacktestEffects: {
       if (id != j.effects.request) return;
       j.effects.request = 0;
-      auto page = parse_json(body, "GET /v1/effects");
-      if (!page || !page.value().contains("effects") || !page.value()["effects"].is_array()) {
-        return fail(state, "the runner's /v1/effects answer has no effects list");
+      // Where the next page starts is in the header, so it is asked for before this one is
+      // parsed (within a frame's budget, later); the body says it too when the header is hidden.
+      if (!next_after.empty()) {
+        j.effects.after = next_after;
+      } else {
+        auto page = parse_json(body, "GET /v1/effects");
+        if (!page || !page.value().is_object()) return fail(state, "the runner's /v1/effects answer is not JSON");
+        j.effects.after = next_of(page.value());
       }
-      std::vector<EffectRecord> effects;
-      for (const auto& e : page.value()["effects"]) {
-        auto rec = effect_record(e);
-        if (!rec) return fail(state, "an effect of /v1/effects: " + rec.error().to_string());
-        j.effects_until = std::max(j.effects_until, rec.value().created);
-        effects.push_back(std::move(rec.value()));
-      }
-      j.effects.items += effects.size();
-      j.backtest->add_effects(std::move(effects));
-      j.effects.after = next_of(page.value());
       j.effects.last = j.effects.after.empty();
-      break;
-    }
-    case RunnerCall::BacktestDetail: {
-      if (!j.details.erase(id)) return;
-      auto runs = parse_json(body, "GET /v1/runs/{id}");
-      if (!runs || !runs.value().is_array()) return fail(state, "the runner's answers for the runs' steps are not JSON");
-      for (const auto& run : runs.value()) {
-        if (!run.contains("run")) return fail(state, "the runner's answer has no run");
-        auto rec = run_record(run["run"]);
-        if (!rec) return fail(state, "a run of /v1/runs/{id}: " + rec.error().to_string());
-        j.runs_ready.push_back(std::move(rec.value()));
-      }
+      j.effect_pages.push_back(std::move(body));
       break;
     }
     default: break;
@@ -452,14 +429,18 @@ void backtest_tick(StudioState& state, double budget_ms) {
   BacktestJob& j = *b.job;
   const double start = slice_clock_ms();
   b.elapsed_ms = start - b.started_ms;
-  if (!j.runs_ready.empty()) {
-    b.runs_compared += j.runs_ready.size();
-    j.backtest->add_runs(std::move(j.runs_ready));
-    j.runs_ready.clear();
+  auto left = [&] { return slice_clock_ms() - start < budget_ms; };
+  // Production's runs and effects first, as far as they have come (the simulation's runs wait
+  // for them in the comparison), then the simulation, fed as it gets hungry: each a small
+  // piece at a time, the clock read between pieces.
+  while (left() && read_runs(state, kRunsPerSlice)) {
   }
-  // Simulate what is given, feed more when the simulation is hungry, within the budget.
-  while (slice_clock_ms() - start < budget_ms) {
-    auto did = j.backtest->step(256);
+  if (!b.job) return;  // failed
+  while (left() && read_effects(state)) {
+  }
+  if (!b.job) return;
+  while (left()) {
+    auto did = j.backtest->step(1);
     if (!did) return fail(state, did.error().to_string());
     if (did.value() == Backtest::Did::Finished) {
       take_results(b, j.backtest->take_report());
@@ -469,10 +450,10 @@ void backtest_tick(StudioState& state, double budget_ms) {
       return;
     }
     if (did.value() == Backtest::Did::Working) continue;
-    if (feed_events(state, 512)) continue;
+    if (feed_events(state, kEventsPerSlice)) continue;
     if (!b.job) return;  // failed
-    const bool all_in = b.events.last && j.event_pages.empty() && b.runs.last && j.runs_listed.empty() &&
-                        j.details.empty() && j.runs_ready.empty() && j.effects.last;
+    const bool all_in = b.events.last && j.events.pages.empty() && b.runs.last && j.runs.pages.empty() &&
+                        j.effects.last && j.effect_pages.empty();
     if (!all_in) break;  // waiting for pages
     if (!j.ended) {
       j.backtest->end_input();

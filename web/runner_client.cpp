@@ -18,19 +18,6 @@ int runner_send(StudioState& state, RunnerCall call, const std::string& method, 
   return id;
 }
 
-int runner_send_many(StudioState& state, RunnerCall call, const std::vector<std::string>& paths) {
-  RunnerState& r = state.runner;
-  std::string base = r.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  std::vector<std::string> urls;
-  urls.reserve(paths.size());
-  for (const auto& p : paths) urls.push_back(base + p);
-  int id = r.next_id++;
-  r.pending[id] = call;
-  http_request_many(id, urls, r.token);
-  return id;
-}
-
 void runner_cancel(StudioState& state, int id) {
   if (id != 0 && state.runner.pending.count(id)) http_cancel(id);
 }

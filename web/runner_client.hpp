@@ -14,10 +14,6 @@ namespace shopflow::studio {
 int runner_send(StudioState& state, RunnerCall call, const std::string& method, const std::string& path,
                 const std::string& body = "");
 
-// GETs of each of `paths` as one request (http_request_many): the answer's body is the JSON
-// array of theirs.
-int runner_send_many(StudioState& state, RunnerCall call, const std::vector<std::string>& paths);
-
 // Cancels a request under way (its answer comes as status 0, "cancelled"); 0 does nothing.
 void runner_cancel(StudioState& state, int id);
 

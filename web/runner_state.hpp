@@ -16,7 +16,7 @@ namespace shopflow::studio {
 // What a request to the runner was for; its answer goes to the matching handler.
 enum class RunnerCall {
   Bundle, SamplePage, Runs, Run, Deploy, Rollback,
-  BacktestEvents, BacktestRuns, BacktestEffects, BacktestDetail,  // the backtest's input
+  BacktestEvents, BacktestRuns, BacktestEffects,  // the backtest's input
   BacktestRun, BacktestEdited,  // a flipped decision's two runs: production's, and the events to re-run
 };
 

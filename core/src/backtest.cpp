@@ -521,50 +521,107 @@ void Comparison::compare_effects(const EffectRecord& a, const EffectRecord& b) {
   }
 }
 
+namespace {
+
+// Takes up to `items` records out of `left` (one side's records without a counterpart),
+// counting each with `count`, which says whether it is reported at all. The first `room` by id
+// are kept in `kept`, a heap whose top is the greatest id kept, so the details are those a full
+// sort would have listed; the others are counted as left out and freed at once. Adds the records
+// taken to `*done`; true when `left` is empty.
+template <class T, class Count>
+bool take_left(std::unordered_map<std::string, T>& left, size_t items, size_t* done, size_t room, std::vector<T>& kept,
+               size_t* left_out, Count count) {
+  auto by_id = [](const T& x, const T& y) { return x.id < y.id; };
+  while (!left.empty() && *done < items) {
+    auto it = left.begin();
+    ++*done;
+    if (count(it->second)) {
+      if (kept.size() < room || (room > 0 && it->second.id < kept.front().id)) {
+        kept.push_back(std::move(it->second));
+        std::push_heap(kept.begin(), kept.end(), by_id);
+        if (kept.size() > room) {
+          std::pop_heap(kept.begin(), kept.end(), by_id);
+          kept.pop_back();
+          ++*left_out;
+        }
+      } else {
+        ++*left_out;
+      }
+    }
+    left.erase(it);
+  }
+  if (!left.empty()) return false;
+  std::sort_heap(kept.begin(), kept.end(), by_id);
+  return true;
+}
+
+}  // namespace
+
 void Comparison::finish() {
-  if (finished_) return;
-  finished_ = true;
-  // What is left has no counterpart; reported in a stable order (by id), runs first.
-  for (int s = 0; s < 2; ++s) {
-    std::vector<RunRecord*> left;
-    for (auto& [id, r] : runs_[s]) left.push_back(&r);
-    std::sort(left.begin(), left.end(), [](const RunRecord* x, const RunRecord* y) { return x->id < y->id; });
-    for (RunRecord* r : left) {
-      WorkflowDiff& w = wf(r->workflow);
+  while (!finish_some(SIZE_MAX)) {
+  }
+}
+
+bool Comparison::finish_some(size_t items) {
+  if (finished_) return true;
+  // What is left has no counterpart; reported in a stable order (by id), runs first: each
+  // side's runs, then each side's effects, a piece at a time.
+  size_t done = 0;
+  auto room = [this] { return options_.max_details - std::min(options_.max_details, report_.details.size()); };
+  for (; finish_stage_ < 2; ++finish_stage_) {
+    const int s = finish_stage_;
+    auto count = [&](const RunRecord& r) {
+      WorkflowDiff& w = wf(r.workflow);
       ++(s == 0 ? w.runs_removed : w.runs_added);
+      return true;
+    };
+    std::vector<RunRecord>& kept = runs_kept_;
+    if (!take_left(runs_[s], items, &done, room(), kept, &report_.details_left_out, count)) return false;
+    for (RunRecord& r : kept) {
       Difference d;
       d.kind = s == 0 ? DiffKind::RunRemoved : DiffKind::RunAdded;
-      d.workflow = r->workflow;
-      d.run = r->id;
-      (s == 0 ? d.before : d.after) = r->status;
-      add(std::move(d));
+      d.workflow = r.workflow;
+      d.run = r.id;
+      (s == 0 ? d.before : d.after) = r.status;
+      report_.details.push_back(std::move(d));
     }
-    runs_[s].clear();
+    kept.clear();
   }
-  for (int s = 0; s < 2; ++s) {
-    std::vector<EffectRecord*> left;
-    for (auto& [id, e] : effects_[s]) left.push_back(&e);
-    std::sort(left.begin(), left.end(), [](const EffectRecord* x, const EffectRecord* y) { return x->id < y->id; });
-    for (EffectRecord* e : left) {
-      const std::string workflow(workflow_of_run(e->run_id));
-      WorkflowDiff& w = wf(workflow);
-      if (s == 0 && keep_ && !keep_(e->run_id)) {
+  for (; finish_stage_ < 4; ++finish_stage_) {
+    const int s = finish_stage_ - 2;
+    // Effects left over are mostly one workflow's: its entry is looked up again only when it changes.
+    std::string workflow;
+    size_t at = SIZE_MAX;  // its index in report_.workflows (which wf() may grow)
+    auto count = [&](const EffectRecord& e) {
+      const std::string_view of = workflow_of_run(e.run_id);
+      if (at == SIZE_MAX || of != workflow) {
+        workflow = of;
+        at = static_cast<size_t>(&wf(workflow) - report_.workflows.data());
+      }
+      WorkflowDiff& w = report_.workflows[at];
+      if (s == 0 && keep_ && !keep_(e.run_id)) {
         --w.effects_before;  // its run is not compared
-        continue;
+        return false;
       }
       ++(s == 0 ? w.effects_removed : w.effects_added);
+      return true;
+    };
+    std::vector<EffectRecord>& kept = effects_kept_;
+    if (!take_left(effects_[s], items, &done, room(), kept, &report_.details_left_out, count)) return false;
+    for (EffectRecord& e : kept) {
       Difference d;
       d.kind = s == 0 ? DiffKind::EffectRemoved : DiffKind::EffectAdded;
-      d.workflow = workflow;
-      d.run = e->run_id;
-      d.step = e->path;
-      d.effect = e->id;
-      d.type = e->type;
-      (s == 0 ? d.before : d.after) = parsed_or_text(e->params);
-      add(std::move(d));
+      d.workflow = std::string(workflow_of_run(e.run_id));
+      d.run = e.run_id;
+      d.step = e.path;
+      d.effect = e.id;
+      d.type = e.type;
+      (s == 0 ? d.before : d.after) = parsed_or_text(e.params);
+      report_.details.push_back(std::move(d));
     }
-    effects_[s].clear();
+    kept.clear();
   }
+  finished_ = true;
   // Details by workflow (in the summary's order), then run, then kind: what one run does differently together.
   std::stable_sort(report_.details.begin(), report_.details.end(), [this](const Difference& x, const Difference& y) {
     const size_t wx = index_.at(x.workflow), wy = index_.at(y.workflow);
@@ -572,6 +629,7 @@ void Comparison::finish() {
     if (x.run != y.run) return x.run < y.run;
     return static_cast<int>(x.kind) < static_cast<int>(y.kind);
   });
+  return true;
 }
 
 // [SECTION] recorded events
@@ -735,6 +793,14 @@ Millis Backtest::clock() const { return sim_->clock(); }
 
 Result<Backtest::Did> Backtest::step(size_t units) {
   if (finished_) return Did::Finished;
+  if (simulated_) {
+    // What found no counterpart is reported a piece at a time: a million left over would hold
+    // a caller's frame for most of a second.
+    constexpr size_t kLeftPerUnit = 4096;
+    if (!comparison_.finish_some(units > SIZE_MAX / kLeftPerUnit ? SIZE_MAX : units * kLeftPerUnit)) return Did::Working;
+    finished_ = true;
+    return Did::Finished;
+  }
   for (size_t i = 0; i < units; ++i) {
     auto did = sim_->step(1024);
     if (!did) return did.error();
@@ -742,9 +808,8 @@ Result<Backtest::Did> Backtest::step(size_t units) {
       case Simulation::Did::Hungry: return Did::Hungry;
       case Simulation::Did::Finished:
         observer_->finish();
-        comparison_.finish();
-        finished_ = true;
-        return Did::Finished;
+        simulated_ = true;
+        return Did::Working;
       default: break;
     }
   }

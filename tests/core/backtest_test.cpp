@@ -230,3 +230,48 @@ TEST_CASE("a comparison of two sides matches runs and effects by id, in any orde
   CHECK(r.total().decisions_flipped == 0);
   CHECK(r.to_json(false)["total"]["effects"]["added"] == 1);
 }
+
+TEST_CASE("what is left without a counterpart is reported alike in one finish or in pieces, the first by id listed") {
+  // Effects added and runs removed in no particular order; two details are kept of 5 + 40.
+  auto fill = [](Comparison& c) {
+    c.name_workflow("w");
+    for (int i : {3, 1, 4, 0, 2}) {
+      c.add_run(Comparison::Side::Before, RunRecord{"w:r" + std::to_string(i), "w", "e", "completed", "", "", 1, 2, ""});
+    }
+    for (int i = 39; i >= 0; --i) {
+      const std::string n = std::to_string(100 + (i * 17) % 40);
+      c.add_effect(Comparison::Side::After, EffectRecord{"w:e" + n + "/x", "w:e" + n, "x", "notify", "{}", 5});
+    }
+  };
+  Comparison whole(Comparison::Options{false, 2});
+  fill(whole);
+  whole.finish();
+  Comparison pieces(Comparison::Options{false, 2});
+  fill(pieces);
+  int calls = 1;
+  while (!pieces.finish_some(3)) ++calls;
+  CHECK(calls >= 15);
+  for (const Comparison* c : {&whole, &pieces}) {
+    const auto& r = c->report();
+    CHECK(r.total().runs_removed == 5);
+    CHECK(r.total().effects_added == 40);
+    REQUIRE(r.details.size() == 2);
+    CHECK(r.details_left_out == 43);
+    CHECK(r.details[0].run == "w:r0");
+    CHECK(r.details[1].run == "w:r1");
+  }
+  Comparison effects_only(Comparison::Options{false, 3});
+  effects_only.name_workflow("w");
+  for (int i = 39; i >= 0; --i) {
+    const std::string n = std::to_string(100 + (i * 17) % 40);
+    effects_only.add_effect(Comparison::Side::After, EffectRecord{"w:e" + n + "/x", "w:e" + n, "x", "notify", "{}", 5});
+  }
+  while (!effects_only.finish_some(7)) {
+  }
+  const auto& r = effects_only.report();
+  REQUIRE(r.details.size() == 3);
+  CHECK(r.details[0].effect == "w:e100/x");
+  CHECK(r.details[1].effect == "w:e101/x");
+  CHECK(r.details[2].effect == "w:e102/x");
+  CHECK(r.details_left_out == 37);
+}

@@ -159,6 +159,9 @@ class Comparison {
   void keep_effects_of(std::function<bool(const std::string& run_id)> keep) { keep_ = std::move(keep); }
   // Nothing more comes: what has no counterpart is added or removed.
   void finish();
+  // The same a piece at a time, about `items` runs or effects left over per call, for a caller
+  // that must keep its frames short: true once finished (the report is then complete).
+  bool finish_some(size_t items);
   // Runs and effects waiting for their counterpart.
   size_t unmatched() const { return runs_[0].size() + runs_[1].size() + effects_[0].size() + effects_[1].size(); }
 
@@ -173,6 +176,11 @@ class Comparison {
   std::unordered_map<std::string, EffectRecord> effects_[2];
   std::function<bool(const std::string&)> keep_;
   bool finished_ = false;
+  // Where finish_some() stands: runs before, runs after, effects before, effects after; and the
+  // records left over kept as details so far.
+  int finish_stage_ = 0;
+  std::vector<RunRecord> runs_kept_;
+  std::vector<EffectRecord> effects_kept_;
   WorkflowDiff& wf(const std::string& workflow);
   void add(Difference&& d);
   void compare_runs(const RunRecord& before, const RunRecord& after);
@@ -218,7 +226,9 @@ class Backtest {
   // anything: what was due later had not happened yet there either).
   void end_input();
 
-  // Simulates up to `units` events or timer fires. Errors are the store's.
+  // Simulates up to `units` events or timer fires; once the simulation has ended, reports up to
+  // 4096 × `units` runs and effects left without a counterpart (a piece of the comparison's
+  // finish) per call. Errors are the store's.
   Result<Did> step(size_t units = 4096);
 
   size_t events_given() const { return given_; }
@@ -243,7 +253,7 @@ class Backtest {
   size_t given_ = 0;
   Millis last_received_ = 0;
   Millis horizon_ = 0;  // the last time production recorded anything
-  bool ended_ = false, finished_ = false;
+  bool ended_ = false, simulated_ = false, finished_ = false;
 };
 
 }  // namespace shopflow

@@ -33,7 +33,7 @@ constexpr size_t kEffectPage = 1000;
 constexpr size_t kEventsPerSlice = 128;
 constexpr size_t kRunsPerSlice = 64;
 // Flipped decisions and other differences listed (the counts cover them all).
-constexpr size_t kFlipsKept = 2000;
+constexpr size_t kFlipsKept = 1000;
 constexpr size_t kLinesKept = 500;
 // The events re-run for an opened flip's edited side: from this long before production's run
 // started until this long after its last update (the runner's time filters are to the second),
@@ -332,7 +332,9 @@ void backtest_start(StudioState& state) {
     if (!t) return fail(state, std::string(name) + ": " + t.error().to_string());
     *out = t.value();
   }
-  options.max_details = 10000;
+  // The details kept are what the panel lists (the counts cover them all): the end of a large
+  // backtest orders and converts them in one frame.
+  options.max_details = kFlipsKept + kLinesKept;
   if (!state.check.ok()) return fail(state, "the edited bundle has problems");
   auto opened = Backtest::open(state.check.bundle, options);
   if (!opened) return fail(state, opened.error().to_string());

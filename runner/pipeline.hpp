@@ -9,8 +9,11 @@
 //     shopify.query): the engine never waits on an external API, and the answer resumes the run.
 // With a store that can go away (PostgreSQL over the network), the engine thread notices a
 // transaction that failed for want of the store, answers every waiting request 503 until the
-// store is back, and tries it again with backoff (the store reconnects by itself; the engine,
-// which holds the epochs of its claims, stays); nothing is acknowledged that was not committed.
+// store is back, and tries it again with backoff (the store reconnects by itself, and the
+// engine stays); nothing is acknowledged that was not committed.
+// Each effect handed out carries the epoch of its claim to its outcome, which is written under
+// it by whichever engine runs by then (a reload or a deploy swaps engines while deliveries are in
+// flight): a delivery whose lease ran out cannot overwrite the outcome of the newer claim.
 #pragma once
 
 #include <atomic>

@@ -350,8 +350,17 @@ void Pipeline::hand_out_effects(Millis now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& e : pending.value()) {
-      if (in_flight_.count(e.id)) continue;
-      in_flight_.insert(e.id);
+      auto [flying, fresh] = in_flight_.try_emplace(e.id, e.epoch);
+      if (!fresh) {
+        // A single-writer store hands the effects in flight out again: skipped. A shared store
+        // hands one out again only under a newer claim of this runner's: the lease of the one
+        // in flight ran out during its delivery (the heartbeat did not come in time). That
+        // attempt's outcome will be refused, so the effect goes out again under the new claim;
+        // one still queued takes the new claim in place.
+        if (e.epoch <= flying->second) continue;
+        flying->second = e.epoch;
+        if (reclaim_queued(e)) continue;
+      }
       if (e.type == "http.request" || e.type == "shopify.query") {
         to_call_.push_back(std::move(e));
         ++calls;
@@ -363,6 +372,17 @@ void Pipeline::hand_out_effects(Millis now) {
   }
   if (handed) dispatch_cv_.notify_one();
   for (size_t i = 0; i < calls; ++i) call_cv_.notify_one();
+}
+
+bool Pipeline::reclaim_queued(const EffectRow& e) {
+  for (auto* queue : {&to_deliver_, &to_call_}) {
+    for (EffectRow& queued : *queue) {
+      if (queued.id != e.id) continue;
+      queued.epoch = e.epoch;
+      return true;
+    }
+  }
+  return false;
 }
 
 // The store counts since it opened; a reopened or reloaded engine's store starts again at 0.
@@ -476,15 +496,18 @@ void Pipeline::engine_loop() {
       unrecorded_.clear();
     }
     if (!outcomes.empty()) {
-      std::vector<std::string> ids;
-      ids.reserve(outcomes.size());
-      for (const auto& o : outcomes) ids.push_back(o.effect.id);
+      std::vector<std::pair<std::string, std::int64_t>> claims;  // effect id, epoch
+      claims.reserve(outcomes.size());
+      for (const auto& o : outcomes) claims.emplace_back(o.effect.id, o.effect.epoch);
       record_outcomes(outcomes, now);
-      std::set<std::string> still;
-      for (const auto& o : unrecorded_) still.insert(o.effect.id);
+      std::set<std::pair<std::string, std::int64_t>> still;
+      for (const auto& o : unrecorded_) still.emplace(o.effect.id, o.effect.epoch);
       std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& id : ids) {
-        if (!still.count(id)) in_flight_.erase(id);
+      for (const auto& claim : claims) {
+        if (still.count(claim)) continue;
+        // An outcome under an older claim leaves the effect in flight under its newer one.
+        auto flying = in_flight_.find(claim.first);
+        if (flying != in_flight_.end() && flying->second == claim.second) in_flight_.erase(flying);
       }
     }
     if (stop_now) break;

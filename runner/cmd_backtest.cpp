@@ -214,7 +214,7 @@ class ReadAhead {
   }
 
  private:
-  static constexpr size_t kEventPage = 4096, kRecordPage = 4096, kAhead = 3;
+  static constexpr size_t kEventPage = 512, kRecordPage = 512, kAhead = 4;
   ProductionSource& source_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -269,8 +269,8 @@ class ReadAhead {
       }
       c.last = page.value().empty();
       c.events.reserve(page.value().size());
-      for (const EventLine& line : page.value()) {
-        auto e = event_of(line);
+      for (EventLine& line : page.value()) {
+        auto e = event_of(std::move(line));
         if (!e) {
           c.error = source_.where() + ": " + e.error().message;
           put(std::move(c));

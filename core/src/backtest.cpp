@@ -379,16 +379,80 @@ Json parsed_or_text(const std::string& text) {
   return j ? std::move(j.value()) : Json(text);
 }
 
+std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
+
 }  // namespace
+
+template <class Record>
+Record* Comparison::Waiting<Record>::find(std::uint64_t hash, const std::string& id) {
+  auto it = by_hash_.find(hash);
+  if (it == by_hash_.end()) return nullptr;
+  if (it->second.id == id) return &it->second;
+  if (clash_.empty()) return nullptr;
+  auto c = clash_.find(id);
+  return c == clash_.end() ? nullptr : &c->second;
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::put(std::uint64_t hash, Record&& record) {
+  auto [it, fresh] = by_hash_.try_emplace(hash);
+  if (fresh || it->second.id == record.id) {
+    it->second = std::move(record);
+    return;
+  }
+  std::string id = record.id;
+  clash_.insert_or_assign(std::move(id), std::move(record));
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::erase(std::uint64_t hash, const std::string& id) {
+  auto it = by_hash_.find(hash);
+  if (it != by_hash_.end() && it->second.id == id) {
+    by_hash_.erase(it);
+    // A clashing id waits on: it takes the place of the one that held its hash.
+    for (auto c = clash_.begin(); c != clash_.end(); ++c) {
+      if (id_hash(c->first) != hash) continue;
+      by_hash_.emplace(hash, std::move(c->second));
+      clash_.erase(c);
+      break;
+    }
+    return;
+  }
+  clash_.erase(id);
+}
+
+template <class Record>
+std::vector<Record*> Comparison::Waiting<Record>::all() {
+  std::vector<Record*> out;
+  out.reserve(size());
+  for (auto& [h, r] : by_hash_) out.push_back(&r);
+  for (auto& [id, r] : clash_) out.push_back(&r);
+  return out;
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::clear() {
+  by_hash_.clear();
+  clash_.clear();
+}
 
 Comparison::Comparison(Options options) : options_(options) {}
 
-WorkflowDiff& Comparison::wf(const std::string& workflow) {
-  auto it = index_.find(workflow);
-  if (it != index_.end()) return report_.workflows[it->second];
-  index_.emplace(workflow, report_.workflows.size());
+WorkflowDiff& Comparison::wf(std::string_view workflow) {
+  // Records come in runs of one workflow: the last one found is tried first.
+  if (last_wf_ < report_.workflows.size() && report_.workflows[last_wf_].workflow == workflow) {
+    return report_.workflows[last_wf_];
+  }
+  std::string name(workflow);
+  auto it = index_.find(name);
+  if (it != index_.end()) {
+    last_wf_ = it->second;
+    return report_.workflows[it->second];
+  }
+  last_wf_ = report_.workflows.size();
+  index_.emplace(name, last_wf_);
   report_.workflows.push_back(WorkflowDiff{});
-  report_.workflows.back().workflow = workflow;
+  report_.workflows.back().workflow = std::move(name);
   return report_.workflows.back();
 }
 
@@ -406,18 +470,18 @@ void Comparison::add_run(Side side, RunRecord&& run) {
   const int s = side == Side::Before ? 0 : 1;
   WorkflowDiff& w = wf(run.workflow);
   ++(s == 0 ? w.runs_before : w.runs_after);
-  auto other = runs_[1 - s].find(run.id);
-  if (other == runs_[1 - s].end()) {
-    std::string id = run.id;
-    runs_[s].insert_or_assign(std::move(id), std::move(run));
+  const std::uint64_t h = id_hash(run.id);
+  RunRecord* other = runs_[1 - s].find(h, run.id);
+  if (!other) {
+    runs_[s].put(h, std::move(run));
     return;
   }
   if (s == 0) {
-    compare_runs(run, other->second);
+    compare_runs(run, *other);
   } else {
-    compare_runs(other->second, run);
+    compare_runs(*other, run);
   }
-  runs_[1 - s].erase(other);
+  runs_[1 - s].erase(h, run.id);
 }
 
 void Comparison::compare_runs(const RunRecord& a, const RunRecord& b) {
@@ -470,23 +534,24 @@ void Comparison::compare_runs(const RunRecord& a, const RunRecord& b) {
 
 void Comparison::add_effect(Side side, EffectRecord&& e) {
   const int s = side == Side::Before ? 0 : 1;
-  WorkflowDiff& w = wf(std::string(workflow_of_run(e.run_id)));
+  WorkflowDiff& w = wf(workflow_of_run(e.run_id));
   ++(s == 0 ? w.effects_before : w.effects_after);
-  auto other = effects_[1 - s].find(e.id);
-  if (other == effects_[1 - s].end()) {
-    std::string id = e.id;
-    effects_[s].insert_or_assign(std::move(id), std::move(e));
+  const std::uint64_t h = id_hash(e.id);
+  EffectRecord* other = effects_[1 - s].find(h, e.id);
+  if (!other) {
+    effects_[s].put(h, std::move(e));
     return;
   }
   if (s == 0) {
-    compare_effects(e, other->second);
+    compare_effects(e, *other);
   } else {
-    compare_effects(other->second, e);
+    compare_effects(*other, e);
   }
-  effects_[1 - s].erase(other);
+  effects_[1 - s].erase(h, e.id);
 }
 
 void Comparison::compare_effects(const EffectRecord& a, const EffectRecord& b) {
+  if (a.params == b.params && (!options_.compare_times || a.created == b.created)) return;  // the same: most are
   const std::string workflow(workflow_of_run(b.run_id));
   if (a.params != b.params) {
     Json pa = parsed_or_text(a.params), pb = parsed_or_text(b.params);
@@ -526,8 +591,7 @@ void Comparison::finish() {
   finished_ = true;
   // What is left has no counterpart; reported in a stable order (by id), runs first.
   for (int s = 0; s < 2; ++s) {
-    std::vector<RunRecord*> left;
-    for (auto& [id, r] : runs_[s]) left.push_back(&r);
+    std::vector<RunRecord*> left = runs_[s].all();
     std::sort(left.begin(), left.end(), [](const RunRecord* x, const RunRecord* y) { return x->id < y->id; });
     for (RunRecord* r : left) {
       WorkflowDiff& w = wf(r->workflow);
@@ -542,8 +606,7 @@ void Comparison::finish() {
     runs_[s].clear();
   }
   for (int s = 0; s < 2; ++s) {
-    std::vector<EffectRecord*> left;
-    for (auto& [id, e] : effects_[s]) left.push_back(&e);
+    std::vector<EffectRecord*> left = effects_[s].all();
     std::sort(left.begin(), left.end(), [](const EffectRecord* x, const EffectRecord* y) { return x->id < y->id; });
     for (EffectRecord* e : left) {
       const std::string workflow(workflow_of_run(e->run_id));
@@ -576,10 +639,14 @@ void Comparison::finish() {
 
 // [SECTION] recorded events
 
+namespace {
+const std::string kRecordedSource = "shopflow:recorded";
+}  // namespace
+
 Result<Event> recorded_event(const InboxRow& row) {
   auto doc = parse_json(row.body, "a recorded event");
   if (!doc) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + doc.error().message, "", 0, 0};
-  auto e = parse_event(std::move(doc.value()), row.id, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  auto e = parse_event(std::move(doc.value()), row.id, kRecordedSource, EventLimits{SIZE_MAX, SIZE_MAX});
   if (!e) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + e.error().to_string(), "", 0, 0};
   Event ev = std::move(e.value());
   if (ev.id != row.id) ev.key = row.id;
@@ -595,7 +662,7 @@ Result<Event> recorded_event(Json&& line) {
   if (!received) return received.error();
   std::string key;
   if (auto k = line.find("key"); k != line.end() && k->is_string()) key = k->get<std::string>();
-  auto e = parse_event(std::move(line["event"]), key, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  auto e = parse_event(std::move(line["event"]), key, kRecordedSource, EventLimits{SIZE_MAX, SIZE_MAX});
   if (!e) return Error{"event: " + e.error().message, "/event" + e.error().pointer, 0, 0};
   Event ev = std::move(e.value());
   if (!key.empty() && key != ev.id) ev.key = key;
@@ -604,12 +671,6 @@ Result<Event> recorded_event(Json&& line) {
 }
 
 // [SECTION] backtest
-
-namespace {
-
-std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
-
-}  // namespace
 
 // The simulation's runs and effects, handed to the comparison: an effect at once, a run once it
 // has finished (a waiting one at the end, as it stands then).
@@ -624,7 +685,7 @@ class Backtest::Observer final : public RunObserver {
     waiting_.erase(run.id);
     c_.add_run(Comparison::Side::After, run_record(std::move(run)));
   }
-  void effect_made(const EffectRow& effect) override { c_.add_effect(Comparison::Side::After, effect_record(effect)); }
+  void effect_made(EffectRow& effect) override { c_.add_effect(Comparison::Side::After, effect_record(std::move(effect))); }
   void finish() {
     for (auto& [id, run] : waiting_) c_.add_run(Comparison::Side::After, run_record(std::move(run)));
     waiting_.clear();

@@ -62,7 +62,8 @@ class RunObserver {
   // A run saved. One that has finished (its status is not "waiting") is saved for the last
   // time: the observer may take its row, which the engine drops otherwise.
   virtual void run_saved(RunRow& run) = 0;
-  virtual void effect_made(const EffectRow& effect) = 0;
+  // An effect made. The engine is done with its row: the observer may take its members.
+  virtual void effect_made(EffectRow& effect) = 0;
 };
 
 struct EngineOptions {

@@ -239,9 +239,18 @@ void Pipeline::commit(std::vector<Pending>& batch) {
 // flight and are recorded on a later turn: a delivered effect is not delivered again, nor left
 // pending until a restart, for want of its row's update.
 void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
-  // An effect whose row is gone (discarded meanwhile) has nothing left to record; nor has one
-  // whose lease ran out and was taken over by another runner, which records it itself.
-  auto gone = [](const Error& e) { return e.lease_lost() || e.message.rfind("no effect with the id", 0) == 0; };
+  // An effect whose row is gone (discarded meanwhile) has nothing left to record.
+  auto gone = [](const Error& e) { return e.message.rfind("no effect with the id", 0) == 0; };
+  // An outcome under a claim that has passed on (its lease ran out during the delivery, and
+  // another runner, or this one, claimed the effect since) is refused: the newer claim delivers
+  // the effect again and records its own outcome. Counted by the store as a lease lost; it is
+  // no outcome of the effect's.
+  auto superseded = [](const Error& err, const EffectRow& e) {
+    if (!err.lease_lost()) return false;
+    log_warn("a delivery's outcome came after its lease had passed on; the newer claim's outcome counts",
+             {{"effect", e.id}, {"type", e.type}});
+    return true;
+  };
   // One commit for all the outcomes in hand, not one each.
   bool grouped = outcomes.size() > 1 && engine_->begin_outcomes().ok();
   std::vector<bool> unrecorded(outcomes.size(), false);
@@ -251,7 +260,8 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
     const auto& e = o.effect;
     if (o.call) continue;  // below, each in a transaction of its own with the run it resumes
     if (o.result.ok) {
-      if (auto st = engine_->mark_delivered(e.id); !st) {
+      if (auto st = engine_->mark_delivered(e); !st) {
+        if (superseded(st.error(), e)) continue;
         log_error("cannot record a delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
         unrecorded[i] = !gone(st.error());
         continue;
@@ -262,8 +272,9 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
     if (o.result.throttled) {
       // The service asked to slow down: the same effect (same key) goes again after the wait it
       // named, and this try does not count against max_attempts.
-      if (auto st = engine_->mark_failed(e.id, o.result.error, now + std::max<Millis>(o.result.retry_after_ms, 1), false);
+      if (auto st = engine_->mark_failed(e, o.result.error, now + std::max<Millis>(o.result.retry_after_ms, 1), false);
           !st) {
+        if (superseded(st.error(), e)) continue;
         log_error("cannot record a throttled delivery", {{"effect", e.id}, {"error", st.error().message}});
       }
       metrics_.add("shopflow_effect_deliveries_total", {{"type", e.type}, {"outcome", "throttled"}});
@@ -283,7 +294,8 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
       double r01 = static_cast<double>(jitter_state_ % 10000) / 10000.0;
       retry_at = now + deliverer_->backoff_ms(attempt, r01);
     }
-    if (auto st = engine_->mark_failed(e.id, o.result.error, retry_at); !st) {
+    if (auto st = engine_->mark_failed(e, o.result.error, retry_at); !st) {
+      if (superseded(st.error(), e)) continue;
       log_error("cannot record a failed delivery; will retry", {{"effect", e.id}, {"error", st.error().message}});
       unrecorded[i] = !gone(st.error());
       continue;
@@ -308,7 +320,8 @@ void Pipeline::record_outcomes(std::vector<Outcome>& outcomes, Millis now) {
   }
   for (auto& o : outcomes) {
     if (!o.call) continue;
-    if (auto st = engine_->complete_call(o.effect.id, call_output(o.result), now); !st) {
+    if (auto st = engine_->complete_call(o.effect, call_output(o.result), now); !st) {
+      if (superseded(st.error(), o.effect)) continue;
       log_error("cannot resume a run with its call's answer", {{"effect", o.effect.id}, {"error", st.error().message}});
     }
     metrics_.add("shopflow_effect_deliveries_total", {{"type", o.effect.type}, {"outcome", "answered"}});
@@ -337,8 +350,17 @@ void Pipeline::hand_out_effects(Millis now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& e : pending.value()) {
-      if (in_flight_.count(e.id)) continue;
-      in_flight_.insert(e.id);
+      auto [flying, fresh] = in_flight_.try_emplace(e.id, e.epoch);
+      if (!fresh) {
+        // A single-writer store hands the effects in flight out again: skipped. A shared store
+        // hands one out again only under a newer claim of this runner's: the lease of the one
+        // in flight ran out during its delivery (the heartbeat did not come in time). That
+        // attempt's outcome will be refused, so the effect goes out again under the new claim;
+        // one still queued takes the new claim in place.
+        if (e.epoch <= flying->second) continue;
+        flying->second = e.epoch;
+        if (reclaim_queued(e)) continue;
+      }
       if (e.type == "http.request" || e.type == "shopify.query") {
         to_call_.push_back(std::move(e));
         ++calls;
@@ -350,6 +372,17 @@ void Pipeline::hand_out_effects(Millis now) {
   }
   if (handed) dispatch_cv_.notify_one();
   for (size_t i = 0; i < calls; ++i) call_cv_.notify_one();
+}
+
+bool Pipeline::reclaim_queued(const EffectRow& e) {
+  for (auto* queue : {&to_deliver_, &to_call_}) {
+    for (EffectRow& queued : *queue) {
+      if (queued.id != e.id) continue;
+      queued.epoch = e.epoch;
+      return true;
+    }
+  }
+  return false;
 }
 
 // The store counts since it opened; a reopened or reloaded engine's store starts again at 0.
@@ -463,15 +496,18 @@ void Pipeline::engine_loop() {
       unrecorded_.clear();
     }
     if (!outcomes.empty()) {
-      std::vector<std::string> ids;
-      ids.reserve(outcomes.size());
-      for (const auto& o : outcomes) ids.push_back(o.effect.id);
+      std::vector<std::pair<std::string, std::int64_t>> claims;  // effect id, epoch
+      claims.reserve(outcomes.size());
+      for (const auto& o : outcomes) claims.emplace_back(o.effect.id, o.effect.epoch);
       record_outcomes(outcomes, now);
-      std::set<std::string> still;
-      for (const auto& o : unrecorded_) still.insert(o.effect.id);
+      std::set<std::pair<std::string, std::int64_t>> still;
+      for (const auto& o : unrecorded_) still.emplace(o.effect.id, o.effect.epoch);
       std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& id : ids) {
-        if (!still.count(id)) in_flight_.erase(id);
+      for (const auto& claim : claims) {
+        if (still.count(claim)) continue;
+        // An outcome under an older claim leaves the effect in flight under its newer one.
+        auto flying = in_flight_.find(claim.first);
+        if (flying != in_flight_.end() && flying->second == claim.second) in_flight_.erase(flying);
       }
     }
     if (stop_now) break;

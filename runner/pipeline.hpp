@@ -9,14 +9,20 @@
 //     shopify.query): the engine never waits on an external API, and the answer resumes the run.
 // With a store that can go away (PostgreSQL over the network), the engine thread notices a
 // transaction that failed for want of the store, answers every waiting request 503 until the
-// store is back, and tries it again with backoff (the store reconnects by itself; the engine,
-// which holds the epochs of its claims, stays); nothing is acknowledged that was not committed.
+// store is back, and tries it again with backoff (the store reconnects by itself, and the
+// engine stays); nothing is acknowledged that was not committed.
+// Each effect handed out carries the epoch of its claim to its outcome, which is written under
+// it by whichever engine runs by then (a reload or a deploy swaps engines while deliveries are in
+// flight): a delivery whose lease ran out cannot overwrite the outcome of the newer claim. When
+// that newer claim is this runner's own, the effect is handed out again under it (the stale
+// attempt's outcome is refused), so it is delivered without waiting for a restart.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -120,6 +126,9 @@ class Pipeline {
   void commit(std::vector<Pending>& batch);
   void record_outcomes(std::vector<Outcome>& outcomes, Millis now);
   void hand_out_effects(Millis now);
+  // Under mu_: gives a queued delivery of `e` (not begun yet) the newer claim `e` carries;
+  // false when none is queued.
+  bool reclaim_queued(const EffectRow& e);
   void update_gauges();
   void export_counters();
   void checkpoint_loop();
@@ -150,7 +159,9 @@ class Pipeline {
   std::deque<EffectRow> to_deliver_;
   std::deque<EffectRow> to_call_;
   std::condition_variable call_cv_;
-  std::set<std::string> in_flight_;  // effect ids handed to the dispatcher, not yet recorded
+  // Effects handed to the dispatcher or the call threads whose outcome is not yet recorded: id
+  // -> the epoch of the newest claim handed out (0 for a single-writer store's).
+  std::map<std::string, std::int64_t> in_flight_;
   std::vector<Outcome> unrecorded_;  // engine thread: outcomes the store failed to take, retried
   Millis last_record_retry_ = 0;
   bool stopping_ = false;

@@ -29,17 +29,22 @@ std::string event_line_text(const EventLine& e) {
 }
 
 Result<Event> event_of(const EventLine& e) {
+  EventLine copy = e;
+  return event_of(std::move(copy));
+}
+
+Result<Event> event_of(EventLine&& e) {
   InboxRow row;
   row.seq = e.seq;
-  row.id = e.key;
-  row.body = e.body;
+  row.id = std::move(e.key);
+  row.body = std::move(e.body);
   row.received = e.received;
   if (row.id.empty()) {
-    auto doc = parse_json(e.body, "an event");
+    auto doc = parse_json(row.body, "an event");
     if (doc && doc.value().is_object()) row.id = doc.value().value("id", std::string());
   }
   if (!e.received) {
-    auto doc = parse_json(e.body, "an event");
+    auto doc = parse_json(row.body, "an event");
     if (doc && doc.value().is_object() && doc.value().contains("time") && doc.value()["time"].is_string()) {
       auto t = parse_instant(doc.value()["time"].get_ref<const std::string&>());
       if (t) row.time = t.value();

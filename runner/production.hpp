@@ -31,6 +31,7 @@ struct EventLine {
 std::string event_line_text(const EventLine& e);
 // The event of a line, for the simulation: its time the time received.
 Result<Event> event_of(const EventLine& e);
+Result<Event> event_of(EventLine&& e);  // the same, taking the line's text
 
 struct RecordFilter {
   std::optional<Millis> since, until;  // when received (events) or started (runs): [since, until)

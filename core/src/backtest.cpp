@@ -379,16 +379,86 @@ Json parsed_or_text(const std::string& text) {
   return j ? std::move(j.value()) : Json(text);
 }
 
+std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
+
 }  // namespace
+
+template <class Record>
+Record* Comparison::Waiting<Record>::find(std::uint64_t hash, const std::string& id) {
+  auto it = by_hash_.find(hash);
+  if (it == by_hash_.end()) return nullptr;
+  if (it->second.id == id) return &it->second;
+  if (clash_.empty()) return nullptr;
+  auto c = clash_.find(id);
+  return c == clash_.end() ? nullptr : &c->second;
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::put(std::uint64_t hash, Record&& record) {
+  auto [it, fresh] = by_hash_.try_emplace(hash);
+  if (fresh || it->second.id == record.id) {
+    it->second = std::move(record);
+    return;
+  }
+  std::string id = record.id;
+  clash_.insert_or_assign(std::move(id), std::move(record));
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::erase(std::uint64_t hash, const std::string& id) {
+  auto it = by_hash_.find(hash);
+  if (it != by_hash_.end() && it->second.id == id) {
+    by_hash_.erase(it);
+    // A clashing id waits on: it takes the place of the one that held its hash.
+    for (auto c = clash_.begin(); c != clash_.end(); ++c) {
+      if (id_hash(c->first) != hash) continue;
+      by_hash_.emplace(hash, std::move(c->second));
+      clash_.erase(c);
+      break;
+    }
+    return;
+  }
+  clash_.erase(id);
+}
+
+template <class Record>
+bool Comparison::Waiting<Record>::take(Record* out) {
+  if (!by_hash_.empty()) {
+    auto it = by_hash_.begin();
+    *out = std::move(it->second);
+    by_hash_.erase(it);
+    return true;
+  }
+  if (clash_.empty()) return false;
+  auto it = clash_.begin();
+  *out = std::move(it->second);
+  clash_.erase(it);
+  return true;
+}
+
+template <class Record>
+void Comparison::Waiting<Record>::clear() {
+  by_hash_.clear();
+  clash_.clear();
+}
 
 Comparison::Comparison(Options options) : options_(options) {}
 
-WorkflowDiff& Comparison::wf(const std::string& workflow) {
-  auto it = index_.find(workflow);
-  if (it != index_.end()) return report_.workflows[it->second];
-  index_.emplace(workflow, report_.workflows.size());
+WorkflowDiff& Comparison::wf(std::string_view workflow) {
+  // Records come in runs of one workflow: the last one found is tried first.
+  if (last_wf_ < report_.workflows.size() && report_.workflows[last_wf_].workflow == workflow) {
+    return report_.workflows[last_wf_];
+  }
+  std::string name(workflow);
+  auto it = index_.find(name);
+  if (it != index_.end()) {
+    last_wf_ = it->second;
+    return report_.workflows[it->second];
+  }
+  last_wf_ = report_.workflows.size();
+  index_.emplace(name, last_wf_);
   report_.workflows.push_back(WorkflowDiff{});
-  report_.workflows.back().workflow = workflow;
+  report_.workflows.back().workflow = std::move(name);
   return report_.workflows.back();
 }
 
@@ -406,18 +476,18 @@ void Comparison::add_run(Side side, RunRecord&& run) {
   const int s = side == Side::Before ? 0 : 1;
   WorkflowDiff& w = wf(run.workflow);
   ++(s == 0 ? w.runs_before : w.runs_after);
-  auto other = runs_[1 - s].find(run.id);
-  if (other == runs_[1 - s].end()) {
-    std::string id = run.id;
-    runs_[s].insert_or_assign(std::move(id), std::move(run));
+  const std::uint64_t h = id_hash(run.id);
+  RunRecord* other = runs_[1 - s].find(h, run.id);
+  if (!other) {
+    runs_[s].put(h, std::move(run));
     return;
   }
   if (s == 0) {
-    compare_runs(run, other->second);
+    compare_runs(run, *other);
   } else {
-    compare_runs(other->second, run);
+    compare_runs(*other, run);
   }
-  runs_[1 - s].erase(other);
+  runs_[1 - s].erase(h, run.id);
 }
 
 void Comparison::compare_runs(const RunRecord& a, const RunRecord& b) {
@@ -470,23 +540,24 @@ void Comparison::compare_runs(const RunRecord& a, const RunRecord& b) {
 
 void Comparison::add_effect(Side side, EffectRecord&& e) {
   const int s = side == Side::Before ? 0 : 1;
-  WorkflowDiff& w = wf(std::string(workflow_of_run(e.run_id)));
+  WorkflowDiff& w = wf(workflow_of_run(e.run_id));
   ++(s == 0 ? w.effects_before : w.effects_after);
-  auto other = effects_[1 - s].find(e.id);
-  if (other == effects_[1 - s].end()) {
-    std::string id = e.id;
-    effects_[s].insert_or_assign(std::move(id), std::move(e));
+  const std::uint64_t h = id_hash(e.id);
+  EffectRecord* other = effects_[1 - s].find(h, e.id);
+  if (!other) {
+    effects_[s].put(h, std::move(e));
     return;
   }
   if (s == 0) {
-    compare_effects(e, other->second);
+    compare_effects(e, *other);
   } else {
-    compare_effects(other->second, e);
+    compare_effects(*other, e);
   }
-  effects_[1 - s].erase(other);
+  effects_[1 - s].erase(h, e.id);
 }
 
 void Comparison::compare_effects(const EffectRecord& a, const EffectRecord& b) {
+  if (a.params == b.params && (!options_.compare_times || a.created == b.created)) return;  // the same: most are
   const std::string workflow(workflow_of_run(b.run_id));
   if (a.params != b.params) {
     Json pa = parsed_or_text(a.params), pb = parsed_or_text(b.params);
@@ -528,29 +599,26 @@ namespace {
 // are kept in `kept`, a heap whose top is the greatest id kept, so the details are those a full
 // sort would have listed; the others are counted as left out and freed at once. Adds the records
 // taken to `*done`; true when `left` is empty.
-template <class T, class Count>
-bool take_left(std::unordered_map<std::string, T>& left, size_t items, size_t* done, size_t room, std::vector<T>& kept,
-               size_t* left_out, Count count) {
+template <class Left, class T, class Count>
+bool take_left(Left& left, size_t items, size_t* done, size_t room, std::vector<T>& kept, size_t* left_out, Count count) {
   auto by_id = [](const T& x, const T& y) { return x.id < y.id; };
-  while (!left.empty() && *done < items) {
-    auto it = left.begin();
+  T record;
+  while (*done < items && left.take(&record)) {
     ++*done;
-    if (count(it->second)) {
-      if (kept.size() < room || (room > 0 && it->second.id < kept.front().id)) {
-        kept.push_back(std::move(it->second));
-        std::push_heap(kept.begin(), kept.end(), by_id);
-        if (kept.size() > room) {
-          std::pop_heap(kept.begin(), kept.end(), by_id);
-          kept.pop_back();
-          ++*left_out;
-        }
-      } else {
+    if (!count(record)) continue;
+    if (kept.size() < room || (room > 0 && record.id < kept.front().id)) {
+      kept.push_back(std::move(record));
+      std::push_heap(kept.begin(), kept.end(), by_id);
+      if (kept.size() > room) {
+        std::pop_heap(kept.begin(), kept.end(), by_id);
+        kept.pop_back();
         ++*left_out;
       }
+    } else {
+      ++*left_out;
     }
-    left.erase(it);
   }
-  if (!left.empty()) return false;
+  if (left.size() > 0) return false;
   std::sort_heap(kept.begin(), kept.end(), by_id);
   return true;
 }
@@ -589,16 +657,8 @@ bool Comparison::finish_some(size_t items) {
   }
   for (; finish_stage_ < 4; ++finish_stage_) {
     const int s = finish_stage_ - 2;
-    // Effects left over are mostly one workflow's: its entry is looked up again only when it changes.
-    std::string workflow;
-    size_t at = SIZE_MAX;  // its index in report_.workflows (which wf() may grow)
     auto count = [&](const EffectRecord& e) {
-      const std::string_view of = workflow_of_run(e.run_id);
-      if (at == SIZE_MAX || of != workflow) {
-        workflow = of;
-        at = static_cast<size_t>(&wf(workflow) - report_.workflows.data());
-      }
-      WorkflowDiff& w = report_.workflows[at];
+      WorkflowDiff& w = wf(workflow_of_run(e.run_id));
       if (s == 0 && keep_ && !keep_(e.run_id)) {
         --w.effects_before;  // its run is not compared
         return false;
@@ -634,10 +694,14 @@ bool Comparison::finish_some(size_t items) {
 
 // [SECTION] recorded events
 
+namespace {
+const std::string kRecordedSource = "shopflow:recorded";
+}  // namespace
+
 Result<Event> recorded_event(const InboxRow& row) {
   auto doc = parse_json(row.body, "a recorded event");
   if (!doc) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + doc.error().message, "", 0, 0};
-  auto e = parse_event(std::move(doc.value()), row.id, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  auto e = parse_event(std::move(doc.value()), row.id, kRecordedSource, EventLimits{SIZE_MAX, SIZE_MAX});
   if (!e) return Error{"event " + row.id + " (inbox seq " + std::to_string(row.seq) + "): " + e.error().to_string(), "", 0, 0};
   Event ev = std::move(e.value());
   if (ev.id != row.id) ev.key = row.id;
@@ -653,7 +717,7 @@ Result<Event> recorded_event(Json&& line) {
   if (!received) return received.error();
   std::string key;
   if (auto k = line.find("key"); k != line.end() && k->is_string()) key = k->get<std::string>();
-  auto e = parse_event(std::move(line["event"]), key, "shopflow:recorded", EventLimits{SIZE_MAX, SIZE_MAX});
+  auto e = parse_event(std::move(line["event"]), key, kRecordedSource, EventLimits{SIZE_MAX, SIZE_MAX});
   if (!e) return Error{"event: " + e.error().message, "/event" + e.error().pointer, 0, 0};
   Event ev = std::move(e.value());
   if (!key.empty() && key != ev.id) ev.key = key;
@@ -662,12 +726,6 @@ Result<Event> recorded_event(Json&& line) {
 }
 
 // [SECTION] backtest
-
-namespace {
-
-std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
-
-}  // namespace
 
 // The simulation's runs and effects, handed to the comparison: an effect at once, a run once it
 // has finished (a waiting one at the end, as it stands then).
@@ -682,7 +740,7 @@ class Backtest::Observer final : public RunObserver {
     waiting_.erase(run.id);
     c_.add_run(Comparison::Side::After, run_record(std::move(run)));
   }
-  void effect_made(const EffectRow& effect) override { c_.add_effect(Comparison::Side::After, effect_record(effect)); }
+  void effect_made(EffectRow& effect) override { c_.add_effect(Comparison::Side::After, effect_record(std::move(effect))); }
   void finish() {
     for (auto& [id, run] : waiting_) c_.add_run(Comparison::Side::After, run_record(std::move(run)));
     waiting_.clear();

@@ -318,16 +318,16 @@ const std::map<std::string, size_t>& Engine::filter_rejections_counted() const {
 
 void Engine::defer_requests(bool on) { impl_->defer_requests = on; }
 
-Status Engine::complete_call(const std::string& effect_id, const Json& response, Millis now) {
+Status Engine::complete_call(const EffectRow& claimed, const Json& response, Millis now) {
+  const std::string& effect_id = claimed.id;
   Store& st = *impl_->store;
   if (auto s = st.set_durability(Durability::Relaxed); !s) return s;
   auto effect = st.effect_get(effect_id);
   if (!effect) return effect.error();
   if (!effect.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
   if (auto s = st.begin(); !s) return s;
-  const std::int64_t epoch = impl_->take_effect_claim(effect_id);
   Status s = [&]() -> Status {
-    auto r = st.effect_update(effect_id, "delivered", true, 0, "", epoch);
+    auto r = st.effect_update(effect_id, "delivered", true, 0, "", claimed.epoch);
     if (!r) return r.error();
     auto row = st.run_get(effect.value()->run_id);
     if (!row) return row.error();
@@ -338,31 +338,24 @@ Status Engine::complete_call(const std::string& effect_id, const Json& response,
     return impl_->resume(rs, response, now);
   }();
   if (!s) {
+    // A lost lease too: the call was claimed again since (by another runner, or by this one
+    // after its lease ran out), under which it is made again and resumes the run.
     impl_->rollback();
-    // The call was claimed again by another runner, which makes it and resumes the run.
-    if (s.error().lease_lost()) return {};
     return s;
   }
   return impl_->commit();
 }
 
 Result<std::vector<EffectRow>> Engine::pending_effects(Millis now, size_t limit) {
-  auto claimed = impl_->store->effects_claim(now, limit);
-  if (!claimed) return claimed;
-  for (const EffectRow& e : claimed.value()) {
-    if (e.epoch > 0) impl_->effect_claims[e.id] = e.epoch;
-  }
-  return claimed;
+  return impl_->store->effects_claim(now, limit);
 }
 
-Status Engine::mark_delivered(const std::string& effect_id) {
+Status Engine::mark_delivered(const EffectRow& claimed) {
   if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, "delivered", true, 0, "", impl_->take_effect_claim(effect_id));
-  // Another runner claimed the effect since (this one's lease ran out) and delivers it again,
-  // under the same idempotency key: its outcome is the one that counts.
-  if (!r && r.error().lease_lost()) return {};
+  // Refused (LeaseLost) when the effect was claimed since: see pending_effects.
+  auto r = impl_->store->effect_update(claimed.id, "delivered", true, 0, "", claimed.epoch);
   if (!r) return r.error();
-  if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  if (!r.value()) return Error{"no effect with the id " + claimed.id, "", 0, 0};
   return {};
 }
 
@@ -375,14 +368,13 @@ Status Engine::commit_outcomes() {
   return impl_->commit();
 }
 
-Status Engine::mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+Status Engine::mark_failed(const EffectRow& claimed, const std::string& error, std::optional<Millis> retry_at,
                            bool count_attempt) {
   if (auto s = impl_->store->set_durability(Durability::Relaxed); !s) return s;
-  auto r = impl_->store->effect_update(effect_id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
-                                       error, impl_->take_effect_claim(effect_id));
-  if (!r && r.error().lease_lost()) return {};  // as in mark_delivered
-  if (!r) return r.error();
-  if (!r.value()) return Error{"no effect with the id " + effect_id, "", 0, 0};
+  auto r = impl_->store->effect_update(claimed.id, retry_at ? "pending" : "dead", count_attempt, retry_at.value_or(0),
+                                       error, claimed.epoch);
+  if (!r) return r.error();  // LeaseLost too, as in mark_delivered
+  if (!r.value()) return Error{"no effect with the id " + claimed.id, "", 0, 0};
   return {};
 }
 

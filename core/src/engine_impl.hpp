@@ -121,17 +121,6 @@ struct Engine::Impl {
   // True while every inbox event is known to be handled (after a drain that emptied it; an
   // accept() makes it false): ingest() may then handle its event at once, without the queue.
   bool inbox_clear = false;
-  // The epochs of this engine's claims on effects handed out for delivery (pending_effects), by
-  // effect id, until their outcome is written under them. Stores with one writer claim with
-  // epoch 0, which nobody records.
-  std::unordered_map<std::string, std::int64_t> effect_claims;
-  std::int64_t take_effect_claim(const std::string& id) {
-    auto it = effect_claims.find(id);
-    if (it == effect_claims.end()) return 0;
-    std::int64_t epoch = it->second;
-    effect_claims.erase(it);
-    return epoch;
-  }
   // `spent`: the caller needs `ev` no more, so the runs may take it instead of a copy.
   Status handle(const InboxRow& row, const Json& ev, Millis now, Json* spent = nullptr);
   // Resumes the runs waiting for this event whose match holds, oldest first. Only those whose

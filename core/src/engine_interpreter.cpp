@@ -184,10 +184,11 @@ Result<Flow> Engine::Impl::effect(RunState& rs, const Step& st, const std::strin
   if (options.effects_delivered) e.status = "delivered";
   e.created = now;
   e.next_attempt = now;
-  auto ins = insert_effect(e);
-  if (!ins) return ins.error();
+  // The step is recorded first: the observer may take the row's members.
   Json output = object_with("effect_id", e.id);
   if (auto s = record(rs, path, st.kind, now, e.params, output); !s) return s.error();
+  auto ins = insert_effect(e);
+  if (!ins) return ins.error();
   rs.ctx["steps"][st.id] = std::move(output);
   return Flow::Continue;
 }
@@ -250,10 +251,10 @@ Result<Flow> Engine::Impl::call(RunState& rs, const Step& st, const std::string&
   e.params = json_text(params);
   e.created = now;
   e.next_attempt = now;
-  auto ins = insert_effect(e);
-  if (!ins) return ins.error();
   rs.wait = {{"step", static_cast<size_t>(&st - rs.wf->steps.data())}, {"id", st.id}, {"path", path},
              {"kind", "call"}, {"since", now}, {"effect", e.id}};
+  auto ins = insert_effect(e);
+  if (!ins) return ins.error();
   rs.row.status = "waiting";
   return Flow::Wait;
 }

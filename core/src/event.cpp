@@ -1,6 +1,7 @@
 // CloudEvents 1.0 structured-mode validation and the lenient form for samples and tests.
 #include "shopflow/event.hpp"
 
+#include <cstdint>
 #include <type_traits>
 
 namespace shopflow {
@@ -134,7 +135,8 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
       e.data = *data;
     }
     e.has_data = true;
-    if (depth_of(e.data, limits.max_depth) > limits.max_depth)
+    // No nesting exceeds SIZE_MAX levels: recorded events, read back unlimited, skip the walk.
+    if (limits.max_depth != SIZE_MAX && depth_of(e.data, limits.max_depth) > limits.max_depth)
       return err("/data", "\"data\" nests deeper than " + std::to_string(limits.max_depth) + " levels");
   }
   static constexpr std::string_view kKnown[] = {"id", "source", "specversion", "type", "time", "datacontenttype",
@@ -162,7 +164,7 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
   }
   // Size last: the common case is small.
   if (limits.max_bytes > 0 && e.has_data && e.data.is_structured()) {
-    if (json_text_size(e.data) > limits.max_bytes)
+    if (limits.max_bytes != SIZE_MAX && json_text_size(e.data) > limits.max_bytes)
       return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");
   } else if (e.has_data && e.data.is_string() && e.data.get_ref<const std::string&>().size() > limits.max_bytes) {
     return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");

@@ -231,7 +231,7 @@ void LiveTrace::run_saved(RunRow& run) {
   }
 }
 
-void LiveTrace::effect_made(const EffectRow& e) {
+void LiveTrace::effect_made(EffectRow& e) {
   const EffectView v = view_of(e);
   count_effect(tally_, v.type, last_type_, last_count_);
   std::string& out = piece_to_append(effects_);

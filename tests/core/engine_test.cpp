@@ -1,13 +1,17 @@
 // The engine through its API: triggers and filters, every step type, waits that listen for
 // events, timers, deduplication, failure containment, limits, durability across a restart,
-// and the outbox delivery calls.
+// and the outbox delivery calls, also on a store several runners share.
 #include "shopflow/engine.hpp"
 #include "shopflow/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
+
+#include "store_backends.hpp"
 
 using shopflow::Engine;
 using shopflow::Json;
@@ -339,17 +343,19 @@ TEST_CASE("the outbox delivery API: pending, delivered, failed with retry, dead 
   auto pending = e->pending_effects(kT0 + 5 * kHour, 10).value();
   REQUIRE(pending.size() == 1);
   const std::string id = pending[0].id;
-  CHECK(e->mark_failed(id, "smtp 451", kT0 + 6 * kHour).ok());
+  CHECK(e->mark_failed(pending[0], "smtp 451", kT0 + 6 * kHour).ok());
   CHECK(e->pending_effects(kT0 + 5 * kHour, 10).value().empty());
   CHECK(e->pending_effects(kT0 + 6 * kHour, 10).value().size() == 1);
-  CHECK(e->mark_failed(id, "smtp 550", std::nullopt).ok());
+  CHECK(e->mark_failed(pending[0], "smtp 550", std::nullopt).ok());
   REQUIRE(e->dead_letters().value().size() == 1);
   CHECK(e->dead_letters().value()[0].last_error == "smtp 550");
   CHECK(e->retry_dead(id, kT0 + 7 * kHour).ok());
   CHECK(e->dead_letters().value().empty());
-  CHECK(e->mark_delivered(id).ok());
+  CHECK(e->mark_delivered(pending[0]).ok());
   CHECK(e->pending_effects(kT0 + 8 * kHour, 10).value().empty());
-  CHECK_FALSE(e->mark_delivered("no-such-effect").ok());
+  shopflow::EffectRow unknown;
+  unknown.id = "no-such-effect";
+  CHECK_FALSE(e->mark_delivered(unknown).ok());
 }
 
 #ifndef __EMSCRIPTEN__
@@ -685,3 +691,76 @@ TEST_CASE("table.add sums money exactly: decimal strings stay strings, numbers s
     CHECK(v.is_number_float() == c.want.is_number_float());
   }
 }
+
+// Delivery outcomes on a store several runners share (PostgreSQL when SHOPFLOW_TEST_PG names a
+// server; store.postgres runs this suite): each is written under the claim its effect was
+// delivered under, whichever engine of the runner writes it.
+TEST_SUITE_BEGIN("store suite: engine");
+
+TEST_CASE("a late outcome is refused after a reload, when the effect was taken over or claimed again") {
+  const char* wfs = R"([{"id": "w", "trigger": {"event": "order.created"}, "steps": [
+      {"id": "say", "action": "notify", "params": {"channel": "#ops", "message": "hi"}}]}])";
+  const shopflow::Bundle bundle = bundle_of(wfs);
+  for (const shopflow::test::Backend& b : shopflow::test::store_backends()) {
+    if (b.name == "sqlite") continue;  // one writer: nobody takes its claims over
+    INFO("backend: " << b.name);
+    auto open = [&](std::unique_ptr<shopflow::Store> store, const std::string& owner, shopflow::Millis lease_ms) {
+      REQUIRE(store->set_owner(owner, lease_ms).ok());
+      auto e = Engine::open(bundle, std::move(store));
+      REQUIRE_MESSAGE(e.ok(), e.error().message);
+      return std::move(e.value());
+    };
+    // The one effect pending, claimed as soon as no one holds it (within a few leases).
+    auto claim = [](Engine& e) {
+      std::vector<shopflow::EffectRow> got;
+      for (int i = 0; i < 500 && got.empty(); ++i) {
+        if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        auto r = e.pending_effects(kT0, 10);
+        REQUIRE_MESSAGE(r.ok(), r.error().message);
+        got = std::move(r.value());
+      }
+      REQUIRE(got.size() == 1);
+      return got[0];
+    };
+    auto refused = [](const shopflow::Status& s) { return !s.ok() && s.error().lease_lost(); };
+    // Runner a's leases are short and it sends no heartbeat: a runner paused past its lease.
+    const shopflow::Millis lease = 300;
+    auto a = open(b.fresh(), "runner-a", lease);
+    REQUIRE(a->ingest(event("o1", "order.created", kT0, Json::object()), kT0).ok());
+    const shopflow::EffectRow first = claim(*a);
+    // Runner a reloads its bundle while the effect is being delivered: a new engine.
+    a = open(b.again(), "runner-a", lease);
+    // Runner b takes the effect over and delivers it.
+    auto other = open(b.again(), "runner-b", 60000);
+    const shopflow::EffectRow taken = claim(*other);
+    CHECK(taken.epoch > first.epoch);
+    REQUIRE(other->mark_delivered(taken).ok());
+    // Runner a's first attempt fails late: refused and counted; the delivery stands.
+    CHECK(refused(a->mark_failed(first, "timed out", std::nullopt)));
+    CHECK(a->store_counters().leases_lost == 1);
+    auto rows = other->effects().value();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].status == "delivered");
+    CHECK(rows[0].last_error == "");
+
+    // Runner a claims its own lapsed effect again: only the newer claim's outcome counts.
+    REQUIRE(a->ingest(event("o2", "order.created", kT0, Json::object()), kT0).ok());
+    const shopflow::EffectRow stale = claim(*a);
+    const shopflow::EffectRow again = claim(*a);
+    CHECK(again.id == stale.id);
+    CHECK(again.epoch > stale.epoch);
+    CHECK(refused(a->mark_failed(stale, "timed out", std::nullopt)));
+    CHECK(refused(a->mark_delivered(stale)));
+    CHECK(a->store_counters().leases_lost == 3);
+    REQUIRE(a->mark_delivered(again).ok());
+    CHECK(a->store_counters().leases_lost == 3);
+    rows = other->effects().value();
+    REQUIRE(rows.size() == 2);
+    for (const auto& e : rows) {
+      CHECK(e.status == "delivered");
+      CHECK(e.attempts == 1);
+    }
+  }
+}
+
+TEST_SUITE_END();

@@ -573,6 +573,33 @@ TEST_CASE("an expired lease is taken over, and the old owner's writes under it a
   }
 }
 
+TEST_CASE("an owner that claims its own lapsed effect again writes only under the newer claim") {
+  for (const Backend& b : store_backends()) {
+    if (b.name == "sqlite") continue;  // one writer: its claims are plain reads, epoch 0
+    INFO("backend: " << b.name);
+    auto s = b.fresh();
+    EffectRow e = effect_row("r:1/a");
+    REQUIRE(s->effect_insert(e).value());
+    // Leases of a millisecond: the heartbeat did not come in time.
+    REQUIRE(s->set_owner("runner-a", 1).ok());
+    auto stale = s->effects_claim(1000, 10).value();
+    REQUIRE(stale.size() == 1);
+    std::vector<EffectRow> again;
+    for (int i = 0; i < 1000 && again.empty(); ++i) again = s->effects_claim(1000, 10).value();
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].epoch > stale[0].epoch);
+    CHECK(s->counters().takeovers == 0);  // its own: not taken from another owner
+    auto refused = s->effect_update(e.id, "dead", true, 0, "timed out", stale[0].epoch);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().lease_lost());
+    CHECK(s->effect_get(e.id).value()->status == "pending");
+    CHECK(s->effect_update(e.id, "delivered", true, 0, "", again[0].epoch).value());
+    CHECK(s->effect_get(e.id).value()->status == "delivered");
+    CHECK(s->effect_get(e.id).value()->attempts == 1);
+    CHECK(s->counters().leases_lost == 1);
+  }
+}
+
 TEST_CASE("renewed leases hold; released ones are free at once") {
   for (const Backend& b : store_backends()) {
     if (b.name == "sqlite") continue;  // one writer: nothing to hold against anyone

@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -169,11 +170,38 @@ class Comparison {
   ComparisonReport take_report() { return std::move(report_); }
 
  private:
+  // Records waiting for their counterpart, by a 64-bit hash of their id: a probe compares one
+  // integer and the id is not copied into a key of its own (a backtest looks up two records
+  // per event). An id whose hash another waiting id has already goes to `clash`, by text, so
+  // that two ids never share a record.
+  template <class Record>
+  class Waiting {
+   public:
+    Record* find(std::uint64_t hash, const std::string& id);
+    // Keeps `record`, replacing the one of the same id.
+    void put(std::uint64_t hash, Record&& record);
+    // Forgets the record of `id` (found by find()).
+    void erase(std::uint64_t hash, const std::string& id);
+    size_t size() const { return by_hash_.size() + clash_.size(); }
+    // Moves any one record to `out` and forgets it (no clash is promoted: for emptying); false
+    // when none is left.
+    bool take(Record* out);
+    void clear();
+
+   private:
+    struct Identity {
+      size_t operator()(std::uint64_t h) const { return static_cast<size_t>(h); }
+    };
+    std::unordered_map<std::uint64_t, Record, Identity> by_hash_;
+    std::unordered_map<std::string, Record> clash_;
+  };
+
   Options options_;
   ComparisonReport report_;
   std::unordered_map<std::string, size_t> index_;  // workflow -> report_.workflows index
-  std::unordered_map<std::string, RunRecord> runs_[2];
-  std::unordered_map<std::string, EffectRecord> effects_[2];
+  size_t last_wf_ = SIZE_MAX;                      // the index wf() found last
+  Waiting<RunRecord> runs_[2];
+  Waiting<EffectRecord> effects_[2];
   std::function<bool(const std::string&)> keep_;
   bool finished_ = false;
   // Where finish_some() stands: runs before, runs after, effects before, effects after; and the
@@ -181,7 +209,7 @@ class Comparison {
   int finish_stage_ = 0;
   std::vector<RunRecord> runs_kept_;
   std::vector<EffectRecord> effects_kept_;
-  WorkflowDiff& wf(const std::string& workflow);
+  WorkflowDiff& wf(std::string_view workflow);
   void add(Difference&& d);
   void compare_runs(const RunRecord& before, const RunRecord& after);
   void compare_effects(const EffectRecord& before, const EffectRecord& after);

@@ -62,7 +62,8 @@ class RunObserver {
   // A run saved. One that has finished (its status is not "waiting") is saved for the last
   // time: the observer may take its row, which the engine drops otherwise.
   virtual void run_saved(RunRow& run) = 0;
-  virtual void effect_made(const EffectRow& effect) = 0;
+  // An effect made. The engine is done with its row: the observer may take its members.
+  virtual void effect_made(EffectRow& effect) = 0;
 };
 
 struct EngineOptions {
@@ -194,24 +195,35 @@ class Engine {
   // pending effect (its idempotency key the effect id) and waits; complete_call() resumes it
   // with the response. Off (the default, and in simulations), the request port answers at once.
   void defer_requests(bool on);
-  // Resumes the run waiting on the call `effect_id` with `response` as the step's output, and
-  // marks the call delivered, in one transaction. A call whose run no longer waits on it (the
-  // run was failed by a reload) is only marked delivered.
-  Status complete_call(const std::string& effect_id, const Json& response, Millis now);
+  // Resumes the run waiting on the call `claimed` (as pending_effects() returned it) with
+  // `response` as the step's output, and marks the call delivered, in one transaction, under
+  // the call's claim (see below). A call whose run no longer waits on it (the run was failed by
+  // a reload) is only marked delivered.
+  Status complete_call(const EffectRow& claimed, const Json& response, Millis now);
 
   // Outbox delivery, for the runner's dispatcher. pending_effects() claims the effects it
-  // returns (Store::effects_claim): runners sharing a store get different ones. An outcome
-  // (mark_*, complete_call) is written under that claim; once another runner has claimed the
-  // effect since (this one's lease ran out), it is dropped, counted by the store as a lease
-  // lost, and returns Ok: the other runner delivers it again, under the same idempotency key.
+  // returns (Store::effects_claim): runners sharing a store get different ones, and each row
+  // carries the epoch of its claim. An outcome (mark_*, complete_call) is given that row, and is
+  // written under its epoch: the claim travels with the effect through its delivery, so that
+  // any engine may write the outcome — the one that claimed it, or the one a reload, a deploy
+  // or a rollback opened meanwhile — and it is fenced all the same; the engine keeps no record
+  // of its claims that a new engine would lack. Once the effect has been claimed since (by
+  // another runner, or by this one again, after the lease ran out during the delivery), the
+  // outcome is refused: nothing is written, the store counts a lease lost, and the call returns
+  // an Error whose lease_lost() is true (inside begin_outcomes() the transaction goes on). The
+  // newer claim delivers the effect again, under the same idempotency key, and its outcome is
+  // the one that counts. A single-writer store's claims have epoch 0: their outcomes are
+  // written as they come.
+  // (Events and timers are claimed inside the transaction of the call that handles them, and
+  // written under their rows' epochs there: no claim of theirs outlives a call.)
   Result<std::vector<EffectRow>> pending_effects(Millis now, size_t limit);
-  Status mark_delivered(const std::string& effect_id);
+  Status mark_delivered(const EffectRow& claimed);
   // Groups the mark_* calls between them into one transaction (one commit for many outcomes).
   Status begin_outcomes();
   Status commit_outcomes();
   // Schedules another attempt at `retry_at`, or moves the effect to the dead letters when nullopt.
   // `count_attempt` false: the service asked to wait (throttling); the try is not a failure.
-  Status mark_failed(const std::string& effect_id, const std::string& error, std::optional<Millis> retry_at,
+  Status mark_failed(const EffectRow& claimed, const std::string& error, std::optional<Millis> retry_at,
                      bool count_attempt = true);
   Result<std::vector<EffectRow>> dead_letters();
   Status retry_dead(const std::string& effect_id, Millis now);

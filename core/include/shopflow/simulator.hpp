@@ -120,7 +120,7 @@ class LiveTrace final : public RunObserver {
  public:
   LiveTrace(const Bundle& bundle, bool include_steps);
   void run_saved(RunRow& run) override;
-  void effect_made(const EffectRow& effect) override;
+  void effect_made(EffectRow& effect) override;
   // The runs held back, in order: the text is complete.
   void finish();
   // The runs, then the effects, each comma-separated, in pieces of up to about a megabyte (a

@@ -436,12 +436,6 @@ bool Comparison::Waiting<Record>::take(Record* out) {
   return true;
 }
 
-template <class Record>
-void Comparison::Waiting<Record>::clear() {
-  by_hash_.clear();
-  clash_.clear();
-}
-
 Comparison::Comparison(Options options) : options_(options) {}
 
 WorkflowDiff& Comparison::wf(std::string_view workflow) {

@@ -186,7 +186,6 @@ class Comparison {
     // Moves any one record to `out` and forgets it (no clash is promoted: for emptying); false
     // when none is left.
     bool take(Record* out);
-    void clear();
 
    private:
     struct Identity {

@@ -350,6 +350,7 @@ Result<Decimal> Decimal::div_digits(const Decimal& other, int digits, Rounding m
     scale += m;
     sig = digit_count(q);
   }
+  if (r != 0 && sig < digits) return Error{"the quotient needs more than 38 digits after the point", "", 0, 0};
   if (r != 0) {
     const I128 rest = b - r;  // r against half of b, without overflow
     bool up = false;

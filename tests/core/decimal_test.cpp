@@ -216,12 +216,10 @@ TEST_CASE("Decimal division to significant digits") {
       {"0.000001", "0.000003", 4, Rounding::HalfEven, "0.3333"},
       {"1E+20", "0.0001", 36, Rounding::Down, "1000000000000000000000000"},  // places below zero
       // A 38-digit divisor: the long division cannot scale the remainder in one step.
-      {"1", "99999999999999999999999999999999999999", 3, Rounding::Down,
-       "0.00000000000000000000000000000000000001"},
+      {"12345678901234567890123456789012345678", "99999999999999999999999999999999999999", 10, Rounding::Down,
+       "0.1234567890"},
       {"5", "0.99999999999999999999999999999999999999", 10, Rounding::HalfUp, "5.000000000"},
-      // Below the 38th place nothing is kept.
-      {"0.00000000000000000000000000000000000001", "3", 36, Rounding::Down, "0"},
-      {"0.00000000000000000000000000000000000001", "3", 36, Rounding::Up, "0.00000000000000000000000000000000000001"},
+      {"0.00000000000000000000000000000000000003", "3", 36, Rounding::Down, "0.00000000000000000000000000000000000001"},
   };
   for (const Case& c : cases) {
     std::string cap_a = c.a, cap_b = c.b;
@@ -234,6 +232,11 @@ TEST_CASE("Decimal division to significant digits") {
   CHECK_FALSE(dec("1").div_digits(dec("0"), 36).ok());
   CHECK_FALSE(dec("1").div_digits(dec("3"), 0).ok());
   CHECK_FALSE(dec("99999999999999999999999999999999999999").div_digits(dec("0.1"), 36).ok());
+  // Digits past the 38th place would be lost: refused rather than returned short.
+  CHECK_FALSE(dec("0.00000000000000000000000000000000000001").div_digits(dec("3"), 36).ok());
+  CHECK_FALSE(dec("0.000000000000000000000000000001").div_digits(dec("7"), 36).ok());
+  CHECK(dec("0.000000000000000000000000000001").div_digits(dec("7"), 8).value().to_string() ==
+        "0.00000000000000000000000000000014285714");
 }
 
 TEST_CASE("Decimal modulo takes the divisor's sign, as Ruby's %") {

@@ -62,8 +62,9 @@ class Decimal {
   // that have no natural number of places (1 / 3 -> 0.333...3, 36 digits asked, 36 given).
   // Never fewer digits than asked when inexact, sometimes more: the places the operands give
   // are kept (12345.6 / 1 to 3 digits is 12345.6); an exact quotient has no trailing zeros
-  // beyond them (10 / 4 is 2.5). Digits below the 38th place are rounded away. Fails on division by zero and when the
-  // quotient needs more than 38 digits before the point.
+  // beyond them (10 / 4 is 2.5). Fails on division by zero, when the quotient needs more
+  // than 38 digits before the point, and when its digits reach past the 38th place (1e-30 / 7
+  // to 36 digits) rather than returning fewer digits than asked.
   Result<Decimal> div_digits(const Decimal& other, int digits, Rounding mode = Rounding::Down) const;
 
   // Remainder of the division rounded toward negative infinity, as Ruby's and Python's `%`:

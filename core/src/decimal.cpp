@@ -2,6 +2,8 @@
 #include "shopflow/decimal.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "shopflow/json.hpp"
@@ -72,6 +74,42 @@ std::string digits_of(I128 v) {
   }
   std::reverse(s.begin(), s.end());
   return s;
+}
+
+// Decimal digits of v >= 0: 0 for 0, 39 for 10^38 and above.
+int digit_count(I128 v) {
+  int n = 0;
+  while (n <= 38 && v >= pow10(n)) ++n;
+  return n;
+}
+
+// (r * 10^m) / b, leaving the remainder in *r; 0 <= r < b, 1 <= m <= 38, and the quotient
+// must fit. Where r * 10^m would leave 128 bits, digit by digit: ten additions of r modulo b
+// make one digit, and the running sum stays below 2b < 2^128.
+I128 shift_divide(I128* r, I128 b, int m) {
+  if (*r < pow10(38 - m)) {
+    I128 n = *r * pow10(m);
+    *r = n % b;
+    return n / b;
+  }
+  __extension__ typedef unsigned __int128 U128;
+  const U128 ub = static_cast<U128>(b);
+  I128 q = 0;
+  for (int i = 0; i < m; ++i) {
+    const U128 ur = static_cast<U128>(*r);
+    U128 acc = 0;
+    int digit = 0;
+    for (int k = 0; k < 10; ++k) {
+      acc += ur;
+      if (acc >= ub) {
+        acc -= ub;
+        ++digit;
+      }
+    }
+    *r = static_cast<I128>(acc);
+    q = q * 10 + digit;
+  }
+  return q;
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -198,9 +236,10 @@ Decimal Decimal::from_int(std::int64_t value) { return Decimal(static_cast<Coef>
 
 Result<Decimal> Decimal::from_double(double value) {
   if (value != value || value - value != 0) return Error{"the amount is not a finite number", "", 0, 0};
-  // nlohmann prints the shortest text that reads back as the same double.
-  std::string text = Json(value).dump();
-  return parse(text);
+  // The shortest text that reads back as the same double (what nlohmann prints).
+  char buf[64];
+  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, value);
+  return parse(std::string_view(buf, static_cast<size_t>(end - buf)));
 }
 
 Result<Rounding> Decimal::parse_rounding(std::string_view name) {
@@ -294,6 +333,87 @@ Result<Decimal> Decimal::div(const Decimal& other, int places, Rounding mode) co
   return make(negative ? -q : q, places);
 }
 
+Result<Decimal> Decimal::div_digits(const Decimal& other, int digits, Rounding mode) const {
+  if (other.coef_ == 0) return Error{"division by zero", "", 0, 0};
+  if (digits < 1 || digits > kMaxDigits) return Error{"division keeps 1 to 38 significant digits", "", 0, 0};
+  const bool negative = (coef_ < 0) != (other.coef_ < 0);
+  const I128 b = abs128(other.coef_);
+  I128 q = abs128(coef_) / b, r = abs128(coef_) % b;
+  // The quotient so far is q * 10^-scale; each digit of the long division adds one place.
+  int scale = scale_ - other.scale_;
+  // As many digits per step as r * 10^m < b * 10^m keeps within 38 digits.
+  const int step = std::max(1, kMaxDigits - digit_count(b));
+  int sig = digit_count(q);
+  while (r != 0 && sig < digits && scale < kMaxScale) {
+    int m = std::min({step, digits - sig, kMaxScale - scale});
+    q = q * pow10(m) + shift_divide(&r, b, m);
+    scale += m;
+    sig = digit_count(q);
+  }
+  if (r != 0 && sig < digits) return Error{"the quotient needs more than 38 digits after the point", "", 0, 0};
+  if (r != 0) {
+    const I128 rest = b - r;  // r against half of b, without overflow
+    bool up = false;
+    switch (mode) {
+      case Rounding::Down: up = false; break;
+      case Rounding::Up: up = true; break;
+      case Rounding::Floor: up = negative; break;
+      case Rounding::Ceiling: up = !negative; break;
+      case Rounding::HalfUp: up = r >= rest; break;
+      case Rounding::HalfEven: up = r > rest || (r == rest && q % 2 != 0); break;
+    }
+    if (up) ++q;
+  } else {
+    // Exact: the zeros the last step of the long division wrote carry nothing.
+    while (scale > std::max(0, scale_ - other.scale_) && q % 10 == 0) {
+      q /= 10;
+      --scale;
+    }
+  }
+  if (q == 0) return Decimal();
+  if (scale < 0) {
+    I128 widened;
+    if (!scale_up(q, -scale, &widened)) return Error{"the quotient needs more than 38 digits", "", 0, 0};
+    q = widened;
+    scale = 0;
+  }
+  return make(negative ? -q : q, scale);
+}
+
+Result<Decimal> Decimal::mod(const Decimal& other) const {
+  if (other.coef_ == 0) return Error{"division by zero", "", 0, 0};
+  const int s = std::max(scale_, other.scale_);
+  I128 a, b;
+  if (!scale_up(coef_, s - scale_, &a) || !scale_up(other.coef_, s - other.scale_, &b)) {
+    return Error{"the remainder needs more than 38 digits", "", 0, 0};
+  }
+  I128 r = a % b;
+  if (r != 0 && (r < 0) != (b < 0)) r += b;
+  return make(r, s);
+}
+
+Result<Decimal> Decimal::quantize(int exponent, Rounding mode) const {
+  if (exponent <= -scale_) return *this;
+  const long drop = static_cast<long>(scale_) + exponent;  // digits to remove, > 0
+  I128 q = 0;
+  if (drop <= 38) {
+    q = div_round(coef_, pow10(static_cast<int>(drop)), mode);
+  } else if (coef_ != 0) {
+    // |coef| < 10^38 is less than half a unit: only the directed modes move it, by one unit.
+    const int sign = coef_ < 0 ? -1 : 1;
+    if (mode == Rounding::Up || (mode == Rounding::Floor && sign < 0) || (mode == Rounding::Ceiling && sign > 0)) {
+      q = sign;
+    }
+  }
+  if (exponent <= 0) return make(q, -exponent);
+  I128 widened;
+  if (q == 0) return Decimal();
+  if (exponent > 38 || !scale_up(q, exponent, &widened)) {
+    return Error{"the rounded amount needs more than 38 digits", "", 0, 0};
+  }
+  return make(widened, 0);
+}
+
 Decimal Decimal::round(int places, Rounding mode) const {
   if (places < 0) places = 0;
   if (places >= scale_) return *this;
@@ -349,9 +469,30 @@ std::string Decimal::to_money_string(int min_places) const {
 }
 
 double Decimal::to_double() const {
-  Json j = Json::parse(to_string(), nullptr, false);
-  if (j.is_number()) return j.get<double>();
-  return 0.0;
+  static const double kExact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const I128 a = abs128(coef_);
+  if (a < (static_cast<I128>(1) << 53) && scale_ <= 22) {
+    // Both operands are exact doubles: one correctly rounded division.
+    double r = static_cast<double>(static_cast<std::int64_t>(a)) / kExact[scale_];
+    return coef_ < 0 ? -r : r;
+  }
+  // "-<digits>e-<scale>" has no decimal point, so strtod reads it the same in every locale.
+  std::string text = coef_ < 0 ? "-" : "";
+  text += digits_of(coef_);
+  text += "e-";
+  text += std::to_string(scale_);
+  return std::strtod(text.c_str(), nullptr);
+}
+
+Result<std::int64_t> Decimal::to_int64() const {
+  const I128 p = pow10(scale_);
+  if (coef_ % p != 0) return Error{"the amount is not a whole number", "", 0, 0};
+  const I128 v = coef_ / p;
+  if (v > std::numeric_limits<std::int64_t>::max() || v < std::numeric_limits<std::int64_t>::min()) {
+    return Error{"the amount is beyond 64-bit integers", "", 0, 0};
+  }
+  return static_cast<std::int64_t>(v);
 }
 
 }  // namespace shopflow

@@ -1,4 +1,5 @@
-// RFC 3339 instants and ISO 8601 durations; the calendar arithmetic is timeutil's.
+// RFC 3339 instants and ISO 8601 durations in milliseconds; reading them and the calendar are
+// timeutil's, this file only narrows them to what the engine's times allow.
 #include "shopflow/instant.hpp"
 
 #include <cstdio>
@@ -8,72 +9,10 @@
 
 namespace shopflow {
 
-namespace {
-
-bool digits(std::string_view s, size_t at, size_t n, int* out) {
-  if (at + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = at; i < at + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-Error bad_instant(std::string_view text, const char* why) {
-  // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string temporaries.
-  std::string msg = "\"";
-  msg.append(text.substr(0, 64)).append("\" is not a date-time (").append(why);
-  msg += "); write it like 2026-03-01T09:30:00Z or 2026-03-01T11:30:00+02:00";
-  return Error{std::move(msg), "", 0, 0};
-}
-
-}  // namespace
-
-Result<Millis> parse_instant(std::string_view s) {
-  int y, mo, d, h, mi, se;
-  if (!digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !digits(s, 8, 2, &d))
-    return bad_instant(s, "the date must be YYYY-MM-DD");
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return bad_instant(s, "a 'T' must separate date and time");
-  if (!digits(s, 11, 2, &h) || s[13] != ':' || !digits(s, 14, 2, &mi) || s[16] != ':' || !digits(s, 17, 2, &se))
-    return bad_instant(s, "the time must be HH:MM:SS");
-  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > timeutil::days_in_month(y, static_cast<unsigned>(mo)))
-    return bad_instant(s, "no such day");
-  if (h > 23 || mi > 59 || se > 60) return bad_instant(s, "no such time of day");
-  if (se == 60) se = 59;  // a leap second counts as the last second of its minute
-  size_t i = 19;
-  int ms = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    size_t start = i;
-    int scale = 100;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      ms += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return bad_instant(s, "a '.' must be followed by digits");
-  }
-  if (i >= s.size()) return bad_instant(s, "the offset is missing: end with Z or +HH:MM");
-  int offset_min = 0;
-  if (s[i] == 'Z' || s[i] == 'z') {
-    ++i;
-  } else if (s[i] == '+' || s[i] == '-') {
-    int oh, om;
-    if (!digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' || !digits(s, i + 4, 2, &om))
-      return bad_instant(s, "the offset must be Z or +HH:MM");
-    if (oh > 23 || om > 59) return bad_instant(s, "the offset is out of range");
-    offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return bad_instant(s, "the offset must be Z or +HH:MM");
-  }
-  if (i != s.size()) return bad_instant(s, "unexpected text after the offset");
-  std::int64_t days = timeutil::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
-  return Millis{secs * 1000 + ms};
+Result<Millis> parse_instant(std::string_view text) {
+  auto t = timeutil::parse_timestamp(text, timeutil::TimestampForm::Rfc3339);
+  if (!t) return t.error();
+  return t.value().ms;
 }
 
 void append_instant(std::string& out, Millis ms) {
@@ -138,55 +77,21 @@ std::string format_instant(Millis ms) {
   return out;
 }
 
-Result<Millis> parse_duration(std::string_view s) {
+Result<Millis> parse_duration(std::string_view text) {
+  auto d = timeutil::parse_duration(text);
+  if (!d) return d.error();
   auto bad = [&](const char* why) {
     std::string msg = "\"";
-    msg.append(s.substr(0, 64)).append("\" is not a duration (").append(why);
-    msg += "); write it like PT4H, PT30M, P1D or P1DT12H";
+    msg.append(text.substr(0, 60)).append("\" is not a duration here: ").append(why);
     return Error{std::move(msg), "", 0, 0};
   };
-  if (s.size() < 3 || s[0] != 'P') return bad("it must start with P");
-  bool in_time = false, any = false;
-  double total = 0;
-  size_t i = 1;
-  while (i < s.size()) {
-    if (s[i] == 'T') {
-      if (in_time) return bad("T appears twice");
-      in_time = true;
-      ++i;
-      continue;
-    }
-    size_t start = i;
-    double v = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + (s[i++] - '0');
-    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
-      ++i;
-      double scale = 0.1;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        v += (s[i++] - '0') * scale;
-        scale /= 10;
-      }
-    }
-    if (i == start || i >= s.size()) return bad("each number needs a unit");
-    char unit = s[i++];
-    double ms_per = 0;
-    if (!in_time) {
-      if (unit == 'D') ms_per = 86400e3;
-      else if (unit == 'W') ms_per = 7 * 86400e3;
-      else if (unit == 'Y' || unit == 'M') return bad("years and months have no fixed length; use days");
-      else return bad("unknown unit before T");
-    } else {
-      if (unit == 'H') ms_per = 3600e3;
-      else if (unit == 'M') ms_per = 60e3;
-      else if (unit == 'S') ms_per = 1e3;
-      else return bad("unknown unit after T");
-    }
-    total += v * ms_per;
-    any = true;
-  }
-  if (!any) return bad("no amount given");
-  if (total > 3.2e12) return bad("longer than 100 years");
-  return static_cast<Millis>(total + 0.5);
+  const timeutil::Duration& v = d.value();
+  if (v.has_months()) return bad("years and months have no fixed length; use days, such as P30D");
+  if (v.days < 0 || v.millis < 0) return bad("it is negative; write it without the '-'");
+  auto ms = timeutil::duration_millis(v);
+  constexpr Millis kLongest = 3'200'000'000'000;  // a little over a century
+  if (!ms || ms.value() > kLongest) return bad("it is longer than 100 years");
+  return ms.value();
 }
 
 }  // namespace shopflow

@@ -687,8 +687,7 @@ Value f_floor(Renderer&, const Value& in, const Args&) { return num_value(num_fl
 Value f_round(Renderer&, const Value& in, const Args& a) {
   const Value& nv = arg(a, 0);
   Num digits = has_arg(a, 0) ? to_number(nv) : Num{};
-  i128 requested = num_floor(digits).coef;
-  int64_t d = requested > 1000 ? 1000 : (requested < -1000 ? -1000 : static_cast<int64_t>(requested));
+  int64_t d = num_clamp(num_floor(digits), -1000, 1000);
   Num res = num_round(to_number(in), d);
   // Ruby: `result.to_i if n == 0` -- n as given (an Integer 0 or 0.0; not "0").
   bool n_zero = !has_arg(a, 0) || (nv.kind == Kind::Int && nv.i == 0) || (nv.kind == Kind::Float && nv.f == 0);

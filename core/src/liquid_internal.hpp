@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "shopflow/decimal.hpp"
 #include "shopflow/template.hpp"
 
 namespace shopflow::liquid::detail {
@@ -141,17 +142,19 @@ int ruby_index(const Value& item, const Value& key, Value& out);
 
 // [SECTION] Numbers
 
-// A number as Ruby's standard filters see it: an Integer or a BigDecimal (exact decimal,
-// coef * 10^-scale). When a decimal overflows 128 bits the value degrades to a double.
+// A number as Ruby's standard filters see it: an Integer or a BigDecimal, both exact in the
+// core's Decimal (an Integer's has no places), or a Float where a value leaves Decimal's 38
+// digits (as Ruby's BigDecimal results end up as Floats anyway).
 struct Num {
   enum class T : uint8_t { Int, Dec, Dbl } t = T::Int;
-  i128 coef = 0;  // Int: the value; Dec: coefficient
-  int scale = 0;  // Dec only, >= 0
-  double dbl = 0; // Dbl only
+  Decimal dec;     // Int and Dec
+  double dbl = 0;  // Dbl only
 };
 Num to_number(const Value& v);  // Utils.to_number
 Value num_value(const Num& n);   // Int -> Integer (Float when it does not fit), Dec -> Float
 double num_to_double(const Num& n);
+// The whole number n (rounded toward zero) limited to lo..hi.
+int64_t num_clamp(const Num& n, int64_t lo, int64_t hi);
 Num num_add(const Num& a, const Num& b);
 Num num_sub(const Num& a, const Num& b);
 Num num_mul(const Num& a, const Num& b);
@@ -162,8 +165,8 @@ Num num_round(const Num& a, int64_t digits);
 Num num_floor(const Num& a);
 Num num_ceil(const Num& a);
 int num_cmp(const Num& a, const Num& b);
-double decimal_to_double(bool negative, u128 coef, int scale);  // coef * 10^-scale, correctly rounded
-// Parses "-?digits(.digits)?" exactly; false when the text is not of that form or too long.
+// Parses "-?digits(.digits)?"; false when the text is not of that form or its whole part
+// has more than 38 digits. Places beyond 38 significant digits are dropped.
 bool parse_decimal(std::string_view text, Num& out);
 
 // [SECTION] Parsed tree

@@ -2,12 +2,13 @@
 //
 // Ruby Liquid's semantics live in Ruby's core classes (Integer, Float, BigDecimal, String,
 // Array, Hash); this file reproduces the parts the standard tags and filters rely on:
-// to_s/inspect, ==, <=>, Float#to_s formatting, Integer() parsing, and the BigDecimal arithmetic
-// that `plus`, `times`, `round` and friends use (exact decimals, so 0.1 | plus: 0.2 is 0.3).
-// Everything here is deterministic and locale-free.
+// to_s/inspect, ==, <=>, Float#to_s formatting, Integer() parsing, and the Integer and
+// BigDecimal rules that `plus`, `times`, `round` and friends follow. The arithmetic itself is
+// the core's exact Decimal (so 0.1 | plus: 0.2 is 0.3). Everything here is deterministic and
+// locale-free.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdlib>
 #include <limits>
 
 #include "liquid_internal.hpp"
@@ -699,25 +700,28 @@ int ruby_index(const Value& item, const Value& key, Value& out) {
 }
 
 // [SECTION] Numbers
+//
+// Integers and BigDecimals are the core's Decimal (an Integer has no places); a Float stands in
+// where a value does not fit Decimal's 38 digits, as BigDecimal's results turn into Floats in
+// the end anyway (Liquid's filters call to_f on them).
 
 namespace {
 
-constexpr int kMaxDigits = 36;
+// Digits a BigDecimal quotient keeps: more than a double shows, so the Float it becomes is
+// the quotient's nearest double.
+constexpr int kQuotientDigits = 36;
 
-i128 pow10_i128(int n) {
-  i128 r = 1;
-  for (int k = 0; k < n; ++k) r *= 10;
-  return r;
-}
-
-i128 abs128(i128 v) { return v < 0 ? -v : v; }
-
-const i128 kDecLimit = pow10_i128(kMaxDigits);
-
-Num make_int(i128 v) {
+Num make_int(const Decimal& d) {
   Num n;
   n.t = Num::T::Int;
-  n.coef = v;
+  n.dec = d;
+  return n;
+}
+
+Num make_dec(const Decimal& d) {
+  Num n;
+  n.t = Num::T::Dec;
+  n.dec = d;
   return n;
 }
 
@@ -728,269 +732,151 @@ Num make_dbl(double d) {
   return n;
 }
 
-Num make_dec(i128 coef, int scale) {
+// An exact result of type `t`, or the operation done on doubles when it does not fit.
+template <typename OnDoubles>
+Num exact_or(const Result<Decimal>& r, Num::T t, OnDoubles on_doubles) {
+  if (!r) return make_dbl(on_doubles());
   Num n;
-  n.t = Num::T::Dec;
-  // Keep coefficients small: drop trailing zeros of the fraction.
-  while (scale > 0 && coef % 10 == 0) {
-    coef /= 10;
-    --scale;
-  }
-  n.coef = coef;
-  n.scale = scale;
+  n.t = t;
+  n.dec = r.value();
   return n;
-}
-
-Num as_dec(const Num& a) {
-  if (a.t == Num::T::Int) {
-    Num n;
-    n.t = Num::T::Dec;
-    n.coef = a.coef;
-    n.scale = 0;
-    return n;
-  }
-  return a;
-}
-
-// Brings two decimals to the same scale; false on overflow.
-bool align(const Num& a, const Num& b, i128& x, i128& y, int& scale) {
-  scale = std::max(a.scale, b.scale);
-  x = a.coef;
-  y = b.coef;
-  for (int k = a.scale; k < scale; ++k) {
-    if (abs128(x) >= kDecLimit) return false;
-    x *= 10;
-  }
-  for (int k = b.scale; k < scale; ++k) {
-    if (abs128(y) >= kDecLimit) return false;
-    y *= 10;
-  }
-  return true;
-}
-
-// Floor division and modulo as Ruby defines them for integers.
-i128 floor_div(i128 a, i128 b) {
-  i128 q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-i128 floor_mod(i128 a, i128 b) {
-  i128 r = a % b;
-  if (r != 0 && ((r < 0) != (b < 0))) r += b;
-  return r;
 }
 
 bool is_zero(const Num& n) {
   if (n.t == Num::T::Dbl) return !(n.dbl < 0) && !(n.dbl > 0);
-  return n.coef == 0;
+  return n.dec.is_zero();
+}
+
+// Ruby's Float#% (the result takes the divisor's sign).
+double float_mod(double x, double y) {
+  double r = std::fmod(x, y);
+  if (r != 0 && ((r < 0) != (y < 0))) r += y;
+  return r;
 }
 
 }  // namespace
 
 bool parse_decimal(std::string_view text, Num& out) {
+  // Liquid's number form first: -?digits(.digits)?
   size_t i = 0;
-  bool neg = false;
-  if (i < text.size() && text[i] == '-') {
-    neg = true;
-    ++i;
-  }
-  i128 coef = 0;
-  int scale = 0, digits = 0;
-  bool any_int = false, any_frac = false, point = false;
-  bool truncated = false;
+  if (i < text.size() && text[i] == '-') ++i;
+  size_t point = std::string_view::npos;
+  size_t keep = text.size();  // digits past Decimal's 38 significant ones are dropped
+  int digits = 0;
+  bool any_int = false, any_frac = false;
   for (; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '.' && !point) {
-      point = true;
+    if (c == '.' && point == std::string_view::npos) {
+      point = i;
       continue;
     }
     if (c < '0' || c > '9') return false;
-    if (point) any_frac = true; else any_int = true;
-    if (digits >= kMaxDigits) {
-      // Too many digits for an exact decimal: keep the integer magnitude, drop fraction digits.
-      truncated = true;
-      if (!point) {
-        out = make_dbl(0);
-        return false;
-      }
-      continue;
+    if (point == std::string_view::npos) any_int = true; else any_frac = true;
+    if (digits == 0 && c == '0') continue;
+    if (++digits > Decimal::kMaxDigits) {
+      if (point == std::string_view::npos) return false;  // a whole part too long for an exact number
+      keep = std::min(keep, i);
     }
-    if (coef != 0 || c != '0') ++digits;
-    coef = coef * 10 + (c - '0');
-    if (point) ++scale;
   }
-  (void)truncated;
-  if (!any_int || (point && !any_frac)) return false;
-  if (neg) coef = -coef;
-  out = point ? make_dec(coef, scale) : make_int(coef);
-  if (point) {
-    // make_dec strips zeros but the value stays a decimal (BigDecimal).
-    out.t = Num::T::Dec;
+  if (!any_int || (point != std::string_view::npos && !any_frac)) return false;
+  std::string_view kept = text.substr(0, keep);
+  auto d = Decimal::parse(kept);
+  if (d) {
+    out = point == std::string_view::npos ? make_int(d.value()) : make_dec(d.value());
+    return true;
   }
+  if (point == std::string_view::npos) return false;
+  // More places than Decimal keeps (0.000...0001): the nearest Float. Written without a
+  // decimal point, so strtod reads it the same in every locale.
+  std::string compact(kept.substr(0, point));
+  compact.append(kept.substr(point + 1));
+  compact += "e-" + std::to_string(kept.size() - point - 1);
+  out = make_dbl(std::strtod(compact.c_str(), nullptr));
   return true;
 }
 
-namespace {
-
-Num float_to_num(double d) {
-  if (!std::isfinite(d)) return make_dbl(d);
-  // BigDecimal(float.to_s): the shortest decimal that round-trips.
-  std::string t = format_float(d);
-  bool neg = false;
-  size_t i = 0;
-  if (t[0] == '-') {
-    neg = true;
-    i = 1;
-  }
-  i128 coef = 0;
-  int scale = 0, exp10 = 0;
-  bool point = false;
-  for (; i < t.size(); ++i) {
-    char c = t[i];
-    if (c == '.') {
-      point = true;
-    } else if (c == 'e') {
-      exp10 = std::stoi(t.substr(i + 1));
-      break;
-    } else {
-      coef = coef * 10 + (c - '0');
-      if (point) ++scale;
-    }
-  }
-  scale -= exp10;
-  while (scale < 0) {
-    if (abs128(coef) >= kDecLimit) return make_dbl(d);
-    coef *= 10;
-    ++scale;
-  }
-  if (scale > 60) return make_dbl(d);
-  Num n = make_dec(neg ? -coef : coef, scale);
-  return n;
-}
-
-}  // namespace
-
 Num to_number(const Value& v) {
   switch (v.kind) {
-    case Kind::Int: return make_int(v.i);
-    case Kind::Float: return float_to_num(v.f);
+    case Kind::Int: return make_int(Decimal::from_int(v.i));
+    case Kind::Float: {
+      // BigDecimal(float.to_s): the shortest decimal that reads back as the same Float.
+      if (!std::isfinite(v.f)) return make_dbl(v.f);
+      auto d = Decimal::from_double(v.f);
+      return d ? make_dec(d.value()) : make_dbl(v.f);
+    }
     case Kind::Str: {
       std::string_view s = trim(v.s);
       Num n;
-      size_t dot = s.find('.');
-      if (dot != std::string_view::npos && parse_decimal(s, n) && n.t == Num::T::Dec) return n;
-      return make_int(string_to_i(v.s));
+      if (s.find('.') != std::string_view::npos && parse_decimal(s, n) && n.t != Num::T::Int) return n;
+      return make_int(Decimal::from_int(string_to_i(v.s)));
     }
-    default: return make_int(0);
+    default: return make_int(Decimal());
   }
 }
 
-double num_to_double(const Num& n) {
-  switch (n.t) {
-    case Num::T::Int: return static_cast<double>(n.coef);
-    case Num::T::Dbl: return n.dbl;
-    case Num::T::Dec: {
-      bool neg = n.coef < 0;
-      return decimal_to_double(neg, static_cast<u128>(neg ? -n.coef : n.coef), n.scale);
-    }
-  }
-  return 0;
-}
+double num_to_double(const Num& n) { return n.t == Num::T::Dbl ? n.dbl : n.dec.to_double(); }
 
 Value num_value(const Num& n) {
   if (n.t == Num::T::Int) {
-    if (n.coef >= std::numeric_limits<int64_t>::min() && n.coef <= std::numeric_limits<int64_t>::max()) {
-      return Value::integer(static_cast<int64_t>(n.coef));
-    }
-    return Value::flt(static_cast<double>(n.coef));
+    if (auto i = n.dec.to_int64()) return Value::integer(i.value());
   }
   return Value::flt(num_to_double(n));
 }
 
+int64_t num_clamp(const Num& n, int64_t lo, int64_t hi) {
+  if (n.t == Num::T::Dbl) {
+    if (!(n.dbl > static_cast<double>(lo))) return lo;
+    if (!(n.dbl < static_cast<double>(hi))) return hi;
+    return static_cast<int64_t>(n.dbl);
+  }
+  if (n.dec.compare(Decimal::from_int(lo)) <= 0) return lo;
+  if (n.dec.compare(Decimal::from_int(hi)) >= 0) return hi;
+  return n.dec.round(0, Rounding::Down).to_int64().value();
+}
+
+namespace {
+
+// Integer op Integer stays an Integer; with a BigDecimal it is a BigDecimal.
+Num::T exact_type(const Num& a, const Num& b) {
+  return a.t == Num::T::Int && b.t == Num::T::Int ? Num::T::Int : Num::T::Dec;
+}
+
+}  // namespace
+
 Num num_add(const Num& a, const Num& b) {
   if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) return make_dbl(num_to_double(a) + num_to_double(b));
-  if (a.t == Num::T::Int && b.t == Num::T::Int) {
-    if (abs128(a.coef) < kDecLimit && abs128(b.coef) < kDecLimit) return make_int(a.coef + b.coef);
-    return make_dbl(num_to_double(a) + num_to_double(b));
-  }
-  i128 x, y;
-  int s;
-  if (!align(as_dec(a), as_dec(b), x, y, s) || abs128(x) >= kDecLimit || abs128(y) >= kDecLimit) {
-    return make_dbl(num_to_double(a) + num_to_double(b));
-  }
-  return make_dec(x + y, s);
+  return exact_or(a.dec.add(b.dec), exact_type(a, b), [&] { return num_to_double(a) + num_to_double(b); });
 }
 
 Num num_sub(const Num& a, const Num& b) {
-  Num nb = b;
-  if (nb.t == Num::T::Dbl) nb.dbl = -nb.dbl; else nb.coef = -nb.coef;
-  return num_add(a, nb);
+  if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) return make_dbl(num_to_double(a) - num_to_double(b));
+  return exact_or(a.dec.sub(b.dec), exact_type(a, b), [&] { return num_to_double(a) - num_to_double(b); });
 }
 
 Num num_mul(const Num& a, const Num& b) {
   if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) return make_dbl(num_to_double(a) * num_to_double(b));
-  static const i128 kHalf = pow10_i128(18);
-  if (abs128(a.coef) >= kHalf || abs128(b.coef) >= kHalf) {
-    // The product might not fit; a double is the honest fallback.
-    if (a.t == Num::T::Int && b.t == Num::T::Int) {
-      i128 x = abs128(a.coef), y = abs128(b.coef);
-      if (x == 0 || y <= kDecLimit / x) return make_int(a.coef * b.coef);
-    }
-    return make_dbl(num_to_double(a) * num_to_double(b));
-  }
-  if (a.t == Num::T::Int && b.t == Num::T::Int) return make_int(a.coef * b.coef);
-  Num x = as_dec(a), y = as_dec(b);
-  return make_dec(x.coef * y.coef, x.scale + y.scale);
+  return exact_or(a.dec.mul(b.dec), exact_type(a, b), [&] { return num_to_double(a) * num_to_double(b); });
 }
 
 Num num_div(const Num& a, const Num& b) {
   if (is_zero(b)) fail("divided by 0");
   if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) return make_dbl(num_to_double(a) / num_to_double(b));
-  if (a.t == Num::T::Int && b.t == Num::T::Int) return make_int(floor_div(a.coef, b.coef));
-  Num x = as_dec(a), y = as_dec(b);
-  // Scale the numerator up as far as 128 bits allow, then divide: ~20+ significant digits,
-  // more than a double keeps.
-  i128 num = x.coef;
-  int k = 0;
-  while (abs128(num) < kDecLimit && k < 60) {
-    num *= 10;
-    ++k;
-  }
-  i128 q = num / y.coef;
-  int scale = x.scale + k - y.scale;
-  while (scale < 0) {
-    if (abs128(q) >= kDecLimit) return make_dbl(num_to_double(a) / num_to_double(b));
-    q *= 10;
-    ++scale;
-  }
-  return make_dec(q, scale);
+  auto on_doubles = [&] { return num_to_double(a) / num_to_double(b); };
+  // Integer#/ rounds toward negative infinity.
+  if (exact_type(a, b) == Num::T::Int) return exact_or(a.dec.div(b.dec, 0, Rounding::Floor), Num::T::Int, on_doubles);
+  return exact_or(a.dec.div_digits(b.dec, kQuotientDigits, Rounding::Down), Num::T::Dec, on_doubles);
 }
 
 Num num_mod(const Num& a, const Num& b) {
   if (is_zero(b)) fail("divided by 0");
-  if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) {
-    double x = num_to_double(a), y = num_to_double(b);
-    double r = std::fmod(x, y);
-    if (r != 0 && ((r < 0) != (y < 0))) r += y;
-    return make_dbl(r);
-  }
-  if (a.t == Num::T::Int && b.t == Num::T::Int) return make_int(floor_mod(a.coef, b.coef));
-  i128 x, y;
-  int s;
-  if (!align(as_dec(a), as_dec(b), x, y, s)) {
-    double xd = num_to_double(a), yd = num_to_double(b);
-    double r = std::fmod(xd, yd);
-    if (r != 0 && ((r < 0) != (yd < 0))) r += yd;
-    return make_dbl(r);
-  }
-  return make_dec(floor_mod(x, y), s);
+  if (a.t == Num::T::Dbl || b.t == Num::T::Dbl) return make_dbl(float_mod(num_to_double(a), num_to_double(b)));
+  return exact_or(a.dec.mod(b.dec), exact_type(a, b), [&] { return float_mod(num_to_double(a), num_to_double(b)); });
 }
 
 Num num_abs(const Num& a) {
   Num r = a;
   if (r.t == Num::T::Dbl) r.dbl = std::fabs(r.dbl);
-  else r.coef = abs128(r.coef);
+  else r.dec = r.dec.abs();
   return r;
 }
 
@@ -999,33 +885,8 @@ int num_cmp(const Num& a, const Num& b) {
     double x = num_to_double(a), y = num_to_double(b);
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  i128 x, y;
-  int s;
-  if (!align(as_dec(a), as_dec(b), x, y, s)) {
-    double xd = num_to_double(a), yd = num_to_double(b);
-    return xd < yd ? -1 : (xd > yd ? 1 : 0);
-  }
-  return x < y ? -1 : (x > y ? 1 : 0);
+  return a.dec.compare(b.dec);
 }
-
-namespace {
-
-// Rounds coef * 10^-scale to `digits` fraction digits, half away from zero.
-Num round_dec(i128 coef, int scale, int64_t digits, bool keep_int) {
-  if (digits >= scale) return keep_int ? make_int(coef) : make_dec(coef, scale);
-  int64_t drop = scale - digits;  // digits to remove
-  if (drop > kMaxDigits + 2) return keep_int ? make_int(0) : make_dec(0, 0);
-  i128 p = pow10_i128(static_cast<int>(drop));
-  i128 q = coef / p, r = coef % p;
-  if (abs128(r) * 2 >= p) q += coef < 0 ? -1 : 1;
-  if (digits >= 0) return keep_int ? make_int(q) : make_dec(q, static_cast<int>(digits));
-  // Negative digits: scale back up (1234 round -2 = 1200).
-  i128 m = pow10_i128(static_cast<int>(-digits));
-  if (abs128(q) >= kDecLimit / m) return make_dbl(static_cast<double>(q) * static_cast<double>(m));
-  return keep_int ? make_int(q * m) : make_dec(q * m, 0);
-}
-
-}  // namespace
 
 Num num_round(const Num& a, int64_t digits) {
   if (a.t == Num::T::Dbl) {
@@ -1033,216 +894,36 @@ Num num_round(const Num& a, int64_t digits) {
     double p = std::pow(10.0, static_cast<double>(digits));
     return make_dbl(std::round(a.dbl * p) / p);
   }
-  if (a.t == Num::T::Int) {
-    if (digits >= 0) return a;
-    return round_dec(a.coef, 0, digits, true);
-  }
-  // BigDecimal#round returns an Integer when it keeps no fraction digits.
-  if (digits <= 0) return round_dec(a.coef, a.scale, digits, true);
-  Num r = round_dec(a.coef, a.scale, digits, false);
-  if (r.t == Num::T::Int) r.t = Num::T::Dec;
-  return r;
+  if (a.t == Num::T::Int && digits >= 0) return a;
+  // Ruby rounds half away from zero; BigDecimal#round returns an Integer when it keeps no
+  // places. Rounding to tens and beyond goes through a Float when it needs more than 38 digits.
+  Num::T t = a.t == Num::T::Int || digits <= 0 ? Num::T::Int : Num::T::Dec;
+  auto exponent = static_cast<int>(-std::max<int64_t>(-1000, std::min<int64_t>(digits, 1000)));
+  return exact_or(a.dec.quantize(exponent, Rounding::HalfUp), t, [&] {
+    double p = std::pow(10.0, static_cast<double>(-exponent));
+    return std::round(a.dec.to_double() * p) / p;
+  });
 }
-
-Num num_floor(const Num& a) {
-  if (a.t == Num::T::Dbl) {
-    if (!std::isfinite(a.dbl)) fail("Infinity or NaN cannot be converted to an integer");
-    return make_int(static_cast<i128>(std::floor(a.dbl)));
-  }
-  if (a.t == Num::T::Int) return a;
-  i128 p = pow10_i128(a.scale);
-  return make_int(floor_div(a.coef, p));
-}
-
-Num num_ceil(const Num& a) {
-  if (a.t == Num::T::Dbl) {
-    if (!std::isfinite(a.dbl)) fail("Infinity or NaN cannot be converted to an integer");
-    return make_int(static_cast<i128>(std::ceil(a.dbl)));
-  }
-  if (a.t == Num::T::Int) return a;
-  i128 p = pow10_i128(a.scale);
-  return make_int(-floor_div(-a.coef, p));
-}
-
-// [SECTION] Exact decimal to double
 
 namespace {
 
-// Little big-integer: base 2^32, least significant limb first. Only what the comparison needs.
-struct Big {
-  std::vector<uint32_t> limb;
-  static Big from(u128 v) {
-    Big b;
-    while (v) {
-      b.limb.push_back(static_cast<uint32_t>(v));
-      v >>= 32;
-    }
-    return b;
-  }
-  void mul_small(uint32_t m) {
-    uint64_t carry = 0;
-    for (uint32_t& l : limb) {
-      uint64_t t = static_cast<uint64_t>(l) * m + carry;
-      l = static_cast<uint32_t>(t);
-      carry = t >> 32;
-    }
-    if (carry) limb.push_back(static_cast<uint32_t>(carry));
-  }
-  void shl(size_t bits) {
-    if (limb.empty()) return;
-    size_t words = bits / 32, rem = bits % 32;
-    if (rem) {
-      uint32_t carry = 0;
-      for (uint32_t& l : limb) {
-        uint32_t next = l >> (32 - rem);
-        l = (l << rem) | carry;
-        carry = next;
-      }
-      if (carry) limb.push_back(carry);
-    }
-    limb.insert(limb.begin(), words, 0u);
-  }
-  void trim() {
-    while (!limb.empty() && limb.back() == 0) limb.pop_back();
-  }
-};
-
-int big_cmp(Big a, Big b) {
-  a.trim();
-  b.trim();
-  if (a.limb.size() != b.limb.size()) return a.limb.size() < b.limb.size() ? -1 : 1;
-  for (size_t k = a.limb.size(); k-- > 0;) {
-    if (a.limb[k] != b.limb[k]) return a.limb[k] < b.limb[k] ? -1 : 1;
-  }
-  return 0;
-}
-
-// x = m * 2^e with m < 2^53.
-void decompose(double x, uint64_t& m, int& e) {
-  if (x == 0) {
-    m = 0;
-    e = -1074;
-    return;
-  }
-  int ex;
-  double fr = std::frexp(x, &ex);
-  m = static_cast<uint64_t>(std::ldexp(fr, 53));
-  e = ex - 53;
-}
-
-// Compares N/D with the midpoint of the positive doubles lo < hi.
-int cmp_mid(const Big& n, const Big& d, double lo, double hi) {
-  uint64_t ma, mb;
-  int ea, eb;
-  decompose(lo, ma, ea);
-  decompose(hi, mb, eb);
-  int emin = std::min(ea, eb);
-  Big sum_a = Big::from(ma), sum_b = Big::from(mb);
-  sum_a.shl(static_cast<size_t>(ea - emin));
-  sum_b.shl(static_cast<size_t>(eb - emin));
-  // M = sum_a + sum_b
-  Big m;
-  size_t len = std::max(sum_a.limb.size(), sum_b.limb.size());
-  uint64_t carry = 0;
-  for (size_t k = 0; k < len; ++k) {
-    uint64_t t = carry;
-    if (k < sum_a.limb.size()) t += sum_a.limb[k];
-    if (k < sum_b.limb.size()) t += sum_b.limb[k];
-    m.limb.push_back(static_cast<uint32_t>(t));
-    carry = t >> 32;
-  }
-  if (carry) m.limb.push_back(static_cast<uint32_t>(carry));
-  // mid = M * 2^(emin-1); compare N with D * M * 2^(emin-1).
-  int k = emin - 1;
-  Big lhs = n, rhs = d;
-  // rhs = d * m
-  Big prod;
-  prod.limb.assign(rhs.limb.size() + m.limb.size() + 1, 0);
-  for (size_t x = 0; x < rhs.limb.size(); ++x) {
-    uint64_t c = 0;
-    for (size_t y = 0; y < m.limb.size(); ++y) {
-      uint64_t t = static_cast<uint64_t>(rhs.limb[x]) * m.limb[y] + prod.limb[x + y] + c;
-      prod.limb[x + y] = static_cast<uint32_t>(t);
-      c = t >> 32;
-    }
-    size_t pos = x + m.limb.size();
-    while (c) {
-      uint64_t t = static_cast<uint64_t>(prod.limb[pos]) + c;
-      prod.limb[pos] = static_cast<uint32_t>(t);
-      c = t >> 32;
-      ++pos;
-    }
-  }
-  if (k >= 0) {
-    prod.shl(static_cast<size_t>(k));
-  } else {
-    lhs.shl(static_cast<size_t>(-k));
-  }
-  return big_cmp(lhs, prod);
-}
-
-bool odd_significand(double x) {
-  uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return (bits & 1) != 0;
+Num float_to_int(double d, double (*direction)(double)) {
+  if (!std::isfinite(d)) fail("Infinity or NaN cannot be converted to an integer");
+  double whole = direction(d);
+  auto exact = Decimal::from_double(whole);
+  return exact ? make_int(exact.value().round(0, Rounding::Down)) : make_dbl(whole);
 }
 
 }  // namespace
 
-double decimal_to_double(bool negative, u128 coef, int scale) {
-  if (coef == 0) return negative ? -0.0 : 0.0;
-  static const double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  double r;
-  if (coef < (static_cast<u128>(1) << 53) && scale >= -22 && scale <= 22) {
-    // Both operands exact: one correctly rounded operation.
-    double c = static_cast<double>(static_cast<uint64_t>(coef));
-    r = scale >= 0 ? c / kPow10[scale] : c * kPow10[-scale];
-    return negative ? -r : r;
-  }
-  int ndigits = 0;
-  for (u128 t = coef; t; t /= 10) ++ndigits;
-  if (ndigits - scale > 310) return negative ? -HUGE_VAL : HUGE_VAL;
-  if (ndigits - scale < -330) return negative ? -0.0 : 0.0;
-  // Approximate, then correct by comparing exactly with the neighbours' midpoints.
-  double approx = static_cast<double>(coef);
-  int s = scale;
-  while (s > 0) {
-    int step = std::min(s, 22);
-    approx /= kPow10[step];
-    s -= step;
-  }
-  while (s < 0) {
-    int step = std::min(-s, 22);
-    approx *= kPow10[step];
-    s += step;
-  }
-  Big n = Big::from(coef), d = Big::from(1);
-  for (int k = 0; k < (scale < 0 ? -scale : 0); ++k) n.mul_small(10);
-  for (int k = 0; k < (scale > 0 ? scale : 0); ++k) d.mul_small(10);
-  double x = approx;
-  for (int iter = 0; iter < 200; ++iter) {
-    if (std::isinf(x)) break;
-    double up = std::nextafter(x, HUGE_VAL);
-    if (std::isinf(up)) break;
-    int c = cmp_mid(n, d, x, up);
-    if (c > 0 || (c == 0 && odd_significand(x))) {
-      x = up;
-      if (c == 0) break;
-      continue;
-    }
-    if (x > 0) {
-      double down = std::nextafter(x, 0.0);
-      int c2 = cmp_mid(n, d, down, x);
-      if (c2 < 0 || (c2 == 0 && odd_significand(x))) {
-        x = down;
-        if (c2 == 0) break;
-        continue;
-      }
-    }
-    break;
-  }
-  return negative ? -x : x;
+Num num_floor(const Num& a) {
+  if (a.t == Num::T::Dbl) return float_to_int(a.dbl, std::floor);
+  return make_int(a.dec.round(0, Rounding::Floor));
+}
+
+Num num_ceil(const Num& a) {
+  if (a.t == Num::T::Dbl) return float_to_int(a.dbl, std::ceil);
+  return make_int(a.dec.round(0, Rounding::Ceiling));
 }
 
 }  // namespace shopflow::liquid::detail

@@ -86,48 +86,57 @@ std::int64_t floor_days(Millis ms) {
   return d;
 }
 
-Result<Timestamp> parse_timestamp(std::string_view s) {
+Result<Timestamp> parse_timestamp(std::string_view s, TimestampForm form) {
+  const bool rfc = form == TimestampForm::Rfc3339;
+  // Each complaint quotes the text and names the part that is wrong.
+  auto bad = [&](const std::string& why) { return fail(s, rfc ? "is not a date-time: it " + why : why); };
   size_t i = 0;
   int y, mo, d;
   if (!fixed(s, &i, 4, &y) || i >= s.size() || s[i++] != '-' || !fixed(s, &i, 2, &mo) || i >= s.size() ||
       s[i++] != '-' || !fixed(s, &i, 2, &d)) {
-    return fail(s, "is not a timestamp; write it as 2026-03-01T09:30:00Z or 2026-03-01T11:30:00+02:00");
+    return fail(s, rfc ? "is not a date-time; write it like 2026-03-01T09:30:00Z or 2026-03-01T11:30:00+02:00"
+                       : "is not a timestamp; write it as 2026-03-01T09:30:00Z or 2026-03-01T11:30:00+02:00");
   }
-  if (mo < 1 || mo > 12) return fail(s, "has month " + std::to_string(mo) + "; months are 01 to 12");
+  if (mo < 1 || mo > 12) return bad("has month " + std::to_string(mo) + "; months are 01 to 12");
   if (d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo))) {
-    return fail(s, "has day " + std::to_string(d) + ", which month " + two(mo) + " of " + std::to_string(y) +
-                       " does not have");
+    return bad("has day " + std::to_string(d) + ", which month " + two(mo) + " of " + std::to_string(y) +
+               " does not have");
   }
   Millis ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * kMillisPerDay;
   int offset = 0;
+  if (i >= s.size() && rfc) return bad("has no time of day; write the date and time with an offset, like 2026-03-01T09:30:00Z");
   if (i < s.size()) {
     char sep = s[i];
     if (sep != 'T' && sep != 't' && sep != ' ') {
-      return fail(s, "has '" + std::string(1, sep) + "' after the date; put 'T' between date and time");
+      return bad("has '" + std::string(1, sep) + "' after the date; put 'T' between date and time");
     }
     ++i;
     int h, mi, sec = 0;
     if (!fixed(s, &i, 2, &h) || i >= s.size() || s[i++] != ':' || !fixed(s, &i, 2, &mi)) {
-      return fail(s, "has no time of day after the 'T'; write hours and minutes as 09:30");
+      return bad("has no time of day after the 'T'; write hours and minutes as 09:30");
     }
-    if (h > 23) return fail(s, "has hour " + std::to_string(h) + "; hours are 00 to 23");
-    if (mi > 59) return fail(s, "has minute " + std::to_string(mi) + "; minutes are 00 to 59");
+    if (h > 23) return bad("has hour " + std::to_string(h) + "; hours are 00 to 23");
+    if (mi > 59) return bad("has minute " + std::to_string(mi) + "; minutes are 00 to 59");
     Millis frac = 0;
+    if (rfc && (i >= s.size() || s[i] != ':')) return bad("has no seconds; write the time as 09:30:00");
     if (i < s.size() && s[i] == ':') {
       ++i;
-      if (!fixed(s, &i, 2, &sec)) return fail(s, "has a ':' after the minutes but no two-digit seconds");
-      if (sec > 59) return fail(s, "has second " + std::to_string(sec) + "; seconds are 00 to 59");
+      if (!fixed(s, &i, 2, &sec)) return bad("has a ':' after the minutes but no two-digit seconds");
+      // RFC 3339 allows a leap second; it counts as the last second of its minute.
+      if (rfc && sec == 60) sec = 59;
+      if (sec > 59) return bad("has second " + std::to_string(sec) + "; seconds are 00 to 59");
       if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
         ++i;
         int n = 0;
         for (; i < s.size() && digit(s[i]); ++i, ++n) {
           if (n < 3) frac = frac * 10 + (s[i] - '0');
         }
-        if (n == 0) return fail(s, "has a '.' after the seconds but no digits");
+        if (n == 0) return bad("has a '.' after the seconds but no digits");
         for (int k = n; k < 3; ++k) frac *= 10;
       }
     }
     ms += h * kMillisPerHour + mi * kMillisPerMinute + sec * kMillisPerSecond + frac;
+    if (i >= s.size() && rfc) return bad("has no offset; end it with Z or an offset such as +02:00");
     if (i < s.size()) {
       char z = s[i];
       if (z == 'Z' || z == 'z') {
@@ -135,21 +144,23 @@ Result<Timestamp> parse_timestamp(std::string_view s) {
       } else if (z == '+' || z == '-') {
         ++i;
         int oh, om = 0;
-        if (!fixed(s, &i, 2, &oh)) return fail(s, "has an offset without two-digit hours; write +02:00");
+        if (!fixed(s, &i, 2, &oh)) return bad("has an offset without two-digit hours; write +02:00");
         if (i < s.size() && s[i] == ':') {
           ++i;
-          if (!fixed(s, &i, 2, &om)) return fail(s, "has an offset without two-digit minutes; write +02:00");
+          if (!fixed(s, &i, 2, &om)) return bad("has an offset without two-digit minutes; write +02:00");
+        } else if (rfc) {
+          return bad("has an offset without ':' between hours and minutes; write +02:00");
         } else if (i < s.size() && digit(s[i])) {
-          if (!fixed(s, &i, 2, &om)) return fail(s, "has an offset without two-digit minutes; write +02:00");
+          if (!fixed(s, &i, 2, &om)) return bad("has an offset without two-digit minutes; write +02:00");
         }
-        if (oh > 23 || om > 59) return fail(s, "has an offset beyond 23:59");
+        if (oh > 23 || om > 59) return bad("has an offset beyond 23:59");
         offset = (oh * 60 + om) * (z == '-' ? -1 : 1);
       } else {
-        return fail(s, "has '" + std::string(1, z) + "' after the time; end it with Z or an offset such as +02:00");
+        return bad("has '" + std::string(1, z) + "' after the time; end it with Z or an offset such as +02:00");
       }
     }
   }
-  if (i != s.size()) return fail(s, "has extra text after the timestamp");
+  if (i != s.size()) return bad("has extra text after the " + std::string(rfc ? "offset" : "timestamp"));
   ms -= static_cast<Millis>(offset) * kMillisPerMinute;
   if (!in_range(ms)) return out_of_range();
   return Timestamp{ms, offset};
@@ -185,7 +196,7 @@ std::string format_timestamp(Millis ms, int offset_minutes) {
 
 Result<Duration> parse_duration(std::string_view s) {
   const std::string why =
-      "is not an ISO 8601 duration; write it as P1D, PT30M, P1DT4H, P2W or P1M (a leading '-' subtracts)";
+      "is not a duration; write it as an ISO 8601 duration, such as PT4H, PT30M, P1D or P1DT12H";
   size_t i = 0;
   int sign = 1;
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) {

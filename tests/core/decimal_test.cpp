@@ -1,6 +1,7 @@
 // Tests for core/src/decimal.cpp: exact money arithmetic.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "shopflow/decimal.hpp"
@@ -190,4 +191,117 @@ TEST_CASE("Decimal from numbers") {
   CHECK(dec("49.90").to_double() == 49.9);
   CHECK(Decimal::parse_rounding("half_even").value() == Rounding::HalfEven);
   CHECK_FALSE(Decimal::parse_rounding("bankers").ok());
+}
+
+TEST_CASE("Decimal division to significant digits") {
+  struct Case {
+    const char* a;
+    const char* b;
+    int digits;
+    Rounding mode;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"1", "3", 36, Rounding::Down, "0.333333333333333333333333333333333333"},
+      {"2", "3", 36, Rounding::Down, "0.666666666666666666666666666666666666"},
+      {"2", "3", 5, Rounding::HalfUp, "0.66667"},
+      {"-2", "3", 5, Rounding::HalfUp, "-0.66667"},
+      {"-2", "3", 5, Rounding::Floor, "-0.66667"},
+      {"-2", "3", 5, Rounding::Ceiling, "-0.66666"},
+      {"10", "4", 36, Rounding::Down, "2.5"},  // exact: no padding
+      {"7", "0.5", 36, Rounding::Down, "14"},
+      {"1", "1000", 3, Rounding::Down, "0.001"},
+      {"12345", "1", 3, Rounding::HalfUp, "12345"},  // the whole part is kept
+      {"12345.6", "1", 3, Rounding::HalfUp, "12345.6"},  // and the places the operands give
+      {"0.000001", "0.000003", 4, Rounding::HalfEven, "0.3333"},
+      {"1E+20", "0.0001", 36, Rounding::Down, "1000000000000000000000000"},  // places below zero
+      // A 38-digit divisor: the long division cannot scale the remainder in one step.
+      {"12345678901234567890123456789012345678", "99999999999999999999999999999999999999", 10, Rounding::Down,
+       "0.1234567890"},
+      {"5", "0.99999999999999999999999999999999999999", 10, Rounding::HalfUp, "5.000000000"},
+      {"0.00000000000000000000000000000000000003", "3", 36, Rounding::Down, "0.00000000000000000000000000000000000001"},
+  };
+  for (const Case& c : cases) {
+    std::string cap_a = c.a, cap_b = c.b;
+    CAPTURE(cap_a);
+    CAPTURE(cap_b);
+    auto r = dec(c.a).div_digits(dec(c.b), c.digits, c.mode);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    CHECK(r.value().to_string() == c.want);
+  }
+  CHECK_FALSE(dec("1").div_digits(dec("0"), 36).ok());
+  CHECK_FALSE(dec("1").div_digits(dec("3"), 0).ok());
+  CHECK_FALSE(dec("99999999999999999999999999999999999999").div_digits(dec("0.1"), 36).ok());
+  // Digits past the 38th place would be lost: refused rather than returned short.
+  CHECK_FALSE(dec("0.00000000000000000000000000000000000001").div_digits(dec("3"), 36).ok());
+  CHECK_FALSE(dec("0.000000000000000000000000000001").div_digits(dec("7"), 36).ok());
+  CHECK(dec("0.000000000000000000000000000001").div_digits(dec("7"), 8).value().to_string() ==
+        "0.00000000000000000000000000000014285714");
+}
+
+TEST_CASE("Decimal modulo takes the divisor's sign, as Ruby's %") {
+  struct Case {
+    const char* a;
+    const char* b;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"7", "3", "1"},       {"-7", "3", "2"},        {"7", "-3", "-2"},     {"-7", "-3", "-1"},
+      {"7.5", "2", "1.5"},   {"-7.5", "2", "0.5"},    {"7.5", "-2", "-0.5"}, {"6", "1.5", "0.0"},
+      {"0.3", "0.1", "0.0"}, {"10", "0.03", "0.01"},  {"-0.01", "5", "4.99"},
+  };
+  for (const Case& c : cases) {
+    std::string cap_a = c.a, cap_b = c.b;
+    CAPTURE(cap_a);
+    CAPTURE(cap_b);
+    auto r = dec(c.a).mod(dec(c.b));
+    REQUIRE(r.ok());
+    CHECK(r.value().to_string() == c.want);
+  }
+  CHECK_FALSE(dec("1").mod(dec("0")).ok());
+  CHECK_FALSE(dec("99999999999999999999999999999999999999").mod(dec("0.1")).ok());
+}
+
+TEST_CASE("Decimal quantize rounds to tens, units or places") {
+  struct Case {
+    const char* value;
+    int exponent;
+    Rounding mode;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"1250", 2, Rounding::HalfUp, "1300"},      {"1249.99", 2, Rounding::HalfUp, "1200"},
+      {"-1250", 2, Rounding::HalfUp, "-1300"},    {"1250", 2, Rounding::HalfEven, "1200"},
+      {"1234.5", 0, Rounding::HalfUp, "1235"},    {"1234.5", 0, Rounding::Floor, "1234"},
+      {"-1234.5", 0, Rounding::Floor, "-1235"},   {"-1234.5", 0, Rounding::Ceiling, "-1234"},
+      {"2.345", -2, Rounding::HalfUp, "2.35"},    {"2.3", -2, Rounding::HalfUp, "2.3"},  // already a multiple
+      {"5", 1, Rounding::HalfUp, "10"},           {"4", 1, Rounding::HalfUp, "0"},
+      {"4", 60, Rounding::HalfUp, "0"},           {"0.4", 60, Rounding::Down, "0"},
+      {"12.5", 1000, Rounding::HalfEven, "0"},
+  };
+  for (const Case& c : cases) {
+    std::string cap = c.value;
+    CAPTURE(cap);
+    CAPTURE(c.exponent);
+    auto r = dec(c.value).quantize(c.exponent, c.mode);
+    REQUIRE(r.ok());
+    CHECK(r.value().to_string() == c.want);
+  }
+  CHECK_FALSE(dec("95000000000000000000000000000000000000").quantize(37, Rounding::HalfUp).ok());
+  CHECK_FALSE(dec("4").quantize(60, Rounding::Up).ok());
+}
+
+TEST_CASE("Decimal to_double is correctly rounded and to_int64 exact") {
+  CHECK(dec("0.1").to_double() == 0.1);
+  CHECK(dec("-49.90").to_double() == -49.9);
+  CHECK(dec("1").div_digits(dec("3"), 36).value().to_double() == 1.0 / 3.0);
+  CHECK(dec("12345678901234567890123456789").to_double() == 12345678901234567890123456789.0);
+  CHECK(dec("0.00000000000000000000000000000000000001").to_double() == 1e-38);
+  // Halfway between the doubles 2^53 and 2^53 + 2: ties go to the even one.
+  CHECK(dec("9007199254740993").to_double() == 9007199254740992.0);
+  CHECK(dec("9007199254740993.000000000000000001").to_double() == 9007199254740994.0);
+  CHECK(dec("5.00").to_int64().value() == 5);
+  CHECK(dec("-9223372036854775808").to_int64().value() == INT64_MIN);
+  CHECK_FALSE(dec("5.5").to_int64().ok());
+  CHECK_FALSE(dec("9223372036854775808").to_int64().ok());
 }

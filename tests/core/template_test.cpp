@@ -166,6 +166,16 @@ TEST_CASE("liquid: numbers follow Ruby") {
       {"data integers", "{{ n | plus: 1 }}", R"({"n":9007199254740993})", "9007199254740994"},
       {"at_least keeps type", "{{ 10 | at_least: 11.5 }} {{ 10 | at_least: 5 }}", "{}", "11.5 10"},
       {"sum", "{{ a | sum }} {{ b | sum: 'p' }}", R"({"a":[1,"2",3.5],"b":[{"p":"1.10"},{"p":2}]})", "6.5 3.1"},
+      {"decimal modulo sign follows divisor", "{{ -7.5 | modulo: 2 }} {{ 7.5 | modulo: -2 }}", "{}", "0.5 -0.5"},
+      // BigDecimal keeps every digit until to_f: the Float is the exact result's nearest.
+      {"long divisors keep the quotient's digits",
+       "{{ '11778752513352995156.80290971' | divided_by: '-77946008897815935.000000000095858481' }} "
+       "{{ 2 | divided_by: '1.23456789012345678901234567890123' }}",
+       "{}", "-151.11424792505366 1.6200000145800002"},
+      {"a product is exact before it becomes a Float", "{{ -781887151.438243 | times: '-403497937028962.77473412' }}",
+       "{}", "3.154898525947833e+23"},
+      {"a quotient too small for exact digits is a Float", "{{ 0.000001 | divided_by: 7 }}", "{}",
+       "1.4285714285714285e-07"},
   });
   CHECK(failure_of("{{ 1 | divided_by: 0 }}", Json::object()).message.find("divided by 0") != std::string::npos);
 }

@@ -7,8 +7,8 @@
 // WebAssembly. A timestamp remembers the offset it was written with, so "10:00+02:00 plus one
 // day" stays "10:00+02:00"; named zones with daylight saving are time_zone.hpp's, whose
 // offsets a timestamp can be shown in. Used by the JSON Logic time operators (condition.cpp),
-// and the one calendar (days_from_civil, civil_from_days) of instants (instant.hpp), cron and
-// Liquid's date filter.
+// and the one calendar and parser of instants and durations (instant.hpp), cron and Liquid's
+// date filter.
 #pragma once
 
 #include <cstdint>
@@ -37,11 +37,20 @@ struct Timestamp {
   int offset_minutes = 0;  // +120 for "+02:00"; 0 for "Z"
 };
 
-// Parses "2026-03-01T09:30:00Z", "2026-03-01T11:30:00.250+02:00", "2026-03-01T11:30:00+0200",
-// "2026-03-01 09:30:00" (no offset: UTC), "2026-03-01T09:30Z" (no seconds) and "2026-03-01"
-// (midnight UTC). 't' and 'z' may be lower case; fractions beyond milliseconds are
-// truncated. Fails with a sentence naming the first problem.
-Result<Timestamp> parse_timestamp(std::string_view text);
+// Which timestamps parse_timestamp accepts.
+enum class TimestampForm {
+  Iso8601,  // what people write in conditions: the shortened forms below are fine
+  Rfc3339,  // what systems exchange (event times, bundle dates): seconds and an offset
+            // (Z or +HH:MM) are required; a leap second :60 reads as :59
+};
+
+// Parses "2026-03-01T09:30:00Z", "2026-03-01T11:30:00.250+02:00", and in the Iso8601 form also
+// "2026-03-01T11:30:00+0200", "2026-03-01 09:30:00" (no offset: UTC), "2026-03-01T09:30Z"
+// (no seconds) and "2026-03-01" (midnight UTC). 't' and 'z' may be lower case; fractions
+// beyond milliseconds are truncated. Fails with a sentence quoting the text and naming its
+// first wrong part ("has month 13; months are 01 to 12"); in the Rfc3339 form the sentence
+// says "is not a date-time". Fails too outside years 0000..9999.
+Result<Timestamp> parse_timestamp(std::string_view text, TimestampForm form = TimestampForm::Iso8601);
 
 // "2026-03-01T09:30:00Z" or "2026-03-01T11:30:00+02:00"; ".250" only when the milliseconds
 // are not zero. Precondition: kMinMillis <= ms <= kMaxMillis and |offset| < 24 hours.

@@ -42,26 +42,34 @@ bool scale_up(I128 v, int n, I128* out) {
   return true;
 }
 
+// Whether an inexact result's magnitude goes up one unit under `mode`: `negative` is the
+// result's sign, `vs_half` how the dropped part compares with half a unit (-1, 0, 1), `odd`
+// whether the kept last digit is odd.
+bool rounds_away(Rounding mode, bool negative, int vs_half, bool odd) {
+  switch (mode) {
+    case Rounding::Down: return false;
+    case Rounding::Up: return true;
+    case Rounding::Floor: return negative;
+    case Rounding::Ceiling: return !negative;
+    case Rounding::HalfUp: return vs_half >= 0;
+    case Rounding::HalfEven: return vs_half > 0 || (vs_half == 0 && odd);
+  }
+  return false;
+}
+
+// -1, 0 or 1 as a remainder `r` is below, at or above half of `den` (both magnitudes).
+int against_half(I128 r, I128 den) {
+  const I128 rest = den - r;  // compares 2*r with den without overflow
+  return r > rest ? 1 : (r < rest ? -1 : 0);
+}
+
 // num / den rounded with `mode`; den != 0.
 I128 div_round(I128 num, I128 den, Rounding mode) {
   I128 q = num / den;
   I128 r = num % den;
   if (r == 0) return q;
-  int sign = ((num < 0) != (den < 0)) ? -1 : 1;
-  I128 ar = abs128(r), ad = abs128(den);
-  I128 rest = ad - ar;  // compare 2*ar with ad without overflow
-  switch (mode) {
-    case Rounding::Down: return q;
-    case Rounding::Up: return q + sign;
-    case Rounding::Floor: return sign < 0 ? q - 1 : q;
-    case Rounding::Ceiling: return sign > 0 ? q + 1 : q;
-    case Rounding::HalfUp: return ar >= rest ? q + sign : q;
-    case Rounding::HalfEven:
-      if (ar > rest) return q + sign;
-      if (ar < rest) return q;
-      return (q % 2 != 0) ? q + sign : q;
-  }
-  return q;
+  const bool negative = (num < 0) != (den < 0);
+  return rounds_away(mode, negative, against_half(abs128(r), abs128(den)), q % 2 != 0) ? q + (negative ? -1 : 1) : q;
 }
 
 std::string digits_of(I128 v) {
@@ -318,18 +326,7 @@ Result<Decimal> Decimal::div(const Decimal& other, int places, Rounding mode) co
     exact = rest == 0 && r0 == 0;
     vs_half = rest > half ? 1 : (rest < half ? -1 : (r0 > 0 ? 1 : 0));
   }
-  if (!exact) {
-    bool up = false;
-    switch (mode) {
-      case Rounding::Down: up = false; break;
-      case Rounding::Up: up = true; break;
-      case Rounding::Floor: up = negative; break;
-      case Rounding::Ceiling: up = !negative; break;
-      case Rounding::HalfUp: up = vs_half >= 0; break;
-      case Rounding::HalfEven: up = vs_half > 0 || (vs_half == 0 && q % 2 != 0); break;
-    }
-    if (up) ++q;
-  }
+  if (!exact && rounds_away(mode, negative, vs_half, q % 2 != 0)) ++q;
   return make(negative ? -q : q, places);
 }
 
@@ -352,17 +349,7 @@ Result<Decimal> Decimal::div_digits(const Decimal& other, int digits, Rounding m
   }
   if (r != 0 && sig < digits) return Error{"the quotient needs more than 38 digits after the point", "", 0, 0};
   if (r != 0) {
-    const I128 rest = b - r;  // r against half of b, without overflow
-    bool up = false;
-    switch (mode) {
-      case Rounding::Down: up = false; break;
-      case Rounding::Up: up = true; break;
-      case Rounding::Floor: up = negative; break;
-      case Rounding::Ceiling: up = !negative; break;
-      case Rounding::HalfUp: up = r >= rest; break;
-      case Rounding::HalfEven: up = r > rest || (r == rest && q % 2 != 0); break;
-    }
-    if (up) ++q;
+    if (rounds_away(mode, negative, against_half(r, b), q % 2 != 0)) ++q;
   } else {
     // Exact: the zeros the last step of the long division wrote carry nothing.
     while (scale > std::max(0, scale_ - other.scale_) && q % 10 == 0) {

@@ -97,17 +97,21 @@ EM_JS(void, js_http_request, (int id, const char* method, const char* url, const
   if (b) headers['Content-Type'] = 'application/json';
   const init = { method: UTF8ToString(method), headers: headers, signal: controller.signal, cache: 'no-store' };
   if (b) init.body = b;
-  const answer = function (status, next, text) {
+  // The body's bytes are copied into the heap as they came: decoding megabytes of UTF-8 into a
+  // JavaScript string and encoding it back would cost more than the studio's work on it.
+  const hand = function (status, next, bytes) {
     delete controllers[id];
-    const n = lengthBytesUTF8(text) + 1;
-    const p = _malloc(n);
-    stringToUTF8(text, p, n);
-    Module.ccall('studio_http_answer', null, ['number', 'number', 'string', 'number', 'number'], [id, status, next, p, n - 1]);
+    const n = bytes.length;
+    const p = _malloc(n + 1);
+    HEAPU8.set(bytes, p);
+    HEAPU8[p + n] = 0;
+    Module.ccall('studio_http_answer', null, ['number', 'number', 'string', 'number', 'number'], [id, status, next, p, n]);
     _free(p);
   };
+  const answer = function (status, next, text) { hand(status, next, new TextEncoder().encode(text)); };
   fetch(UTF8ToString(url), init).then(function (r) {
     const next = r.headers.get('Shopflow-Next-After') || "";
-    return r.text().then(function (text) { answer(r.status, next, text); });
+    return r.arrayBuffer().then(function (buf) { hand(r.status, next, new Uint8Array(buf)); });
   }).catch(function (e) {
     answer(0, "", controller.signal.aborted ? 'cancelled' : String(e && e.message || e));
   });

@@ -233,6 +233,9 @@ void warm_up(StudioState& state) {
 double now_ms() { return emscripten_get_now(); }
 
 constexpr int kDrawEveryWhileSimulating = 4;
+// The simulation time a frame of a running backtest gets at least, in ms: with what the frame
+// does besides, well under 50 ms.
+constexpr double kBacktestSliceMs = 20.0;
 
 // Keeps the edit in browser storage once it has stood still for a moment, not at every
 // keystroke: with a day of sample events, writing the bundle out takes a good part of a second.
@@ -283,7 +286,11 @@ void draw_frame() {
   const bool simulating = g_state.sim.phase == shopflow::studio::SimPhase::Running ||
                           shopflow::studio::compare_running(g_state) || shopflow::studio::backtest_running(g_state);
   const bool draws = !simulating || g_state.frames % kDrawEveryWhileSimulating == 0;
-  const double budget = simulating && draws ? 0.0 : g_state.sim.budget_ms;
+  // A backtest has nothing to show per event, so it takes a longer slice than the Run's slider
+  // gives: fewer frames means less of the browser's own time between them.
+  const double budget = simulating && draws ? 0.0
+                        : shopflow::studio::backtest_running(g_state) ? std::max<double>(g_state.sim.budget_ms, kBacktestSliceMs)
+                                                                     : g_state.sim.budget_ms;
   shopflow::studio::simulator_tick(g_state, budget);
   // A comparison gets what is left of the frame's simulation budget.
   shopflow::studio::compare_tick(g_state, std::max(0.0, budget - (now_ms() - t0)));

@@ -163,11 +163,13 @@ Result<Event> parse(const Json& doc, const EventLimits& limits, const Mode& mode
     e.extensions[it.key()] = v;
   }
   // Size last: the common case is small.
-  if (limits.max_bytes > 0 && e.has_data && e.data.is_structured()) {
-    if (limits.max_bytes != SIZE_MAX && json_text_size(e.data) > limits.max_bytes)
+  // 0 and SIZE_MAX (recorded events, read back) check nothing.
+  if (e.has_data && limits.max_bytes != 0 && limits.max_bytes != SIZE_MAX) {
+    const size_t size = e.data.is_structured() ? json_text_size(e.data)
+                        : e.data.is_string()   ? e.data.get_ref<const std::string&>().size()
+                                               : 0;
+    if (size > limits.max_bytes)
       return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");
-  } else if (e.has_data && e.data.is_string() && e.data.get_ref<const std::string&>().size() > limits.max_bytes) {
-    return err("/data", "the event is larger than " + std::to_string(limits.max_bytes / 1024) + " KB");
   }
   return e;
 }

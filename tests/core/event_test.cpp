@@ -76,6 +76,12 @@ TEST_CASE("limits bound the size and nesting of data") {
   auto b = shopflow::parse_cloudevent(big, limits);
   REQUIRE_FALSE(b.ok());
   CHECK(b.error().message.find("larger") != std::string::npos);
+  // Data as text is bounded alike, and a limit of 0 bounds nothing, whatever the data's form.
+  Json text = {{"specversion", "1.0"}, {"id", "x"}, {"source", "s"}, {"type", "t"}, {"data", std::string(200, 'x')}};
+  CHECK_FALSE(shopflow::parse_cloudevent(text, limits).ok());
+  limits.max_bytes = 0;
+  CHECK(shopflow::parse_cloudevent(text, limits).ok());
+  CHECK(shopflow::parse_cloudevent(big, limits).ok());
 }
 
 TEST_CASE("the lenient form fills in id, source and specversion") {

@@ -28,11 +28,6 @@ std::string event_line_text(const EventLine& e) {
   return out;
 }
 
-Result<Event> event_of(const EventLine& e) {
-  EventLine copy = e;
-  return event_of(std::move(copy));
-}
-
 Result<Event> event_of(EventLine&& e) {
   InboxRow row;
   row.seq = e.seq;

@@ -30,8 +30,7 @@ struct EventLine {
 // {"seq":N,"received":"<RFC 3339 ms>","event":{...}} ("key" too when it is not the event's id).
 std::string event_line_text(const EventLine& e);
 // The event of a line, for the simulation: its time the time received.
-Result<Event> event_of(const EventLine& e);
-Result<Event> event_of(EventLine&& e);  // the same, taking the line's text
+Result<Event> event_of(EventLine&& e);  // takes the line's text
 
 struct RecordFilter {
   std::optional<Millis> since, until;  // when received (events) or started (runs): [since, until)

@@ -83,8 +83,10 @@ const Json& event_data(const StudioState& state, const std::string& id) {
 void draw_run_trace(StudioState& state, const Json& r, const std::string& label, const std::string& open_step, bool scroll_to) {
   ImGui::Text("%s", label.c_str());
   ImGui::TextDisabled("run %s", r.value("id", std::string()).c_str());
+  // A simulated run names its event "event", one of the runner's API "event_id".
+  const std::string event = r.value("event", r.value("event_id", std::string()));
   ImGui::TextDisabled("workflow %s, event %s, %s -> %s", r.value("workflow", std::string()).c_str(),
-                      r.value("event", std::string()).c_str(), r.value("started", std::string()).c_str(),
+                      event.c_str(), r.value("started", std::string()).c_str(),
                       r.value("updated", std::string()).c_str());
   if (r.value("status", std::string()) == "stopped") {
     // A stop step ends a run on purpose: its reason, not a failure.

@@ -39,7 +39,7 @@ const runners = [];
 for (const name of ['a', 'b', 'c']) {
   const dir = tempDir(`cluster-${name}`);
   const config = path.join(dir, 'deploy.json');
-  fs.writeFileSync(config, JSON.stringify({ delivery: { default: { adapter: 'http', url: `${recorder.url}/effects` } },
+  fs.writeFileSync(config, JSON.stringify({ delivery: { default: { adapter: 'http', url: `${recorder.url}/effects/${name}` } },
     retry: { base_ms: 100, max_ms: 1000, max_attempts: 50 } }));
   const r = new Runner(bin, path.join(here, 'cluster_bundle.json'), dir,
     { args: ['--config', config, '--lease-ms', String(LEASE_MS)] });
@@ -120,17 +120,32 @@ await until('every order waiting for its payment', () => {
 }, 60000);
 
 // Phase 2: the payments, each to another runner than its order went to. Runner b is paused
-// past its lease a quarter of the way in and then resumed; PostgreSQL is restarted halfway.
+// a quarter of the way in, in the middle of a delivery, until another runner has taken that
+// effect over (its lease ran out) and delivered it; then b is resumed and its late outcome must
+// be refused. PostgreSQL is restarted halfway.
 const payEvents = orderEvents.map((o, i) => ({ specversion: '1.0', id: `p-${i}`, source: '/test/shop', type: 'order.paid',
   data: { order_id: o.data.id } }));
 payEvents.push(...payEvents.splice(0, 1));  // event i goes first to runner i+1, not to its order's
 const before = acked.size;
 const phase2 = send(payEvents, 24);
 await until('some payments acknowledged', () => acked.size - before >= orders / 4, 60000);
-up.delete(b);
-b.proc.kill('SIGSTOP');
-console.log(`     runner b paused after ${acked.size - before} payments`);
-await sleep(LEASE_MS * 2);
+let release;
+const held = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('runner b delivered nothing for 30 s')), 30000);
+  recorder.hold = (d) => {
+    if (d.by !== 'b') return undefined;
+    recorder.hold = null;
+    up.delete(b);
+    b.proc.kill('SIGSTOP');  // before the answer: b's claim on the effect is surely in flight
+    clearTimeout(timer);
+    resolve(d);
+    return new Promise((r) => { release = r; });
+  };
+});
+console.log(`     runner b paused after ${acked.size - before} payments, delivering ${held.id}`);
+await until(`another runner to take over and deliver ${held.id}`,
+  () => recorder.deliveries.some((d) => d.id === held.id && d.by !== 'b'), 10 * LEASE_MS);
+release();
 b.proc.kill('SIGCONT');
 up.add(b);
 console.log('     runner b resumed');
@@ -210,7 +225,9 @@ await t.test('each schedule tick fired once across the runners', async () => {
 });
 
 await t.test("the paused runner's late writes were refused", async () => {
-  const refused = await metric(b, 'shopflow_lease_losses_total');
+  // b's outcome of the held delivery came after c's claim: refused, and counted.
+  const refused = await until('runner b to count its refused write',
+    async () => metric(b, 'shopflow_lease_losses_total'), 10000).catch(() => 0);
   assert.ok(refused > 0, `shopflow_lease_losses_total of runner b is ${refused}`);
   const takeovers = (await metric(b, 'shopflow_takeovers_total')) + (await metric(c, 'shopflow_takeovers_total'));
   console.log(`     runner b: ${refused} writes refused; ${takeovers} claims taken over from a or b`);

@@ -334,10 +334,14 @@ export class FakeSlack {
 // An endpoint for the http delivery adapter that records every delivery as it came: its
 // Idempotency-Key header and the effect CloudEvent (id, run, type, params). `delayMs` holds
 // each answer, so that deliveries are in flight when a runner is killed or paused.
+// Records each delivery, with `by`: the last part of the path it came to (a runner named in its
+// URL, as in /effects/b). `hold`, when set, sees each delivery first; a promise it returns
+// delays the answer until it settles.
 export class FakeRecorder {
   constructor({ delayMs = 0 } = {}) {
     this.deliveries = [];
     this.delayMs = delayMs;
+    this.hold = null;
   }
   async start() {
     ({ server: this.server, url: this.url } = await listen((req, body, res) => this.handle(req, body, res)));
@@ -347,8 +351,10 @@ export class FakeRecorder {
   handle(req, body, res) {
     let ce;
     try { ce = JSON.parse(body); } catch { return reply(res, 400, { error: 'not JSON' }); }
-    this.deliveries.push({ key: req.headers['idempotency-key'], id: ce.id, run: ce.data?.run, type: ce.data?.type,
-      params: ce.data?.params });
-    setTimeout(() => reply(res, 200, { ok: true }), this.delayMs);
+    const d = { key: req.headers['idempotency-key'], id: ce.id, run: ce.data?.run, type: ce.data?.type,
+      params: ce.data?.params, by: req.url.split('?')[0].split('/').pop() };
+    this.deliveries.push(d);
+    const held = this.hold?.(d);
+    Promise.resolve(held).then(() => setTimeout(() => reply(res, 200, { ok: true }), this.delayMs));
   }
 }

@@ -8,6 +8,7 @@
 #include "shopflow/simulator.hpp"
 
 #define XXH_INLINE_ALL
+#include <simdjson.h>
 #include <xxhash.h>
 
 namespace shopflow {
@@ -109,6 +110,214 @@ Result<RunRecord> run_record(const Json& run) {
   r.updated = updated.value();
   if (auto it = run.find("steps"); it != run.end() && it->is_array() && !it->empty()) r.steps = json_text(*it);
   return r;
+}
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// A text member read on demand: false when it is of another type; `present` false for null.
+bool text_of(od::value& v, std::string& out, bool* present = nullptr) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  if (present) *present = type != od::json_type::null;
+  if (type == od::json_type::null) return true;
+  std::string_view sv;
+  if (type != od::json_type::string || v.get_string().get(sv)) return false;
+  out.assign(sv);
+  return true;
+}
+
+// A time member read on demand: RFC 3339 text or milliseconds.
+bool time_of(od::value& v, Millis& out) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  if (type == od::json_type::null) return true;
+  if (type == od::json_type::number) return !v.get_int64().get(out);
+  std::string_view sv;
+  if (type != od::json_type::string || v.get_string().get(sv)) return false;
+  auto t = parse_instant(sv);
+  if (!t) return false;
+  out = t.value();
+  return true;
+}
+
+// An object or array member as its text, trailing blanks left out; false for other types.
+bool raw_of(od::value& v, std::string& out) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  std::string_view raw;
+  if (type == od::json_type::object) {
+    od::object o;
+    if (v.get_object().get(o) || o.raw_json().get(raw)) return false;
+  } else if (type == od::json_type::array) {
+    od::array a;
+    if (v.get_array().get(a) || a.raw_json().get(raw)) return false;
+  } else {
+    return false;
+  }
+  const size_t end = raw.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return false;
+  out.assign(raw.substr(0, end + 1));
+  return true;
+}
+
+// The text in a buffer the on-demand parser may read past its end (SIMDJSON_PADDING bytes).
+const std::string& padded(std::string_view text) {
+  thread_local std::string buffer;
+  buffer.assign(text);
+  buffer.append(simdjson::SIMDJSON_PADDING, ' ');
+  return buffer;
+}
+
+// Whether the text is one JSON object, give or take blanks around it.
+bool one_object(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n"), last = text.find_last_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{' && text[last] == '}';
+}
+
+// One run read from its text by simdjson's on-demand parser; nullopt where the text needs the
+// full reading (an error to name, a key twice, a member of an unexpected type). Members it does
+// not take are skipped over, not checked: the text is the runner's own writing.
+std::optional<RunRecord> run_record_fast(std::string_view text) {
+  if (!one_object(text)) return {};
+  thread_local od::parser parser;
+  const std::string& buffer = padded(text);
+  od::document doc;
+  od::object object;
+  if (parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc) || doc.get_object().get(object)) return {};
+  RunRecord r;
+  std::string event;  // "event", taken when "event_id" is absent or null
+  bool has_event_id = false;
+  unsigned seen = 0;
+  for (auto field : object) {
+    std::string_view key;
+    od::value v;
+    if (field.unescaped_key().get(key) || field.value().get(v)) return {};
+    static constexpr std::string_view kKeys[] = {"id", "workflow", "event_id", "event", "status", "error",
+                                                 "error_step", "started", "updated", "steps"};
+    size_t k = 0;
+    while (k < std::size(kKeys) && kKeys[k] != key) ++k;
+    if (k == std::size(kKeys)) continue;  // skipped over by the next field
+    if (seen & (1u << k)) return {};      // twice: nlohmann keeps the last
+    seen |= 1u << k;
+    bool ok = true;
+    switch (k) {
+      case 0: ok = text_of(v, r.id); break;
+      case 1: ok = text_of(v, r.workflow); break;
+      case 2: ok = text_of(v, r.event_id, &has_event_id); break;
+      case 3: ok = text_of(v, event); break;
+      case 4: ok = text_of(v, r.status); break;
+      case 5: ok = text_of(v, r.error); break;
+      case 6: ok = text_of(v, r.error_step); break;
+      case 7: ok = time_of(v, r.started); break;
+      case 8: ok = time_of(v, r.updated); break;
+      default: {  // steps: kept as text when a non-empty array
+        od::json_type type;
+        if (v.type().get(type)) return {};
+        if (type != od::json_type::array) break;
+        if (!raw_of(v, r.steps)) return {};
+        if (r.steps.find_first_not_of(" \t\r\n", 1) == r.steps.size() - 1) r.steps.clear();  // []
+      }
+    }
+    if (!ok) return {};
+  }
+  if (r.id.empty()) return {};
+  if (!has_event_id) r.event_id = std::move(event);
+  if (r.workflow.empty()) r.workflow = std::string(workflow_of_run(r.id));
+  return r;
+}
+
+// The effects of a /v1/effects page read on demand; nullopt as for run_record_fast.
+std::optional<std::vector<EffectRecord>> effect_page_fast(std::string_view text) {
+  if (!one_object(text)) return {};
+  thread_local od::parser parser;
+  const std::string& buffer = padded(text);
+  od::document doc;
+  od::object page;
+  if (parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc) || doc.get_object().get(page)) return {};
+  std::vector<EffectRecord> out;
+  bool listed = false;
+  for (auto member : page) {
+    std::string_view key;
+    od::value list;
+    if (member.unescaped_key().get(key) || member.value().get(list)) return {};
+    if (key != "effects") continue;
+    od::array items;
+    if (listed || list.get_array().get(items)) return {};
+    listed = true;
+    for (auto item : items) {
+      od::object o;
+      if (item.get_object().get(o)) return {};
+      static constexpr std::string_view kKeys[] = {"id", "run_id", "run", "path", "step", "type", "created", "time", "params"};
+      EffectRecord e;
+      std::string run, step;
+      Millis time = 0;
+      bool has_run_id = false, has_path = false, has_created = false;
+      unsigned seen = 0;
+      for (auto field : o) {
+        std::string_view k;
+        od::value v;
+        if (field.unescaped_key().get(k) || field.value().get(v)) return {};
+        size_t i = 0;
+        while (i < std::size(kKeys) && kKeys[i] != k) ++i;
+        if (i == std::size(kKeys)) continue;
+        if (seen & (1u << i)) return {};
+        seen |= 1u << i;
+        bool ok = true;
+        switch (i) {
+          case 0: ok = text_of(v, e.id); break;
+          case 1: ok = text_of(v, e.run_id, &has_run_id); break;
+          case 2: ok = text_of(v, run); break;
+          case 3: ok = text_of(v, e.path, &has_path); break;
+          case 4: ok = text_of(v, step); break;
+          case 5: ok = text_of(v, e.type); break;
+          case 6: {
+            od::json_type type;
+            ok = !v.type().get(type) && time_of(v, e.created);
+            has_created = ok && type != od::json_type::null;
+            break;
+          }
+          case 7: ok = time_of(v, time); break;
+          default: ok = raw_of(v, e.params); break;  // an object or array; anything else is read in full
+        }
+        if (!ok) return {};
+      }
+      if (e.id.empty() || e.type.empty()) return {};
+      if (!has_run_id) e.run_id = std::move(run);
+      if (!has_path) e.path = std::move(step);
+      if (!has_created) e.created = time;
+      if (!(seen & (1u << 8))) e.params = "null";
+      out.push_back(std::move(e));
+    }
+  }
+  if (!listed) return {};
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<EffectRecord>> effect_page_text(std::string_view text) {
+  if (auto fast = effect_page_fast(text)) return std::move(*fast);
+  auto page = parse_json(text, "GET /v1/effects");
+  if (!page) return page.error();
+  const Json& list = page.value().is_object() && page.value().contains("effects") ? page.value()["effects"] : Json();
+  if (!list.is_array()) return Error{"the runner's /v1/effects answer has no effects list", "/effects", 0, 0};
+  std::vector<EffectRecord> out;
+  out.reserve(list.size());
+  for (const Json& item : list) {
+    auto e = effect_record(item);
+    if (!e) return Error{"an effect of /v1/effects: " + e.error().to_string(), "", 0, 0};
+    out.push_back(std::move(e.value()));
+  }
+  return out;
+}
+
+Result<RunRecord> run_record_text(std::string_view text) {
+  if (auto fast = run_record_fast(text)) return std::move(*fast);
+  auto parsed = parse_json(text, "a run");
+  if (!parsed) return parsed.error();
+  return run_record(parsed.value());
 }
 
 Result<EffectRecord> effect_record(const Json& effect) {
@@ -385,8 +594,9 @@ std::uint64_t id_hash(std::string_view id) { return XXH3_64bits(id.data(), id.si
 
 template <class Record>
 Record* Comparison::Waiting<Record>::find(std::uint64_t hash, const std::string& id) {
-  auto it = by_hash_.find(hash);
-  if (it == by_hash_.end()) return nullptr;
+  Map& map = shard(hash);
+  auto it = map.find(hash);
+  if (it == map.end()) return nullptr;
   if (it->second.id == id) return &it->second;
   if (clash_.empty()) return nullptr;
   auto c = clash_.find(id);
@@ -395,8 +605,9 @@ Record* Comparison::Waiting<Record>::find(std::uint64_t hash, const std::string&
 
 template <class Record>
 void Comparison::Waiting<Record>::put(std::uint64_t hash, Record&& record) {
-  auto [it, fresh] = by_hash_.try_emplace(hash);
+  auto [it, fresh] = shard(hash).try_emplace(hash);
   if (fresh || it->second.id == record.id) {
+    count_ += fresh;
     it->second = std::move(record);
     return;
   }
@@ -406,13 +617,16 @@ void Comparison::Waiting<Record>::put(std::uint64_t hash, Record&& record) {
 
 template <class Record>
 void Comparison::Waiting<Record>::erase(std::uint64_t hash, const std::string& id) {
-  auto it = by_hash_.find(hash);
-  if (it != by_hash_.end() && it->second.id == id) {
-    by_hash_.erase(it);
+  Map& map = shard(hash);
+  auto it = map.find(hash);
+  if (it != map.end() && it->second.id == id) {
+    map.erase(it);
+    --count_;
     // A clashing id waits on: it takes the place of the one that held its hash.
     for (auto c = clash_.begin(); c != clash_.end(); ++c) {
       if (id_hash(c->first) != hash) continue;
-      by_hash_.emplace(hash, std::move(c->second));
+      map.emplace(hash, std::move(c->second));
+      ++count_;
       clash_.erase(c);
       break;
     }
@@ -423,11 +637,17 @@ void Comparison::Waiting<Record>::erase(std::uint64_t hash, const std::string& i
 
 template <class Record>
 bool Comparison::Waiting<Record>::take(Record* out) {
-  if (!by_hash_.empty()) {
-    auto it = by_hash_.begin();
-    *out = std::move(it->second);
-    by_hash_.erase(it);
-    return true;
+  // From the shard the last take stopped at (a record put since may be in an earlier one).
+  for (int pass = 0; pass < 2 && count_ > 0; ++pass, take_from_ = 0) {
+    for (; take_from_ < by_hash_.size(); ++take_from_) {
+      Map& map = by_hash_[take_from_];
+      if (map.empty()) continue;
+      auto it = map.begin();
+      *out = std::move(it->second);
+      map.erase(it);
+      --count_;
+      return true;
+    }
   }
   if (clash_.empty()) return false;
   auto it = clash_.begin();

@@ -275,3 +275,91 @@ TEST_CASE("what is left without a counterpart is reported alike in one finish or
   CHECK(r.details[2].effect == "w:e102/x");
   CHECK(r.details_left_out == 37);
 }
+
+TEST_CASE("a run read from its text is the run read from its JSON document, and fails alike") {
+  const char* lines[] = {
+      R"({"seq":7,"id":"confirm:ce:/s#o-1","workflow":"confirm","event_id":"o-1","status":"completed","started":"2026-03-02T00:00:01.002Z","updated":"2026-03-02T00:00:01.003Z","error":null,"error_step":null,"bundle_version":"v1","steps":[{"path":"big","kind":"if","time":"2026-03-02T00:00:01.002Z","output":true,"verdict":true,"explanation":{"op":">","args":[1,{"x":[2]}]}}]})",
+      R"( {"id":"confirm:ce:/s#o-2","event":"o-2","event_id":null,"status":"failed","error":"boom \"quoted\" \u00e9","error_step":"tag","started":1700000000000,"updated":1700000000005,"steps":[]} )",
+      R"({"id":"follow-up:ce:/s#o-3","steps": [ {"path":"pause","kind":"wait"} ] ,"extra":{"nested":[1,2,{"a":null}]}})",
+      R"({"id":"confirm:ce:/s#o-4","event_id":"o-4","event":"other"})",
+  };
+  for (const char* line : lines) {
+    CAPTURE(line);
+    auto fast = run_record_text(line);
+    auto slow = run_record(Json::parse(line));
+    REQUIRE(fast);
+    REQUIRE(slow);
+    const RunRecord& a = fast.value();
+    const RunRecord& b = slow.value();
+    CHECK(a.id == b.id);
+    CHECK(a.workflow == b.workflow);
+    CHECK(a.event_id == b.event_id);
+    CHECK(a.status == b.status);
+    CHECK(a.error == b.error);
+    CHECK(a.error_step == b.error_step);
+    CHECK(a.started == b.started);
+    CHECK(a.updated == b.updated);
+    CHECK((a.steps.empty() ? Json() : Json::parse(a.steps)) == (b.steps.empty() ? Json() : Json::parse(b.steps)));
+  }
+  CHECK(run_record_text(lines[1]).value().error == "boom \"quoted\" \xc3\xa9");
+  CHECK(run_record_text(lines[2]).value().workflow == "follow-up");
+  // The step records as the text has them (read without a document of their own).
+  CHECK(run_record_text(lines[2]).value().steps == R"([ {"path":"pause","kind":"wait"} ])");
+  // What the fast reading does not take is read in full: a key twice keeps the last, as nlohmann does.
+  CHECK(run_record_text(R"({"id":"a:1","status":"running","status":"completed"})").value().status == "completed");
+  // Errors name what is wrong, as run_record(Json) does.
+  auto no_id = run_record_text(R"({"workflow":"w"})");
+  REQUIRE_FALSE(no_id);
+  CHECK(no_id.error().message == "a run has no \"id\"");
+  auto bad_time = run_record_text(R"({"id":"a:1","started":"yesterday"})");
+  REQUIRE_FALSE(bad_time);
+  CHECK(bad_time.error().message.find("\"started\"") != std::string::npos);
+  auto bad_type = run_record_text(R"({"id":"a:1","status":7})");
+  REQUIRE_FALSE(bad_type);
+  CHECK(bad_type.error().message == "a run: \"status\" is not text");
+  auto not_json = run_record_text(R"({"id":"a:1",)");
+  REQUIRE_FALSE(not_json);
+  CHECK(not_json.error().message.find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("the effects of a page read from its text are those read from its JSON document, and fail alike") {
+  const std::string page = R"({"effects":[
+    {"seq":1,"id":"confirm:ce:/s#o-1/big/then/tag","run_id":"confirm:ce:/s#o-1","path":"big/then/tag","type":"order.tag",
+     "params": {"order_id":"o-1","tags":"big","n":[1,2.5,{"x":null}]} ,"status":"delivered","attempts":1,"created":"2026-03-02T00:00:01.002Z","last_error":null},
+    {"id":"e2","run":"r2","step":"s2","type":"email.send","time":1700000000000},
+    {"id":"e3","run_id":null,"run":"r3","path":"p3","type":"t","created":null,"time":"2026-03-02T00:00:02Z","params":[1]}
+  ],"next_after":3})";
+  auto fast = effect_page_text(page);
+  REQUIRE(fast);
+  std::vector<EffectRecord> slow;
+  const Json doc = Json::parse(page);
+  for (const Json& e : doc["effects"]) slow.push_back(effect_record(e).value());
+  REQUIRE(fast.value().size() == slow.size());
+  for (size_t i = 0; i < slow.size(); ++i) {
+    const EffectRecord& a = fast.value()[i];
+    const EffectRecord& b = slow[i];
+    CAPTURE(i);
+    CHECK(a.id == b.id);
+    CHECK(a.run_id == b.run_id);
+    CHECK(a.path == b.path);
+    CHECK(a.type == b.type);
+    CHECK(a.created == b.created);
+    CHECK(Json::parse(a.params) == Json::parse(b.params));
+  }
+  // The params as the text has them.
+  CHECK(fast.value()[0].params == R"({"order_id":"o-1","tags":"big","n":[1,2.5,{"x":null}]})");
+  CHECK(fast.value()[1].params == "null");
+  // Read in full where the fast reading stops, with the same result.
+  auto scalar = effect_page_text(R"({"effects":[{"id":"e","type":"t","params":"text"}]})");
+  REQUIRE(scalar);
+  CHECK(scalar.value()[0].params == R"("text")");
+  auto no_type = effect_page_text(R"({"effects":[{"id":"e"}]})");
+  REQUIRE_FALSE(no_type);
+  CHECK(no_type.error().message.find("an effect has no \"type\"") != std::string::npos);
+  auto no_list = effect_page_text(R"({"runs":[]})");
+  REQUIRE_FALSE(no_list);
+  CHECK(no_list.error().message == "the runner's /v1/effects answer has no effects list");
+  auto empty = effect_page_text(R"({"effects":[],"next_after":null})");
+  REQUIRE(empty);
+  CHECK(empty.value().empty());
+}

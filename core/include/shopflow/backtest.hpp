@@ -26,6 +26,7 @@
 // The report's summary is per workflow; its details (capped at max_details) say what differs.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -76,6 +77,14 @@ EffectRecord effect_record(const EffectRow& row);
 // /v1/effects' items; times as RFC 3339 text). Fails naming the member that is missing or wrong.
 Result<RunRecord> run_record(const Json& run);
 Result<EffectRecord> effect_record(const Json& effect);
+// The same from the text of one run (a line of GET /v1/runs?steps=true), read without building
+// its JSON document: its step records are kept as the text has them. What this fast reading
+// does not take (a key twice, a member of another type) is read as run_record(parse_json(line))
+// reads it, with the same errors.
+Result<RunRecord> run_record_text(std::string_view text);
+// The effects of a page of GET /v1/effects ({"effects": [...], ...}), read alike: each effect's
+// params kept as the text has them.
+Result<std::vector<EffectRecord>> effect_page_text(std::string_view text);
 
 // One thing that differs between the two sides.
 enum class DiffKind {
@@ -165,6 +174,8 @@ class Comparison {
   bool finish_some(size_t items);
   // Runs and effects waiting for their counterpart.
   size_t unmatched() const { return runs_[0].size() + runs_[1].size() + effects_[0].size() + effects_[1].size(); }
+  // One side's runs waiting for their counterpart.
+  size_t runs_unmatched(Side side) const { return runs_[side == Side::Before ? 0 : 1].size(); }
 
   const ComparisonReport& report() const { return report_; }
   ComparisonReport take_report() { return std::move(report_); }
@@ -182,7 +193,7 @@ class Comparison {
     void put(std::uint64_t hash, Record&& record);
     // Forgets the record of `id` (found by find()).
     void erase(std::uint64_t hash, const std::string& id);
-    size_t size() const { return by_hash_.size() + clash_.size(); }
+    size_t size() const { return count_ + clash_.size(); }
     // Moves any one record to `out` and forgets it (no clash is promoted: for emptying); false
     // when none is left.
     bool take(Record* out);
@@ -191,7 +202,15 @@ class Comparison {
     struct Identity {
       size_t operator()(std::uint64_t h) const { return static_cast<size_t>(h); }
     };
-    std::unordered_map<std::uint64_t, Record, Identity> by_hash_;
+    // In 64 maps by the hash's top bits: a map grows by rehashing all it holds at once, and a
+    // quarter of a million records waiting (the effects an edit adds) would hold a frame of the
+    // studio for tens of ms.
+    static constexpr int kShardBits = 6;
+    using Map = std::unordered_map<std::uint64_t, Record, Identity>;
+    Map& shard(std::uint64_t hash) { return by_hash_[hash >> (64 - kShardBits)]; }
+    std::array<Map, size_t{1} << kShardBits> by_hash_;
+    size_t count_ = 0;      // records in by_hash_
+    size_t take_from_ = 0;  // the first shard take() may find a record in
     std::unordered_map<std::string, Record> clash_;
   };
 
@@ -264,6 +283,9 @@ class Backtest {
   // The comparison so far (complete once step() returned Finished).
   const ComparisonReport& report() const { return comparison_.report(); }
   ComparisonReport take_report() { return comparison_.take_report(); }
+  // The simulation's runs waiting for production's: how far the simulation has run ahead of
+  // the runs given (each is held until its counterpart comes or the backtest ends).
+  size_t simulated_runs_waiting() const { return comparison_.runs_unmatched(Comparison::Side::After); }
 
  private:
   class Observer;

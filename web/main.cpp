@@ -233,9 +233,15 @@ void warm_up(StudioState& state) {
 double now_ms() { return emscripten_get_now(); }
 
 constexpr int kDrawEveryWhileSimulating = 4;
+// A backtest draws its progress this often, in ms: with software WebGL the browser's commit of
+// a drawn frame takes some 10 ms of the page's main thread, and a backtest of a million events
+// runs through thousands of frames.
+constexpr double kBacktestDrawEveryMs = 200.0;
+double g_drawn_ms = 0.0;  // when the last frame was drawn
 // The simulation time a frame of a running backtest gets at least, in ms: with what the frame
-// does besides, well under 50 ms.
-constexpr double kBacktestSliceMs = 20.0;
+// does besides (and a page of the runner's answer handed over between two frames), well under
+// 50 ms.
+constexpr double kBacktestSliceMs = 12.0;
 
 // Keeps the edit in browser storage once it has stood still for a moment, not at every
 // keystroke: with a day of sample events, writing the bundle out takes a good part of a second.
@@ -254,6 +260,18 @@ void save_when_settled(StudioState& state, double now) {
 const char* on_leave(int, const void*, void*) {
   if (g_state.loaded && g_state.revision != g_state.saved_revision) shopflow::studio::save_work(g_state);
   return nullptr;  // no "leave this page?" question
+}
+
+// While a backtest runs, the frames follow each other as soon as the page's other work allows
+// (Emscripten's "set immediate" timing, a message the page posts itself), not at the display's
+// refresh: a frame that draws nothing then waits for no refresh and costs the browser no
+// rendering step, and the runner's answers are taken in between. Drawn frames reach the screen
+// at the next refresh.
+void set_loop_timing(bool backtest) {
+  static bool immediate = false;
+  if (backtest == immediate) return;
+  immediate = backtest;
+  emscripten_set_main_loop_timing(backtest ? EM_TIMING_SETIMMEDIATE : EM_TIMING_RAF, backtest ? 0 : 1);
 }
 
 void draw_frame() {
@@ -285,11 +303,15 @@ void draw_frame() {
   // the next one starts, and that wait is already most of a frame.
   const bool simulating = g_state.sim.phase == shopflow::studio::SimPhase::Running ||
                           shopflow::studio::compare_running(g_state) || shopflow::studio::backtest_running(g_state);
-  const bool draws = !simulating || g_state.frames % kDrawEveryWhileSimulating == 0;
-  // A backtest has nothing to show per event, so it takes a longer slice than the Run's slider
-  // gives: fewer frames means less of the browser's own time between them.
-  const double budget = simulating && draws ? 0.0
-                        : shopflow::studio::backtest_running(g_state) ? std::max<double>(g_state.sim.budget_ms, kBacktestSliceMs)
+  const bool backtest = shopflow::studio::backtest_running(g_state);
+  set_loop_timing(backtest);
+  const bool draws = !simulating || (backtest ? t0 - g_drawn_ms >= kBacktestDrawEveryMs
+                                              : g_state.frames % kDrawEveryWhileSimulating == 0);
+  if (draws) g_drawn_ms = t0;
+  // A backtest has nothing to show per event: it draws a few times a second, and simulates in
+  // those frames too (no readback to wait for in a frame of its own timing).
+  const double budget = simulating && draws && !backtest ? 0.0
+                        : backtest ? std::max<double>(g_state.sim.budget_ms, kBacktestSliceMs)
                                                                      : g_state.sim.budget_ms;
   shopflow::studio::simulator_tick(g_state, budget);
   // A comparison gets what is left of the frame's simulation budget.

@@ -23,9 +23,11 @@ namespace {
 
 // Events, runs and effects per page, and pages held at most (fetched, not yet fed), so that
 // the page's memory stays bounded however many events production has.
-constexpr size_t kEventPage = 5000;
-constexpr size_t kRunPage = 5000;
+constexpr size_t kEventPage = 20000;
+constexpr size_t kRunPage = 10000;
 constexpr size_t kPagesAhead = 2;
+// The simulation's runs that may wait for production's (a few MB).
+constexpr size_t kRunsAhead = 20000;
 // A page of effects is one JSON document, parsed in one piece: 1,000 of them take a few ms.
 constexpr size_t kEffectPage = 1000;
 // Work between two looks at the clock: events fed, runs parsed (and a simulation step, which
@@ -110,22 +112,23 @@ void fetch_more(StudioState& state) {
   if (!b.job) return;
   BacktestJob& j = *b.job;
   const Millis clock = j.backtest->clock();
-  // The simulation does not run ahead of production's runs read so far: the runs it makes
-  // wait in the comparison for their counterparts, and a million of them fill the memory.
+  // The simulation runs ahead of production's runs read so far by a bounded number of runs
+  // only: the runs it makes wait in the comparison for their counterparts, and a million of
+  // them fill the memory.
   if (!b.events.last && b.events.request == 0 && j.events.pages.size() < kPagesAhead &&
-      (b.runs.last || j.runs_until >= clock)) {
+      (b.runs.last || j.runs_until >= clock || j.backtest->simulated_runs_waiting() < kRunsAhead)) {
     b.events.asked = kEventPage;
     b.events.request = runner_send(state, RunnerCall::BacktestEvents, "GET", events_query(r, b.events.after, kEventPage));
   }
-  const bool events_in = b.events.last && j.events.pages.empty();
-  if (!b.runs.last && b.runs.request == 0 && j.runs.pages.size() < kPagesAhead && (events_in || j.runs_until <= clock)) {
+  // Runs and effects are fetched as soon as there is room, and read once the simulation's
+  // clock has reached those read so far (backtest_tick): no page is waited for then.
+  if (!b.runs.last && b.runs.request == 0 && j.runs.pages.size() < kPagesAhead) {
     std::string q = "/v1/runs?steps=true&limit=" + std::to_string(kRunPage) + window_query(r);
     if (!b.runs.after.empty()) q += "&after=" + url_encode(b.runs.after);
     b.runs.asked = kRunPage;
     b.runs.request = runner_send(state, RunnerCall::BacktestRuns, "GET", q);
   }
-  if (!j.effects.last && j.effects.request == 0 && j.effect_pages.size() < kPagesAhead &&
-      (events_in || j.effects_until <= clock)) {
+  if (!j.effects.last && j.effects.request == 0 && j.effect_pages.size() < kPagesAhead) {
     std::string q = "/v1/effects?limit=" + std::to_string(kEffectPage);
     if (!j.effects.after.empty()) q += "&after=" + url_encode(j.effects.after);
     j.effects.request = runner_send(state, RunnerCall::BacktestEffects, "GET", q);
@@ -214,9 +217,7 @@ bool read_runs(StudioState& state, size_t max) {
   std::vector<RunRecord> runs;
   std::string_view line;
   while (runs.size() < max && j.runs.next(&line)) {
-    auto parsed = parse_json(line, "run line");
-    if (!parsed) return fail(state, "/v1/runs: " + parsed.error().to_string()), false;
-    auto rec = run_record(parsed.value());
+    auto rec = run_record_text(line);
     if (!rec) return fail(state, "a run of /v1/runs: " + rec.error().to_string()), false;
     j.runs_until = std::max(j.runs_until, rec.value().started);
     runs.push_back(std::move(rec.value()));
@@ -233,18 +234,11 @@ bool read_effects(StudioState& state) {
   RunnerBacktest& b = bt(state);
   BacktestJob& j = *b.job;
   if (j.effect_pages.empty()) return false;
-  auto page = parse_json(j.effect_pages.front(), "GET /v1/effects");
+  auto page = effect_page_text(j.effect_pages.front());
   j.effect_pages.pop_front();
-  if (!page || !page.value().contains("effects") || !page.value()["effects"].is_array()) {
-    return fail(state, "the runner's /v1/effects answer has no effects list"), false;
-  }
-  std::vector<EffectRecord> effects;
-  for (const auto& e : page.value()["effects"]) {
-    auto rec = effect_record(e);
-    if (!rec) return fail(state, "an effect of /v1/effects: " + rec.error().to_string()), false;
-    j.effects_until = std::max(j.effects_until, rec.value().created);
-    effects.push_back(std::move(rec.value()));
-  }
+  if (!page) return fail(state, page.error().to_string()), false;
+  std::vector<EffectRecord> effects = std::move(page.value());
+  for (const EffectRecord& e : effects) j.effects_until = std::max(j.effects_until, e.created);
   j.effects.items += effects.size();
   j.backtest->add_effects(std::move(effects));
   return true;
@@ -432,13 +426,14 @@ void backtest_tick(StudioState& state, double budget_ms) {
   const double start = slice_clock_ms();
   b.elapsed_ms = start - b.started_ms;
   auto left = [&] { return slice_clock_ms() - start < budget_ms; };
-  // Production's runs and effects first, as far as they have come (the simulation's runs wait
-  // for them in the comparison), then the simulation, fed as it gets hungry: each a small
-  // piece at a time, the clock read between pieces.
-  while (left() && read_runs(state, kRunsPerSlice)) {
+  // Production's runs and effects first, as far as the simulation has come (its runs wait for
+  // them in the comparison, and theirs for the simulation's), then the simulation, fed as it
+  // gets hungry: each a small piece at a time, the clock read between pieces.
+  const bool events_in = b.events.last && j.events.pages.empty();
+  while (left() && (events_in || j.runs_until <= j.backtest->clock()) && read_runs(state, kRunsPerSlice)) {
   }
   if (!b.job) return;  // failed
-  while (left() && read_effects(state)) {
+  while (left() && (events_in || j.effects_until <= j.backtest->clock()) && read_effects(state)) {
   }
   if (!b.job) return;
   while (left()) {
@@ -456,7 +451,10 @@ void backtest_tick(StudioState& state, double budget_ms) {
     if (!b.job) return;  // failed
     const bool all_in = b.events.last && j.events.pages.empty() && b.runs.last && j.runs.pages.empty() &&
                         j.effects.last && j.effect_pages.empty();
-    if (!all_in) break;  // waiting for pages
+    if (!all_in) {  // waiting for pages
+      ++(b.events.request != 0 ? b.waits_events : b.waits_runs);
+      break;
+    }
     if (!j.ended) {
       j.backtest->end_input();
       j.ended = true;

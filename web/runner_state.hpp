@@ -52,6 +52,9 @@ struct RunnerBacktest {
   std::string error;
   PagedFetch events, runs;
   size_t runs_compared = 0;  // production runs given to the comparison
+  // Frames whose simulation stopped short, hungry for events: their page was under way, or it
+  // was not asked for yet as production's runs read lag behind (for the benchmark's account).
+  size_t waits_events = 0, waits_runs = 0;
   std::shared_ptr<BacktestJob> job;
   double started_ms = 0, elapsed_ms = 0;
   // The results, as the core's comparison gives them: one line per workflow, the flipped

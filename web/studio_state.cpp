@@ -202,7 +202,7 @@ std::string status_json(const StudioState& state) {
                  {"openRun", rs.run.is_object() ? rs.run.value("id", std::string()) : std::string()},
                  {"backtest", {{"ran", bt.ran}, {"done", bt.done}, {"cancelled", bt.cancelled}, {"error", bt.error},
                                {"revision", bt.revision}, {"events", bt.events.items}, {"runs", bt.runs.items},
-                               {"same", bt.same}, {"summary", bt.summary}, {"flips", flips}, {"flipsTotal", bt.flips_total},
+                               {"same", bt.same}, {"summary", bt.summary}, {"flips", flips}, {"flipsTotal", bt.flips_total}, {"waits", {{"events", bt.waits_events}, {"runs", bt.waits_runs}}},
                                {"lines", bt.lines}, {"elapsedMs", bt.elapsed_ms}, {"openFlip", bt.open_flip},
                                {"productionRun", bt.production_run.is_object() ? bt.production_run.value("id", std::string()) : std::string()},
                                {"editedRun", bt.edited_run.is_object() ? bt.edited_run.value("id", std::string()) : std::string()},

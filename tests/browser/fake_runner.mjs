@@ -4,8 +4,12 @@
 // tokens and CORS as the real runner answers them. Events, runs and effects are each
 // { count, make(seq) } (make returns null where there is none), runs also with byId(id).
 // Usage:
-//   const fake = await startFakeRunner({ bundle, events, runs, effects, origins, readToken, adminToken });
+//   const fake = await startFakeRunner({ bundle, events, runs, effects, origins, readToken, adminToken, keep });
 //   fake.url ... fake.close()
+// With `keep`, each page of events, runs and effects is made once and kept (as bytes): asked for
+// again, it costs this process next to nothing, as a runner on another machine costs the
+// browser's machine nothing.
+
 import crypto from 'node:crypto';
 import http from 'node:http';
 
@@ -25,7 +29,8 @@ function page(source, after, limit) {
 }
 
 export function startFakeRunner({ bundle, events = none, runs = none, effects = none, origins = [],
-  readToken = 'read-token', adminToken = 'admin-token', port = 0 }) {
+  readToken = 'read-token', adminToken = 'admin-token', port = 0, keep = false }) {
+  const kept = new Map();  // GET url -> [status, body bytes, headers]
   const versions = new Map();
   const history = [];
   let current = null;
@@ -45,10 +50,14 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
     const origin = req.headers.origin;
     const cors = origin && origins.includes(origin)
       ? { 'Access-Control-Allow-Origin': origin, 'Vary': 'Origin', 'Access-Control-Expose-Headers': 'Shopflow-Next-After' } : {};
+    const keepIt = keep && req.method === 'GET' && /^\/v1\/(events|runs|effects)$/.test(new URL(req.url, 'http://x').pathname);
     const send = (status, body, headers = {}) => {
+      const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      if (keepIt && status === 200) kept.set(req.url, [status, bytes, headers]);
       res.writeHead(status, { 'Content-Type': 'application/json', ...cors, ...headers });
-      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      res.end(bytes);
     };
+
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET, PUT, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type',
         'Access-Control-Max-Age': '600' });
@@ -60,6 +69,12 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     const admin = token === adminToken;
     if (!admin && token !== readToken) return send(401, { error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
+    if (keepIt && kept.has(req.url)) {
+      const [status, bytes, headers] = kept.get(req.url);
+      res.writeHead(status, { 'Content-Type': 'application/json', ...cors, ...headers });
+      res.end(bytes);
+      return;
+    }
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {

@@ -206,6 +206,34 @@ class ApiSource final : public ProductionSource {
   Result<std::vector<RunRecord>> runs(size_t max) override {
     std::vector<RunRecord> out;
     if (runs_done_) return out;
+    // The runs with their step records, as JSON Lines: a page in one answer.
+    std::string lines_q = "/v1/runs?steps=true&limit=" + std::to_string(max) + window() + "&after=" + std::to_string(after_runs_);
+    auto a = get(lines_q);
+    if (!a) return a.error();
+    auto type = a.value().headers.find("content-type");
+    if (type != a.value().headers.end() && type->second.find("ndjson") != std::string::npos) {
+      const std::string& body = a.value().body;
+      size_t line_no = 0;
+      for (size_t pos = 0; pos < body.size();) {
+        size_t end = body.find('\n', pos);
+        if (end == std::string::npos) end = body.size();
+        std::string_view line(body.data() + pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        auto r = run_record_text(line);
+        if (!r) return Error{url_ + lines_q + ": line " + std::to_string(line_no) + ": " + r.error().to_string(), "", 0, 0};
+        out.push_back(std::move(r.value()));
+      }
+      auto next = a.value().headers.find("shopflow-next-after");
+      if (next == a.value().headers.end() || out.empty()) {
+        runs_done_ = true;
+      } else {
+        after_runs_ = std::strtoll(next->second.c_str(), nullptr, 10);
+      }
+      return out;
+    }
+    // A runner that does not send the steps with its list: each run on its own.
     std::string q = "/v1/runs?limit=" + std::to_string(max) + window() + "&after=" + std::to_string(after_runs_);
     auto page = get_json(q, "runs");
     if (!page) return page.error();

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <cstdio>
+#include <functional>
+#include <optional>
 
 #include "http_client.hpp"
 #include "ingest.hpp"
@@ -147,6 +149,29 @@ std::string escaped(const std::string& s) {
   return out;
 }
 
+// Calls `each` with every non-blank line of a JSON Lines answer and its number (from 1),
+// stopping at the first error it returns.
+Status each_line(const std::string& body, const std::function<Status(std::string_view, size_t)>& each) {
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < body.size();) {
+    size_t end = body.find('\n', pos);
+    if (end == std::string::npos) end = body.size();
+    std::string_view line(body.data() + pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (auto s = each(line, line_no); !s) return s;
+  }
+  return {};
+}
+
+// Where the next page of an answer starts (its Shopflow-Next-After), or nullopt at the last.
+std::optional<std::int64_t> next_after(const runner::HttpAnswer& a) {
+  auto next = a.headers.find("shopflow-next-after");
+  if (next == a.headers.end()) return std::nullopt;
+  return std::strtoll(next->second.c_str(), nullptr, 10);
+}
+
 class ApiSource final : public ProductionSource {
  public:
   ApiSource(std::string url, std::string token, RecordFilter filter)
@@ -161,15 +186,7 @@ class ApiSource final : public ProductionSource {
     if (!filter_.type.empty()) q += "&type=" + escaped(filter_.type);
     auto a = get(q);
     if (!a) return a.error();
-    const std::string& body = a.value().body;
-    size_t line_no = 0;
-    for (size_t pos = 0; pos < body.size();) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string::npos) end = body.size();
-      std::string_view line(body.data() + pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    Status read = each_line(a.value().body, [&](std::string_view line, size_t line_no) -> Status {
       auto doc = parse_json(line, "an event line");
       if (!doc || !doc.value().is_object() || !doc.value().contains("event")) {
         return Error{url_ + q + ": line " + std::to_string(line_no) + " is not an event line {\"seq\", \"received\", \"event\"}" +
@@ -193,12 +210,14 @@ class ApiSource final : public ProductionSource {
       }
       after_events_ = e.seq;
       out.push_back(std::move(e));
-    }
-    auto next = a.value().headers.find("shopflow-next-after");
-    if (next == a.value().headers.end() || out.empty()) {
+      return {};
+    });
+    if (!read) return read.error();
+    auto next = next_after(a.value());
+    if (!next || out.empty()) {
       events_done_ = true;
     } else {
-      after_events_ = std::strtoll(next->second.c_str(), nullptr, 10);
+      after_events_ = *next;
     }
     return out;
   }
@@ -212,24 +231,18 @@ class ApiSource final : public ProductionSource {
     if (!a) return a.error();
     auto type = a.value().headers.find("content-type");
     if (type != a.value().headers.end() && type->second.find("ndjson") != std::string::npos) {
-      const std::string& body = a.value().body;
-      size_t line_no = 0;
-      for (size_t pos = 0; pos < body.size();) {
-        size_t end = body.find('\n', pos);
-        if (end == std::string::npos) end = body.size();
-        std::string_view line(body.data() + pos, end - pos);
-        pos = end + 1;
-        ++line_no;
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      Status read = each_line(a.value().body, [&](std::string_view line, size_t line_no) -> Status {
         auto r = run_record_text(line);
         if (!r) return Error{url_ + lines_q + ": line " + std::to_string(line_no) + ": " + r.error().to_string(), "", 0, 0};
         out.push_back(std::move(r.value()));
-      }
-      auto next = a.value().headers.find("shopflow-next-after");
-      if (next == a.value().headers.end() || out.empty()) {
+        return {};
+      });
+      if (!read) return read.error();
+      auto next = next_after(a.value());
+      if (!next || out.empty()) {
         runs_done_ = true;
       } else {
-        after_runs_ = std::strtoll(next->second.c_str(), nullptr, 10);
+        after_runs_ = *next;
       }
       return out;
     }

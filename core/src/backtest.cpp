@@ -128,10 +128,11 @@ bool text_of(od::value& v, std::string& out, bool* present = nullptr) {
   return true;
 }
 
-// A time member read on demand: RFC 3339 text or milliseconds.
-bool time_of(od::value& v, Millis& out) {
+// A time member read on demand: RFC 3339 text or milliseconds; `present` false for null.
+bool time_of(od::value& v, Millis& out, bool* present = nullptr) {
   od::json_type type;
   if (v.type().get(type)) return false;
+  if (present) *present = type != od::json_type::null;
   if (type == od::json_type::null) return true;
   if (type == od::json_type::number) return !v.get_int64().get(out);
   std::string_view sv;
@@ -170,37 +171,50 @@ const std::string& padded(std::string_view text) {
   return buffer;
 }
 
-// Whether the text is one JSON object, give or take blanks around it.
-bool one_object(std::string_view text) {
+// The text as one JSON object (give or take blanks around it) on `parser`, or false.
+bool open_object(od::parser& parser, std::string_view text, od::document& doc, od::object& object) {
   const size_t first = text.find_first_not_of(" \t\r\n"), last = text.find_last_not_of(" \t\r\n");
-  return first != std::string_view::npos && text[first] == '{' && text[last] == '}';
+  if (first == std::string_view::npos || text[first] != '{' || text[last] != '}') return false;
+  const std::string& buffer = padded(text);
+  return !parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc) && !doc.get_object().get(object);
+}
+
+// Which of `keys` a member is, its value in `v`: its index; kSkip for another key, kStop where
+// the fast reading gives up (a key twice, which nlohmann reads as the last; a parse error).
+// `seen` marks the keys met so far.
+constexpr int kSkip = -1, kStop = -2;
+template <size_t N>
+int member(simdjson::simdjson_result<od::field>& field, const std::string_view (&keys)[N], unsigned& seen, od::value& v) {
+  static_assert(N <= 32);
+  std::string_view key;
+  if (field.unescaped_key().get(key) || field.value().get(v)) return kStop;
+  size_t k = 0;
+  while (k < N && keys[k] != key) ++k;
+  if (k == N) return kSkip;  // skipped over by the next field
+  if (seen & (1u << k)) return kStop;
+  seen |= 1u << k;
+  return static_cast<int>(k);
 }
 
 // One run read from its text by simdjson's on-demand parser; nullopt where the text needs the
 // full reading (an error to name, a key twice, a member of an unexpected type). Members it does
 // not take are skipped over, not checked: the text is the runner's own writing.
 std::optional<RunRecord> run_record_fast(std::string_view text) {
-  if (!one_object(text)) return {};
   thread_local od::parser parser;
-  const std::string& buffer = padded(text);
   od::document doc;
   od::object object;
-  if (parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc) || doc.get_object().get(object)) return {};
+  if (!open_object(parser, text, doc, object)) return {};
+  static constexpr std::string_view kKeys[] = {"id", "workflow", "event_id", "event", "status", "error",
+                                               "error_step", "started", "updated", "steps"};
   RunRecord r;
   std::string event;  // "event", taken when "event_id" is absent or null
   bool has_event_id = false;
   unsigned seen = 0;
   for (auto field : object) {
-    std::string_view key;
     od::value v;
-    if (field.unescaped_key().get(key) || field.value().get(v)) return {};
-    static constexpr std::string_view kKeys[] = {"id", "workflow", "event_id", "event", "status", "error",
-                                                 "error_step", "started", "updated", "steps"};
-    size_t k = 0;
-    while (k < std::size(kKeys) && kKeys[k] != key) ++k;
-    if (k == std::size(kKeys)) continue;  // skipped over by the next field
-    if (seen & (1u << k)) return {};      // twice: nlohmann keeps the last
-    seen |= 1u << k;
+    const int k = member(field, kKeys, seen, v);
+    if (k == kSkip) continue;
+    if (k == kStop) return {};
     bool ok = true;
     switch (k) {
       case 0: ok = text_of(v, r.id); break;
@@ -230,54 +244,42 @@ std::optional<RunRecord> run_record_fast(std::string_view text) {
 
 // The effects of a /v1/effects page read on demand; nullopt as for run_record_fast.
 std::optional<std::vector<EffectRecord>> effect_page_fast(std::string_view text) {
-  if (!one_object(text)) return {};
   thread_local od::parser parser;
-  const std::string& buffer = padded(text);
   od::document doc;
   od::object page;
-  if (parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc) || doc.get_object().get(page)) return {};
+  if (!open_object(parser, text, doc, page)) return {};
+  static constexpr std::string_view kList[] = {"effects"};
+  static constexpr std::string_view kKeys[] = {"id", "run_id", "run", "path", "step", "type", "created", "time", "params"};
   std::vector<EffectRecord> out;
-  bool listed = false;
-  for (auto member : page) {
-    std::string_view key;
+  unsigned listed = 0;
+  for (auto field : page) {
     od::value list;
-    if (member.unescaped_key().get(key) || member.value().get(list)) return {};
-    if (key != "effects") continue;
+    const int which = member(field, kList, listed, list);
+    if (which == kSkip) continue;
     od::array items;
-    if (listed || list.get_array().get(items)) return {};
-    listed = true;
+    if (which == kStop || list.get_array().get(items)) return {};
     for (auto item : items) {
       od::object o;
       if (item.get_object().get(o)) return {};
-      static constexpr std::string_view kKeys[] = {"id", "run_id", "run", "path", "step", "type", "created", "time", "params"};
       EffectRecord e;
       std::string run, step;
       Millis time = 0;
       bool has_run_id = false, has_path = false, has_created = false;
       unsigned seen = 0;
-      for (auto field : o) {
-        std::string_view k;
+      for (auto f : o) {
         od::value v;
-        if (field.unescaped_key().get(k) || field.value().get(v)) return {};
-        size_t i = 0;
-        while (i < std::size(kKeys) && kKeys[i] != k) ++i;
-        if (i == std::size(kKeys)) continue;
-        if (seen & (1u << i)) return {};
-        seen |= 1u << i;
+        const int k = member(f, kKeys, seen, v);
+        if (k == kSkip) continue;
+        if (k == kStop) return {};
         bool ok = true;
-        switch (i) {
+        switch (k) {
           case 0: ok = text_of(v, e.id); break;
           case 1: ok = text_of(v, e.run_id, &has_run_id); break;
           case 2: ok = text_of(v, run); break;
           case 3: ok = text_of(v, e.path, &has_path); break;
           case 4: ok = text_of(v, step); break;
           case 5: ok = text_of(v, e.type); break;
-          case 6: {
-            od::json_type type;
-            ok = !v.type().get(type) && time_of(v, e.created);
-            has_created = ok && type != od::json_type::null;
-            break;
-          }
+          case 6: ok = time_of(v, e.created, &has_created); break;
           case 7: ok = time_of(v, time); break;
           default: ok = raw_of(v, e.params); break;  // an object or array; anything else is read in full
         }

@@ -50,7 +50,8 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
     const origin = req.headers.origin;
     const cors = origin && origins.includes(origin)
       ? { 'Access-Control-Allow-Origin': origin, 'Vary': 'Origin', 'Access-Control-Expose-Headers': 'Shopflow-Next-After' } : {};
-    const keepIt = keep && req.method === 'GET' && /^\/v1\/(events|runs|effects)$/.test(new URL(req.url, 'http://x').pathname);
+    const url = new URL(req.url, 'http://x');
+    const keepIt = keep && req.method === 'GET' && /^\/v1\/(events|runs|effects)$/.test(url.pathname);
     const send = (status, body, headers = {}) => {
       const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
       if (keepIt && status === 200) kept.set(req.url, [status, bytes, headers]);
@@ -64,7 +65,6 @@ export function startFakeRunner({ bundle, events = none, runs = none, effects = 
       res.end();
       return;
     }
-    const url = new URL(req.url, 'http://x');
     const auth = req.headers.authorization || '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     const admin = token === adminToken;
